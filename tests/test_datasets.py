@@ -1,0 +1,320 @@
+import os
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+import skimage.data
+from sklearn.datasets import load_sample_image
+
+from sklinear.datasets import PHOTO_NAMES, load_cifar10, load_photo_patches
+
+# ---------------------------------------------------------------------------
+# load_photo_patches
+# ---------------------------------------------------------------------------
+
+SMALL = dict(n_train_per_class=60, n_test_per_class=20)
+
+
+def test_photo_patches_shapes_and_dtypes():
+    patches = load_photo_patches()
+    assert patches.images_train.shape == (5000, 32, 32, 3)
+    assert patches.images_test.shape == (1000, 32, 32, 3)
+    assert patches.data_train.shape == (5000, 3072)
+    assert patches.data_test.shape == (1000, 3072)
+    assert patches.origins_train.shape == (5000, 2)
+    for field in ("images_train", "images_test", "data_train", "data_test"):
+        assert patches[field].dtype == np.uint8
+    assert patches.target_train.dtype == np.int64
+    assert list(patches.target_names) == list(PHOTO_NAMES)
+    assert len(PHOTO_NAMES) == 10
+    assert "Photo patches" in patches.DESCR
+    # data rows are the images flattened in (row, column, channel) order
+    np.testing.assert_array_equal(
+        patches.data_test[7], patches.images_test[7].reshape(-1)
+    )
+
+
+def test_photo_patches_options_and_return_X_y():
+    X_train, X_test, y_train, y_test = load_photo_patches(
+        patch_size=16, n_train_per_class=30, n_test_per_class=10, return_X_y=True
+    )
+    assert X_train.shape == (300, 16 * 16 * 3)
+    assert X_test.shape == (100, 16 * 16 * 3)
+    assert y_train.shape == (300,)
+    assert y_test.shape == (100,)
+
+
+def test_photo_patches_are_balanced_and_shuffled():
+    patches = load_photo_patches(**SMALL)
+    np.testing.assert_array_equal(np.bincount(patches.target_train), [60] * 10)
+    np.testing.assert_array_equal(np.bincount(patches.target_test), [20] * 10)
+    assert np.any(np.diff(patches.target_train) < 0)  # not grouped by class
+
+
+def test_photo_patches_are_deterministic():
+    first = load_photo_patches(random_state=3, **SMALL)
+    second = load_photo_patches(random_state=np.random.RandomState(3), **SMALL)
+    other = load_photo_patches(random_state=4, **SMALL)
+    for field in ("images_train", "target_train", "origins_test"):
+        np.testing.assert_array_equal(first[field], second[field])
+    assert not np.array_equal(first.origins_train, other.origins_train)
+
+
+def test_photo_patches_come_from_disjoint_regions():
+    patch_size = 32
+    patches = load_photo_patches(random_state=1)
+    for label in range(len(PHOTO_NAMES)):
+        train = patches.origins_train[patches.target_train == label]
+        test = patches.origins_test[patches.target_test == label]
+        # Two patch_size squares overlap iff both corner offsets are < size.
+        offsets = np.abs(train[:, None, :] - test[None, :, :])
+        overlaps = np.all(offsets < patch_size, axis=2)
+        assert not overlaps.any(), PHOTO_NAMES[label]
+
+
+@pytest.mark.parametrize(
+    "name, photo",
+    [
+        ("astronaut", skimage.data.astronaut),
+        ("china", lambda: load_sample_image("china.jpg")),
+    ],
+)
+def test_photo_patches_are_crops_of_their_photo(name, photo):
+    photo = photo()
+    patches = load_photo_patches(**SMALL)
+    label = list(patches.target_names).index(name)
+    for split in ("train", "test"):
+        rows = np.flatnonzero(patches[f"target_{split}"] == label)
+        for i in rows[:5]:
+            r, c = patches[f"origins_{split}"][i]
+            np.testing.assert_array_equal(
+                patches[f"images_{split}"][i], photo[r : r + 32, c : c + 32]
+            )
+
+
+def test_photo_patches_skip_flat_patches():
+    patches = load_photo_patches(**SMALL)
+    gray_std = patches.images_train.mean(axis=3).std(axis=(1, 2))
+    assert gray_std.min() >= 5.9  # the threshold is 6 grey levels
+
+
+def test_photo_patches_returned_arrays_are_private_copies():
+    patches = load_photo_patches(**SMALL)
+    patches.images_train[:] = 0  # must not corrupt the cached photographs
+    again = load_photo_patches(**SMALL)
+    assert again.images_train.any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(patch_size=100), "Photo 'chelsea'"),
+        (dict(n_train_per_class=10**6), "fewer than the 1000000 requested"),
+        (dict(test_size=0.0), "test_size"),
+        (dict(patch_size=32.5), "patch_size"),
+    ],
+)
+def test_photo_patches_bad_parameters(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        load_photo_patches(**kwargs)
+
+
+# ---------------------------------------------------------------------------
+# load_cifar10 on a tiny archive in the real format
+# ---------------------------------------------------------------------------
+
+LABEL_NAMES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
+BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+N_PER_BATCH = 20
+
+
+def _to_cifar_rows(images):
+    """(n, 32, 32, 3) -> CIFAR's (n, 3072) rows: red plane, green, blue."""
+    return images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+
+
+def _write_cifar_folder(root, protocol=2):
+    """Write a tiny cifar-10-batches-py; return {batch: (images, labels)}."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    written = {}
+    for name in BATCHES:
+        images = rng.integers(0, 256, (N_PER_BATCH, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, N_PER_BATCH).tolist()
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": labels,
+            b"data": _to_cifar_rows(images),
+            b"filenames": [b"img%d.png" % i for i in range(N_PER_BATCH)],
+        }
+        with open(folder / name, "wb") as file:
+            pickle.dump(batch, file, protocol=protocol)
+        written[name] = images, labels
+    meta = {
+        b"label_names": [name.encode() for name in LABEL_NAMES],
+        b"num_cases_per_batch": N_PER_BATCH,
+        b"num_vis": 3072,
+    }
+    with open(folder / "batches.meta", "wb") as file:
+        pickle.dump(meta, file, protocol=protocol)
+    return folder, written
+
+
+def _write_cifar_archive(root):
+    folder, written = _write_cifar_folder(root / "extracted")
+    archive = root / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    return archive, written
+
+
+def _check_matches(cifar, written):
+    n_train = 5 * N_PER_BATCH
+    assert cifar.images_train.shape == (n_train, 32, 32, 3)
+    assert cifar.data_train.shape == (n_train, 3072)
+    assert cifar.images_test.shape == (N_PER_BATCH, 32, 32, 3)
+    assert cifar.images_train.dtype == np.uint8
+    assert cifar.target_train.dtype == np.int64
+    assert list(cifar.target_names) == LABEL_NAMES
+    expected_train = np.concatenate([written[name][0] for name in BATCHES[:5]])
+    np.testing.assert_array_equal(cifar.images_train, expected_train)
+    np.testing.assert_array_equal(cifar.images_test, written["test_batch"][0])
+    np.testing.assert_array_equal(
+        cifar.target_train, sum((written[name][1] for name in BATCHES[:5]), [])
+    )
+    np.testing.assert_array_equal(cifar.target_test, written["test_batch"][1])
+
+
+@pytest.mark.parametrize("pass_parent", [False, True])
+def test_load_cifar10_from_folder(tmp_path, pass_parent):
+    folder, written = _write_cifar_folder(tmp_path)
+    _check_matches(load_cifar10(tmp_path if pass_parent else folder), written)
+
+
+@pytest.mark.parametrize("pass_parent", [False, True])
+def test_load_cifar10_from_archive(tmp_path, pass_parent):
+    archive, written = _write_cifar_archive(tmp_path / "download")
+    _check_matches(load_cifar10(archive.parent if pass_parent else archive), written)
+    assert sorted(os.listdir(archive.parent)) == ["cifar-10-python.tar.gz", "extracted"]
+
+
+def test_load_cifar10_accepts_protocol_5_pickles(tmp_path):
+    folder, written = _write_cifar_folder(tmp_path, protocol=5)
+    _check_matches(load_cifar10(folder), written)
+
+
+def test_load_cifar10_converts_channels_first_rows_to_channels_last(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    # A row built by hand in CIFAR's layout: red plane, green plane, blue plane.
+    red = np.zeros((32, 32), np.uint8)
+    red[0, :] = 200  # top pixel row is red
+    green = np.full((32, 32), 100, np.uint8)  # green everywhere
+    blue = np.zeros((32, 32), np.uint8)
+    blue[5, 7] = 50  # a single blue dot at row 5, column 7
+    row = np.concatenate([red.ravel(), green.ravel(), blue.ravel()])
+    batch = {b"data": row[None, :], b"labels": [3]}
+    with open(folder / "test_batch", "wb") as file:
+        pickle.dump(batch, file, protocol=2)
+
+    cifar = load_cifar10(folder)
+    image = cifar.images_test[0]
+    np.testing.assert_array_equal(image[..., 0], red)
+    np.testing.assert_array_equal(image[..., 1], green)
+    np.testing.assert_array_equal(image[..., 2], blue)
+    assert image[5, 7].tolist() == [0, 100, 50]
+    assert cifar.data_test[0, :6].tolist() == [200, 100, 0, 200, 100, 0]
+    assert cifar.target_names[cifar.target_test[0]] == "cat"
+
+
+def test_load_cifar10_return_X_y(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    X_train, X_test, y_train, y_test = load_cifar10(folder, return_X_y=True)
+    assert X_train.shape == (5 * N_PER_BATCH, 3072)
+    assert X_test.shape == (N_PER_BATCH, 3072)
+    assert y_train.shape == (5 * N_PER_BATCH,)
+    assert y_test.shape == (N_PER_BATCH,)
+
+
+def test_load_cifar10_missing_path(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError, match="nowhere.*never downloaded"):
+        load_cifar10(missing)
+
+
+def test_load_cifar10_folder_without_batches(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    with pytest.raises(FileNotFoundError, match="holds no CIFAR-10 data"):
+        load_cifar10(tmp_path)
+
+
+def test_load_cifar10_names_the_missing_batch(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    (folder / "data_batch_3").unlink()
+    with pytest.raises(FileNotFoundError, match="lacks data_batch_3"):
+        load_cifar10(folder)
+
+
+def test_load_cifar10_archive_missing_a_batch(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path / "extracted")
+    (folder / "test_batch").unlink()
+    archive = tmp_path / "partial.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    with pytest.raises(FileNotFoundError, match="partial.tar.gz' lacks test_batch"):
+        load_cifar10(archive)
+
+
+def test_load_cifar10_file_that_is_not_an_archive(tmp_path):
+    not_archive = tmp_path / "cifar.txt"
+    not_archive.write_text("not a tar file")
+    with pytest.raises(ValueError, match="not a tar archive"):
+        load_cifar10(not_archive)
+
+
+def test_load_cifar10_bad_batch_content(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    with open(folder / "data_batch_2", "wb") as file:
+        pickle.dump({b"labels": [1, 2]}, file)
+    with pytest.raises(ValueError, match="data_batch_2 has keys.*expected 'data'"):
+        load_cifar10(folder)
+
+
+class _DeletesFile:
+    """Unpickling this calls os.remove(path): what a malicious pickle could do."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.remove, (str(self.path),)
+
+
+def test_load_cifar10_refuses_pickles_with_other_globals(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    sentinel = tmp_path / "sentinel"
+    sentinel.write_text("keep me")
+    with open(folder / "test_batch", "wb") as file:
+        pickle.dump({b"data": _DeletesFile(sentinel), b"labels": []}, file)
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load it"):
+        load_cifar10(folder)
+    assert sentinel.exists()
+
+
+def test_load_cifar10_corrupt_pickle(tmp_path):
+    folder, _ = _write_cifar_folder(tmp_path)
+    (folder / "data_batch_4").write_bytes(b"\x80\x02}q\x00(")  # truncated
+    with pytest.raises(ValueError, match="data_batch_4' is not a readable CIFAR"):
+        load_cifar10(folder)
