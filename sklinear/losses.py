@@ -27,11 +27,12 @@ def _check_scores_labels(scores, y, sample_weight):
     y = np.asarray(y)
     if y.shape != (scores.shape[0],):
         raise ValueError(
-            f"y must have shape ({scores.shape[0]},) to match scores, "
-            f"got {y.shape}."
+            f"y must have shape ({scores.shape[0]},) to match scores, got {y.shape}."
         )
     if y.size and (
-        not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= scores.shape[1]
+        not np.issubdtype(y.dtype, np.integer)
+        or y.min() < 0
+        or y.max() >= scores.shape[1]
     ):
         raise ValueError(
             f"y must hold integer class indices in [0, {scores.shape[1] - 1}]."
@@ -116,7 +117,7 @@ def _hinge(scores, y, weights, margin=1.0):
     loss = float(weights @ per_sample.astype(np.float64, copy=False))
     # d/ds_j = 1 for every active margin j != y; d/ds_y = -(number active).
     dscores = (margins > 0).astype(scores.dtype)
-    dscores[rows, y] = -dscores.sum(axis=1)
+    dscores[rows, y] = 0 - dscores.sum(axis=1)  # 0 - x: no -0.0 entries
     dscores *= weights[:, None]
     return loss, dscores
 

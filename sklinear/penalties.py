@@ -42,6 +42,7 @@ class NoPenalty:
         return np.zeros_like(W)
 
     def prox(self, W, step):
+        """Proximal step of ``step * R`` (``step`` may be per feature)."""
         return W
 
     def __repr__(self):
@@ -69,7 +70,7 @@ class L2:
         return W.dtype.type(self.alpha) * W
 
     def prox(self, W, step):
-        return W / W.dtype.type(1.0 + step * self.alpha)
+        return W / np.asarray(1.0 + step * self.alpha, dtype=W.dtype)
 
     def __repr__(self):
         return f"L2(alpha={self.alpha})"
@@ -134,14 +135,14 @@ class ElasticNet:
     def prox(self, W, step):
         l1 = step * self.alpha * self.l1_ratio
         l2 = step * self.alpha * (1.0 - self.l1_ratio)
-        return _soft_threshold(W, l1) / W.dtype.type(1.0 + l2)
+        return _soft_threshold(W, l1) / np.asarray(1.0 + l2, dtype=W.dtype)
 
     def __repr__(self):
         return f"ElasticNet(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
 
 
 def _soft_threshold(W, threshold):
-    threshold = W.dtype.type(threshold)
+    threshold = np.asarray(threshold, dtype=W.dtype)
     return np.sign(W) * np.maximum(np.abs(W) - threshold, 0)
 
 

@@ -1,0 +1,769 @@
+"""Linear classifiers trained by minibatch SGD: multiclass SVM and softmax.
+
+Both estimators minimize
+
+.. math::
+
+    J(W, b) = \\frac{\\sum_i w_i L_i}{\\sum_i w_i} + \\alpha R(W)
+
+where :math:`L_i` is the multiclass hinge loss (:class:`LinearSVMClassifier`)
+or the cross-entropy loss (:class:`SoftmaxClassifier`) of the scores
+:math:`s = W x_i + b`, and :math:`R` the penalty. They compose the pieces in
+:mod:`sklinear.losses`, :mod:`sklinear.penalties`, :mod:`sklinear.objective`
+and :mod:`sklinear.optimize`, and own only the scikit-learn side: validation,
+labels, class weights and fitted attributes.
+"""
+
+import dataclasses
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from .objective import LinearObjective
+from .optimize import SGDState, minibatch_sgd, random_search
+from .penalties import make_penalty
+
+__all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
+
+_SOLVERS = ("sgd", "gd", "random_search")
+# batch_size='auto': about this many steps per epoch, within this range of
+# batch sizes (small data gets enough steps, large data efficient products).
+_AUTO_BATCHES_PER_EPOCH = 50
+_AUTO_BATCH_SIZE_RANGE = (32, 256)
+
+
+class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
+    """Shared machinery; subclasses set ``_loss`` and document parameters."""
+
+    _loss = None
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(_SOLVERS))],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        penalty="l2",
+        alpha=1e-2,
+        l1_ratio=0.15,
+        max_norm=None,
+        fit_intercept=True,
+        solver="sgd",
+        batch_size="auto",
+        max_iter=100,
+        learning_rate="adaptive",
+        learning_rate_init="auto",
+        power_t=0.5,
+        momentum=0.9,
+        tol=1e-3,
+        n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.max_norm = max_norm
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.momentum = momentum
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- fitting -----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the classifier by the chosen solver.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 data is trained in float32.
+        y : array-like of shape (n_samples,)
+            Class labels, of any type scikit-learn accepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight ``k`` counts a sample as
+            ``k`` copies of it would. Samples of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            reset=True,
+        )
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        _check_two_classes(classes)
+        warm = self.warm_start and hasattr(self, "classes_")
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start needs the same classes as the previous fit: got "
+                f"{classes.tolist()}, expected {self.classes_.tolist()}."
+            )
+        self.classes_ = classes
+        weights = self._sample_weight(X, y_index, sample_weight)
+        X, y_index, weights = _drop_zero_weights(X, y_index, weights)
+        X_val = y_val = w_val = None
+        if self.early_stopping and self.solver != "random_search":
+            X, y_index, weights, X_val, y_val, w_val = self._validation_split(
+                X, y_index, weights
+            )
+        objective = self._objective(X, y_index, weights)
+        W, b, state = self._starting_point(objective, fresh=not warm)
+        validation_score = None
+        if X_val is not None:
+            validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
+        result = self._optimize(objective, W, b, state, validation_score)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        self.validation_scores_ = (
+            result.validation_scores if X_val is not None else None
+        )
+        self.best_validation_score_ = (
+            result.best_validation_score if X_val is not None else None
+        )
+        self._store_weights(objective, result)
+        self._warn_if_not_converged(result)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of minibatch SGD over the given samples.
+
+        Use it to learn from data that arrives in chunks or does not fit in
+        memory. The stopping rule is not applied; the step size follows the
+        schedule across calls.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels; each must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever be seen. Required on the first
+            call, ignored (but checked, if given) on later ones.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "full list of class labels, e.g. classes=np.unique(y_all)."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees only one chunk. Pass the dict from sklearn.utils."
+                "compute_class_weight('balanced', classes=classes, y=y_sample)."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            reset=first_call,
+        )
+        check_classification_targets(y)
+        if first_call:
+            all_classes = np.unique(classes)
+            _check_two_classes(all_classes)
+            self.classes_ = all_classes
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes "
+                f"of the first partial_fit call, {self.classes_.tolist()}."
+            )
+        y_index = _encode_labels(y, self.classes_)
+        weights = self._sample_weight(X, y_index, sample_weight, check_classes=False)
+        X, y_index, weights = _drop_zero_weights(X, y_index, weights)
+        objective = self._objective(X, y_index, weights)
+        W, b, state = self._starting_point(objective, fresh=first_call)
+        if objective.n_samples == 0:
+            return self
+        result = self._optimize(objective, W, b, state, None, epochs=1)
+        self.n_iter_ = getattr(self, "n_iter_", 0) + 1
+        self.loss_curve_ = getattr(self, "loss_curve_", []) + result.loss_curve
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        self._store_weights(objective, result)
+        return self
+
+    def _starting_point(self, objective, fresh):
+        """Zero weights, or the previous solution and optimizer state."""
+        if fresh:
+            W, b = objective.initial_weights(len(self.classes_))
+            return W, b, None
+        W, intercept = (w.astype(objective.dtype, copy=True) for w in self._weights)
+        b = objective.parameters_from_intercept(W, intercept)
+        return W, b, SGDState(**self._sgd_state)
+
+    def _objective(self, X, y_index, weights):
+        return LinearObjective(
+            X,
+            y_index,
+            loss=self._loss,
+            penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
+            sample_weight=weights,
+            fit_intercept=self.fit_intercept,
+            margin=getattr(self, "margin", 1.0),
+            center=True,
+        )
+
+    def _optimize(self, objective, W, b, state, validation_score, epochs=None):
+        rng = check_random_state(self.random_state)
+        n_classes = len(self.classes_)
+        if self.solver == "random_search":
+            scale = 1.0 / np.sqrt(max(objective.second_moment(), 1e-12))
+            result = random_search(
+                objective,
+                n_classes,
+                n_trials=self.max_iter,
+                scale=scale,
+                random_state=rng,
+            )
+            result.state = state or SGDState(eta0=1.0)
+            return result
+        if state is None:
+            preconditioner = objective.feature_preconditioner()
+            state = SGDState(
+                eta0=self._initial_step(objective, preconditioner),
+                preconditioner=preconditioner,
+            )
+        full_batch = self.solver == "gd"
+        return minibatch_sgd(
+            objective,
+            W,
+            b,
+            learning_rate_init=state.eta0,
+            batch_size=objective.n_samples
+            if full_batch
+            else self._batch_size(objective),
+            max_iter=self.max_iter if epochs is None else epochs,
+            learning_rate=self.learning_rate,
+            power_t=self.power_t,
+            momentum=self.momentum,
+            tol=0.0 if self.tol is None else self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            shuffle=self.shuffle and not full_batch,
+            max_norm=self.max_norm,
+            random_state=rng,
+            validation_score=validation_score,
+            state=state,
+            stop_early=epochs is None and self.tol is not None,
+            verbose=self.verbose,
+        )
+
+    def _batch_size(self, objective):
+        if self.batch_size != "auto":
+            return self.batch_size
+        target = objective.n_samples // _AUTO_BATCHES_PER_EPOCH
+        return int(np.clip(target, *_AUTO_BATCH_SIZE_RANGE))
+
+    def _initial_step(self, objective, preconditioner):
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        # Momentum multiplies the step by up to 1 / (1 - momentum): scale it
+        # down so the effective step is 1 / L, with L the curvature.
+        curvature = objective.curvature(preconditioner)
+        return (1.0 - self.momentum) / max(curvature, 1e-12)
+
+    def _sample_weight(self, X, y_index, sample_weight, check_classes=True):
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.class_weight is not None:
+            per_class = compute_class_weight(
+                self.class_weight,
+                classes=self.classes_,
+                y=self.classes_[y_index],
+            )
+            weights = weights * per_class[y_index]
+        if check_classes:
+            weighted_classes = np.unique(y_index[weights > 0])
+            if len(weighted_classes) < 2:
+                raise ValueError(
+                    "Only one class has samples with a positive weight (after "
+                    "class_weight); a classifier needs at least 2 classes."
+                )
+        return weights
+
+    def _validation_split(self, X, y_index, weights):
+        splitter = StratifiedShuffleSplit(
+            test_size=self.validation_fraction,
+            random_state=check_random_state(self.random_state),
+        )
+        try:
+            train, val = next(splitter.split(np.zeros(len(y_index)), y_index))
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping could not hold out a stratified validation "
+                f"fraction of {self.validation_fraction}: {error} Use more "
+                "samples, a larger validation_fraction, or early_stopping=False."
+            ) from error
+        return (
+            X[train],
+            y_index[train],
+            weights[train],
+            X[val],
+            y_index[val],
+            weights[val],
+        )
+
+    def _store_weights(self, objective, result):
+        W = result.W
+        b = objective.intercept(W, result.b)
+        self._weights = (W, b)
+        self._sgd_state = dataclasses.asdict(result.state)
+        if len(self.classes_) == 2:
+            # Two classes: one score s_1 - s_0, as scikit-learn's binary
+            # classifiers; the hinge and softmax losses depend on it alone.
+            self.coef_ = (W[1] - W[0])[None, :]
+            self.intercept_ = np.array([b[1] - b[0]], dtype=b.dtype)
+        else:
+            self.coef_ = W.copy()
+            self.intercept_ = b.copy()
+        self.t_ = int(result.state.t)
+        self.learning_rate_ = float(result.state.eta0)
+
+    def _warn_if_not_converged(self, result):
+        if self.solver == "random_search" or self.tol is None or result.converged:
+            return
+        warnings.warn(
+            f"Maximum number of iterations (max_iter={self.max_iter}) reached "
+            f"before the stopping criterion (tol={self.tol}, n_iter_no_change="
+            f"{self.n_iter_no_change}) was met. Consider increasing max_iter.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+    # -- prediction ----------------------------------------------------------
+
+    def decision_function(self, X):
+        """Class scores ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``).
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict the class of each sample: the one with the highest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, from ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _check_two_classes(classes):
+    if len(classes) < 2:
+        raise ValueError(
+            "The number of classes has to be greater than one; got "
+            f"{len(classes)} class: {classes.tolist()}."
+        )
+
+
+def _encode_labels(y, classes):
+    index = np.searchsorted(classes, y)
+    index = np.clip(index, 0, len(classes) - 1)
+    unknown = classes[index] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y contains labels not in classes: {np.unique(y[unknown]).tolist()}; "
+            f"expected labels from {classes.tolist()}."
+        )
+    return index
+
+
+def _drop_zero_weights(X, y_index, weights):
+    """Leave out samples of weight 0: they must not change the minibatches."""
+    keep = weights > 0
+    if keep.all():
+        return X, y_index, weights
+    return X[keep], y_index[keep], weights[keep]
+
+
+def _accuracy_scorer(X_val, y_val, w_val, objective):
+    def validation_accuracy(W, b):
+        scores = np.asarray(X_val @ W.T) + objective.intercept(W, b)
+        correct = np.argmax(scores, axis=1) == y_val
+        return float(np.average(correct, weights=w_val))
+
+    return validation_accuracy
+
+
+_SHARED_PARAMETERS = """
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The regularizer :math:`R(W)` (the intercept is never penalized):
+        ``'l2'`` is :math:`\\frac12\\|W\\|_F^2`, ``'l1'`` is :math:`\\|W\\|_1`,
+        ``'elasticnet'`` is :math:`\\rho\\|W\\|_1 + \\frac{1-\\rho}{2}\\|W\\|_F^2`
+        with :math:`\\rho` = ``l1_ratio``. The L1 parts are applied by a
+        proximal (soft-thresholding) step, so they give exact zeros.
+    alpha : float, default=1e-2
+        Regularization strength, as in :class:`~sklearn.linear_model.
+        SGDClassifier`: the objective is ``mean loss + alpha * R(W)``. The
+        lecture writes :math:`\\lambda \\sum W^2`, so :math:`\\lambda = \\alpha/2`
+        for ``'l2'``; ``alpha = 1 / (C * n_samples)`` is the same objective as
+        :class:`~sklearn.linear_model.LogisticRegression` with ``C``.
+    l1_ratio : float, default=0.15
+        Elastic net mixing :math:`\\rho` in [0, 1]; only for ``'elasticnet'``.
+    max_norm : float, default=None
+        If set, after every step each class's weight row is projected onto the
+        L2 ball of this radius (max-norm regularization).
+    fit_intercept : bool, default=True
+        Whether to learn an (unpenalized) intercept per class.
+    solver : {'sgd', 'gd', 'random_search'}, default='sgd'
+        ``'sgd'``: minibatch stochastic gradient descent; ``'gd'``: full-batch
+        gradient descent (``max_iter`` steps); ``'random_search'``: the
+        lecture's baseline, ``max_iter`` random weight matrices, keeping the
+        best.
+    batch_size : int or 'auto', default='auto'
+        Samples per minibatch (``'sgd'``). ``'auto'`` aims at 50 steps per
+        epoch with batches of 32 to 256 samples. Batches are strided views of
+        ``X`` (rows ``k, k + m, k + 2m, ...``), so no data is copied per batch.
+    max_iter : int, default=100
+        Maximum number of epochs (``'sgd'``), steps (``'gd'``), or trials
+        (``'random_search'``).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='adaptive'
+        Step-size schedule. ``'constant'``: :math:`\\eta_0`;
+        ``'invscaling'``: :math:`\\eta_0 / (1 + \\text{epochs})^{\\text{power\\_t}}`;
+        ``'adaptive'``: :math:`\\eta_0`, divided by 5 whenever the training
+        objective (or the validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; training stops once the step is below
+        :math:`\\eta_0 / 100`.
+    learning_rate_init : float or 'auto', default='auto'
+        The initial step size :math:`\\eta_0`. ``'auto'`` takes
+        :math:`1 / L`, with :math:`L` an estimate of the curvature of the
+        objective (the loss curvature times the largest eigenvalue of the
+        data's second-moment matrix, plus the L2 strength): a safe step for raw
+        0-255 pixels and standardized features alike. The value used is
+        ``learning_rate_``.
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+    momentum : float, default=0.9
+        Heavy-ball momentum in [0, 1): each step adds ``momentum`` times the
+        previous one. Not in the lecture; it speeds up training a lot.
+    tol : float or None, default=1e-3
+        Stopping tolerance: an epoch counts as an improvement when the mean
+        training objective drops (or, with ``early_stopping``, the validation
+        accuracy rises) by more than ``tol``. None runs all ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before the step shrinks or training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop on its accuracy, and keep the weights with the best one.
+    validation_fraction : float, default=0.1
+        Share of the training data held out by ``early_stopping``.
+    shuffle : bool, default=True
+        Visit the minibatches in a new random order each epoch.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights ``{label: weight}`` multiplied into the sample weights;
+        ``'balanced'`` uses ``n_samples / (n_classes * bincount(y))``.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution (and optimizer state).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the batch order, the validation split and random search. The
+        weights start at zero, so the same seed gives bit-identical results.
+    verbose : int, default=0
+        Print one line per epoch when positive."""
+
+_SHARED_ATTRIBUTES = """
+    coef_ : ndarray of shape (n_classes, n_features) or (1, n_features)
+        Weights, in the dtype of the training data. With two classes, the
+        single row :math:`w_1 - w_0` of scikit-learn's binary convention
+        (positive scores mean ``classes_[1]``).
+    intercept_ : ndarray of shape (n_classes,) or (1,)
+        Intercepts, likewise :math:`b_1 - b_0` for two classes.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` had string column names.
+    n_iter_ : int
+        Epochs run (steps for ``'gd'``, trials for ``'random_search'``);
+        ``partial_fit`` adds one per call.
+    t_ : int
+        Number of weight updates (minibatch steps) so far.
+    learning_rate_ : float
+        The initial step size used (the resolved ``'auto'``).
+    loss_curve_ : list of float
+        The training objective of every minibatch, before its step (for
+        ``'random_search'``: the best objective after every trial).
+    validation_scores_ : list of float or None
+        Validation accuracy after every epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        Best validation accuracy, with ``early_stopping``."""
+
+
+class LinearSVMClassifier(_BaseLinearClassifier):
+    """Multiclass linear SVM (Weston-Watkins hinge loss) trained by SGD.
+
+        For each sample with scores :math:`s = W x_i + b` and class :math:`y_i`,
+
+        .. math:: L_i = \\sum_{j \\ne y_i} \\max(0, s_j - s_{y_i} + \\Delta)
+
+        and the model minimizes the (weighted) mean of :math:`L_i` plus
+        ``alpha * R(W)`` by minibatch SGD (see :mod:`sklinear.optimize`).
+
+        Parameters
+        ----------
+        margin : float, default=1.0
+            The margin :math:`\\Delta` by which the correct class's score should
+            beat every other.
+    {parameters}
+
+        Attributes
+        ----------
+    {attributes}
+
+        See Also
+        --------
+        SoftmaxClassifier : The same model with the cross-entropy loss.
+        sklearn.linear_model.SGDClassifier : One-vs-rest linear models, one sample
+            per step.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklinear import LinearSVMClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = make_pipeline(StandardScaler(), LinearSVMClassifier(random_state=0))
+        >>> model.fit(X, y).score(X, y) > 0.9
+        True
+    """
+
+    _loss = "hinge"
+
+    _parameter_constraints = {
+        **_BaseLinearClassifier._parameter_constraints,
+        "margin": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        margin=1.0,
+        penalty="l2",
+        alpha=1e-2,
+        l1_ratio=0.15,
+        max_norm=None,
+        fit_intercept=True,
+        solver="sgd",
+        batch_size="auto",
+        max_iter=100,
+        learning_rate="adaptive",
+        learning_rate_init="auto",
+        power_t=0.5,
+        momentum=0.9,
+        tol=1e-3,
+        n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            penalty=penalty,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            max_norm=max_norm,
+            fit_intercept=fit_intercept,
+            solver=solver,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.margin = margin
+
+
+class SoftmaxClassifier(_BaseLinearClassifier):
+    """Multinomial logistic regression (softmax) trained by minibatch SGD.
+
+        The scores :math:`s = W x_i + b` are unnormalized log-probabilities,
+        :math:`P(y = k \\mid x_i) = e^{s_k} / \\sum_j e^{s_j}`, and the model
+        minimizes the (weighted) mean of
+        :math:`L_i = -\\log P(y = y_i \\mid x_i)` plus ``alpha * R(W)``. With
+        ``penalty='l2'`` this is the objective of
+        :class:`~sklearn.linear_model.LogisticRegression` with
+        ``C = 1 / (alpha * n_samples)``.
+
+        Parameters
+        ----------{parameters}
+
+        Attributes
+        ----------
+    {attributes}
+
+        See Also
+        --------
+        LinearSVMClassifier : The same model with the multiclass hinge loss.
+        sklearn.linear_model.LogisticRegression : Full-batch solvers for the
+            same objective.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklinear import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = SoftmaxClassifier(random_state=0).fit(X, y)
+        >>> model.predict_proba(X[:1]).round(2)
+        array([[0.98, 0.02, 0.  ]])
+    """
+
+    _loss = "softmax"
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed stably from the scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return log_softmax(scores, axis=1)
+
+    def predict_proba(self, X):
+        """Class probabilities :math:`e^{s_k} / \\sum_j e^{s_j}`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to one.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+
+for _estimator in (LinearSVMClassifier, SoftmaxClassifier):
+    _estimator.__doc__ = _estimator.__doc__.replace(
+        "{parameters}", _SHARED_PARAMETERS
+    ).replace("{attributes}", _SHARED_ATTRIBUTES.lstrip("\n"))

@@ -1,0 +1,465 @@
+"""Optimizers for a :class:`~sklinear.objective.LinearObjective`.
+
+The lecture's three strategies, from worst to best:
+
+* :func:`random_search`: draw random weights, keep the best (a baseline);
+* :func:`gradient_descent`: follow the full-batch gradient;
+* :func:`minibatch_sgd`: follow the gradient of small batches, many cheap
+  steps per pass over the data, with momentum and step-size schedules.
+
+They know nothing of scikit-learn: they take an objective and weights and
+return an :class:`OptimizeResult`. Minibatches are strided views
+``X[k::n_batches]`` of the data, so no batch copies ``X`` (gathering shuffled
+rows with fancy indexing costs a full extra copy of ``X`` per epoch) and every
+batch samples the whole data set even when it is sorted by class; ``shuffle``
+draws a new order of the batches every epoch.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .penalties import project_max_norm
+
+__all__ = [
+    "OptimizeResult",
+    "SGDState",
+    "gradient_descent",
+    "minibatch_sgd",
+    "random_search",
+    "LEARNING_RATE_SCHEDULES",
+]
+
+LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
+
+# 'adaptive' divides the step by this factor on a plateau; it stops when a
+# plateau follows a lowering with no improvement in between (the plateau was
+# convergence, not noise), or once the step is below this fraction of eta0.
+_ADAPTIVE_DIVISOR = 5.0
+_ADAPTIVE_MIN_RATIO = 1e-4
+# An objective this many times above where training started is divergence.
+_DIVERGENCE_FACTOR = 1e4
+
+
+@dataclass
+class SGDState:
+    """What minibatch SGD carries from one call to the next (``partial_fit``).
+
+    Attributes
+    ----------
+    eta0 : float
+        Initial step size.
+    eta : float
+        Current step size (the 'adaptive' schedule lowers it).
+    t : int
+        Number of weight updates so far.
+    epochs : float
+        Number of passes over the data so far (the 'invscaling' clock).
+    velocity_W, velocity_b : ndarray or None
+        Momentum buffers.
+    preconditioner : ndarray of shape (n_features,) or None
+        Per-feature step multipliers (a diagonal preconditioner).
+    """
+
+    eta0: float
+    eta: float = None
+    t: int = 0
+    epochs: float = 0.0
+    velocity_W: np.ndarray = None
+    velocity_b: np.ndarray = None
+    preconditioner: np.ndarray = None
+
+    def __post_init__(self):
+        if self.eta is None:
+            self.eta = self.eta0
+
+
+@dataclass
+class OptimizeResult:
+    """Weights found by an optimizer, and how it got there.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_classes, n_features)
+    b : ndarray of shape (n_classes,)
+    n_iter : int
+        Epochs run (trials for random search).
+    converged : bool
+        Whether the stopping rule fired before ``max_iter``.
+    loss_curve : list of float
+        Objective of every minibatch (every trial for random search), measured
+        before the step it drove.
+    epoch_objectives : list of float
+        Mean minibatch objective of each epoch.
+    validation_scores : list of float
+        Validation score after each epoch, when a validation function was given.
+    state : SGDState or None
+        Optimizer state to continue from.
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    n_iter: int = 0
+    converged: bool = False
+    loss_curve: list = field(default_factory=list)
+    epoch_objectives: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    best_validation_score: float = None
+    state: SGDState = None
+
+
+def _raise_if_diverged(value, reference, W, state, epoch):
+    """Stop with a clear error before weights turn into inf or NaN."""
+    if (
+        np.isfinite(value)
+        and value <= _DIVERGENCE_FACTOR * max(reference, 1.0)
+        and np.isfinite(W).all()
+    ):
+        return
+    raise ValueError(
+        f"SGD diverged in epoch {epoch + 1}: the objective went from "
+        f"{reference:.4g} to {value:.4g} with step size {state.eta:.4g} "
+        f"(learning_rate_init={state.eta0:.4g}). Use a smaller "
+        "learning_rate_init, or learning_rate_init='auto'."
+    )
+
+
+def _step_size(schedule, state, power_t):
+    if schedule == "invscaling":
+        return state.eta0 / (1.0 + state.epochs) ** power_t
+    return state.eta
+
+
+def _batches(n_samples, batch_size):
+    """Strided slices ``k::n_batches`` that cover every row exactly once."""
+    n_batches = max(1, -(-n_samples // batch_size))
+    return [slice(k, None, n_batches) for k in range(n_batches)]
+
+
+def _run_epoch(objective, W, b, state, batches, settings, epoch):
+    """One pass over ``batches``, updating W, b and state in place.
+
+    Returns the objective of every batch and their size-weighted mean.
+    """
+    penalty = objective.penalty
+    momentum = W.dtype.type(settings["momentum"])
+    n_samples = objective.n_samples
+    values = np.empty(len(batches))
+    sizes = np.array([len(range(*rows.indices(n_samples))) for rows in batches])
+    reference = None
+    for position, rows in enumerate(batches):
+        eta = _step_size(settings["learning_rate"], state, settings["power_t"])
+        loss, grad_W, grad_b = objective.loss_gradient(W, b, rows)
+        values[position] = loss + penalty.value(W)
+        reference = values[0] if reference is None else reference
+        if not np.isfinite(values[position]) or values[position] > reference:
+            _raise_if_diverged(values[position], reference, W, state, epoch)
+        if penalty.smooth:
+            grad_W += penalty.gradient(W)
+        if state.preconditioner is not None:
+            grad_W *= state.preconditioner
+        # Heavy-ball momentum: v <- mu v - eta g, then w <- w + v.
+        state.velocity_W *= momentum
+        state.velocity_W -= W.dtype.type(eta) * grad_W
+        W += state.velocity_W
+        if objective.fit_intercept:
+            state.velocity_b *= momentum
+            state.velocity_b -= W.dtype.type(eta) * grad_b
+            b += state.velocity_b
+        if not penalty.smooth:
+            step = eta if state.preconditioner is None else eta * state.preconditioner
+            W[...] = penalty.prox(W, step)
+        if settings["max_norm"] is not None:
+            project_max_norm(W, settings["max_norm"])
+        state.t += 1
+        state.epochs += sizes[position] / n_samples
+    epoch_value = float(values @ sizes / sizes.sum())
+    _raise_if_diverged(epoch_value, reference, W, state, epoch)
+    return values, epoch_value
+
+
+class _PlateauRule:
+    """The stopping rule: patience on a criterion to maximize.
+
+    After ``patience`` epochs without beating the best criterion by ``tol``,
+    it says ``'stop'``, or with the adaptive schedule ``'lower'`` (the step),
+    unless the previous lowering was not followed by any improvement: then
+    the plateau is convergence rather than noise, and it says ``'stop'``.
+    """
+
+    def __init__(self, tol, patience, adaptive):
+        self.tol = tol
+        self.patience = patience
+        self.adaptive = adaptive
+        self.best = -np.inf
+        self._epochs_without_improvement = 0
+        self._lowered_without_improvement = False
+
+    def update(self, criterion, state):
+        improved = criterion > self.best + self.tol
+        self.best = max(self.best, criterion)
+        if improved:
+            self._epochs_without_improvement = 0
+            self._lowered_without_improvement = False
+            return "continue"
+        self._epochs_without_improvement += 1
+        if self._epochs_without_improvement < self.patience:
+            return "continue"
+        self._epochs_without_improvement = 0
+        can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
+        if self.adaptive and can_lower and not self._lowered_without_improvement:
+            self._lowered_without_improvement = True
+            return "lower"
+        return "stop"
+
+
+def minibatch_sgd(
+    objective,
+    W,
+    b,
+    *,
+    learning_rate_init,
+    batch_size=256,
+    max_iter=100,
+    learning_rate="adaptive",
+    power_t=0.5,
+    momentum=0.9,
+    tol=1e-4,
+    n_iter_no_change=5,
+    shuffle=True,
+    max_norm=None,
+    random_state=None,
+    validation_score=None,
+    state=None,
+    stop_early=True,
+    verbose=0,
+):
+    """Minimize ``objective`` by minibatch stochastic gradient descent.
+
+    Each epoch visits every sample once, in batches of about ``batch_size``
+    rows. A step is ``v <- momentum * v - eta * g; W <- W + v``; the L1 part
+    of a penalty is then applied by its proximal step (exact zeros) and, with
+    ``max_norm``, every class row of ``W`` is projected onto the ball of that
+    radius.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        What to minimize.
+    W : ndarray of shape (n_classes, n_features)
+        Starting weights, updated in place.
+    b : ndarray of shape (n_classes,)
+        Starting intercepts, updated in place.
+    learning_rate_init : float
+        The initial step size ``eta0``.
+    batch_size : int, default=256
+        Rows per minibatch (the last ones may have one row less).
+    max_iter : int, default=100
+        Maximum number of epochs.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='adaptive'
+        Step-size schedule: ``eta0`` throughout; ``eta0 / (1 + epochs) **
+        power_t``; or ``eta0`` divided by 5 each time the stopping criterion
+        has not improved for ``n_iter_no_change`` epochs. With 'adaptive',
+        training stops when a lowering is followed by ``n_iter_no_change``
+        epochs without improvement (the plateau was convergence, not noise).
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    momentum : float, default=0.9
+        Heavy-ball momentum in [0, 1).
+    tol : float, default=1e-4
+        An epoch improves when the criterion (the epoch's mean training
+        objective, or the validation score) beats the best so far by ``tol``.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before the step shrinks ('adaptive') or
+        training stops.
+    shuffle : bool, default=True
+        Visit the batches in a new random order every epoch.
+    max_norm : float, default=None
+        Radius of the max-norm constraint on each row of ``W``.
+    random_state : numpy.random.RandomState or Generator, default=None
+        Source of the batch order; None means a fresh default generator.
+    validation_score : callable, default=None
+        ``validation_score(W, b) -> float`` (higher is better), evaluated after
+        each epoch. When given, it is the stopping criterion and the weights
+        with the best score are returned.
+    state : SGDState, default=None
+        State to continue from (momentum, step count, current step size).
+    stop_early : bool, default=True
+        Apply the stopping rule; False runs exactly ``max_iter`` epochs.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    Returns
+    -------
+    result : OptimizeResult
+
+    Raises
+    ------
+    ValueError
+        If the objective becomes inf or NaN, or grows ten thousand fold: the
+        step size is too large. The message names it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinear.objective import LinearObjective
+    >>> from sklinear.optimize import minibatch_sgd
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> objective = LinearObjective(X, y, loss="softmax")
+    >>> W, b = objective.initial_weights(n_classes=2)
+    >>> result = minibatch_sgd(objective, W, b, learning_rate_init=0.5,
+    ...                        batch_size=32, max_iter=20, random_state=rng)
+    >>> result.epoch_objectives[-1] < result.epoch_objectives[0]
+    True
+    """
+    if learning_rate not in LEARNING_RATE_SCHEDULES:
+        raise ValueError(
+            f"learning_rate must be one of {LEARNING_RATE_SCHEDULES}, "
+            f"got {learning_rate!r}."
+        )
+    if not learning_rate_init > 0:
+        raise ValueError(
+            f"learning_rate_init must be positive, got {learning_rate_init!r}."
+        )
+    rng = np.random.default_rng() if random_state is None else random_state
+    state = SGDState(eta0=float(learning_rate_init)) if state is None else state
+    if state.velocity_W is None:
+        state.velocity_W = np.zeros_like(W)
+        state.velocity_b = np.zeros_like(b)
+    settings = {
+        "learning_rate": learning_rate,
+        "power_t": power_t,
+        "momentum": momentum,
+        "max_norm": max_norm,
+    }
+    batches = _batches(objective.n_samples, batch_size)
+    result = OptimizeResult(W=W, b=b, state=state)
+    plateau = _PlateauRule(tol, n_iter_no_change, adaptive=learning_rate == "adaptive")
+    best_weights = None
+    for epoch in range(max_iter):
+        started = time.perf_counter()
+        order = rng.permutation(len(batches)) if shuffle else range(len(batches))
+        values, epoch_value = _run_epoch(
+            objective, W, b, state, [batches[k] for k in order], settings, epoch
+        )
+        result.loss_curve.extend(values.tolist())
+        result.epoch_objectives.append(epoch_value)
+        result.n_iter = epoch + 1
+        if validation_score is not None:
+            criterion = float(validation_score(W, b))
+            result.validation_scores.append(criterion)
+        else:
+            criterion = -epoch_value
+        if verbose:
+            extra = f", validation score {criterion:.4f}" if validation_score else ""
+            print(
+                f"-- Epoch {epoch + 1}: objective {epoch_value:.6f}{extra}, "
+                f"step size {state.eta:.4g}, "
+                f"{time.perf_counter() - started:.2f} s"
+            )
+        if validation_score is not None and criterion > plateau.best:
+            best_weights = (W.copy(), b.copy())
+        decision = plateau.update(criterion, state)
+        if not stop_early or decision == "continue":
+            continue
+        if decision == "lower":
+            state.eta /= _ADAPTIVE_DIVISOR
+            if verbose:
+                print(f"Step size lowered to {state.eta:.4g}")
+            continue
+        result.converged = True
+        break
+    if best_weights is not None:
+        W[...], b[...] = best_weights
+        result.best_validation_score = plateau.best
+    return result
+
+
+def gradient_descent(objective, W, b, *, learning_rate_init, max_iter=100, **kwargs):
+    """Full-batch gradient descent: :func:`minibatch_sgd` with one batch.
+
+    Every step uses the gradient on all samples, so one iteration costs as
+    much as a whole epoch of minibatch SGD but moves the weights only once.
+    Other keyword arguments are those of :func:`minibatch_sgd`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinear.objective import LinearObjective
+    >>> from sklinear.optimize import gradient_descent
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> objective = LinearObjective(X, np.array([0, 1, 1, 0]), loss="softmax")
+    >>> W, b = objective.initial_weights(n_classes=2)
+    >>> result = gradient_descent(objective, W, b, learning_rate_init=1.0,
+    ...                           max_iter=50, momentum=0.0)
+    >>> len(result.loss_curve), result.loss_curve[-1] < result.loss_curve[0]
+    (50, True)
+    """
+    kwargs.setdefault("shuffle", False)
+    return minibatch_sgd(
+        objective,
+        W,
+        b,
+        learning_rate_init=learning_rate_init,
+        batch_size=objective.n_samples,
+        max_iter=max_iter,
+        **kwargs,
+    )
+
+
+def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state=None):
+    """The lecture's first, very bad idea: try random weights, keep the best.
+
+    Each trial draws ``W`` and ``b`` with independent normal entries of
+    standard deviation ``scale`` and evaluates the full objective.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        What to minimize.
+    n_classes : int
+        Number of rows of ``W``.
+    n_trials : int, default=100
+        Number of random weight matrices to try.
+    scale : float, default=1.0
+        Standard deviation of the random weights.
+    random_state : numpy.random.RandomState or Generator, default=None
+        Source of the random weights.
+
+    Returns
+    -------
+    result : OptimizeResult
+        The best weights; ``loss_curve`` holds the best objective so far after
+        every trial, ``n_iter`` the number of trials.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinear.objective import LinearObjective
+    >>> from sklinear.optimize import random_search
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> objective = LinearObjective(X, (X[:, 0] > 0).astype(int), loss="hinge")
+    >>> result = random_search(objective, n_classes=2, n_trials=50,
+    ...                        random_state=rng)
+    >>> result.loss_curve[-1] < objective.value(*objective.initial_weights(2))
+    True
+    """
+    rng = np.random.default_rng() if random_state is None else random_state
+    best_W, best_b = objective.initial_weights(n_classes)
+    best_value = np.inf
+    result = OptimizeResult(W=best_W, b=best_b, n_iter=n_trials, converged=True)
+    for _ in range(n_trials):
+        W = (scale * rng.standard_normal(best_W.shape)).astype(best_W.dtype)
+        b = (scale * rng.standard_normal(best_b.shape)).astype(best_b.dtype)
+        if not objective.fit_intercept:
+            b[:] = 0
+        value = objective.value(W, b)
+        if value < best_value:
+            best_value, result.W, result.b = value, W, b
+        result.loss_curve.append(best_value)
+    result.epoch_objectives = list(result.loss_curve)
+    return result
