@@ -1,0 +1,417 @@
+"""Batched HOG: scikit-image's ``feature.hog`` over many images at once.
+
+Every step reproduces the float operations of ``skimage/feature/_hog.py`` and
+its Cython helper ``_hoghistogram.pyx``, so that results agree to rounding of
+the final block normalization:
+
+* gradients are central differences ``x[i + 1] - x[i - 1]`` with zero borders,
+  in the image's float dtype; for color images each pixel takes the channel
+  with the largest ``np.hypot`` magnitude (the first one on ties);
+* magnitude ``np.hypot(g_col, g_row)`` and orientation
+  ``np.rad2deg(np.arctan2(g_row, g_col)) % 180`` in float64; a pixel falls in
+  bin ``i`` when ``180 / n * i <= orientation < 180 / n * (i + 1)`` (float64
+  bounds), so an orientation that rounds to just below 180 may fall in no bin;
+* cell sums are accumulated in a C ``float`` in row-major pixel order,
+  ``total = float32(float64(total) + magnitude)``, then divided by the cell
+  area in float32. We replay exactly that rounding, one pixel offset of the
+  cell at a time for all cells of all images at once, so cell histograms are
+  bit-identical to scikit-image's;
+* blocks are normalized in float64 with ``eps = 1e-5``.
+
+On 8-bit images (whole numbers in [0, 255]) without ``transform_sqrt``, the
+gradients are integers in [-255, 255]. The orientation bin then comes from a
+511 x 511 lookup table built with the very same numpy expressions; the
+channel choice compares exact integer squared norms; the magnitude is the
+correctly rounded ``sqrt`` of the squared norm, with the table fixing the few
+gradients where ``np.hypot`` rounds differently. No ``arctan2``/``hypot`` per
+pixel, bit-identical cell histograms.
+"""
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._images import chunk_slices, is_8bit, working_dtype
+
+BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
+_EPS = 1e-5
+_MAX_GRADIENT = 255
+_LUT_SIDE = 2 * _MAX_GRADIENT + 1
+_CHANNEL_BITS = 8  # the 8-bit path handles up to 256 channels
+
+
+def hog_geometry(image_hw, pixels_per_cell, cells_per_block):
+    """Cell and block counts for images of ``image_hw`` (after padding)."""
+    height, width = padded_size(image_hw, pixels_per_cell, cells_per_block)
+    n_cells = (height // pixels_per_cell[0], width // pixels_per_cell[1])
+    n_blocks = (
+        n_cells[0] - cells_per_block[0] + 1,
+        n_cells[1] - cells_per_block[1] + 1,
+    )
+    return n_cells, n_blocks
+
+
+def padded_size(image_hw, pixels_per_cell, cells_per_block):
+    """Image size after zero-padding up to one block, where needed."""
+    return (
+        max(image_hw[0], pixels_per_cell[0] * cells_per_block[0]),
+        max(image_hw[1], pixels_per_cell[1] * cells_per_block[1]),
+    )
+
+
+def orientation_upper_bounds(orientations):
+    """Upper bin bounds, computed as the Cython code does (float64)."""
+    per_bin = 180.0 / orientations
+    return np.array([per_bin * (i + 1) for i in range(orientations)])
+
+
+def orientation_bins(g_row, g_col, orientations):
+    """Bin index of each gradient; ``orientations`` means "no bin" (180.0)."""
+    orientation = np.rad2deg(np.arctan2(g_row, g_col)) % 180
+    upper = orientation_upper_bounds(orientations)
+    return np.searchsorted(upper, orientation, side="right")
+
+
+class GradientTables(NamedTuple):
+    """Lookup tables for integer gradients ``g_row, g_col`` in [-255, 255].
+
+    Tables indexed by ``code = (g_row + 255) * 511 + (g_col + 255)``:
+    ``bins``, the orientation bin, with the top bit ``flag`` set where
+    ``np.hypot(g_col, g_row)`` differs (by an ulp) from the correctly rounded
+    ``np.sqrt(g_row**2 + g_col**2)``; ``magnitude``, the ``np.hypot`` value;
+    ``select``, the channel-selection magnitude ``np.hypot(g_row, g_col)`` in
+    the image's float dtype. Indexed by ``squared = g_row**2 + g_col**2``:
+    ``ambiguous``, True where gradients of equal ``squared`` get different
+    ``select`` values (so ``squared`` alone cannot settle a tie);
+    ``min_ambiguous``, the smallest such ``squared``.
+    """
+
+    bins: np.ndarray
+    flag: int
+    magnitude: np.ndarray
+    select: np.ndarray
+    ambiguous: np.ndarray
+    min_ambiguous: int
+
+
+@functools.lru_cache(maxsize=8)
+def gradient_tables(orientations, select_dtype):
+    """The ``GradientTables``, built with scikit-image's own expressions."""
+    values = np.arange(-_MAX_GRADIENT, _MAX_GRADIENT + 1, dtype=np.float64)
+    g_row, g_col = (grid.ravel() for grid in np.meshgrid(values, values, indexing="ij"))
+    bin_dtype = np.uint8 if orientations < 127 else np.uint16
+    flag = 1 << (8 * np.dtype(bin_dtype).itemsize - 1)
+    bins = orientation_bins(g_row, g_col, orientations).astype(bin_dtype)
+    magnitude = np.hypot(g_col, g_row)
+    squared = (g_row**2 + g_col**2).astype(np.int64)
+    bins[magnitude != np.sqrt(squared)] |= flag
+    select = np.hypot(g_row.astype(select_dtype), g_col.astype(select_dtype))
+    lowest = np.full(squared.max() + 1, np.inf)
+    highest = np.full(squared.max() + 1, -np.inf)
+    np.minimum.at(lowest, squared, select)
+    np.maximum.at(highest, squared, select)
+    ambiguous = np.isfinite(lowest) & (lowest != highest)
+    min_ambiguous = int(np.argmax(ambiguous)) if ambiguous.any() else len(ambiguous)
+    for table in (bins, magnitude, select, ambiguous):
+        table.flags.writeable = False
+    return GradientTables(bins, flag, magnitude, select, ambiguous, min_ambiguous)
+
+
+def _central_gradients(images):
+    """Row and column central differences with zero borders, ``(n, H, W, C)``."""
+    g_row = np.zeros_like(images)
+    g_col = np.zeros_like(images)
+    np.subtract(images[:, 2:], images[:, :-2], out=g_row[:, 1:-1])
+    np.subtract(images[:, :, 2:], images[:, :, :-2], out=g_col[:, :, 1:-1])
+    return g_row, g_col
+
+
+def _flat_central_gradients(images):
+    """``_central_gradients`` for contiguous ``(..., H, W)`` arrays.
+
+    Differences run over the flattened array (one long contiguous loop, much
+    faster than per-row slices); values that straddle a row or image border
+    are then overwritten by the zero borders.
+    """
+    width = images.shape[-1]
+    flat = images.reshape(-1)
+    g_row = np.empty_like(images)
+    np.subtract(
+        flat[2 * width :], flat[: -2 * width], out=g_row.reshape(-1)[width:-width]
+    )
+    g_row[..., 0, :] = 0
+    g_row[..., -1, :] = 0
+    g_col = np.empty_like(images)
+    np.subtract(flat[2:], flat[:-2], out=g_col.reshape(-1)[1:-1])
+    g_col[..., 0] = 0
+    g_col[..., -1] = 0
+    return g_row, g_col
+
+
+def _select_channel(select_magnitude, *arrays):
+    """Per pixel, the arrays' values at the channel of largest magnitude.
+
+    Strict ``>`` keeps the first channel on ties, like ``argmax``.
+    """
+    best = select_magnitude[..., 0]
+    chosen = [array[..., 0] for array in arrays]
+    for channel in range(1, select_magnitude.shape[-1]):
+        better = select_magnitude[..., channel] > best
+        best = np.where(better, select_magnitude[..., channel], best)
+        chosen = [
+            np.where(better, array[..., channel], current)
+            for array, current in zip(arrays, chosen)
+        ]
+    return chosen
+
+
+def by_offset(per_pixel, pixels_per_cell, n_cells, dtype):
+    """Copy ``(n, H, W)`` per-pixel values in cell-pixel-major order.
+
+    Returns a ``(cell_rows * cell_cols, n * n_cells_row * n_cells_col)``
+    array of ``dtype``: row ``k`` holds pixel ``k`` (row-major within the
+    cell) of every cell of every image. Pixels beyond the last whole cell
+    are left out.
+    """
+    (cell_rows, cell_cols), (n_cells_row, n_cells_col) = pixels_per_cell, n_cells
+    cropped = per_pixel[:, : n_cells_row * cell_rows, : n_cells_col * cell_cols]
+    cells = cropped.reshape(-1, n_cells_row, cell_rows, n_cells_col, cell_cols)
+    # astype(order="C") copies transposed views much faster than ascontiguousarray
+    by_pixel = cells.transpose(2, 4, 0, 1, 3).astype(dtype, order="C")
+    return by_pixel.reshape(cell_rows * cell_cols, -1)
+
+
+def _pixels_float(images, orientations, transform_sqrt, geometry):
+    """Bins (intp) and magnitudes in ``by_offset`` order, general float path."""
+    if transform_sqrt:
+        images = np.sqrt(images)
+    g_row, g_col = _central_gradients(images)
+    if images.shape[-1] > 1:
+        g_row, g_col = _select_channel(np.hypot(g_row, g_col), g_row, g_col)
+    else:
+        g_row, g_col = g_row[..., 0], g_col[..., 0]
+    g_row = by_offset(g_row, *geometry, np.float64)
+    g_col = by_offset(g_col, *geometry, np.float64)
+    return orientation_bins(g_row, g_col, orientations), np.hypot(g_col, g_row)
+
+
+def _pixels_8bit(images, orientations, select_dtype, geometry):
+    """Same as the float path for whole numbers in [0, 255], via the tables.
+
+    Integer gradients need no ``hypot``/``arctan2``: the magnitude is
+    ``sqrt(g_row**2 + g_col**2)`` (a table fixes the few codes where
+    ``np.hypot`` rounds differently) and the bin comes from a table.
+    """
+    tables = gradient_tables(orientations, select_dtype)
+    # (C, n, H, W) int32, each channel contiguous: differences are exact.
+    channels = images.transpose(3, 0, 1, 2).astype(np.int32, order="C")
+    g_row, g_col = _flat_central_gradients(channels)
+    squared = g_row * g_row
+    squared += g_col * g_col
+    codes = g_row  # in place: code = (g_row + 255) * 511 + (g_col + 255)
+    codes *= _LUT_SIDE
+    codes += g_col
+    codes += _MAX_GRADIENT * _LUT_SIDE + _MAX_GRADIENT
+    if len(codes) == 1:
+        codes, squared = codes[0], squared[0]
+    else:
+        codes, squared = _select_channel_8bit(codes, squared, tables)
+    codes = by_offset(codes, *geometry, np.intp)
+    magnitudes = np.sqrt(by_offset(squared, *geometry, np.float64))
+    bins = tables.bins.take(codes)
+    flagged = bins >= tables.flag
+    if flagged.any():
+        magnitudes[flagged] = tables.magnitude.take(codes[flagged])
+        bins[flagged] -= tables.flag
+    return bins, magnitudes
+
+
+def _select_channel_8bit(codes, squared, tables):
+    """Per pixel, the code and squared norm of the channel skimage picks.
+
+    ``hypot`` of integers is strictly increasing in the squared norm, so the
+    largest ``squared``, the first channel on ties, is argmax's choice, except
+    where equal squared norms can get ``hypot`` values one ulp apart: those
+    rare pixels are settled with the ``select`` table.
+    """
+    n_channels = len(codes)
+    channel_bits = max(1, (n_channels - 1).bit_length())
+    keys = squared << channel_bits  # the priority bits favour earlier channels
+    keys |= np.arange(n_channels - 1, -1, -1, dtype=keys.dtype)[:, None, None, None]
+    best_key, best_code = keys[0].copy(), codes[0].copy()
+    for channel in range(1, n_channels):
+        # best_code += better * (code - best_code): much faster than np.where
+        change = codes[channel] - best_code
+        change *= keys[channel] > best_key
+        best_code += change
+        np.maximum(best_key, keys[channel], out=best_key)
+    best_squared = best_key >> channel_bits
+
+    candidates = np.flatnonzero(best_squared >= tables.min_ambiguous)
+    if candidates.size:
+        tied = candidates[tables.ambiguous.take(best_squared.ravel()[candidates])]
+        pixel_codes = codes.reshape(n_channels, -1)[:, tied]
+        winner = tables.select.take(pixel_codes).argmax(axis=0)
+        best_code.ravel()[tied] = pixel_codes[winner, np.arange(tied.size)]
+    return best_code, best_squared
+
+
+def cell_histograms(bins, magnitudes, orientations, area):
+    """Cell histograms ``(n_cells_total, orientations)`` from by-offset data.
+
+    ``bins`` (small non-negative integers) and ``magnitudes`` are
+    ``by_offset`` arrays. Replays the Cython float32 accumulation exactly:
+    every cell adds its pixels in row-major order, all cells one offset at a
+    time, then divides by the cell area in float32.
+    """
+    n_slots = orientations + 1  # last slot collects the "no bin" pixels
+    total_cells = bins.shape[1]
+    slots = np.add(bins, np.arange(total_cells, dtype=np.intp) * n_slots, dtype=np.intp)
+    histogram = np.zeros(total_cells * n_slots, dtype=np.float32)
+    for offset_slots, offset_magnitudes in zip(slots, magnitudes):
+        # Slots are distinct within one offset: plain fancy indexing is safe.
+        # float32 + float64 adds in float64; storing rounds to float32.
+        histogram[offset_slots] = histogram[offset_slots] + offset_magnitudes
+    histogram /= np.float32(area)  # float32 division, as in C
+    histogram = histogram.reshape(total_cells, n_slots)
+    return histogram[:, :orientations].astype(np.float64)
+
+
+def normalize_blocks(histograms, cells_per_block, block_norm):
+    """Normalized blocks, flattened like skimage's ``feature_vector=True``.
+
+    ``histograms`` is ``(n, n_cells_row, n_cells_col, orientations)``.
+    """
+    windows = sliding_window_view(histograms, cells_per_block, axis=(1, 2))
+    # (n, blocks_row, blocks_col, orient, b_row, b_col) -> orient last, then
+    # one contiguous row per block so that every reduction runs along rows.
+    blocks = windows.transpose(0, 1, 2, 4, 5, 3)
+    n_features = blocks[0].size
+    blocks = blocks.copy().reshape(-1, blocks[0, 0, 0].size)
+    if block_norm in ("L1", "L1-sqrt"):
+        blocks /= np.abs(blocks).sum(axis=1, keepdims=True) + _EPS
+        if block_norm == "L1-sqrt":
+            np.sqrt(blocks, out=blocks)
+    else:
+        blocks /= np.sqrt(np.einsum("ij,ij->i", blocks, blocks) + _EPS**2)[:, None]
+        if block_norm == "L2-Hys":
+            np.minimum(blocks, 0.2, out=blocks)
+            norms = np.sqrt(np.einsum("ij,ij->i", blocks, blocks) + _EPS**2)
+            blocks /= norms[:, None]
+    return blocks.reshape(len(histograms), n_features)
+
+
+def _pad_to_one_block(images, pixels_per_cell, cells_per_block):
+    height, width = padded_size(images.shape[1:3], pixels_per_cell, cells_per_block)
+    if (height, width) == images.shape[1:3]:
+        return images
+    pad = ((0, 0), (0, height - images.shape[1]), (0, width - images.shape[2]))
+    return np.pad(images, pad + ((0, 0),))
+
+
+def hog_4d(
+    images,
+    orientations,
+    pixels_per_cell,
+    cells_per_block,
+    block_norm,
+    transform_sqrt,
+):
+    """HOG features of an ``(n, H, W, C)`` batch, processed in chunks."""
+    dtype = working_dtype(images.dtype)
+    n_cells, n_blocks = hog_geometry(
+        images.shape[1:3], pixels_per_cell, cells_per_block
+    )
+    n_features = n_blocks[0] * n_blocks[1] * np.prod(cells_per_block) * orientations
+    out = np.empty((images.shape[0], n_features), dtype=dtype)
+    height, width = padded_size(images.shape[1:3], pixels_per_cell, cells_per_block)
+    # Rough scratch bytes per image: a dozen 8-byte values per pixel and
+    # channel, plus the normalized blocks.
+    bytes_per_image = 8 * (height * width * (4 * images.shape[3] + 8) + 2 * n_features)
+    area = pixels_per_cell[0] * pixels_per_cell[1]
+    use_tables = not transform_sqrt and images.shape[3] <= 2**_CHANNEL_BITS
+    geometry = (pixels_per_cell, n_cells)
+    for rows in chunk_slices(images.shape[0], bytes_per_image):
+        chunk = _pad_to_one_block(images[rows], pixels_per_cell, cells_per_block)
+        if use_tables and is_8bit(chunk):
+            bins, magnitudes = _pixels_8bit(chunk, orientations, dtype, geometry)
+        else:
+            chunk = chunk.astype(dtype, copy=False)
+            bins, magnitudes = _pixels_float(
+                chunk, orientations, transform_sqrt, geometry
+            )
+        histograms = cell_histograms(bins, magnitudes, orientations, area)
+        histograms = histograms.reshape(-1, *n_cells, orientations)
+        out[rows] = normalize_blocks(histograms, cells_per_block, block_norm)
+    return out
+
+
+def image_cell_histograms(images, orientations, pixels_per_cell, transform_sqrt):
+    """Cell histograms ``(n, n_cells_row, n_cells_col, orientations)``.
+
+    No padding and no blocks: what scikit-image draws its glyphs from.
+    """
+    n_cells = (
+        images.shape[1] // pixels_per_cell[0],
+        images.shape[2] // pixels_per_cell[1],
+    )
+    if n_cells[0] == 0 or n_cells[1] == 0:
+        return np.zeros((len(images), *n_cells, orientations))
+    dtype = working_dtype(images.dtype)
+    geometry = (pixels_per_cell, n_cells)
+    use_tables = not transform_sqrt and images.shape[3] <= 2**_CHANNEL_BITS
+    if use_tables and is_8bit(images):
+        bins, magnitudes = _pixels_8bit(images, orientations, dtype, geometry)
+    else:
+        images = images.astype(dtype, copy=False)
+        bins, magnitudes = _pixels_float(images, orientations, transform_sqrt, geometry)
+    area = pixels_per_cell[0] * pixels_per_cell[1]
+    histograms = cell_histograms(bins, magnitudes, orientations, area)
+    return histograms.reshape(len(images), *n_cells, orientations)
+
+
+def hog_glyphs(histograms, image_hw, pixels_per_cell, dtype):
+    """scikit-image's HOG visualization of one image's cell histograms.
+
+    For each cell and orientation bin, a ``skimage.draw.line`` through the
+    cell centre, perpendicular to the bin's middle angle, adds the bin value
+    to its pixels. Same integer geometry as scikit-image, all cells at once.
+    """
+    from skimage.draw import line
+
+    n_cells_row, n_cells_col, orientations = histograms.shape
+    cell_rows, cell_cols = pixels_per_cell
+    glyphs = np.zeros(image_hw, dtype=dtype)
+    radius = min(cell_rows, cell_cols) // 2 - 1
+    midpoints = np.pi * (np.arange(orientations) + 0.5) / orientations
+    # Vectorized sin/cos, as scikit-image evaluates them.
+    row_steps, col_steps = radius * np.sin(midpoints), radius * np.cos(midpoints)
+    row_centres, col_centres = np.meshgrid(
+        np.arange(n_cells_row) * cell_rows + cell_rows // 2,
+        np.arange(n_cells_col) * cell_cols + cell_cols // 2,
+        indexing="ij",
+    )
+    row_centres, col_centres = row_centres.ravel(), col_centres.ravel()
+    for orientation, (d_row, d_col) in enumerate(zip(row_steps, col_steps)):
+        # Line ends relative to the centre, with int() truncation per cell
+        # exactly as scikit-image computes them.
+        ends = np.stack(
+            [
+                (row_centres - d_col).astype(int) - row_centres,
+                (col_centres + d_row).astype(int) - col_centres,
+                (row_centres + d_col).astype(int) - row_centres,
+                (col_centres - d_row).astype(int) - col_centres,
+            ],
+            axis=1,
+        )
+        values = histograms[..., orientation].ravel()
+        # Lines are translation invariant: draw each distinct shape once.
+        shapes, shape_of_cell = np.unique(ends, axis=0, return_inverse=True)
+        for shape_index, shape in enumerate(shapes):
+            rows, cols = line(*(int(end) for end in shape))
+            cells = np.flatnonzero(shape_of_cell.ravel() == shape_index)
+            where = (row_centres[cells, None] + rows, col_centres[cells, None] + cols)
+            np.add.at(glyphs, where, values[cells, None])
+    return glyphs

@@ -1,0 +1,180 @@
+"""Shared image-shape handling for the image feature transformers.
+
+Images travel in two forms: image arrays ``(n, H, W)`` (gray) or
+``(n, H, W, C)`` (color), and 2-D rows, each a C-order flattened ``H x W`` or
+``H x W x C`` image (``C x H x W`` with ``channels_first=True``). Internally
+every batch is turned into a 4-D ``(n, H, W, C)`` view (``C == 1`` for gray),
+and the work is done in chunks of images whose size comes from a memory
+budget, so large inputs never need more than a bounded amount of scratch
+memory.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+# Scratch memory allowed per chunk of images (bytes). A module attribute so
+# tests can shrink it to exercise the chunk boundaries.
+CHUNK_BYTES = 32 * 2**20
+# Smaller chunks for per-pixel work, so that its temporaries stay in cache.
+CACHE_BYTES = 2**20
+
+
+def infer_image_shape(n_features):
+    """Image shape ``(H, W)`` or ``(H, W, 3)`` guessed from a row length.
+
+    The rule: a perfect square ``s * s`` is a square gray image ``(s, s)``;
+    otherwise ``3 * s * s`` is a square RGB image ``(s, s, 3)``; anything else
+    is not a recognisable image and is read as one gray row of pixels
+    ``(1, n_features)``. (No number is both a square and three times a
+    square, so the rule is unambiguous.)
+    """
+    side = math.isqrt(n_features)
+    if side * side == n_features:
+        return (side, side)
+    if n_features % 3 == 0:
+        side = math.isqrt(n_features // 3)
+        if 3 * side * side == n_features:
+            return (side, side, 3)
+    return (1, n_features)
+
+
+def check_image_shape_param(image_shape):
+    """Validate the ``image_shape`` parameter; return it as a tuple of ints."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape)
+    if len(shape) not in (2, 3) or not all(
+        isinstance(size, numbers.Integral) and size >= 1 for size in shape
+    ):
+        raise ValueError(
+            "image_shape must be None, (H, W) or (H, W, C) with positive "
+            f"integers, got {image_shape!r}."
+        )
+    return tuple(int(size) for size in shape)
+
+
+def as_4d(images, channels_first=False):
+    """View an image array ``(n, H, W[, C])`` as ``(n, H, W, C)``.
+
+    With ``channels_first=True`` a 4-D array is read as ``(n, C, H, W)``.
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        return images[..., np.newaxis]
+    if images.ndim == 4:
+        return np.moveaxis(images, 1, -1) if channels_first else images
+    raise ValueError(
+        "Expected an image array of shape (n_images, H, W) or "
+        f"(n_images, H, W, C), got an array of shape {images.shape}."
+    )
+
+
+def rows_to_4d(rows, image_shape, channels_first=False):
+    """View 2-D rows of flattened images as ``(n, H, W, C)``."""
+    height, width = image_shape[:2]
+    n_channels = image_shape[2] if len(image_shape) == 3 else 1
+    if channels_first:
+        images = rows.reshape(-1, n_channels, height, width)
+        return np.moveaxis(images, 1, -1)
+    return rows.reshape(-1, height, width, n_channels)
+
+
+def image_shape_of(images4d):
+    """Public image shape ``(H, W)`` or ``(H, W, C)`` of a 4-D batch."""
+    height, width, n_channels = images4d.shape[1:]
+    return (height, width) if n_channels == 1 else (height, width, n_channels)
+
+
+def chunk_slices(n_images, bytes_per_image, cache_sized=False):
+    """Slices over ``range(n_images)`` whose scratch memory fits the budget.
+
+    The budget is ``CACHE_BYTES`` if ``cache_sized`` else ``CHUNK_BYTES``.
+    """
+    budget = CACHE_BYTES if cache_sized else CHUNK_BYTES
+    chunk_size = max(1, int(budget // max(bytes_per_image, 1)))
+    return [
+        slice(start, min(start + chunk_size, n_images))
+        for start in range(0, n_images, chunk_size)
+    ]
+
+
+def is_8bit(images):
+    """True if every value is a whole number in [0, 255] (uint8-exact)."""
+    if images.dtype == np.uint8:
+        return True
+    if images.dtype == np.bool_:
+        return True
+    if images.size == 0 or images.min() < 0 or images.max() > 255:
+        return False
+    if np.issubdtype(images.dtype, np.integer):
+        return True
+    return bool(np.array_equal(images, images.astype(np.uint8)))
+
+
+def working_dtype(dtype):
+    """float32 stays float32; every other dtype is computed in float64."""
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+class ImageInputMixin:
+    """Input validation shared by the image transformers.
+
+    Subclasses have the parameters ``image_shape`` and ``channels_first`` and
+    get ``_validate_images(X, reset)``, which returns an ``(n, H, W, C)`` view
+    and, when ``reset``, records ``image_shape_`` and ``n_features_in_``.
+    """
+
+    def _validate_images(self, X, reset):
+        channels_first = bool(self.channels_first)
+        image_shape = check_image_shape_param(self.image_shape)
+        if not reset:
+            check_is_fitted(self, "image_shape_")
+        is_image_array = (
+            isinstance(X, np.ndarray) and X.ndim in (3, 4)
+        ) or (  # nested lists of images
+            isinstance(X, list) and np.ndim(X) in (3, 4)
+        )
+        if is_image_array:
+            images = as_4d(X, channels_first)
+            received = image_shape_of(images)
+            expected = self.image_shape_ if not reset else image_shape
+            if expected is not None and received != expected:
+                raise ValueError(
+                    f"{type(self).__name__} expects images of shape {expected}, "
+                    f"got images of shape {received}."
+                )
+            # Flatten to rows (C order, channels last) for the standard checks.
+            rows = images.reshape(len(images), -1)
+            rows = validate_data(self, rows, reset=reset, dtype="numeric")
+            if reset:
+                self.image_shape_ = received
+            return rows.reshape(images.shape)
+
+        if not reset:
+            self._check_row_length(X)
+        rows = validate_data(self, X, reset=reset, dtype="numeric")
+        if reset:
+            n_features = rows.shape[1]
+            if image_shape is None:
+                image_shape = infer_image_shape(n_features)
+            elif math.prod(image_shape) != n_features:
+                raise ValueError(
+                    f"image_shape={image_shape} needs rows of "
+                    f"{math.prod(image_shape)} values, got rows of {n_features}."
+                )
+            self.image_shape_ = image_shape
+        return rows_to_4d(rows, self.image_shape_, channels_first)
+
+    def _check_row_length(self, X):
+        """Raise a ValueError naming the image shape if rows are too long/short."""
+        shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+        if len(shape) == 2 and shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input: rows must "
+                f"be flattened images of shape {self.image_shape_}, got rows "
+                f"of {shape[1]} values."
+            )

@@ -1,0 +1,690 @@
+"""Classic image features as scikit-learn transformers: HOG and hue histograms.
+
+Both transformers take images as they are, ``(n, H, W)`` gray or
+``(n, H, W, C)`` color arrays, or as 2-D rows (what a ``Pipeline`` passes):
+each row a C-order flattened ``H x W`` or ``H x W x C`` image, or, with
+``channels_first=True``, a flattened ``C x H x W`` image (the CIFAR-10 and
+OpenML layout; 4-D arrays are then read as ``(n, C, H, W)``).
+
+Image shape rule
+----------------
+``image_shape`` is always given as ``(H, W)`` or ``(H, W, C)``, whatever the
+memory layout. With ``image_shape=None`` it is taken from a 3-D/4-D array,
+and for rows of ``n_features`` values it is inferred:
+
+* ``n_features == s * s``: a square gray image ``(s, s)``;
+* ``n_features == 3 * s * s``: a square RGB image ``(s, s, 3)``;
+* anything else is not a recognisable image, and each row is read as a gray
+  image of one row of pixels, ``(1, n_features)``.
+
+The shape is stored in ``image_shape_`` at fit time; ``transform`` raises a
+``ValueError`` naming the expected and the received shape when later data do
+not match it.
+
+Both transformers are stateless (fit only records the input shape), work on
+all images at once in chunks of bounded memory, and reproduce scikit-image:
+:class:`HOGFeatures` equals ``skimage.feature.hog`` and :class:`HueHistogram`
+equals ``np.histogram`` of ``skimage.color.rgb2hsv`` hues. 8-bit images
+(uint8, or whole numbers 0-255 of any dtype) take exact lookup-table paths.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._hog import BLOCK_NORMS, hog_4d, hog_geometry, hog_glyphs, image_cell_histograms
+from ._hue import hue_histogram_4d
+from ._images import ImageInputMixin, as_4d, working_dtype
+
+__all__ = [
+    "HOGFeatures",
+    "HueHistogram",
+    "hog",
+    "hog_visualization",
+    "hue_histogram",
+]
+
+
+# --------------------------------------------------------------------------
+# Parameter and value checks
+# --------------------------------------------------------------------------
+
+
+def _check_positive_int(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _check_pair(value, name):
+    """A pair of positive integers such as ``pixels_per_cell``."""
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}.")
+    return tuple(_check_positive_int(size, name) for size in pair)
+
+
+def _check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm):
+    orientations = _check_positive_int(orientations, "orientations")
+    pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
+    cells_per_block = _check_pair(cells_per_block, "cells_per_block")
+    if block_norm not in BLOCK_NORMS:
+        raise ValueError(
+            f"block_norm must be one of {BLOCK_NORMS}, got {block_norm!r}."
+        )
+    return orientations, pixels_per_cell, cells_per_block
+
+
+def _check_hue_params(n_bins, scale):
+    n_bins = _check_positive_int(n_bins, "n_bins")
+    if (
+        not isinstance(scale, numbers.Real)
+        or isinstance(scale, bool)
+        or not np.isfinite(scale)
+        or scale <= 0
+    ):
+        raise ValueError(f"scale must be a positive number, got {scale!r}.")
+    return n_bins, float(scale)
+
+
+def _as_numeric_images(images, channels_first):
+    """An image array as a 4-D ``(n, H, W, C)`` view of real numbers."""
+    images = np.asarray(images)
+    if images.dtype == np.bool_:
+        images = images.astype(np.uint8)
+    elif images.dtype == object:
+        images = images.astype(np.float64)
+    if not (
+        np.issubdtype(images.dtype, np.integer)
+        or np.issubdtype(images.dtype, np.floating)
+    ):
+        raise ValueError(f"Images must hold real numbers, got dtype {images.dtype}.")
+    images = as_4d(images, channels_first)
+    if images.shape[0] == 0:
+        raise ValueError("Expected at least one image, got an empty array.")
+    if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+        raise ValueError("Images contain NaN or infinity.")
+    return images
+
+
+def _check_nonnegative_for_sqrt(images):
+    if images.min() < 0:
+        raise ValueError(
+            "transform_sqrt=True needs non-negative pixel values, got a minimum "
+            f"of {images.min()}."
+        )
+
+
+def _check_pixel_range(images, scale, owner):
+    """Pixel values must lie in [0, scale]: clear messages otherwise."""
+    low, high = images.min(), images.max()
+    if low < 0:
+        raise ValueError(
+            f"Negative values in data passed to {owner}: pixel values must lie "
+            f"in [0, scale={scale:g}], got a minimum of {low}."
+        )
+    if high > scale:
+        raise ValueError(
+            f"{owner}: pixel values must lie in [0, scale={scale:g}], got a "
+            f"maximum of {high}. Set scale to the largest possible pixel value "
+            "(e.g. scale=1.0 for images in [0, 1])."
+        )
+
+
+def _check_hue_channels(images, owner):
+    if images.shape[3] not in (1, 3):
+        raise ValueError(
+            f"{owner} needs RGB images (3 channels) or gray images, got "
+            f"{images.shape[3]} channels."
+        )
+
+
+# --------------------------------------------------------------------------
+# Functions
+# --------------------------------------------------------------------------
+
+
+def hog(
+    images,
+    *,
+    orientations=9,
+    pixels_per_cell=(8, 8),
+    cells_per_block=(3, 3),
+    block_norm="L2-Hys",
+    transform_sqrt=False,
+    channels_first=False,
+):
+    """HOG descriptors of a batch of images, as ``skimage.feature.hog``.
+
+    Row ``i`` equals ``skimage.feature.hog(images[i], ...)`` with the same
+    parameters (``channel_axis=-1`` for color images), to float rounding of
+    the final block normalization. Images smaller than one block
+    (``pixels_per_cell * cells_per_block``) are zero-padded at the bottom and
+    right up to that size, where scikit-image would raise.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, H, W) or (n_images, H, W, C)
+        Gray or color images; ``(n_images, C, H, W)`` with
+        ``channels_first=True``. For color images each pixel uses the channel
+        with the largest gradient magnitude.
+    orientations : int, default=9
+        Number of orientation bins over [0, 180) degrees.
+    pixels_per_cell : (int, int), default=(8, 8)
+        Cell size in pixels (rows, columns). Pixels beyond the last whole
+        cell are ignored.
+    cells_per_block : (int, int), default=(3, 3)
+        Block size in cells; blocks slide one cell at a time.
+    block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}, default='L2-Hys'
+        Block normalization, as in scikit-image.
+    transform_sqrt : bool, default=False
+        Take the square root of every pixel first (power-law compression).
+        Needs non-negative values.
+    channels_first : bool, default=False
+        Read 4-D input as ``(n_images, C, H, W)``.
+
+    Returns
+    -------
+    features : ndarray of shape (n_images, n_features)
+        float32 for float32 images, float64 otherwise. ``n_features`` is
+        ``n_blocks_row * n_blocks_col * cells_per_block[0] *
+        cells_per_block[1] * orientations``, ordered as scikit-image's
+        ``feature_vector=True`` output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from skimage.feature import hog as skimage_hog
+    >>> images = np.stack([data.astronaut()[:64, :64], data.coffee()[:64, :64]])
+    >>> features = hog(images, cells_per_block=(2, 2))
+    >>> features.shape
+    (2, 1764)
+    >>> reference = skimage_hog(images[1], cells_per_block=(2, 2), channel_axis=-1)
+    >>> bool(np.allclose(features[1], reference, rtol=0, atol=1e-12))
+    True
+    """
+    orientations, pixels_per_cell, cells_per_block = _check_hog_params(
+        orientations, pixels_per_cell, cells_per_block, block_norm
+    )
+    images = _as_numeric_images(images, channels_first)
+    if transform_sqrt:
+        _check_nonnegative_for_sqrt(images)
+    return hog_4d(
+        images,
+        orientations,
+        pixels_per_cell,
+        cells_per_block,
+        block_norm,
+        bool(transform_sqrt),
+    )
+
+
+def hog_visualization(
+    image,
+    *,
+    orientations=9,
+    pixels_per_cell=(8, 8),
+    transform_sqrt=False,
+    channels_first=False,
+):
+    """Image of the oriented-gradient glyphs of one image, for plots.
+
+    Equals the ``hog_image`` of ``skimage.feature.hog(image, ...,
+    visualize=True)``: for each cell and orientation bin, a line through the
+    cell centre, perpendicular to the bin's middle angle, with intensity
+    equal to the cell's (unnormalized) histogram value.
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W) or (H, W, C)
+        One gray or color image; ``(C, H, W)`` with ``channels_first=True``.
+    orientations : int, default=9
+        Number of orientation bins.
+    pixels_per_cell : (int, int), default=(8, 8)
+        Cell size in pixels.
+    transform_sqrt : bool, default=False
+        Take the square root of every pixel first.
+    channels_first : bool, default=False
+        Read a 3-D image as ``(C, H, W)``.
+
+    Returns
+    -------
+    glyphs : ndarray of shape (H, W)
+        float32 for a float32 image, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from skimage.feature import hog as skimage_hog
+    >>> image = data.camera()[:128, :128]
+    >>> glyphs = hog_visualization(image, pixels_per_cell=(16, 16))
+    >>> glyphs.shape
+    (128, 128)
+    >>> _, reference = skimage_hog(image, pixels_per_cell=(16, 16), visualize=True)
+    >>> bool(np.allclose(glyphs, reference, rtol=0, atol=1e-12))
+    True
+    """
+    orientations = _check_positive_int(orientations, "orientations")
+    pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(
+            f"Expected one image of shape (H, W) or (H, W, C), got shape {image.shape}."
+        )
+    images = _as_numeric_images(image[np.newaxis], channels_first)
+    if transform_sqrt:
+        _check_nonnegative_for_sqrt(images)
+    histograms = image_cell_histograms(
+        images, orientations, pixels_per_cell, bool(transform_sqrt)
+    )
+    dtype = working_dtype(images.dtype)
+    return hog_glyphs(histograms[0], images.shape[1:3], pixels_per_cell, dtype)
+
+
+def hue_histogram(
+    images, *, n_bins=10, scale=255, normalize=True, channels_first=False
+):
+    """Histograms of pixel hues, as ``rgb2hsv`` and ``np.histogram`` give them.
+
+    Row ``i`` is ``np.histogram(rgb2hsv(images[i] / scale)[..., 0],
+    bins=n_bins, range=(0, 1))[0]``, divided by the number of pixels when
+    ``normalize`` (each row then sums to 1).
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, H, W, 3) or (n_images, H, W)
+        RGB images with values in ``[0, scale]``; ``(n_images, 3, H, W)``
+        with ``channels_first=True``. Gray images (3-D arrays, or one
+        channel) have no hue: ``rgb2hsv`` gives hue 0 to every gray pixel
+        (max == min), so all their pixels fall in bin 0.
+    n_bins : int, default=10
+        Number of equal bins over [0, 1].
+    scale : float, default=255
+        The largest possible pixel value; hues are computed on
+        ``images / scale``. 255 suits 8-bit data, 1.0 images in [0, 1].
+    normalize : bool, default=True
+        Return fractions of pixels per bin (True) or pixel counts (False).
+    channels_first : bool, default=False
+        Read 4-D input as ``(n_images, 3, H, W)``.
+
+    Returns
+    -------
+    histograms : ndarray of shape (n_images, n_bins)
+        float32 for float32 images, float64 otherwise (counts included).
+
+    Raises
+    ------
+    ValueError
+        If a value lies outside ``[0, scale]``, or images have a number of
+        channels other than 1 or 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> red, green, blue, gray = [255, 0, 0], [0, 255, 0], [0, 0, 255], [9, 9, 9]
+    >>> images = np.array([[[red, green], [blue, gray]]], dtype=np.uint8)
+    >>> hue_histogram(images, n_bins=3)
+    array([[0.5 , 0.25, 0.25]])
+    >>> hue_histogram(images, n_bins=3, normalize=False)
+    array([[2., 1., 1.]])
+    """
+    n_bins, scale = _check_hue_params(n_bins, scale)
+    images = _as_numeric_images(images, channels_first)
+    _check_hue_channels(images, "hue_histogram")
+    _check_pixel_range(images, scale, "hue_histogram")
+    return hue_histogram_4d(images, n_bins, scale, bool(normalize))
+
+
+# --------------------------------------------------------------------------
+# Transformers
+# --------------------------------------------------------------------------
+
+
+def _check_input_features(estimator, input_features):
+    """Validate ``input_features`` of ``get_feature_names_out``."""
+    if input_features is None:
+        return
+    input_features = np.asarray(input_features, dtype=object)
+    if len(input_features) != estimator.n_features_in_:
+        raise ValueError(
+            f"input_features should have length equal to number of features "
+            f"({estimator.n_features_in_}), got {len(input_features)}"
+        )
+    names_in = getattr(estimator, "feature_names_in_", None)
+    if names_in is not None and not np.array_equal(names_in, input_features):
+        raise ValueError("input_features is not equal to feature_names_in_")
+
+
+class HOGFeatures(ImageInputMixin, TransformerMixin, BaseEstimator):
+    """Histogram of Oriented Gradients features, as ``skimage.feature.hog``.
+
+    Each image becomes the HOG descriptor that ``skimage.feature.hog`` gives
+    with the same parameters (``channel_axis=-1`` for color images), equal to
+    float rounding of the block normalization, for any image size and every
+    block norm. All images are processed at once, in chunks of bounded
+    memory; 8-bit images take an exact lookup-table path.
+
+    See the module docstring for the accepted input layouts and the
+    ``image_shape`` rule. Rows that are not a recognisable image are read as
+    gray ``(1, n_features)`` images; images smaller than one block
+    (``pixels_per_cell * cells_per_block``) are zero-padded at the bottom and
+    right up to that size (scikit-image would raise), so that any input
+    gives features.
+
+    Parameters
+    ----------
+    orientations : int, default=9
+        Number of orientation bins over [0, 180) degrees.
+    pixels_per_cell : (int, int), default=(8, 8)
+        Cell size in pixels (rows, columns).
+    cells_per_block : (int, int), default=(3, 3)
+        Block size in cells; blocks slide one cell at a time.
+    block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}, default='L2-Hys'
+        Block normalization, as in scikit-image.
+    transform_sqrt : bool, default=False
+        Take the square root of every pixel first (power-law compression);
+        negative values then raise a ValueError.
+    image_shape : (int, int) or (int, int, int), default=None
+        ``(H, W)`` or ``(H, W, C)`` of the images in 2-D rows. None infers it
+        (see the module docstring).
+    channels_first : bool, default=False
+        Rows are flattened ``C x H x W`` images (CIFAR-10, OpenML), and 4-D
+        arrays are ``(n, C, H, W)``.
+
+    Attributes
+    ----------
+    image_shape_ : tuple
+        ``(H, W)`` or ``(H, W, C)`` of the images seen in fit.
+    n_features_in_ : int
+        Number of values per image, ``H * W * C``.
+    feature_names_in_ : ndarray of str
+        Column names of X, when fitted on a DataFrame with string columns.
+
+    See Also
+    --------
+    hog : The same features as a function of an image array.
+    hog_visualization : Oriented-gradient glyphs of one image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from skimage.feature import hog as skimage_hog
+    >>> images = np.stack([data.astronaut()[:32, :32], data.chelsea()[:32, :32]])
+    >>> rows = images.reshape(2, -1)  # as a Pipeline passes them
+    >>> hog_features = HOGFeatures(cells_per_block=(2, 2)).fit(rows)
+    >>> hog_features.image_shape_
+    (32, 32, 3)
+    >>> features = hog_features.transform(rows)
+    >>> features.shape
+    (2, 324)
+    >>> reference = skimage_hog(images[0], cells_per_block=(2, 2), channel_axis=-1)
+    >>> bool(np.allclose(features[0], reference, rtol=0, atol=1e-12))
+    True
+    >>> hog_features.get_feature_names_out()[:2]
+    array(['hog_b0_0_c0_0_o0', 'hog_b0_0_c0_0_o1'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        orientations=9,
+        pixels_per_cell=(8, 8),
+        cells_per_block=(3, 3),
+        block_norm="L2-Hys",
+        transform_sqrt=False,
+        image_shape=None,
+        channels_first=False,
+    ):
+        self.orientations = orientations
+        self.pixels_per_cell = pixels_per_cell
+        self.cells_per_block = cells_per_block
+        self.block_norm = block_norm
+        self.transform_sqrt = transform_sqrt
+        self.image_shape = image_shape
+        self.channels_first = channels_first
+
+    def _checked_params(self):
+        return _check_hog_params(
+            self.orientations,
+            self.pixels_per_cell,
+            self.cells_per_block,
+            self.block_norm,
+        )
+
+    def fit(self, X, y=None):
+        """Record the image shape; HOG has nothing to learn.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, C)
+            Images as rows or as an image array.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : HOGFeatures
+            The fitted transformer.
+        """
+        self._checked_params()
+        images = self._validate_images(X, reset=True)
+        if self.transform_sqrt:
+            _check_nonnegative_for_sqrt(images)
+        return self
+
+    def transform(self, X):
+        """HOG descriptor of every image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, C)
+            Images of the shape seen in fit.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+            float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        orientations, pixels_per_cell, cells_per_block = self._checked_params()
+        images = self._validate_images(X, reset=False)
+        if self.transform_sqrt:
+            _check_nonnegative_for_sqrt(images)
+        return hog_4d(
+            images,
+            orientations,
+            pixels_per_cell,
+            cells_per_block,
+            self.block_norm,
+            bool(self.transform_sqrt),
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``hog_b{row}_{col}_c{i}_{j}_o{k}``, in output order.
+
+        Block ``(row, col)``, cell ``(i, j)`` within the block, orientation
+        bin ``k``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the input seen in fit.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        _check_input_features(self, input_features)
+        orientations, pixels_per_cell, cells_per_block = self._checked_params()
+        _, n_blocks = hog_geometry(
+            self.image_shape_[:2], pixels_per_cell, cells_per_block
+        )
+        names = [
+            f"hog_b{row}_{col}_c{i}_{j}_o{k}"
+            for row in range(n_blocks[0])
+            for col in range(n_blocks[1])
+            for i in range(cells_per_block[0])
+            for j in range(cells_per_block[1])
+            for k in range(orientations)
+        ]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class HueHistogram(ImageInputMixin, TransformerMixin, BaseEstimator):
+    """Fraction of pixels per hue bin, as ``rgb2hsv`` and ``np.histogram``.
+
+    Row ``i`` is ``np.histogram(rgb2hsv(image_i / scale)[..., 0],
+    bins=n_bins, range=(0, 1))[0] / n_pixels`` (counts with
+    ``normalize=False``), bin for bin. All images are processed at once, in
+    chunks of bounded memory; 8-bit RGB images take an exact lookup-table
+    path.
+
+    See the module docstring for the accepted input layouts and the
+    ``image_shape`` rule. Gray images (and rows read as gray images, such as
+    rows that are not a recognisable image) have no hue: ``rgb2hsv`` gives
+    hue 0 to gray pixels (max == min), so all their pixels fall in bin 0 and
+    the output carries no information; use color images.
+
+    Parameters
+    ----------
+    n_bins : int, default=10
+        Number of equal hue bins over [0, 1].
+    scale : float, default=255
+        The largest possible pixel value: hues are computed on
+        ``X / scale``, and values outside ``[0, scale]`` raise a
+        ValueError. 255 suits 8-bit data as it is; use 1.0 for images in
+        [0, 1].
+    normalize : bool, default=True
+        Fractions of pixels per bin (rows sum to 1), or pixel counts.
+    image_shape : (int, int) or (int, int, 3), default=None
+        ``(H, W)`` or ``(H, W, 3)`` of the images in 2-D rows. None infers it
+        (see the module docstring).
+    channels_first : bool, default=False
+        Rows are flattened ``3 x H x W`` images (CIFAR-10, OpenML), and 4-D
+        arrays are ``(n, 3, H, W)``.
+
+    Attributes
+    ----------
+    image_shape_ : tuple
+        ``(H, W)`` or ``(H, W, 3)`` of the images seen in fit.
+    n_features_in_ : int
+        Number of values per image.
+    feature_names_in_ : ndarray of str
+        Column names of X, when fitted on a DataFrame with string columns.
+
+    See Also
+    --------
+    hue_histogram : The same histograms as a function of an image array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from skimage.color import rgb2hsv
+    >>> images = np.stack([data.astronaut()[::8, ::8], data.rocket()[:64, :64]])
+    >>> hue = HueHistogram(n_bins=4).fit_transform(images)
+    >>> hue.round(3)
+    array([[0.79 , 0.   , 0.058, 0.152],
+           [0.063, 0.009, 0.899, 0.029]])
+    >>> counts, _ = np.histogram(rgb2hsv(images[0] / 255)[..., 0], 4, range=(0, 1))
+    >>> bool(np.array_equal(hue[0], counts / (64 * 64)))
+    True
+    >>> HueHistogram(n_bins=4).fit(images).get_feature_names_out()
+    array(['hue_bin0_0.00-0.25', 'hue_bin1_0.25-0.50', 'hue_bin2_0.50-0.75',
+           'hue_bin3_0.75-1.00'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        n_bins=10,
+        scale=255,
+        normalize=True,
+        image_shape=None,
+        channels_first=False,
+    ):
+        self.n_bins = n_bins
+        self.scale = scale
+        self.normalize = normalize
+        self.image_shape = image_shape
+        self.channels_first = channels_first
+
+    def _checked_images(self, X, reset):
+        n_bins, scale = _check_hue_params(self.n_bins, self.scale)
+        images = self._validate_images(X, reset=reset)
+        name = type(self).__name__
+        _check_hue_channels(images, name)
+        _check_pixel_range(images, scale, name)
+        return images, n_bins, scale
+
+    def fit(self, X, y=None):
+        """Record the image shape and check the values; nothing to learn.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, 3)
+            Images as rows or as an image array, values in ``[0, scale]``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : HueHistogram
+            The fitted transformer.
+        """
+        self._checked_images(X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Hue histogram of every image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, 3)
+            Images of the shape seen in fit, values in ``[0, scale]``.
+
+        Returns
+        -------
+        histograms : ndarray of shape (n_samples, n_bins)
+            float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        images, n_bins, scale = self._checked_images(X, reset=False)
+        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``hue_bin{k}_{low:.2f}-{high:.2f}``, one per bin.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the input seen in fit.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        _check_input_features(self, input_features)
+        n_bins, _ = _check_hue_params(self.n_bins, self.scale)
+        edges = np.linspace(0, 1, n_bins + 1)
+        names = [f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(n_bins)]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
