@@ -74,6 +74,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "average": ["boolean"],
     }
 
     def __init__(
@@ -100,6 +101,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         warm_start=False,
         random_state=None,
         verbose=0,
+        average=False,
     ):
         self.penalty = penalty
         self.alpha = alpha
@@ -122,6 +124,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.average = average
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -180,7 +183,9 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         validation_score = None
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
-        result = self._optimize(objective, W, b, state, validation_score)
+        result = self._optimize_or_forget(
+            not warm, objective, W, b, state, validation_score
+        )
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         self.validation_scores_ = (
@@ -254,11 +259,18 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         y_index = _encode_labels(y, self.classes_)
         weights = self._sample_weight(X, y_index, sample_weight, check_classes=False)
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
-        objective = self._objective(X, y_index, weights)
-        W, b, state = self._starting_point(objective, fresh=first_call)
-        if objective.n_samples == 0:
+        if len(y_index) == 0:  # every weight was zero: nothing to learn from
+            if first_call:
+                del self.classes_
             return self
-        result = self._optimize(objective, W, b, state, None, epochs=1)
+        # Later chunks keep the first chunk's centering, so that the intercepts
+        # and momentum carried in the optimizer state keep their meaning.
+        offset = None if first_call else self._sgd_state["offset"]
+        objective = self._objective(X, y_index, weights, offset=offset)
+        W, b, state = self._starting_point(objective, fresh=first_call)
+        result = self._optimize_or_forget(
+            first_call, objective, W, b, state, None, epochs=1
+        )
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1
         self.loss_curve_ = getattr(self, "loss_curve_", []) + result.loss_curve
         self.validation_scores_ = None
@@ -275,7 +287,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         b = objective.parameters_from_intercept(W, intercept)
         return W, b, SGDState(**self._sgd_state)
 
-    def _objective(self, X, y_index, weights):
+    def _objective(self, X, y_index, weights, offset=None):
         return LinearObjective(
             X,
             y_index,
@@ -285,7 +297,17 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             margin=getattr(self, "margin", 1.0),
             center=True,
+            offset=offset,
         )
+
+    def _optimize_or_forget(self, fresh, *args, **kwargs):
+        """Optimize; if that fails on a fresh model, leave it unfitted."""
+        try:
+            return self._optimize(*args, **kwargs)
+        except ValueError:
+            if fresh:
+                del self.classes_
+            raise
 
     def _optimize(self, objective, W, b, state, validation_score, epochs=None):
         rng = check_random_state(self.random_state)
@@ -302,11 +324,16 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             result.state = state or SGDState(eta0=1.0)
             return result
         if state is None:
-            preconditioner = objective.feature_preconditioner()
+            # A stream's first chunk may miss the spread of some features, so
+            # partial_fit only lets the preconditioner shrink steps (floor=1).
+            preconditioner = objective.feature_preconditioner(
+                floor=1e-2 if epochs is None else 1.0
+            )
             state = SGDState(
                 eta0=self._initial_step(objective, preconditioner),
                 preconditioner=preconditioner,
             )
+        state.offset = objective.offset
         full_batch = self.solver == "gd"
         return minibatch_sgd(
             objective,
@@ -328,6 +355,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             validation_score=validation_score,
             state=state,
             stop_early=epochs is None and self.tol is not None,
+            average=self.average,
             verbose=self.verbose,
         )
 
@@ -387,9 +415,13 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _store_weights(self, objective, result):
         W = result.W
-        b = objective.intercept(W, result.b)
-        self._weights = (W, b)
+        self._weights = (W, objective.intercept(W, result.b))
         self._sgd_state = dataclasses.asdict(result.state)
+        if self.average and result.state.average_W is not None:
+            W = result.state.average_W
+            b = objective.intercept(W, result.state.average_b)
+        else:
+            W, b = self._weights
         if len(self.classes_) == 2:
             # Two classes: one score s_1 - s_0, as scikit-learn's binary
             # classifiers; the hinge and softmax losses depend on it alone.
@@ -564,7 +596,12 @@ _SHARED_PARAMETERS = """
         Seeds the batch order, the validation split and random search. The
         weights start at zero, so the same seed gives bit-identical results.
     verbose : int, default=0
-        Print one line per epoch when positive."""
+        Print one line per epoch when positive.
+    average : bool, default=False
+        Averaged SGD: ``coef_`` and ``intercept_`` are the running mean of all
+        the iterates instead of the last one. Much less noisy at a constant
+        step, so it suits ``partial_fit`` on streams, where the 'adaptive'
+        schedule cannot lower the step."""
 
 _SHARED_ATTRIBUTES = """
     coef_ : ndarray of shape (n_classes, n_features) or (1, n_features)
@@ -666,6 +703,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         warm_start=False,
         random_state=None,
         verbose=0,
+        average=False,
     ):
         super().__init__(
             penalty=penalty,
@@ -689,6 +727,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
+            average=average,
         )
         self.margin = margin
 

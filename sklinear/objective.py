@@ -53,6 +53,9 @@ class LinearObjective:
         gradient methods converge many times faster. ``X`` is never centered
         in memory (sparse data stays sparse). Use :meth:`intercept` to get
         ``b``. Only with ``fit_intercept``.
+    offset : ndarray of shape (n_features,), default=None
+        With ``center``, the ``mu`` to use instead of the data's mean (so that
+        successive chunks of a stream share one parametrization).
 
     Examples
     --------
@@ -75,6 +78,7 @@ class LinearObjective:
         fit_intercept=True,
         margin=1.0,
         center=False,
+        offset=None,
     ):
         if loss not in _LOSS_CURVATURE:
             raise ValueError(f"loss must be 'hinge' or 'softmax', got {loss!r}.")
@@ -88,7 +92,9 @@ class LinearObjective:
         self.dtype = X.dtype
         self.n_samples = X.shape[0]
         self.offset = None
-        if center and fit_intercept:
+        if center and fit_intercept and offset is not None:
+            self.offset = np.asarray(offset, dtype=self.dtype)
+        elif center and fit_intercept:
             weights = None if sample_weight is None else np.asarray(sample_weight)
             mean = np.asarray(
                 X.mean(axis=0) if weights is None else weights @ X / weights.sum()
@@ -195,7 +201,7 @@ class LinearObjective:
         )
         return X, weights / weights.sum()
 
-    def feature_preconditioner(self, max_rows=2048):
+    def feature_preconditioner(self, floor=1e-2, max_rows=2048):
         """Per-feature step multipliers ``1 / variance`` (a Jacobi preconditioner).
 
         Scaling each feature's step by its inverse variance makes gradient
@@ -204,6 +210,15 @@ class LinearObjective:
         objective or its minimizer. Variances come from at most ``max_rows``
         evenly spaced rows and are floored at 1% of their mean, so constant
         or nearly constant features do not get huge steps.
+
+        Parameters
+        ----------
+        floor : float, default=1e-2
+            Variances are floored at ``floor`` times their mean. With 1, the
+            preconditioner only ever shrinks steps (high-variance features),
+            which is safe when later data may differ from these rows.
+        max_rows : int, default=2048
+            Rows sampled for the variances.
 
         Returns
         -------
@@ -216,7 +231,7 @@ class LinearObjective:
         else:
             mean_square = np.einsum("ij,ij,i->j", X, X, weights.astype(X.dtype))
         variance = np.maximum(mean_square - mean**2, 0.0)
-        floor = 1e-2 * variance.mean() if variance.mean() > 0 else 1.0
+        floor = floor * variance.mean() if variance.mean() > 0 else 1.0
         return (1.0 / np.maximum(variance, floor)).astype(self.dtype)
 
     def second_moment(self, preconditioner=None, max_rows=2048, n_power_iterations=20):

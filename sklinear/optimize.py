@@ -60,6 +60,12 @@ class SGDState:
         Momentum buffers.
     preconditioner : ndarray of shape (n_features,) or None
         Per-feature step multipliers (a diagonal preconditioner).
+    best_criterion, epochs_without_improvement, lowered_without_improvement
+        The stopping rule's memory.
+    average_W, average_b, n_averaged : ndarray, ndarray, int
+        Running average of the iterates (averaged SGD), when enabled.
+    offset : ndarray or None
+        The centering of the objective the state's intercepts refer to.
     """
 
     eta0: float
@@ -69,6 +75,13 @@ class SGDState:
     velocity_W: np.ndarray = None
     velocity_b: np.ndarray = None
     preconditioner: np.ndarray = None
+    best_criterion: float = -np.inf
+    epochs_without_improvement: int = 0
+    lowered_without_improvement: bool = False
+    average_W: np.ndarray = None
+    average_b: np.ndarray = None
+    n_averaged: int = 0
+    offset: np.ndarray = None
 
     def __post_init__(self):
         if self.eta is None:
@@ -173,45 +186,43 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
         if settings["max_norm"] is not None:
             project_max_norm(W, settings["max_norm"])
         state.t += 1
+        if state.average_W is not None:
+            # Averaged SGD: the mean of the iterates is far less noisy than
+            # the last one, which matters for the non-smooth hinge loss.
+            state.n_averaged += 1
+            fraction = W.dtype.type(1.0 / state.n_averaged)
+            state.average_W += fraction * (W - state.average_W)
+            state.average_b += fraction * (b - state.average_b)
         state.epochs += sizes[position] / n_samples
     epoch_value = float(values @ sizes / sizes.sum())
     _raise_if_diverged(epoch_value, reference, W, state, epoch)
     return values, epoch_value
 
 
-class _PlateauRule:
+def _plateau_decision(criterion, state, tol, patience, adaptive):
     """The stopping rule: patience on a criterion to maximize.
 
-    After ``patience`` epochs without beating the best criterion by ``tol``,
-    it says ``'stop'``, or with the adaptive schedule ``'lower'`` (the step),
-    unless the previous lowering was not followed by any improvement: then
-    the plateau is convergence rather than noise, and it says ``'stop'``.
+    After ``patience`` epochs without beating the best criterion by ``tol`` it
+    says ``'stop'``, or with the adaptive schedule ``'lower'`` (the step),
+    unless the previous lowering was not followed by any improvement: then the
+    plateau is convergence rather than noise, and it says ``'stop'``. Its
+    memory lives in ``state``.
     """
-
-    def __init__(self, tol, patience, adaptive):
-        self.tol = tol
-        self.patience = patience
-        self.adaptive = adaptive
-        self.best = -np.inf
-        self._epochs_without_improvement = 0
-        self._lowered_without_improvement = False
-
-    def update(self, criterion, state):
-        improved = criterion > self.best + self.tol
-        self.best = max(self.best, criterion)
-        if improved:
-            self._epochs_without_improvement = 0
-            self._lowered_without_improvement = False
-            return "continue"
-        self._epochs_without_improvement += 1
-        if self._epochs_without_improvement < self.patience:
-            return "continue"
-        self._epochs_without_improvement = 0
-        can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
-        if self.adaptive and can_lower and not self._lowered_without_improvement:
-            self._lowered_without_improvement = True
-            return "lower"
-        return "stop"
+    improved = criterion > state.best_criterion + tol
+    state.best_criterion = max(state.best_criterion, criterion)
+    if improved:
+        state.epochs_without_improvement = 0
+        state.lowered_without_improvement = False
+        return "continue"
+    state.epochs_without_improvement += 1
+    if state.epochs_without_improvement < patience:
+        return "continue"
+    state.epochs_without_improvement = 0
+    can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
+    if adaptive and can_lower and not state.lowered_without_improvement:
+        state.lowered_without_improvement = True
+        return "lower"
+    return "stop"
 
 
 def minibatch_sgd(
@@ -233,6 +244,7 @@ def minibatch_sgd(
     validation_score=None,
     state=None,
     stop_early=True,
+    average=False,
     verbose=0,
 ):
     """Minimize ``objective`` by minibatch stochastic gradient descent.
@@ -286,7 +298,12 @@ def minibatch_sgd(
     state : SGDState, default=None
         State to continue from (momentum, step count, current step size).
     stop_early : bool, default=True
-        Apply the stopping rule; False runs exactly ``max_iter`` epochs.
+        Apply the stopping rule (and the 'adaptive' lowering); False runs
+        exactly ``max_iter`` epochs at the scheduled step, as ``partial_fit``
+        needs.
+    average : bool, default=False
+        Keep the running average of the iterates in ``state.average_W`` and
+        ``state.average_b`` (averaged SGD).
     verbose : int, default=0
         Print one line per epoch when positive.
 
@@ -329,6 +346,8 @@ def minibatch_sgd(
     if state.velocity_W is None:
         state.velocity_W = np.zeros_like(W)
         state.velocity_b = np.zeros_like(b)
+    if average and state.average_W is None:
+        state.average_W, state.average_b = W.copy(), b.copy()
     settings = {
         "learning_rate": learning_rate,
         "power_t": power_t,
@@ -337,7 +356,10 @@ def minibatch_sgd(
     }
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
-    plateau = _PlateauRule(tol, n_iter_no_change, adaptive=learning_rate == "adaptive")
+    if stop_early:
+        state.best_criterion = -np.inf
+        state.epochs_without_improvement = 0
+        state.lowered_without_improvement = False
     best_weights = None
     for epoch in range(max_iter):
         started = time.perf_counter()
@@ -360,21 +382,21 @@ def minibatch_sgd(
                 f"step size {state.eta:.4g}, "
                 f"{time.perf_counter() - started:.2f} s"
             )
-        if validation_score is not None and criterion > plateau.best:
+        if validation_score is not None and criterion > state.best_criterion:
             best_weights = (W.copy(), b.copy())
-        decision = plateau.update(criterion, state)
-        if not stop_early or decision == "continue":
-            continue
-        if decision == "lower":
+        decision = _plateau_decision(
+            criterion, state, tol, n_iter_no_change, learning_rate == "adaptive"
+        )
+        if decision == "lower" and stop_early:
             state.eta /= _ADAPTIVE_DIVISOR
             if verbose:
                 print(f"Step size lowered to {state.eta:.4g}")
-            continue
-        result.converged = True
-        break
+        if decision == "stop" and stop_early:
+            result.converged = True
+            break
     if best_weights is not None:
         W[...], b[...] = best_weights
-        result.best_validation_score = plateau.best
+        result.best_validation_score = state.best_criterion
     return result
 
 

@@ -1,0 +1,284 @@
+"""Behaviour and quality of LinearSVMClassifier and SoftmaxClassifier."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sklinear import LinearSVMClassifier, SoftmaxClassifier
+from sklinear.objective import LinearObjective
+from sklinear.penalties import make_penalty
+
+CLASSIFIERS = [LinearSVMClassifier, SoftmaxClassifier]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return {
+        "raw": (X_train, X_test, y_train, y_test),
+        "standardized": (
+            scaler.transform(X_train),
+            scaler.transform(X_test),
+            y_train,
+            y_test,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=600, centers=4, n_features=5, random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize("features", ["raw", "standardized"])
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_digits_accuracy_matches_logistic_regression(digits, features, Classifier):
+    X_train, X_test, y_train, y_test = digits[features]
+    reference = LogisticRegression(max_iter=5000).fit(X_train, y_train)
+    model = Classifier(random_state=0).fit(X_train, y_train)
+    reference_accuracy = reference.score(X_test, y_test)
+    accuracy = model.score(X_test, y_test)
+    assert accuracy >= reference_accuracy - 0.01, (accuracy, reference_accuracy)
+
+
+def test_softmax_reaches_logistic_regression_objective(digits):
+    X_train, _, y_train, _ = digits["standardized"]
+    alpha = 0.01
+    reference = LogisticRegression(
+        C=1.0 / (alpha * len(X_train)), tol=1e-10, max_iter=10_000
+    ).fit(X_train, y_train)
+    model = SoftmaxClassifier(penalty="l2", alpha=alpha, max_iter=300, random_state=0)
+    model.fit(X_train, y_train)
+    objective = LinearObjective(
+        X_train, y_train, loss="softmax", penalty=make_penalty("l2", alpha)
+    )
+    optimum = objective.value(reference.coef_, reference.intercept_)
+    reached = objective.value(model.coef_, model.intercept_)
+    assert optimum <= reached <= 1.01 * optimum
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_partial_fit_over_chunks_reaches_fit_accuracy(digits, Classifier):
+    X_train, X_test, y_train, y_test = digits["standardized"]
+    fitted = Classifier(random_state=0).fit(X_train, y_train)
+    streamed = Classifier(random_state=0)
+    classes = np.unique(y_train)
+    for _ in range(10):
+        for chunk in np.array_split(np.arange(len(X_train)), 5):
+            streamed.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
+    assert streamed.score(X_test, y_test) >= fitted.score(X_test, y_test) - 0.015
+    assert streamed.n_iter_ == 50
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
+    X_train, X_test, y_train, y_test = digits["standardized"]
+    model = Classifier(penalty=penalty, alpha=0.03, l1_ratio=0.9, random_state=0)
+    model.fit(X_train, y_train)
+    l2_model = Classifier(penalty="l2", alpha=0.03, random_state=0).fit(
+        X_train, y_train
+    )
+    assert np.mean(model.coef_ == 0) > 0.2
+    assert np.mean(l2_model.coef_ == 0) < 0.1
+    assert model.score(X_test, y_test) > 0.85
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_balanced_class_weight_helps_minority_class(Classifier):
+    X, y = make_blobs(
+        n_samples=[1000, 50], centers=[[0, 0], [1.5, 1.5]], random_state=0
+    )
+    plain = Classifier(random_state=0).fit(X, y)
+    balanced = Classifier(class_weight="balanced", random_state=0).fit(X, y)
+    minority_recall = recall_score(y, plain.predict(X), pos_label=1)
+    balanced_recall = recall_score(y, balanced.predict(X), pos_label=1)
+    assert balanced_recall > minority_recall + 0.2
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_float32_stays_float32(blobs, Classifier):
+    X, y = blobs
+    X32 = X.astype(np.float32)
+    model = Classifier(random_state=0).fit(X32, y)
+    assert model.coef_.dtype == np.float32
+    assert model.intercept_.dtype == np.float32
+    assert model.decision_function(X32).dtype == np.float32
+    model64 = Classifier(random_state=0).fit(X, y)
+    assert model64.coef_.dtype == np.float64
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_sparse_csr_matches_dense(blobs, Classifier):
+    X, y = blobs
+    dense = Classifier(random_state=0).fit(X, y)
+    sparse = Classifier(random_state=0).fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+    assert_array_equal(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_same_random_state_bit_identical(blobs, Classifier):
+    X, y = blobs
+    first = Classifier(random_state=3).fit(X, y).coef_
+    second = Classifier(random_state=3).fit(X, y).coef_
+    assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_string_labels_and_binary_convention(Classifier):
+    X, y = make_blobs(n_samples=200, centers=2, random_state=0)
+    labels = np.array(["cat", "dog"])[y]
+    model = Classifier(random_state=0).fit(X, labels)
+    assert model.coef_.shape == (1, 2) and model.intercept_.shape == (1,)
+    scores = model.decision_function(X)
+    assert scores.shape == (200,)
+    assert_array_equal(model.predict(X), np.where(scores > 0, "dog", "cat"))
+    assert model.score(X, labels) > 0.95
+
+
+def test_softmax_probabilities(blobs):
+    X, y = blobs
+    model = SoftmaxClassifier(random_state=0).fit(X, y)
+    proba = model.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_allclose(np.log(proba), model.predict_log_proba(X), atol=1e-10)
+    assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
+    binary = SoftmaxClassifier(random_state=0).fit(X[y < 2], y[y < 2])
+    p = binary.predict_proba(X[y < 2])
+    assert_allclose(p[:, 1], 1 / (1 + np.exp(-binary.decision_function(X[y < 2]))))
+
+
+def test_svm_has_no_predict_proba():
+    assert not hasattr(LinearSVMClassifier(), "predict_proba")
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_fitted_attributes(blobs, Classifier):
+    X, y = blobs
+    model = Classifier(random_state=0, max_iter=7, tol=None).fit(X, y)
+    assert model.coef_.shape == (4, 5) and model.intercept_.shape == (4,)
+    assert model.n_features_in_ == 5
+    assert model.n_iter_ == 7
+    batches_per_epoch = len(model.loss_curve_) // 7
+    assert len(model.loss_curve_) == 7 * batches_per_epoch
+    assert model.t_ == len(model.loss_curve_)
+    assert model.learning_rate_ > 0
+    assert model.validation_scores_ is None
+    assert np.mean(model.loss_curve_[-batches_per_epoch:]) < model.loss_curve_[0]
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_early_stopping_records_validation_scores(blobs, Classifier):
+    X, y = blobs
+    model = Classifier(early_stopping=True, random_state=0).fit(X, y)
+    assert len(model.validation_scores_) == model.n_iter_
+    assert model.best_validation_score_ == max(model.validation_scores_)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_max_norm_bounds_each_class_row(digits, Classifier):
+    X_train, _, y_train, _ = digits["raw"]
+    model = Classifier(penalty=None, max_norm=0.05, random_state=0)
+    model.fit(X_train, y_train)
+    row_norms = np.linalg.norm(model._weights[0], axis=1)
+    assert np.all(row_norms <= 0.05 * (1 + 1e-6))
+    assert row_norms.max() > 0.04
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_solvers_rank_as_in_the_lecture(digits, Classifier):
+    X_train, X_test, y_train, y_test = digits["standardized"]
+    scores = {
+        solver: Classifier(solver=solver, max_iter=50, random_state=0)
+        .fit(X_train, y_train)
+        .score(X_test, y_test)
+        for solver in ["random_search", "gd", "sgd"]
+    }
+    assert 0.1 < scores["random_search"] < scores["gd"] <= scores["sgd"] + 0.01
+    assert scores["sgd"] > 0.9
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_warm_start_continues(blobs, Classifier):
+    X, y = blobs
+    model = Classifier(warm_start=True, max_iter=2, tol=None, random_state=0)
+    model.fit(X, y)
+    first = model.coef_.copy()
+    model.fit(X, y)
+    cold = Classifier(max_iter=2, tol=None, random_state=0).fit(X, y)
+    assert_array_equal(cold.coef_, first)
+    assert not np.array_equal(model.coef_, first)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_inputs_are_not_modified(blobs, Classifier):
+    X, y = blobs
+    X_before, y_before = X.copy(), y.copy()
+    weights = np.ones(len(y))
+    Classifier(random_state=0).fit(X, y, sample_weight=weights)
+    assert_array_equal(X, X_before)
+    assert_array_equal(y, y_before)
+    assert_array_equal(weights, 1.0)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_convergence_warning_when_max_iter_too_small(blobs, Classifier):
+    X, y = blobs
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        Classifier(max_iter=1, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_diverging_learning_rate_raises_and_leaves_no_nan(digits, Classifier):
+    X_train, _, y_train, _ = digits["raw"]
+    model = Classifier(learning_rate_init=1e3, penalty="l2", alpha=1.0, momentum=0.9)
+    with pytest.raises(ValueError, match="learning_rate_init=1000"):
+        model.fit(X_train, y_train)
+    assert not hasattr(model, "coef_")
+    streamed = Classifier(learning_rate_init=1e3, alpha=1.0)
+    with pytest.raises(ValueError, match="diverged"):
+        streamed.partial_fit(X_train, y_train, classes=np.arange(10))
+    assert not hasattr(streamed, "coef_") and not hasattr(streamed, "classes_")
+    # A later chunk far off the scale the step was set for: an error, and the
+    # model keeps its previous, finite weights.
+    good = Classifier(random_state=0).fit(X_train, y_train)
+    coef = good.coef_.copy()
+    with pytest.raises(ValueError, match="diverged"):
+        good.partial_fit(X_train * 1e6, y_train)
+    assert_array_equal(good.coef_, coef)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_clear_errors(blobs, Classifier):
+    X, y = blobs
+    with pytest.raises(ValueError, match="NaN"):
+        X_nan = X.copy()
+        X_nan[0, 0] = np.nan
+        Classifier().fit(X_nan, y)
+    with pytest.raises(ValueError, match="infinity"):
+        Classifier().fit(np.where(X > 3, np.inf, X), y)
+    with pytest.raises(ValueError, match="1 class"):
+        Classifier().fit(X, np.zeros(len(y)))
+    model = Classifier(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but .* expecting 5"):
+        model.predict(X[:, :3])
+    with pytest.raises(ValueError, match="classes must be passed on the first"):
+        Classifier().partial_fit(X, y)
+    streamed = Classifier().partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"labels not in classes: \[7\]"):
+        streamed.partial_fit(X[:3], [0, 7, 1])
+    with pytest.raises(ValueError, match="balanced"):
+        Classifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2, 3])
