@@ -1,0 +1,170 @@
+"""Speed and accuracy of the classifiers against scikit-learn's, in one run.
+
+Data: ``make_classification`` with 10 classes and 3,072 features (a CIFAR-10
+sized row), standardized, float32; 40,000 training and 10,000 test rows by
+default. Every figure is printed as a ratio to a reference measured in the
+same run, because absolute times on a shared machine move.
+
+1. Same number of epochs: LinearSVMClassifier / SoftmaxClassifier against
+   SGDClassifier(loss='hinge' / 'log_loss') (one-vs-rest, one sample per step).
+2. Default settings: SoftmaxClassifier against LogisticRegression(lbfgs),
+   both the full default fit and the time until its test accuracy first comes
+   within 0.5 point of LogisticRegression's (epoch by epoch, same settings).
+3. Cost of one epoch against the machine's bound for it: one read of X plus
+   the two matrix products (4 * N * D * C flops), timed on the same arrays.
+
+Run: ``python benchmarks/bench_classifiers.py`` (``--help`` for options).
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.preprocessing import StandardScaler
+
+from sklinear import LinearSVMClassifier, SoftmaxClassifier
+
+
+def make_data(n_train, n_test, n_features, seed=0):
+    X, y = make_classification(
+        n_samples=n_train + n_test,
+        n_features=n_features,
+        n_informative=64,
+        n_redundant=0,
+        n_classes=10,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=seed,
+    )
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+
+
+def timed_fit(model, X, y):
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return time.perf_counter() - started
+
+
+def same_epochs(data, epochs):
+    X_train, X_test, y_train, y_test = data
+    print(f"\n1. Same number of epochs ({epochs}), float32")
+    print(f"{'model':<44}{'fit s':>8}{'accuracy':>10}{'speed-up':>10}")
+    pairs = [
+        ("hinge", LinearSVMClassifier, "LinearSVMClassifier"),
+        ("log_loss", SoftmaxClassifier, "SoftmaxClassifier"),
+    ]
+    for loss, Ours, name in pairs:
+        reference = SGDClassifier(loss=loss, max_iter=epochs, tol=None, random_state=0)
+        reference_time = timed_fit(reference, X_train, y_train)
+        ours = Ours(max_iter=epochs, tol=None, random_state=0)
+        our_time = timed_fit(ours, X_train, y_train)
+        print(
+            f"{f'SGDClassifier(loss={loss!r})':<44}{reference_time:>8.2f}"
+            f"{reference.score(X_test, y_test):>10.4f}{'1.0x':>10}"
+        )
+        print(
+            f"{name:<44}{our_time:>8.2f}{ours.score(X_test, y_test):>10.4f}"
+            f"{reference_time / our_time:>9.1f}x"
+        )
+
+
+def time_to_accuracy(model, data, target, max_epochs):
+    """Seconds of training until the test accuracy first reaches ``target``.
+
+    The model runs with its own settings one epoch at a time (warm start, one
+    epoch per fit); the test scoring between epochs is not counted.
+    """
+    X_train, X_test, y_train, y_test = data
+    model.set_params(warm_start=True, max_iter=1, tol=None)
+    elapsed = 0.0
+    for epoch in range(1, max_epochs + 1):
+        elapsed += timed_fit(model, X_train, y_train)
+        if model.score(X_test, y_test) >= target:
+            return elapsed, epoch
+    return float("nan"), max_epochs
+
+
+def against_logistic_regression(data):
+    X_train, X_test, y_train, y_test = data
+    print("\n2. Default settings against LogisticRegression(lbfgs), float32")
+    reference = LogisticRegression()
+    reference_time = timed_fit(reference, X_train, y_train)
+    reference_accuracy = reference.score(X_test, y_test)
+    ours = SoftmaxClassifier(random_state=0)
+    our_time = timed_fit(ours, X_train, y_train)
+    reach_time, reach_epochs = time_to_accuracy(
+        SoftmaxClassifier(random_state=0), data, reference_accuracy - 0.005, 20
+    )
+    print(f"{'':<44}{'fit s':>8}{'accuracy':>10}{'time/LR':>10}")
+    print(
+        f"{'LogisticRegression()':<44}{reference_time:>8.2f}"
+        f"{reference_accuracy:>10.4f}{'1.00':>10}"
+    )
+    print(
+        f"{f'SoftmaxClassifier() full fit ({ours.n_iter_} epochs)':<44}"
+        f"{our_time:>8.2f}{ours.score(X_test, y_test):>10.4f}"
+        f"{our_time / reference_time:>10.2f}"
+    )
+    print(
+        f"{f'SoftmaxClassifier() to LR-0.5pt ({reach_epochs} epochs)':<44}"
+        f"{reach_time:>8.2f}{'':>10}{reach_time / reference_time:>10.2f}"
+    )
+
+
+def machine_bound(X, n_classes, repeats=3):
+    """Seconds for one read of X plus 4*N*D*C flops of the same two products."""
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((n_classes, X.shape[1]), dtype=X.dtype)
+    read, products = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        X.sum(axis=0)
+        read.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        scores = X @ W.T
+        scores.T @ X
+        products.append(time.perf_counter() - started)
+    return min(read), min(products)
+
+
+def epoch_cost(data):
+    X_train, _, y_train, _ = data
+    print("\n3. One epoch against the machine's bound (best of 3)")
+    read, products = machine_bound(X_train, 10)
+    bound = read + products
+    print(f"   bound: read X {read:.3f} s + 4*N*D*C flops {products:.3f} s")
+    for Ours in (LinearSVMClassifier, SoftmaxClassifier):
+        epoch_times = []
+        for _ in range(3):
+            model = Ours(max_iter=1, tol=None, random_state=0)
+            epoch_times.append(timed_fit(model, X_train, y_train))
+        best = min(epoch_times)
+        print(f"   {Ours.__name__:<24} epoch {best:.3f} s = {best / bound:.2f}x bound")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-train", type=int, default=40_000)
+    parser.add_argument("--n-test", type=int, default=10_000)
+    parser.add_argument("--n-features", type=int, default=3072)
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args()
+    data = make_data(args.n_train, args.n_test, args.n_features)
+    print(
+        f"Data: {args.n_train} x {args.n_features} float32 training rows, "
+        f"{args.n_test} test rows, 10 classes"
+    )
+    same_epochs(data, args.epochs)
+    against_logistic_regression(data)
+    epoch_cost(data)
+
+
+if __name__ == "__main__":
+    main()
