@@ -19,12 +19,11 @@ the final block normalization:
 * blocks are normalized in float64 with ``eps = 1e-5``.
 
 On 8-bit images (whole numbers in [0, 255]) without ``transform_sqrt``, the
-gradients are integers in [-255, 255]. The orientation bin then comes from a
-511 x 511 lookup table built with the very same numpy expressions; the
-channel choice compares exact integer squared norms; the magnitude is the
-correctly rounded ``sqrt`` of the squared norm, with the table fixing the few
-gradients where ``np.hypot`` rounds differently. No ``arctan2``/``hypot`` per
-pixel, bit-identical cell histograms.
+gradients are integers in [-255, 255]: the orientation bin and the magnitude
+come from 511 x 511 lookup tables built with the very same numpy expressions,
+and the channel choice compares exact integer squared norms (with a table for
+the rare ties that ``np.hypot`` breaks by an ulp). No ``arctan2``/``hypot``
+per pixel, bit-identical cell histograms.
 """
 
 import functools
@@ -77,19 +76,17 @@ def orientation_bins(g_row, g_col, orientations):
 class GradientTables(NamedTuple):
     """Lookup tables for integer gradients ``g_row, g_col`` in [-255, 255].
 
-    Tables indexed by ``code = (g_row + 255) * 511 + (g_col + 255)``:
-    ``bins``, the orientation bin, with the top bit ``flag`` set where
-    ``np.hypot(g_col, g_row)`` differs (by an ulp) from the correctly rounded
-    ``np.sqrt(g_row**2 + g_col**2)``; ``magnitude``, the ``np.hypot`` value;
-    ``select``, the channel-selection magnitude ``np.hypot(g_row, g_col)`` in
-    the image's float dtype. Indexed by ``squared = g_row**2 + g_col**2``:
-    ``ambiguous``, True where gradients of equal ``squared`` get different
-    ``select`` values (so ``squared`` alone cannot settle a tie);
-    ``min_ambiguous``, the smallest such ``squared``.
+    Indexed by ``code = (g_row + 255) * 511 + (g_col + 255)``: ``bins``, the
+    orientation bin; ``magnitude``, ``np.hypot(g_col, g_row)``; ``select``,
+    the channel-selection magnitude ``np.hypot(g_row, g_col)`` in the image's
+    float dtype. Indexed by ``squared = g_row**2 + g_col**2``: ``ambiguous``,
+    True where gradients of equal ``squared`` get ``select`` values that
+    differ (by an ulp: ``hypot`` is not correctly rounded everywhere), so
+    that ``squared`` alone cannot settle a tie; ``min_ambiguous``, the
+    smallest such ``squared``.
     """
 
     bins: np.ndarray
-    flag: int
     magnitude: np.ndarray
     select: np.ndarray
     ambiguous: np.ndarray
@@ -101,13 +98,11 @@ def gradient_tables(orientations, select_dtype):
     """The ``GradientTables``, built with scikit-image's own expressions."""
     values = np.arange(-_MAX_GRADIENT, _MAX_GRADIENT + 1, dtype=np.float64)
     g_row, g_col = (grid.ravel() for grid in np.meshgrid(values, values, indexing="ij"))
-    bin_dtype = np.uint8 if orientations < 127 else np.uint16
-    flag = 1 << (8 * np.dtype(bin_dtype).itemsize - 1)
+    bin_dtype = np.uint8 if orientations < 255 else np.intp
     bins = orientation_bins(g_row, g_col, orientations).astype(bin_dtype)
     magnitude = np.hypot(g_col, g_row)
-    squared = (g_row**2 + g_col**2).astype(np.int64)
-    bins[magnitude != np.sqrt(squared)] |= flag
     select = np.hypot(g_row.astype(select_dtype), g_col.astype(select_dtype))
+    squared = (g_row**2 + g_col**2).astype(np.intp)
     lowest = np.full(squared.max() + 1, np.inf)
     highest = np.full(squared.max() + 1, -np.inf)
     np.minimum.at(lowest, squared, select)
@@ -116,7 +111,7 @@ def gradient_tables(orientations, select_dtype):
     min_ambiguous = int(np.argmax(ambiguous)) if ambiguous.any() else len(ambiguous)
     for table in (bins, magnitude, select, ambiguous):
         table.flags.writeable = False
-    return GradientTables(bins, flag, magnitude, select, ambiguous, min_ambiguous)
+    return GradientTables(bins, magnitude, select, ambiguous, min_ambiguous)
 
 
 def _central_gradients(images):
@@ -200,62 +195,53 @@ def _pixels_float(images, orientations, transform_sqrt, geometry):
 def _pixels_8bit(images, orientations, select_dtype, geometry):
     """Same as the float path for whole numbers in [0, 255], via the tables.
 
-    Integer gradients need no ``hypot``/``arctan2``: the magnitude is
-    ``sqrt(g_row**2 + g_col**2)`` (a table fixes the few codes where
-    ``np.hypot`` rounds differently) and the bin comes from a table.
+    Integer gradients need no ``hypot``/``arctan2`` per pixel: the channel
+    choice compares integer squared norms, and the bin and the magnitude come
+    from the tables.
     """
     tables = gradient_tables(orientations, select_dtype)
     # (C, n, H, W) int32, each channel contiguous: differences are exact.
     channels = images.transpose(3, 0, 1, 2).astype(np.int32, order="C")
     g_row, g_col = _flat_central_gradients(channels)
-    squared = g_row * g_row
-    squared += g_col * g_col
-    codes = g_row  # in place: code = (g_row + 255) * 511 + (g_col + 255)
-    codes *= _LUT_SIDE
+    codes = g_row * _LUT_SIDE  # code = (g_row + 255) * 511 + (g_col + 255)
     codes += g_col
     codes += _MAX_GRADIENT * _LUT_SIDE + _MAX_GRADIENT
     if len(codes) == 1:
-        codes, squared = codes[0], squared[0]
+        codes = codes[0]
     else:
-        codes, squared = _select_channel_8bit(codes, squared, tables)
+        g_row *= g_row  # in place: the gradients are not needed any more
+        np.multiply(g_col, g_col, out=g_col)
+        squared = g_row
+        squared += g_col
+        codes = _select_channel_8bit(codes, squared, tables)
     codes = by_offset(codes, *geometry, np.intp)
-    magnitudes = np.sqrt(by_offset(squared, *geometry, np.float64))
-    bins = tables.bins.take(codes)
-    flagged = bins >= tables.flag
-    if flagged.any():
-        magnitudes[flagged] = tables.magnitude.take(codes[flagged])
-        bins[flagged] -= tables.flag
-    return bins, magnitudes
+    return tables.bins.take(codes), tables.magnitude.take(codes)
 
 
 def _select_channel_8bit(codes, squared, tables):
-    """Per pixel, the code and squared norm of the channel skimage picks.
+    """Per pixel, the code of the channel scikit-image's argmax picks.
 
     ``hypot`` of integers is strictly increasing in the squared norm, so the
     largest ``squared``, the first channel on ties, is argmax's choice, except
     where equal squared norms can get ``hypot`` values one ulp apart: those
     rare pixels are settled with the ``select`` table.
     """
-    n_channels = len(codes)
-    channel_bits = max(1, (n_channels - 1).bit_length())
-    keys = squared << channel_bits  # the priority bits favour earlier channels
-    keys |= np.arange(n_channels - 1, -1, -1, dtype=keys.dtype)[:, None, None, None]
-    best_key, best_code = keys[0].copy(), codes[0].copy()
-    for channel in range(1, n_channels):
-        # best_code += better * (code - best_code): much faster than np.where
+    best_squared, best_code = squared[0].copy(), codes[0].copy()
+    for channel in range(1, len(codes)):
+        # Strictly larger wins, so the first channel wins ties. The blend
+        # best += better * (code - best) is much faster than np.where.
         change = codes[channel] - best_code
-        change *= keys[channel] > best_key
+        change *= squared[channel] > best_squared
         best_code += change
-        np.maximum(best_key, keys[channel], out=best_key)
-    best_squared = best_key >> channel_bits
+        np.maximum(best_squared, squared[channel], out=best_squared)
 
     candidates = np.flatnonzero(best_squared >= tables.min_ambiguous)
     if candidates.size:
         tied = candidates[tables.ambiguous.take(best_squared.ravel()[candidates])]
-        pixel_codes = codes.reshape(n_channels, -1)[:, tied]
+        pixel_codes = codes.reshape(len(codes), -1)[:, tied]
         winner = tables.select.take(pixel_codes).argmax(axis=0)
         best_code.ravel()[tied] = pixel_codes[winner, np.arange(tied.size)]
-    return best_code, best_squared
+    return best_code
 
 
 def cell_histograms(bins, magnitudes, orientations, area):
@@ -319,7 +305,12 @@ def hog_4d(
     block_norm,
     transform_sqrt,
 ):
-    """HOG features of an ``(n, H, W, C)`` batch, processed in chunks."""
+    """HOG features of an ``(n, H, W, C)`` batch, processed in chunks.
+
+    Two chunk levels: per-pixel work runs on cache-sized chunks; the float32
+    accumulation, whose cost per cell-pixel offset is mostly a fixed numpy
+    call overhead, runs once for many of them.
+    """
     dtype = working_dtype(images.dtype)
     n_cells, n_blocks = hog_geometry(
         images.shape[1:3], pixels_per_cell, cells_per_block
@@ -327,21 +318,27 @@ def hog_4d(
     n_features = n_blocks[0] * n_blocks[1] * np.prod(cells_per_block) * orientations
     out = np.empty((images.shape[0], n_features), dtype=dtype)
     height, width = padded_size(images.shape[1:3], pixels_per_cell, cells_per_block)
-    # Rough scratch bytes per image: a dozen 8-byte values per pixel and
-    # channel, plus the normalized blocks.
-    bytes_per_image = 8 * (height * width * (4 * images.shape[3] + 8) + 2 * n_features)
+    pixels = height * width
+    # Rough scratch bytes per image: per-pixel work holds a few 8-byte values
+    # per pixel and channel; accumulation holds a bin and a magnitude per
+    # pixel, then the normalized blocks.
+    pixel_bytes = 8 * pixels * (3 * images.shape[3] + 4)
+    accumulate_bytes = 8 * (2 * pixels + 3 * n_features)
     area = pixels_per_cell[0] * pixels_per_cell[1]
     use_tables = not transform_sqrt and images.shape[3] <= 2**_CHANNEL_BITS
     geometry = (pixels_per_cell, n_cells)
-    for rows in chunk_slices(images.shape[0], bytes_per_image):
-        chunk = _pad_to_one_block(images[rows], pixels_per_cell, cells_per_block)
-        if use_tables and is_8bit(chunk):
-            bins, magnitudes = _pixels_8bit(chunk, orientations, dtype, geometry)
-        else:
-            chunk = chunk.astype(dtype, copy=False)
-            bins, magnitudes = _pixels_float(
-                chunk, orientations, transform_sqrt, geometry
-            )
+    for rows in chunk_slices(images.shape[0], accumulate_bytes):
+        by_offset_parts = []
+        for sub_rows in chunk_slices(rows.stop - rows.start, pixel_bytes, True):
+            chunk = images[rows][sub_rows]
+            chunk = _pad_to_one_block(chunk, pixels_per_cell, cells_per_block)
+            if use_tables and is_8bit(chunk):
+                parts = _pixels_8bit(chunk, orientations, dtype, geometry)
+            else:
+                chunk = chunk.astype(dtype, copy=False)
+                parts = _pixels_float(chunk, orientations, transform_sqrt, geometry)
+            by_offset_parts.append(parts)
+        bins, magnitudes = (np.hstack(arrays) for arrays in zip(*by_offset_parts))
         histograms = cell_histograms(bins, magnitudes, orientations, area)
         histograms = histograms.reshape(-1, *n_cells, orientations)
         out[rows] = normalize_blocks(histograms, cells_per_block, block_norm)

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 # tests can shrink it to exercise the chunk boundaries.
 CHUNK_BYTES = 32 * 2**20
 # Smaller chunks for per-pixel work, so that its temporaries stay in cache.
-CACHE_BYTES = 2**20
+CACHE_BYTES = 4 * 2**20
 
 
 def infer_image_shape(n_features):
