@@ -53,7 +53,8 @@ def check_image_shape_param(image_shape):
             "image_shape must be None, (H, W) or (H, W, C) with positive "
             f"integers, got {image_shape!r}."
         )
-    return tuple(int(size) for size in shape)
+    shape = tuple(int(size) for size in shape)
+    return shape[:2] if shape[2:] == (1,) else shape  # one channel is gray
 
 
 def as_4d(images, channels_first=False):
@@ -132,26 +133,24 @@ class ImageInputMixin:
         image_shape = check_image_shape_param(self.image_shape)
         if not reset:
             check_is_fitted(self, "image_shape_")
-        is_image_array = (
-            isinstance(X, np.ndarray) and X.ndim in (3, 4)
-        ) or (  # nested lists of images
-            isinstance(X, list) and np.ndim(X) in (3, 4)
-        )
-        if is_image_array:
-            images = as_4d(X, channels_first)
-            received = image_shape_of(images)
+        if isinstance(X, list) and np.ndim(X) in (3, 4):  # nested lists of images
+            X = np.asarray(X)
+        if isinstance(X, np.ndarray) and X.ndim in (3, 4):
+            received = image_shape_of(as_4d(X, channels_first))
             expected = self.image_shape_ if not reset else image_shape
             if expected is not None and received != expected:
                 raise ValueError(
                     f"{type(self).__name__} expects images of shape {expected}, "
                     f"got images of shape {received}."
                 )
-            # Flatten to rows (C order, channels last) for the standard checks.
-            rows = images.reshape(len(images), -1)
-            rows = validate_data(self, rows, reset=reset, dtype="numeric")
+            # The standard checks run on rows: one flattened image per row
+            # (a view, in the array's own memory layout).
+            rows = validate_data(
+                self, X.reshape(len(X), -1), reset=reset, dtype="numeric"
+            )
             if reset:
                 self.image_shape_ = received
-            return rows.reshape(images.shape)
+            return as_4d(rows.reshape(X.shape), channels_first)
 
         if not reset:
             self._check_row_length(X)

@@ -247,6 +247,12 @@ def test_hue_histogram_scale_one_for_images_in_0_1():
     assert_array_equal(got, reference_hue_counts(image, 8, scale=1.0))
 
 
+def test_hue_histogram_16bit_integers_with_their_scale():
+    image = photo("astronaut", (30, 30)).astype(np.uint16) * 257  # 0..65535
+    got = hue_histogram(image[np.newaxis], n_bins=7, scale=65535, normalize=False)
+    assert_array_equal(got[0], reference_hue_counts(image, 7, scale=65535))
+
+
 def test_hue_histogram_gray_images_fall_in_bin_zero():
     gray = photo("camera", (20, 30))
     expected = np.array([[1.0, 0.0, 0.0, 0.0]])
@@ -289,6 +295,24 @@ def test_rows_arrays_and_channels_first_agree(transformer):
     chw_rows = chw.reshape(len(images), -1)
     assert_array_equal(channels_first.fit_transform(chw_rows), from_images)
     assert channels_first.image_shape_ == (32, 32, 3)
+
+
+@pytest.mark.parametrize("transformer", [HOGFeatures(), HueHistogram()])
+def test_one_channel_lists_and_gray_arrays_agree(transformer):
+    gray = np.stack([photo("camera", (32, 32), start) for start in [(0, 0), (50, 9)]])
+    expected = clone(transformer).fit_transform(gray)
+    one_channel = clone(transformer).fit(gray[..., np.newaxis])
+    assert one_channel.image_shape_ == (32, 32)
+    assert_array_equal(one_channel.transform(gray), expected)
+    assert_array_equal(clone(transformer).fit_transform(gray.tolist()), expected)
+    explicit = clone(transformer).set_params(image_shape=(32, 32, 1))
+    assert_array_equal(explicit.fit_transform(gray.reshape(2, -1)), expected)
+
+
+def test_hog_of_signed_integers_equals_skimage():
+    image = photo("camera", (40, 40)).astype(np.int16) - 128
+    features = hog(image[np.newaxis], cells_per_block=(2, 2))[0]
+    assert_allclose(features, reference_hog(image, cells_per_block=(2, 2)), atol=1e-6)
 
 
 @pytest.mark.parametrize(
