@@ -256,10 +256,16 @@ def cell_histograms(bins, magnitudes, orientations, area):
     total_cells = bins.shape[1]
     slots = np.add(bins, np.arange(total_cells, dtype=np.intp) * n_slots, dtype=np.intp)
     histogram = np.zeros(total_cells * n_slots, dtype=np.float32)
+    totals = np.empty(total_cells, dtype=np.float32)
+    sums = np.empty(total_cells, dtype=np.float64)
     for offset_slots, offset_magnitudes in zip(slots, magnitudes):
-        # Slots are distinct within one offset: plain fancy indexing is safe.
-        # float32 + float64 adds in float64; storing rounds to float32.
-        histogram[offset_slots] = histogram[offset_slots] + offset_magnitudes
+        # C: total = (float)((double)total + magnitude). Slots are distinct
+        # within one offset, so gather, add and scatter are safe; reused
+        # buffers and explicit casts save time in this hot loop.
+        np.take(histogram, offset_slots, out=totals, mode="clip")
+        np.add(totals, offset_magnitudes, out=sums)
+        np.copyto(totals, sums, casting="same_kind")
+        histogram[offset_slots] = totals
     histogram /= np.float32(area)  # float32 division, as in C
     histogram = histogram.reshape(total_cells, n_slots)
     return histogram[:, :orientations].astype(np.float64)
