@@ -8,8 +8,9 @@ Data: 10,000 RGB 32 x 32 patches of real photographs (uint8), from
 ``sklinear.datasets.load_photo_patches`` (offline). For each setting it
 prints the batched transform time, the time of a Python loop calling
 scikit-image once per image (on a sample of the images, scaled to the full
-count, as the output says), their ratio measured in this one run, and the
-largest absolute difference between the two outputs on the sample.
+count, as the output says), each the best of a few runs, their ratio
+measured in this one run, and the largest absolute difference between the
+two outputs on the sample.
 Timings are printed, never asserted: they depend on the machine and its load.
 """
 
@@ -74,7 +75,7 @@ def main():
         help="images in the scikit-image reference loop (timing scaled up)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=3, help="best of this many batched runs"
+        "--repeats", type=int, default=3, help="best of this many runs of each side"
     )
     args = parser.parse_args()
 
@@ -89,9 +90,9 @@ def main():
     print(
         f"{n_images} RGB 32x32 uint8 photo patches; numpy {np.__version__}, "
         f"scikit-image {skimage.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; batched: best of {args.repeats} runs; "
-        f"scikit-image loop on the first {n_sample} images, timing scaled "
-        f"to {n_images}.\n"
+        f"{os.cpu_count()} CPUs. Each time is the best of {args.repeats} runs; "
+        f"the scikit-image loop runs on the first {n_sample} images and its "
+        f"time is scaled to {n_images}.\n"
     )
 
     for cells_per_block in [(1, 1), (2, 2)]:
@@ -99,7 +100,7 @@ def main():
         transformer = HOGFeatures(**params).fit(rows[:1])
         transformer.transform(rows[:10])  # build the lookup tables once
         batched, features = best_time(args.repeats, transformer.transform, rows)
-        loop, reference = best_time(1, skimage_hog_loop, sample, params)
+        loop, reference = best_time(args.repeats, skimage_hog_loop, sample, params)
         report(
             f"HOGFeatures(pixels_per_cell=(8, 8), cells_per_block={cells_per_block})",
             batched,
@@ -113,7 +114,7 @@ def main():
     transformer = HueHistogram(n_bins=n_bins).fit(rows[:1])
     transformer.transform(rows[:10])  # build the lookup table once
     batched, histograms = best_time(args.repeats, transformer.transform, rows)
-    loop, reference = best_time(1, skimage_hue_loop, sample, n_bins)
+    loop, reference = best_time(args.repeats, skimage_hue_loop, sample, n_bins)
     report(
         f"HueHistogram(n_bins={n_bins}) vs rgb2hsv + np.histogram",
         batched,

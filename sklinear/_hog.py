@@ -326,10 +326,10 @@ def hog_4d(
     height, width = padded_size(images.shape[1:3], pixels_per_cell, cells_per_block)
     pixels = height * width
     # Rough scratch bytes per image: per-pixel work holds a few 8-byte values
-    # per pixel and channel; accumulation holds a bin and a magnitude per
-    # pixel, then the normalized blocks.
+    # per pixel and channel; accumulation holds bins, magnitudes and slots
+    # per pixel (and their parts before stacking), then the blocks.
     pixel_bytes = 8 * pixels * (3 * images.shape[3] + 4)
-    accumulate_bytes = 8 * (2 * pixels + 3 * n_features)
+    accumulate_bytes = 8 * (4 * pixels + 3 * n_features)
     area = pixels_per_cell[0] * pixels_per_cell[1]
     use_tables = not transform_sqrt and images.shape[3] <= 2**_CHANNEL_BITS
     geometry = (pixels_per_cell, n_cells)
