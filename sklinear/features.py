@@ -107,7 +107,10 @@ def _as_numeric_images(images, channels_first):
     images = as_4d(images, channels_first)
     if images.shape[0] == 0:
         raise ValueError("Expected at least one image, got an empty array.")
-    if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+    # min and max propagate NaN and show infinities, without a temporary array
+    if np.issubdtype(images.dtype, np.floating) and not (
+        np.isfinite(images.min()) and np.isfinite(images.max())
+    ):
         raise ValueError("Images contain NaN or infinity.")
     return images
 
