@@ -131,10 +131,10 @@ def hue_histogram_4d(images, n_bins, scale, normalize):
     if n_channels == 1:
         counts[:, 0] = n_pixels
     else:
-        pixels = images.reshape(n_images, n_pixels, 3)
-        # Cache-sized chunks: a few 4-byte temporaries per pixel.
+        # Cache-sized chunks: a few 4-byte temporaries per pixel. Reshaping
+        # per chunk copies at most a chunk (e.g. of channels-first views).
         for rows in chunk_slices(n_images, 16 * n_pixels, cache_sized=True):
-            chunk = pixels[rows]
+            chunk = images[rows].reshape(-1, n_pixels, 3)
             if n_bins < _NEEDS_FLOAT and is_8bit(chunk):
                 bins = _bins_8bit(chunk, n_bins, scale, dtype)
             else:
