@@ -1,0 +1,153 @@
+"""Saving and loading fitted models, safely.
+
+``pickle`` and ``joblib`` work on every sklinear estimator and give back
+identical predictions, but loading a pickle runs whatever code the file
+names: load only files you made or trust. The `skops
+<https://skops.readthedocs.io>`_ format (extra ``pip install
+"sklinear[skops]"``) does not run code: loading checks every type named in
+the file against a list of trusted ones and refuses the rest.
+
+This module publishes that list for sklinear, :data:`TRUSTED_TYPES` (the
+estimators and transformers of the package; their fitted attributes are
+only NumPy arrays, numbers, strings, ``None``, lists, tuples and dicts), and
+:func:`load` / :func:`loads`, which trust those types on top of the ones
+skops trusts by default (scikit-learn's estimators, NumPy and SciPy types,
+Python builtins) and nothing else unless asked.
+
+Examples
+--------
+>>> from sklearn.datasets import load_iris
+>>> from sklinear import SoftmaxClassifier
+>>> from sklinear.persistence import dumps, loads
+>>> X, y = load_iris(return_X_y=True)
+>>> model = SoftmaxClassifier(random_state=0).fit(X, y)
+>>> restored = loads(dumps(model))
+>>> bool((restored.predict_proba(X) == model.predict_proba(X)).all())
+True
+"""
+
+__all__ = ["TRUSTED_TYPES", "dump", "dumps", "load", "loads", "untrusted_types"]
+
+#: Fully qualified names of the sklinear types that :func:`load` trusts: every
+#: estimator and transformer of the package.
+TRUSTED_TYPES = (
+    "sklinear.features.HOGFeatures",
+    "sklinear.features.HueHistogram",
+    "sklinear.linear_model.LinearSVMClassifier",
+    "sklinear.linear_model.SoftmaxClassifier",
+)
+
+
+def _skops_io():
+    try:
+        import skops.io
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Saving in the skops format needs skops: install it with "
+            "pip install 'sklinear[skops]'."
+        ) from error
+    return skops.io
+
+
+def _trusted(trusted):
+    if isinstance(trusted, str):
+        raise ValueError(
+            f"trusted must be a list of type names, got the string {trusted!r}; "
+            f"use [{trusted!r}]."
+        )
+    return [*TRUSTED_TYPES, *trusted]
+
+
+def dump(obj, file):
+    """Save ``obj`` (e.g. a fitted estimator or pipeline) in the skops format.
+
+    Parameters
+    ----------
+    obj : object
+        What to save.
+    file : str, path-like or binary file object
+        Where to write it (a ``.skops`` file by convention).
+    """
+    _skops_io().dump(obj, file)
+
+
+def dumps(obj):
+    """Serialize ``obj`` to bytes in the skops format.
+
+    Parameters
+    ----------
+    obj : object
+        What to serialize.
+
+    Returns
+    -------
+    data : bytes
+    """
+    return _skops_io().dumps(obj)
+
+
+def untrusted_types(file=None, *, data=None):
+    """Types named in a skops file that :func:`load` would refuse.
+
+    Parameters
+    ----------
+    file : str, path-like or binary file object, default=None
+        A skops file.
+    data : bytes, default=None
+        Or its contents.
+
+    Returns
+    -------
+    types : list of str
+        Fully qualified names, neither trusted by skops by default nor in
+        :data:`TRUSTED_TYPES`. Look at them before passing any to ``trusted``.
+    """
+    found = _skops_io().get_untrusted_types(file=file, data=data)
+    return sorted(set(found) - set(TRUSTED_TYPES))
+
+
+def load(file, *, trusted=()):
+    """Load a skops file, trusting only sklinear's and skops' default types.
+
+    Parameters
+    ----------
+    file : str, path-like or binary file object
+        A file written by :func:`dump` (or ``skops.io.dump``).
+    trusted : sequence of str, default=()
+        Further fully qualified type names to trust, for files holding other
+        types (check them with :func:`untrusted_types` first).
+
+    Returns
+    -------
+    obj : object
+        The loaded object.
+
+    Raises
+    ------
+    skops.io.exceptions.UntrustedTypesFoundException
+        If the file names any other type; nothing from it is built.
+    """
+    return _skops_io().load(file, trusted=_trusted(trusted))
+
+
+def loads(data, *, trusted=()):
+    """Load skops bytes, trusting only sklinear's and skops' default types.
+
+    Parameters
+    ----------
+    data : bytes
+        Made by :func:`dumps` (or ``skops.io.dumps``).
+    trusted : sequence of str, default=()
+        Further fully qualified type names to trust.
+
+    Returns
+    -------
+    obj : object
+        The loaded object.
+
+    Raises
+    ------
+    skops.io.exceptions.UntrustedTypesFoundException
+        If the data name any other type; nothing from them is built.
+    """
+    return _skops_io().loads(data, trusted=_trusted(trusted))
