@@ -635,40 +635,40 @@ _SHARED_ATTRIBUTES = """
 class LinearSVMClassifier(_BaseLinearClassifier):
     """Multiclass linear SVM (Weston-Watkins hinge loss) trained by SGD.
 
-        For each sample with scores :math:`s = W x_i + b` and class :math:`y_i`,
+    For each sample with scores :math:`s = W x_i + b` and class :math:`y_i`,
 
-        .. math:: L_i = \\sum_{j \\ne y_i} \\max(0, s_j - s_{y_i} + \\Delta)
+    .. math:: L_i = \\sum_{j \\ne y_i} \\max(0, s_j - s_{y_i} + \\Delta)
 
-        and the model minimizes the (weighted) mean of :math:`L_i` plus
-        ``alpha * R(W)`` by minibatch SGD (see :mod:`sklinear.optimize`).
+    and the model minimizes the (weighted) mean of :math:`L_i` plus
+    ``alpha * R(W)`` by minibatch SGD (see :mod:`sklinear.optimize`).
 
-        Parameters
-        ----------
-        margin : float, default=1.0
-            The margin :math:`\\Delta` by which the correct class's score should
-            beat every other.
+    Parameters
+    ----------
+    margin : float, default=1.0
+        The margin :math:`\\Delta` by which the correct class's score should
+        beat every other.
     {parameters}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {attributes}
 
-        See Also
-        --------
-        SoftmaxClassifier : The same model with the cross-entropy loss.
-        sklearn.linear_model.SGDClassifier : One-vs-rest linear models, one sample
-            per step.
+    See Also
+    --------
+    SoftmaxClassifier : The same model with the cross-entropy loss.
+    sklearn.linear_model.SGDClassifier : One-vs-rest linear models, one sample
+        per step.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from sklearn.preprocessing import StandardScaler
-        >>> from sklinear import LinearSVMClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> model = make_pipeline(StandardScaler(), LinearSVMClassifier(random_state=0))
-        >>> model.fit(X, y).score(X, y) > 0.9
-        True
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklinear import LinearSVMClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), LinearSVMClassifier(random_state=0))
+    >>> model.fit(X, y).score(X, y) > 0.9
+    True
     """
 
     _loss = "hinge"
@@ -735,35 +735,38 @@ class LinearSVMClassifier(_BaseLinearClassifier):
 class SoftmaxClassifier(_BaseLinearClassifier):
     """Multinomial logistic regression (softmax) trained by minibatch SGD.
 
-        The scores :math:`s = W x_i + b` are unnormalized log-probabilities,
-        :math:`P(y = k \\mid x_i) = e^{s_k} / \\sum_j e^{s_j}`, and the model
-        minimizes the (weighted) mean of
-        :math:`L_i = -\\log P(y = y_i \\mid x_i)` plus ``alpha * R(W)``. With
-        ``penalty='l2'`` this is the objective of
-        :class:`~sklearn.linear_model.LogisticRegression` with
-        ``C = 1 / (alpha * n_samples)``.
+    The scores :math:`s = W x_i + b` are unnormalized log-probabilities,
+    :math:`P(y = k \\mid x_i) = e^{s_k} / \\sum_j e^{s_j}`, and the model
+    minimizes the (weighted) mean of
+    :math:`L_i = -\\log P(y = y_i \\mid x_i)` plus ``alpha * R(W)``. With
+    ``penalty='l2'`` this is the objective of
+    :class:`~sklearn.linear_model.LogisticRegression` with
+    ``C = 1 / (alpha * n_samples)``.
 
-        Parameters
-        ----------{parameters}
+    Parameters
+    ----------
+    {parameters}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {attributes}
 
-        See Also
-        --------
-        LinearSVMClassifier : The same model with the multiclass hinge loss.
-        sklearn.linear_model.LogisticRegression : Full-batch solvers for the
-            same objective.
+    See Also
+    --------
+    LinearSVMClassifier : The same model with the multiclass hinge loss.
+    sklearn.linear_model.LogisticRegression : Full-batch solvers for the
+        same objective.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from sklinear import SoftmaxClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> model = SoftmaxClassifier(random_state=0).fit(X, y)
-        >>> model.predict_proba(X[:1]).round(2)
-        array([[0.98, 0.02, 0.  ]])
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklinear import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxClassifier(random_state=0).fit(X, y)
+    >>> model.predict_proba(X[:1]).round(1)
+    array([[1., 0., 0.]])
+    >>> model.score(X, y) > 0.9
+    True
     """
 
     _loss = "softmax"
@@ -804,5 +807,5 @@ class SoftmaxClassifier(_BaseLinearClassifier):
 
 for _estimator in (LinearSVMClassifier, SoftmaxClassifier):
     _estimator.__doc__ = _estimator.__doc__.replace(
-        "{parameters}", _SHARED_PARAMETERS
-    ).replace("{attributes}", _SHARED_ATTRIBUTES.lstrip("\n"))
+        "{parameters}", _SHARED_PARAMETERS.strip()
+    ).replace("{attributes}", _SHARED_ATTRIBUTES.strip())
