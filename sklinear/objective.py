@@ -95,11 +95,7 @@ class LinearObjective:
         if center and fit_intercept and offset is not None:
             self.offset = np.asarray(offset, dtype=self.dtype)
         elif center and fit_intercept:
-            weights = None if sample_weight is None else np.asarray(sample_weight)
-            mean = np.asarray(
-                X.mean(axis=0) if weights is None else weights @ X / weights.sum()
-            )
-            self.offset = mean.ravel().astype(self.dtype)
+            self.offset = _weighted_mean_row(X, sample_weight)
         # Batch factors are w_i * n / (sum(w) * batch_len): the full batch
         # gets w_i / sum(w), and a minibatch's gradient is unbiased for it.
         self._weight_scale = (
@@ -225,7 +221,7 @@ class LinearObjective:
         preconditioner : ndarray of shape (n_features,)
         """
         X, weights = self._sample_rows(max_rows)
-        mean = np.asarray(weights @ X).ravel()
+        mean = _weighted_mean_row(X, weights).astype(np.float64)
         if sp.issparse(X):
             mean_square = np.asarray(X.multiply(X).T @ weights).ravel()
         else:
@@ -253,7 +249,7 @@ class LinearObjective:
         offset = (
             np.zeros(n_features) if self.offset is None else self.offset.astype(float)
         )
-        v = np.append(np.asarray(weights @ X, dtype=np.float64).ravel(), intercept)
+        v = np.append(_weighted_mean_row(X, weights).astype(np.float64), intercept)
         v += 1e-3
         top = 0.0
         for _ in range(n_power_iterations):
@@ -291,3 +287,16 @@ class LinearObjective:
             _LOSS_CURVATURE[self.loss] * self.second_moment(preconditioner)
             + alpha_l2 * largest_scale
         )
+
+
+def _weighted_mean_row(X, weights=None):
+    """Weighted mean of the rows, in X's dtype.
+
+    The weights are cast to X's dtype first: a float64 vector times a float32
+    matrix would make numpy convert (copy) the whole matrix.
+    """
+    if weights is None:
+        return np.asarray(X.mean(axis=0)).ravel().astype(X.dtype)
+    weights = np.asarray(weights, dtype=np.float64)
+    normalized = (weights / weights.sum()).astype(X.dtype)
+    return np.asarray(normalized @ X).ravel()
