@@ -1,0 +1,1182 @@
+"""Bad input, table-driven, for every public estimator and function.
+
+Each row calls one public entry point on one bad input and says what must
+happen: a clear error (exception type and a message naming the problem) or a
+correct result (checked). Whatever happens, the caller's arrays must come
+out unchanged. ``test_every_public_callable_is_covered`` keeps the table in
+step with the modules' ``__all__``.
+
+Known bugs of other modules are marked ``xfail(strict=True)`` with the
+reason; they turn into failures (XPASS) once fixed, so the mark must go then.
+"""
+
+import importlib
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from skimage.feature import hog as skimage_hog
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+
+from sklinear import LinearSVMClassifier, SoftmaxClassifier
+from sklinear.datasets import load_cifar10, load_photo_patches
+from sklinear.features import (
+    HOGFeatures,
+    HueHistogram,
+    hog,
+    hog_visualization,
+    hue_histogram,
+)
+from sklinear.gradient_check import gradient_check, numerical_gradient
+from sklinear.losses import multiclass_hinge_loss, softmax_loss
+from sklinear.objective import LinearObjective
+from sklinear.optimize import gradient_descent, minibatch_sgd, random_search
+from sklinear.penalties import (
+    L1,
+    L2,
+    ElasticNet,
+    NoPenalty,
+    make_penalty,
+    project_max_norm,
+)
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+X, Y = make_classification(
+    n_samples=90,
+    n_features=5,
+    n_informative=4,
+    n_redundant=0,
+    n_classes=3,
+    class_sep=2.0,
+    random_state=0,
+)
+CLASSES = [0, 1, 2]
+IMAGES = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+HOG_PARAMS = {"pixels_per_cell": (4, 4), "cells_per_block": (2, 2)}
+SCORES = np.random.default_rng(1).normal(size=(5, 3))
+LABELS = np.array([0, 1, 2, 1, 0])
+FITTED = {
+    "svm": LinearSVMClassifier(random_state=0).fit(X, Y),
+    "softmax": SoftmaxClassifier(random_state=0).fit(X, Y),
+}
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=float)
+    array[index] = value
+    return array
+
+
+def _read_only(array):
+    array = np.array(array)
+    array.flags.writeable = False
+    return array
+
+
+def _strided(array):
+    """The same values as a non-contiguous view."""
+    doubled = np.repeat(np.asarray(array)[..., None], 2, axis=-1)
+    return doubled[..., 0]
+
+
+def _skimage_hog(images, **params):
+    return np.stack([skimage_hog(image, channel_axis=-1, **params) for image in images])
+
+
+def _objective():
+    return LinearObjective(X, Y, loss="softmax")
+
+
+# --------------------------------------------------------------------------
+# Expectations
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Error:
+    """A clear error: this type, with a message matching ``match``."""
+
+    types: object
+    match: str
+
+
+@dataclass
+class Result:
+    """A correct result: ``check(result)`` asserts it."""
+
+    check: object = None
+
+
+@dataclass
+class Case:
+    target: str  # the public name it exercises
+    id: str
+    call: object  # call(*arrays)
+    arrays: tuple
+    expect: object
+    marks: list = field(default_factory=list)
+    in_place: tuple = ()  # indices of arrays documented to be written to
+
+
+def _either(error, result):
+    return (error, result)
+
+
+def _accurate(threshold=0.8, X_eval=None):
+    def check(model):
+        assert model.score(X if X_eval is None else X_eval, Y) > threshold
+
+    return Result(check)
+
+
+def _same_as(reference, rtol=1e-12):
+    def check(result):
+        expected = reference()
+        if hasattr(expected, "coef_"):
+            np.testing.assert_array_equal(result.coef_, expected.coef_)
+        else:
+            np.testing.assert_allclose(result, expected, rtol=rtol, atol=1e-12)
+
+    return Result(check)
+
+
+def _xfail(reason):
+    return [pytest.mark.xfail(strict=True, reason=reason)]
+
+
+BUG_NEGATIVE_WEIGHTS = _xfail(
+    "linear_model: negative sample weights are silently dropped "
+    "(_check_sample_weight without ensure_non_negative)"
+)
+BUG_MIXED_LABELS = _xfail(
+    "linear_model: mixed str/number labels give numpy's \"'<' not supported\""
+)
+BUG_HUGE_X = _xfail(
+    "linear_model: features whose squares overflow give NaN steps "
+    "(float64) or a silently untrained model (float32)"
+)
+BUG_EMPTY_IMAGES = _xfail(
+    "_images: an empty 3-D/4-D image array gives numpy's reshape error"
+)
+BUG_HUGE_PIXELS = _xfail(
+    "_hog: float pixels beyond ~1e36 overflow the float32 accumulation (NaN)"
+)
+BUG_LOSS_NONFINITE = _xfail(
+    "losses: NaN/+inf scores and negative/inf sample weights are not rejected"
+)
+BUG_LOW_LEVEL = _xfail(
+    "penalties/optimize: negative alpha accepted, batch_size=0 ZeroDivisionError"
+)
+
+
+# --------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------
+
+
+def _classifier_cases():
+    cases = []
+    for short, Estimator in [
+        ("svm", LinearSVMClassifier),
+        ("softmax", SoftmaxClassifier),
+    ]:
+        name = Estimator.__name__
+
+        def new(Estimator=Estimator, **params):
+            return Estimator(random_state=0, **params)
+
+        def fit(X_, y_, new=new):
+            return new().fit(X_, y_)
+
+        strings = np.array(["ant", "bee", "cat"])[Y]
+        rows = [
+            ("nan", fit, (_with(X, (0, 0), np.nan), Y), Error(ValueError, "NaN")),
+            ("inf", fit, (_with(X, (0, 0), np.inf), Y), Error(ValueError, "infinity")),
+            ("1d-X", fit, (X[:, 0], Y), Error(ValueError, "Expected 2D array")),
+            ("3d-X", fit, (X[:, :, None], Y), Error(ValueError, "dim 3")),
+            ("empty", fit, (X[:0], Y[:0]), Error(ValueError, "0 sample")),
+            ("no-features", fit, (X[:, :0], Y), Error(ValueError, "0 feature")),
+            (
+                "single-sample",
+                fit,
+                (X[:1], Y[:1]),
+                Error(ValueError, "one class|1 class"),
+            ),
+            (
+                "y-too-short",
+                fit,
+                (X, Y[:-1]),
+                Error(ValueError, "inconsistent numbers"),
+            ),
+            ("y-nan", fit, (X, _with(Y, 0, np.nan)), Error(ValueError, "NaN")),
+            ("y-continuous", fit, (X, Y + 0.5), Error(ValueError, "continuous")),
+            ("string-labels", fit, (X, strings), _string_labels_check(strings)),
+            (
+                "object-labels",
+                fit,
+                (X, strings.astype(object)),
+                _string_labels_check(strings),
+            ),
+            (
+                "mixed-labels",
+                fit,
+                (X, np.array(["a", "b", 1], dtype=object)[Y]),
+                Error((TypeError, ValueError), "strings or numbers|mix"),
+                BUG_MIXED_LABELS,
+            ),
+            ("huge-1e30", fit, (X * 1e30, Y), _accurate(0.8, X * 1e30)),
+            ("tiny-1e-30", fit, (X * 1e-30, Y), _accurate(0.8, X * 1e-30)),
+            (
+                "huge-1e200",
+                fit,
+                (X * 1e200, Y),
+                _either(
+                    Error(ValueError, "too large|overflow|[Ss]cale"),
+                    _accurate(0.8, X * 1e200),
+                ),
+                BUG_HUGE_X,
+            ),
+            (
+                "huge-float32-1e20",
+                fit,
+                ((X * 1e20).astype(np.float32), Y),
+                _either(
+                    Error(ValueError, "too large|overflow|[Ss]cale"),
+                    _accurate(0.8, (X * 1e20).astype(np.float32)),
+                ),
+                BUG_HUGE_X,
+            ),
+            (
+                "read-only",
+                fit,
+                (_read_only(X), _read_only(Y)),
+                _same_as(lambda fit=fit: fit(X, Y)),
+            ),
+            (
+                "fortran",
+                fit,
+                (np.asfortranarray(X), Y),
+                _same_as(lambda fit=fit: fit(X, Y)),
+            ),
+            (
+                "strided",
+                fit,
+                (_strided(X), _strided(Y)),
+                _same_as(lambda fit=fit: fit(X, Y)),
+            ),
+            ("integer-X", fit, ((X * 100).astype(int), Y), _accurate(0.8, X * 100)),
+            (
+                "negative-weights",
+                lambda X_, y_, w, new=new: new().fit(X_, y_, sample_weight=w),
+                (X, Y, _with(np.ones(len(Y)), slice(0, 5), -1.0)),
+                Error(ValueError, "[Nn]egative|non-negative"),
+                BUG_NEGATIVE_WEIGHTS,
+            ),
+            (
+                "nan-weights",
+                lambda X_, y_, w, new=new: new().fit(X_, y_, sample_weight=w),
+                (X, Y, np.full(len(Y), np.nan)),
+                Error(ValueError, "sample_weight contains NaN"),
+            ),
+            (
+                "partial-fit-no-classes",
+                lambda X_, y_, new=new: new().partial_fit(X_, y_),
+                (X, Y),
+                Error(ValueError, "classes must be passed"),
+            ),
+            (
+                "partial-fit-unknown-label",
+                lambda X_, y_, new=new: new().partial_fit(X_, y_, classes=[0, 1]),
+                (X, Y),
+                Error(ValueError, r"not in classes: \[2\]"),
+            ),
+            (
+                "partial-fit-single-sample",
+                lambda X_, y_, new=new: new().partial_fit(X_, y_, classes=CLASSES),
+                (X[:1], Y[:1]),
+                Result(lambda model: model.predict(X[:3]).shape == (3,)),
+            ),
+        ]
+        fitted = FITTED[short]
+        methods = ["predict", "decision_function", "score"]
+        methods += ["predict_proba"] if hasattr(fitted, "predict_proba") else []
+        for method in methods:
+
+            def call(X_, fitted=fitted, method=method):
+                args = (X_, Y[: len(X_)]) if method == "score" else (X_,)
+                return getattr(fitted, method)(*args)
+
+            rows += [
+                (
+                    f"{method}-nan",
+                    call,
+                    (_with(X, (1, 1), np.nan),),
+                    Error(ValueError, "NaN"),
+                ),
+                (
+                    f"{method}-n-features",
+                    call,
+                    (X[:, :3],),
+                    Error(ValueError, "3 features, but .* expecting 5"),
+                ),
+                (f"{method}-empty", call, (X[:0],), Error(ValueError, "0 sample")),
+                (f"{method}-single", call, (X[:1],), Result()),
+                (
+                    f"{method}-read-only-strided",
+                    call,
+                    (_read_only(_strided(X)),),
+                    _same_as(lambda call=call: call(X)),
+                ),
+            ]
+        rows.append(
+            (
+                "not-fitted",
+                lambda X_, Estimator=Estimator: Estimator().predict(X_),
+                (X,),
+                Error(NotFittedError, "not fitted"),
+            )
+        )
+        if hasattr(fitted, "predict_proba"):
+            rows.append(
+                (
+                    "predict_proba-huge",
+                    lambda X_, fitted=fitted: fitted.predict_proba(X_),
+                    (X * 1e300,),
+                    Result(_probabilities),
+                )
+            )
+        for row in rows:
+            case_id, call, arrays, expect, *marks = row
+            cases.append(Case(name, f"{name}-{case_id}", call, arrays, expect, *marks))
+    return cases
+
+
+def _string_labels_check(strings):
+    def check(model):
+        assert model.classes_.tolist() == ["ant", "bee", "cat"]
+        assert np.mean(model.predict(X) == strings) > 0.8
+
+    return Result(check)
+
+
+def _probabilities(proba):
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def _image_cases():
+    cases = []
+    transformers = {
+        "HOGFeatures": lambda: HOGFeatures(**HOG_PARAMS),
+        "HueHistogram": lambda: HueHistogram(n_bins=6),
+    }
+    for name, make in transformers.items():
+
+        def fit_transform(images, make=make):
+            return make().fit_transform(images)
+
+        def transform(images, make=make):
+            return make().fit(IMAGES).transform(images)
+
+        is_hog = name == "HOGFeatures"
+        floats = IMAGES.astype(float)
+        rows = [
+            (
+                "nan",
+                fit_transform,
+                (_with(IMAGES, (0, 1, 2, 0), np.nan),),
+                Error(ValueError, "NaN"),
+            ),
+            (
+                "inf",
+                fit_transform,
+                (_with(IMAGES, (0, 1, 2, 0), np.inf),),
+                Error(ValueError, "infinity"),
+            ),
+            (
+                "wrong-image-size",
+                transform,
+                (IMAGES[:, :8],),
+                Error(
+                    ValueError,
+                    r"expects images of shape \(16, 16, 3\), got .*\(8, 16, 3\)",
+                ),
+            ),
+            (
+                "wrong-row-length",
+                lambda rows_, make=make: (
+                    make().fit(IMAGES.reshape(4, -1)).transform(rows_)
+                ),
+                (IMAGES[:, :8].reshape(4, -1),),
+                Error(ValueError, r"flattened images of shape \(16, 16, 3\)"),
+            ),
+            ("5d", fit_transform, (IMAGES[..., None],), Error(ValueError, "dim 5")),
+            ("1d", fit_transform, (IMAGES.ravel(),), Error(ValueError, "2D array")),
+            (
+                "strings",
+                fit_transform,
+                (IMAGES.astype(str),),
+                Error(ValueError, "numeric"),
+            ),
+            (
+                "empty-images",
+                fit_transform,
+                (IMAGES[:0],),
+                Error(ValueError, "empty|0 sample|at least one"),
+                BUG_EMPTY_IMAGES,
+            ),
+            (
+                "empty-rows",
+                fit_transform,
+                (IMAGES[:0].reshape(0, 768),),
+                Error(ValueError, "0 sample"),
+            ),
+            (
+                "single-image",
+                fit_transform,
+                (IMAGES[:1],),
+                _same_as(lambda fit_transform=fit_transform: fit_transform(IMAGES)[:1]),
+            ),
+            (
+                "read-only",
+                fit_transform,
+                (_read_only(IMAGES),),
+                _same_as(lambda fit_transform=fit_transform: fit_transform(IMAGES)),
+            ),
+            (
+                "non-contiguous",
+                fit_transform,
+                (IMAGES[:, ::-1, ::2][:, :, :8],),
+                _same_as(
+                    lambda fit_transform=fit_transform: fit_transform(
+                        np.ascontiguousarray(IMAGES[:, ::-1, ::2][:, :, :8])
+                    )
+                ),
+            ),
+        ]
+        if is_hog:
+            reference = _skimage_hog(floats - 128, **HOG_PARAMS)
+            rows += [
+                (
+                    "negative-pixels",
+                    fit_transform,
+                    (floats - 128,),
+                    _same_as(lambda r=reference: r),
+                ),
+                (
+                    "pixels-above-255",
+                    fit_transform,
+                    (IMAGES.astype(np.uint16) * 200,),
+                    _same_as(
+                        lambda: _skimage_hog(IMAGES.astype(float) * 200, **HOG_PARAMS)
+                    ),
+                ),
+                (
+                    "huge-1e200",
+                    fit_transform,
+                    (floats * 1e200,),
+                    _either(
+                        Error(ValueError, "too large|magnitude|[Rr]escale"),
+                        _same_as(
+                            lambda floats=floats: _skimage_hog(floats, **HOG_PARAMS)
+                        ),
+                    ),
+                    BUG_HUGE_PIXELS,
+                ),
+            ]
+        else:
+            rows += [
+                (
+                    "negative-pixels",
+                    fit_transform,
+                    (floats - 128,),
+                    Error(ValueError, "Negative values"),
+                ),
+                (
+                    "pixels-above-scale",
+                    fit_transform,
+                    (IMAGES.astype(np.uint16) * 200,),
+                    Error(ValueError, "maximum of 51000"),
+                ),
+                (
+                    "four-channels",
+                    fit_transform,
+                    (np.concatenate([IMAGES, IMAGES[..., :1]], axis=-1),),
+                    Error(ValueError, "3 channels"),
+                ),
+            ]
+        for row in rows:
+            case_id, call, arrays, expect, *marks = row
+            cases.append(Case(name, f"{name}-{case_id}", call, arrays, expect, *marks))
+    return cases
+
+
+def _image_function_cases():
+    floats = IMAGES.astype(float)
+    return [
+        Case(
+            "hog",
+            "hog-nan",
+            lambda i: hog(i),
+            (_with(IMAGES, (0, 0, 0, 0), np.nan),),
+            Error(ValueError, "NaN"),
+        ),
+        Case(
+            "hog",
+            "hog-empty",
+            lambda i: hog(i),
+            (IMAGES[:0],),
+            Error(ValueError, "at least one image"),
+        ),
+        Case(
+            "hog",
+            "hog-2d",
+            lambda i: hog(i),
+            (IMAGES[0, :, :, 0],),
+            Error(ValueError, "shape"),
+        ),
+        Case(
+            "hog",
+            "hog-sqrt-negative",
+            lambda i: hog(i, transform_sqrt=True),
+            (floats - 1,),
+            Error(ValueError, "non-negative"),
+        ),
+        Case(
+            "hog",
+            "hog-read-only-single",
+            lambda i: hog(i, **HOG_PARAMS),
+            (_read_only(IMAGES[:1]),),
+            _same_as(lambda: _skimage_hog(IMAGES[:1], **HOG_PARAMS)),
+        ),
+        Case(
+            "hog_visualization",
+            "hog_visualization-batch",
+            lambda i: hog_visualization(i),
+            (IMAGES,),
+            Error(ValueError, "one image"),
+        ),
+        Case(
+            "hog_visualization",
+            "hog_visualization-nan",
+            lambda i: hog_visualization(i),
+            (_with(IMAGES[0], (0, 0, 0), np.nan),),
+            Error(ValueError, "NaN"),
+        ),
+        Case(
+            "hog_visualization",
+            "hog_visualization-read-only",
+            lambda i: hog_visualization(i).shape,
+            (_read_only(IMAGES[0]),),
+            Result(lambda shape: shape == (16, 16)),
+        ),
+        Case(
+            "hue_histogram",
+            "hue_histogram-negative",
+            lambda i: hue_histogram(i),
+            (floats - 1,),
+            Error(ValueError, "Negative values"),
+        ),
+        Case(
+            "hue_histogram",
+            "hue_histogram-too-large",
+            lambda i: hue_histogram(i, scale=1.0),
+            (floats,),
+            Error(ValueError, "scale=1"),
+        ),
+        Case(
+            "hue_histogram",
+            "hue_histogram-empty",
+            lambda i: hue_histogram(i),
+            (IMAGES[:0],),
+            Error(ValueError, "at least one image"),
+        ),
+        Case(
+            "hue_histogram",
+            "hue_histogram-strided",
+            lambda i: hue_histogram(i),
+            (_strided(IMAGES),),
+            _same_as(lambda: hue_histogram(IMAGES)),
+        ),
+    ]
+
+
+def _loss_cases():
+    cases = []
+    for loss in (multiclass_hinge_loss, softmax_loss):
+        name = loss.__name__
+
+        def value(scores, labels, loss=loss):
+            return loss(scores, labels)[0]
+
+        def weighted(scores, labels, weights, loss=loss):
+            return loss(scores, labels, sample_weight=weights)[0]
+
+        def finite(result):
+            assert np.isfinite(result)
+
+        rows = [
+            (
+                "nan-scores",
+                value,
+                (_with(SCORES, (0, 0), np.nan), LABELS),
+                Error(ValueError, "NaN"),
+                BUG_LOSS_NONFINITE,
+            ),
+            (
+                "inf-scores",
+                value,
+                (_with(SCORES, (0, 0), np.inf), LABELS),
+                Error(ValueError, "inf"),
+                BUG_LOSS_NONFINITE,
+            ),
+            ("1d-scores", value, (SCORES[0], LABELS[:1]), Error(ValueError, "2-D")),
+            (
+                "labels-float",
+                value,
+                (SCORES, LABELS + 0.5),
+                Error(ValueError, "integer class indices"),
+            ),
+            (
+                "labels-out-of-range",
+                value,
+                (SCORES, LABELS + 1),
+                Error(ValueError, r"integer class indices in \[0, 2\]"),
+            ),
+            (
+                "labels-strings",
+                value,
+                (SCORES, LABELS.astype(str)),
+                Error(ValueError, "integer class indices"),
+            ),
+            (
+                "labels-wrong-length",
+                value,
+                (SCORES, LABELS[:-1]),
+                Error(ValueError, "shape"),
+            ),
+            (
+                "empty",
+                value,
+                (SCORES[:0], LABELS[:0]),
+                Result(lambda result: result == 0),
+            ),
+            (
+                "single-sample",
+                value,
+                (SCORES[:1], LABELS[:1]),
+                _same_as(
+                    lambda loss=loss: loss(
+                        SCORES, LABELS, sample_weight=[1, 0, 0, 0, 0]
+                    )[0]
+                ),
+            ),
+            ("huge-1e300", value, (SCORES * 1e300, LABELS), Result(finite)),
+            (
+                "huge-float32",
+                value,
+                ((SCORES * 1e37).astype(np.float32), LABELS),
+                Result(finite),
+            ),
+            (
+                "read-only-strided",
+                value,
+                (_read_only(_strided(SCORES)), _read_only(LABELS)),
+                _same_as(lambda value=value: value(SCORES, LABELS)),
+            ),
+            (
+                "negative-weights",
+                weighted,
+                (SCORES, LABELS, np.array([1.0, -1.0, 1.0, 1.0, 1.0])),
+                Error(ValueError, "non-negative|negative"),
+                BUG_LOSS_NONFINITE,
+            ),
+            (
+                "inf-weights",
+                weighted,
+                (SCORES, LABELS, np.array([np.inf, 1.0, 1.0, 1.0, 1.0])),
+                Error(ValueError, "finite|inf"),
+                BUG_LOSS_NONFINITE,
+            ),
+            (
+                "zero-weights",
+                weighted,
+                (SCORES, LABELS, np.zeros(5)),
+                Error(ValueError, "positive sum"),
+            ),
+            (
+                "weights-wrong-length",
+                weighted,
+                (SCORES, LABELS, np.ones(4)),
+                Error(ValueError, r"shape \(5,\)"),
+            ),
+        ]
+        for row in rows:
+            case_id, call, arrays, expect, *marks = row
+            cases.append(Case(name, f"{name}-{case_id}", call, arrays, expect, *marks))
+    return cases
+
+
+def _square(v):
+    return float(np.sum(v**2))
+
+
+def _gradient_cases():
+    return [
+        Case(
+            "numerical_gradient",
+            "numerical_gradient-int",
+            lambda x: numerical_gradient(_square, x),
+            (np.arange(3),),
+            Error(ValueError, "floating point"),
+        ),
+        Case(
+            "numerical_gradient",
+            "numerical_gradient-read-only",
+            lambda x: numerical_gradient(_square, x),
+            (_read_only(np.ones(3)),),
+            Error(ValueError, "writeable"),
+        ),
+        Case(
+            "numerical_gradient",
+            "numerical_gradient-h-zero",
+            lambda x: numerical_gradient(_square, x, h=0),
+            (np.ones(3),),
+            Error(ValueError, "h must be positive"),
+        ),
+        Case(
+            "numerical_gradient",
+            "numerical_gradient-strided",
+            lambda x: numerical_gradient(_square, x),
+            (np.arange(12.0).reshape(3, 4)[:, ::2],),
+            _same_as(lambda: 2 * np.arange(12.0).reshape(3, 4)[:, ::2], rtol=1e-6),
+        ),
+        Case(
+            "numerical_gradient",
+            "numerical_gradient-empty",
+            lambda x: numerical_gradient(_square, x),
+            (np.ones(0),),
+            Result(lambda g: g.shape == (0,)),
+        ),
+        Case(
+            "gradient_check",
+            "gradient_check-wrong-grad-shape",
+            lambda x: gradient_check(_square, x, grad=np.ones(2)),
+            (np.ones(3),),
+            Error(ValueError, r"shape \(2,\), expected x's shape \(3,\)"),
+        ),
+        Case(
+            "gradient_check",
+            "gradient_check-no-gradient",
+            lambda x: gradient_check(_square, x),
+            (np.ones(3),),
+            Error(ValueError, r"must return \(value, gradient\)"),
+        ),
+        Case(
+            "gradient_check",
+            "gradient_check-nan-point",
+            lambda x: gradient_check(lambda v: (_square(v), 2 * v), x).passed,
+            (_with(SCORES, (0, 0), np.nan),),
+            Result(lambda passed: passed is False),
+        ),
+        Case(
+            "gradient_check",
+            "gradient_check-strided",
+            lambda x: gradient_check(lambda v: softmax_loss(v, LABELS), x).passed,
+            (_strided(SCORES),),
+            Result(lambda passed: passed is True),
+        ),
+    ]
+
+
+def _low_level_cases():
+    W = np.array([[0.5, -2.0], [0.05, 1.0]])
+
+    def sgd(W_, b_, **kwargs):
+        return minibatch_sgd(_objective(), W_, b_, **kwargs)
+
+    zeros = (np.zeros((3, 5)), np.zeros(3))
+    return [
+        Case(
+            "make_penalty",
+            "make_penalty-unknown",
+            lambda: make_penalty("l3", 1.0),
+            (),
+            Error(ValueError, "penalty must be"),
+        ),
+        Case(
+            "make_penalty",
+            "make_penalty-negative-alpha",
+            lambda: make_penalty("l2", -1.0),
+            (),
+            Error(ValueError, "alpha"),
+            BUG_LOW_LEVEL,
+        ),
+        Case(
+            "L1",
+            "L1-prox-read-only",
+            lambda w: L1(0.1).prox(w, 1.0),
+            (_read_only(W),),
+            _same_as(lambda: L1(0.1).prox(W, 1.0)),
+        ),
+        Case(
+            "L2",
+            "L2-gradient-strided",
+            lambda w: L2(0.5).gradient(w),
+            (_strided(W),),
+            _same_as(lambda: 0.5 * W),
+        ),
+        Case(
+            "ElasticNet",
+            "ElasticNet-value-read-only",
+            lambda w: ElasticNet(1.0, 0.5).value(w),
+            (_read_only(W),),
+            _same_as(lambda: ElasticNet(1.0, 0.5).value(W)),
+        ),
+        Case(
+            "NoPenalty",
+            "NoPenalty-prox-read-only",
+            lambda w: NoPenalty().prox(w, 1.0),
+            (_read_only(W),),
+            _same_as(lambda: W),
+        ),
+        Case(
+            "project_max_norm",
+            "project_max_norm-read-only",
+            lambda w: project_max_norm(w, 1.0),
+            (_read_only(W),),
+            Error(ValueError, "read-only"),
+        ),
+        Case(
+            "project_max_norm",
+            "project_max_norm-in-place",
+            lambda w: project_max_norm(w, 1.0),
+            (W.copy(),),
+            Result(lambda w: np.allclose(np.linalg.norm(w, axis=1), [1.0, 1.0])),
+            in_place=(0,),
+        ),
+        Case(
+            "LinearObjective",
+            "LinearObjective-unknown-loss",
+            lambda X_, y_: LinearObjective(X_, y_, loss="l2"),
+            (X, Y),
+            Error(ValueError, "loss must be"),
+        ),
+        Case(
+            "LinearObjective",
+            "LinearObjective-read-only",
+            lambda X_, y_: LinearObjective(X_, y_, loss="hinge", center=True).value(
+                *zeros
+            ),
+            (_read_only(X), _read_only(Y)),
+            _same_as(
+                lambda: LinearObjective(X, Y, loss="hinge", center=True).value(*zeros)
+            ),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-nan-step",
+            lambda W_, b_: sgd(W_, b_, learning_rate_init=np.nan),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "learning_rate_init must be positive"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-batch-size-zero",
+            lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1, batch_size=0),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "batch_size"),
+            BUG_LOW_LEVEL,
+            in_place=(0, 1),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-read-only-weights",
+            lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1),
+            (_read_only(np.zeros((3, 5))), np.zeros(3)),
+            Error(ValueError, "read-only"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "gradient_descent",
+            "gradient_descent-negative-step",
+            lambda W_, b_: gradient_descent(
+                _objective(), W_, b_, learning_rate_init=-1
+            ),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "learning_rate_init must be positive"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "random_search",
+            "random_search-no-trials",
+            lambda: (
+                random_search(
+                    _objective(), 3, n_trials=0, random_state=np.random.default_rng(0)
+                ).loss_curve
+            ),
+            (),
+            Result(lambda curve: curve == []),
+        ),
+        Case(
+            "load_photo_patches",
+            "load_photo_patches-patch-size",
+            lambda: load_photo_patches(patch_size=0),
+            (),
+            Error(ValueError, "patch_size"),
+        ),
+        Case(
+            "load_photo_patches",
+            "load_photo_patches-test-size",
+            lambda: load_photo_patches(test_size=1.0),
+            (),
+            Error(ValueError, "test_size"),
+        ),
+        Case(
+            "load_cifar10",
+            "load_cifar10-missing",
+            lambda: load_cifar10("/nonexistent/cifar"),
+            (),
+            Error(FileNotFoundError, "CIFAR-10 not found"),
+        ),
+    ]
+
+
+def _optional_cases():
+    cases = []
+    try:
+        import dask.array as da
+
+        from sklinear.scale import fit_incremental, transform_blocks
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        return cases
+
+    def fit_blocks(X_, y_):
+        import dask
+
+        with dask.config.set(scheduler="sync"):
+            return fit_incremental(
+                SoftmaxClassifier(), da.from_array(X_, chunks=30), y_
+            )
+
+    def transform(images):
+        return transform_blocks(HOGFeatures(), da.from_array(images, chunks=2)).compute(
+            scheduler="sync"
+        )
+
+    cases += [
+        Case(
+            "fit_incremental",
+            "fit_incremental-nan",
+            fit_blocks,
+            (_with(X, (40, 0), np.nan), Y),
+            Error(ValueError, "block 1 of X.*NaN"),
+        ),
+        Case(
+            "fit_incremental",
+            "fit_incremental-y-length",
+            fit_blocks,
+            (X, Y[:-1]),
+            Error(ValueError, "rows"),
+        ),
+        Case(
+            "fit_incremental",
+            "fit_incremental-read-only",
+            fit_blocks,
+            (_read_only(X), _read_only(Y)),
+            _accurate(0.7),
+        ),
+        Case(
+            "transform_blocks",
+            "transform_blocks-nan",
+            transform,
+            (_with(IMAGES, (3, 0, 0, 0), np.nan),),
+            Error(ValueError, "NaN"),
+        ),
+        Case(
+            "transform_blocks",
+            "transform_blocks-read-only",
+            transform,
+            (_read_only(IMAGES),),
+            _same_as(lambda: HOGFeatures().fit_transform(IMAGES)),
+        ),
+    ]
+    try:
+        import skops.io  # noqa: F401
+
+        from sklinear import persistence
+    except ImportError:  # pragma: no cover - skops is an optional extra
+        return cases
+    cases += [
+        Case(
+            "loads",
+            "loads-garbage",
+            lambda: persistence.loads(b"not a zip file"),
+            (),
+            Error(Exception, "zip"),
+        ),
+        Case(
+            "load",
+            "load-missing",
+            lambda: persistence.load("/nonexistent.skops"),
+            (),
+            Error(FileNotFoundError, "nonexistent"),
+        ),
+    ]
+    return cases
+
+
+CASES = (
+    _classifier_cases()
+    + _image_cases()
+    + _image_function_cases()
+    + _loss_cases()
+    + _gradient_cases()
+    + _low_level_cases()
+    + _optional_cases()
+)
+
+
+# --------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------
+
+
+def _snapshot(array):
+    return np.array(array, copy=True), array.flags.writeable
+
+
+def _check_unchanged(array, snapshot, where):
+    copy, writeable = snapshot
+    assert array.flags.writeable == writeable, f"{where}: writeable flag changed"
+    assert array.dtype == copy.dtype and array.shape == copy.shape, where
+    if array.dtype.kind in "fc":
+        np.testing.assert_array_equal(array, copy, err_msg=f"{where} was modified")
+    else:
+        assert (array == copy).all(), f"{where} was modified"
+
+
+def _run(case):
+    snapshots = [_snapshot(array) for array in case.arrays]
+    expectations = case.expect if isinstance(case.expect, tuple) else (case.expect,)
+    errors = [e for e in expectations if isinstance(e, Error)]
+    results = [e for e in expectations if isinstance(e, Result)]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            outcome = case.call(*case.arrays)
+    except Exception as exception:  # noqa: BLE001 - checked against the table
+        if not errors:
+            raise
+        error = errors[0]
+        assert isinstance(exception, error.types), repr(exception)
+        assert error.match is None or __import__("re").search(
+            error.match, str(exception)
+        ), f"unclear message: {exception}"
+    else:
+        assert results, f"expected an error, got {outcome!r:.200}"
+        if results[0].check is not None:
+            verdict = results[0].check(outcome)
+            assert verdict is None or verdict, f"wrong result: {outcome!r:.200}"
+    for index, (array, snapshot) in enumerate(zip(case.arrays, snapshots)):
+        if index not in case.in_place and isinstance(array, np.ndarray):
+            _check_unchanged(array, snapshot, f"{case.id}: argument {index}")
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id, marks=case.marks) for case in CASES]
+)
+def test_bad_input(case):
+    _run(case)
+
+
+# --------------------------------------------------------------------------
+# Coverage of the table, and memory over a long run
+# --------------------------------------------------------------------------
+
+# Public names that take no array input worth a row: containers and constants.
+NOT_CALLABLE_ENTRY_POINTS = {
+    "LOSSES",
+    "GradientCheckResult",
+    "OptimizeResult",
+    "SGDState",
+    "LEARNING_RATE_SCHEDULES",
+    "PHOTO_NAMES",
+    "TRUSTED_TYPES",
+}
+MODULES = [
+    "linear_model",
+    "features",
+    "losses",
+    "gradient_check",
+    "penalties",
+    "objective",
+    "optimize",
+    "datasets",
+    "scale",
+    "persistence",
+]
+
+
+def test_every_public_callable_is_covered():
+    covered = {case.target for case in CASES}
+    missing = []
+    for module_name in MODULES:
+        try:
+            module = importlib.import_module(f"sklinear.{module_name}")
+        except ImportError:  # optional extras
+            continue
+        for name in module.__all__:
+            if name in NOT_CALLABLE_ENTRY_POINTS:
+                continue
+            if callable(getattr(module, name)) and name not in covered:
+                missing.append(f"{module_name}.{name}")
+    # persistence's dump/dumps/untrusted_types are exercised by
+    # tests/test_persistence.py on good and bad files alike.
+    missing = [m for m in missing if not m.startswith("persistence.")]
+    assert not missing, f"no bad-input row for {missing}"
+
+
+def test_table_ids_are_unique():
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def _fit_peak_and_leftover(X_, y_, epochs):
+    tracemalloc.start()
+    try:
+        SoftmaxClassifier(max_iter=epochs, tol=None, random_state=0).fit(X_, y_)
+        leftover, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, leftover
+
+
+def _large_problem():
+    rng = np.random.default_rng(0)
+    X_ = rng.standard_normal((20_000, 100), dtype=np.float32)  # 8 MB
+    y_ = np.argmax(X_[:, :5], axis=1)
+    return X_, y_
+
+
+def test_long_fit_does_not_leak_memory():
+    """20 epochs hold no more than 2 do, and nothing stays behind."""
+    X_, y_ = _large_problem()
+    peak_short, _ = _fit_peak_and_leftover(X_, y_, 2)
+    peak_long, leftover = _fit_peak_and_leftover(X_, y_, 20)
+    assert peak_long < peak_short + 2**20
+    assert leftover < 2**20
+
+
+def test_fit_makes_no_copy_of_X():
+    """Peak extra memory of a 20-epoch fit is a small fraction of X's size."""
+    X_, y_ = _large_problem()
+    peak, _ = _fit_peak_and_leftover(X_, y_, 20)
+    assert peak < X_.nbytes / 4 + 2**20, f"peak {peak / 2**20:.1f} MiB"
