@@ -73,6 +73,7 @@ every epoch reads its blocks from the source again)::
 
     # A grid search over a whole feature pipeline (on a sample that fits
     # in memory), its fits spread over the cluster:
+    images_sample, y_sample = images[:5000].compute(), y[:5000].compute()
     pipeline = make_pipeline(HOGFeatures(), StandardScaler(), SoftmaxClassifier())
     search = GridSearchCV(
         pipeline, {"softmaxclassifier__alpha": [1e-4, 1e-3, 1e-2]}, n_jobs=-1
