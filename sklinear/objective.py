@@ -20,10 +20,14 @@ from .penalties import NoPenalty
 
 __all__ = ["LinearObjective"]
 
-# Upper bounds on the curvature of each loss w.r.t. the scores: the softmax
-# Hessian diag(p) - p p^T has eigenvalues <= 1/2. The hinge loss has no
-# curvature; a unit bound gives steps of the same scale.
-_LOSS_CURVATURE = {"softmax": 0.5, "hinge": 1.0}
+# Upper bounds on the curvature of each loss w.r.t. the scores, per class
+# count C: the softmax Hessian diag(p) - p p^T has eigenvalues <= 1/2. The
+# hinge loss has none, but its gradient w.r.t. the correct class's score is up
+# to C - 1 (one per violated margin), so steps of the same scale need C - 1.
+_LOSS_CURVATURE = {
+    "softmax": lambda n_classes: 0.5,
+    "hinge": lambda n_classes: max(1, n_classes - 1),
+}
 
 
 class LinearObjective:
@@ -91,6 +95,7 @@ class LinearObjective:
         self.margin = margin
         self.dtype = X.dtype
         self.n_samples = X.shape[0]
+        self.n_classes = int(np.max(y)) + 1 if len(y) else 0
         self.offset = None
         if center and fit_intercept and offset is not None:
             self.offset = np.asarray(offset, dtype=self.dtype)
@@ -274,17 +279,19 @@ class LinearObjective:
         """Upper estimate of the Lipschitz constant of the objective's gradient.
 
         ``c * second_moment(preconditioner) + alpha_l2 * max(preconditioner)``,
-        where ``c`` bounds the curvature of the loss in the scores (1/2 for
-        softmax; 1 for the hinge loss, which has none but whose steps should
-        have the same scale). Its inverse is a safe step size for raw 0-255
-        pixels and standardized features alike.
+        where ``c`` bounds the curvature of the loss in the scores: 1/2 for
+        softmax; ``n_classes - 1`` for the hinge loss, which has no curvature
+        but whose gradient for the correct class's score reaches that. Its
+        inverse is a safe step size for raw 0-255 pixels and standardized
+        features alike.
         """
         alpha_l2 = getattr(self.penalty, "alpha", 0.0) * (
             1.0 - getattr(self.penalty, "l1_ratio", 0.0)
         )
         largest_scale = 1.0 if preconditioner is None else float(np.max(preconditioner))
         return (
-            _LOSS_CURVATURE[self.loss] * self.second_moment(preconditioner)
+            _LOSS_CURVATURE[self.loss](self.n_classes)
+            * self.second_moment(preconditioner)
             + alpha_l2 * largest_scale
         )
 
