@@ -91,8 +91,9 @@ def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
     l2_model = Classifier(penalty="l2", alpha=0.03, random_state=0).fit(
         X_train, y_train
     )
-    assert np.mean(model.coef_ == 0) > 0.2
-    assert np.mean(l2_model.coef_ == 0) < 0.1
+    l1_zeros, l2_zeros = np.mean(model.coef_ == 0), np.mean(l2_model.coef_ == 0)
+    # L2 zeros only the weights of the constant pixels (6% of them).
+    assert l2_zeros < 0.1 and l1_zeros > 0.15 and l1_zeros > 2.5 * l2_zeros
     assert model.score(X_test, y_test) > 0.85
 
 
