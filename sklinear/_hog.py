@@ -303,6 +303,22 @@ def _pad_to_one_block(images, pixels_per_cell, cells_per_block):
     return np.pad(images, pad + ((0, 0),))
 
 
+def _check_magnitude(images, pixels_per_cell):
+    """Cell sums of gradient magnitudes (at most ``2 * sqrt(2) * max|x|`` per
+    pixel) are accumulated in float32: refuse values that could overflow it."""
+    if not np.issubdtype(images.dtype, np.floating) or images.size == 0:
+        return
+    area = pixels_per_cell[0] * pixels_per_cell[1]
+    limit = float(np.finfo(np.float32).max) / (4.0 * area)
+    largest = max(float(images.max()), -float(images.min()))
+    if largest > limit:
+        raise ValueError(
+            f"HOG needs pixel values of magnitude at most {limit:.3g} with "
+            f"pixels_per_cell={tuple(pixels_per_cell)}, got {largest:.3g}: "
+            "rescale the images (HOG hardly depends on their scale)."
+        )
+
+
 def hog_4d(
     images,
     orientations,
@@ -318,6 +334,7 @@ def hog_4d(
     call overhead, runs once for many of them.
     """
     dtype = working_dtype(images.dtype)
+    _check_magnitude(images, pixels_per_cell)
     n_cells, n_blocks = hog_geometry(
         images.shape[1:3], pixels_per_cell, cells_per_block
     )

@@ -136,6 +136,11 @@ class ImageInputMixin:
         if isinstance(X, list) and np.ndim(X) in (3, 4):  # nested lists of images
             X = np.asarray(X)
         if isinstance(X, np.ndarray) and X.ndim in (3, 4):
+            if len(X) == 0:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least one image, got an "
+                    f"empty array of shape {X.shape}."
+                )
             received = image_shape_of(as_4d(X, channels_first))
             expected = self.image_shape_ if not reset else image_shape
             if expected is not None and received != expected:

@@ -161,7 +161,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             order="C",
             reset=True,
         )
-        check_classification_targets(y)
+        _check_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         _check_two_classes(classes)
         warm = self.warm_start and hasattr(self, "classes_")
@@ -244,9 +244,9 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             order="C",
             reset=first_call,
         )
-        check_classification_targets(y)
+        _check_targets(y)
         if first_call:
-            all_classes = np.unique(classes)
+            all_classes = _unique_labels(classes)
             _check_two_classes(all_classes)
             self.classes_ = all_classes
         elif classes is not None and not np.array_equal(
@@ -326,13 +326,13 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         if state is None:
             # A stream's first chunk may miss the spread of some features, so
             # partial_fit only lets the preconditioner shrink steps (floor=1).
-            preconditioner = objective.feature_preconditioner(
-                floor=1e-2 if epochs is None else 1.0
-            )
-            state = SGDState(
-                eta0=self._initial_step(objective, preconditioner),
-                preconditioner=preconditioner,
-            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                preconditioner = objective.feature_preconditioner(
+                    floor=1e-2 if epochs is None else 1.0
+                )
+                eta0 = self._initial_step(objective, preconditioner)
+            _check_trainable_scale(preconditioner, eta0, objective.dtype)
+            state = SGDState(eta0=eta0, preconditioner=preconditioner)
         state.offset = objective.offset
         full_batch = self.solver == "gd"
         return minibatch_sgd(
@@ -374,7 +374,9 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         return (1.0 - self.momentum) / max(curvature, 1e-12)
 
     def _sample_weight(self, X, y_index, sample_weight, check_classes=True):
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         if self.class_weight is not None:
             per_class = compute_class_weight(
                 self.class_weight,
@@ -491,6 +493,44 @@ def _check_two_classes(classes):
         raise ValueError(
             "The number of classes has to be greater than one; got "
             f"{len(classes)} class: {classes.tolist()}."
+        )
+
+
+def _mixed_types_error(labels):
+    types = sorted({type(label).__name__ for label in np.ravel(labels)})
+    return TypeError(
+        f"Labels must be all strings or all numbers, got a mix of {types}."
+    )
+
+
+def _check_targets(y):
+    """``check_classification_targets``, clear about labels of mixed types."""
+    try:
+        check_classification_targets(y)
+    except TypeError as error:
+        raise _mixed_types_error(y) from error
+
+
+def _unique_labels(labels):
+    try:
+        return np.unique(labels)
+    except TypeError as error:
+        raise _mixed_types_error(labels) from error
+
+
+def _check_trainable_scale(preconditioner, eta0, dtype):
+    """Features whose squares overflow give no usable step: say so."""
+    usable = (
+        np.isfinite(eta0)
+        and eta0 > 0
+        and np.all(np.isfinite(preconditioner))
+        and np.all(preconditioner > 0)
+    )
+    if not usable:
+        raise ValueError(
+            f"X has values too large to train on in {np.dtype(dtype).name}: their "
+            "squares overflow. Scale the features first, e.g. with StandardScaler "
+            "(or divide raw pixels by 255)."
         )
 
 

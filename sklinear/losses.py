@@ -24,6 +24,8 @@ def _check_scores_labels(scores, y, sample_weight):
         )
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
+    if np.isnan(scores).any() or np.isposinf(scores).any():
+        raise ValueError("scores must not contain NaN or +inf.")
     y = np.asarray(y)
     if y.shape != (scores.shape[0],):
         raise ValueError(
@@ -50,6 +52,8 @@ def _normalized_weights(sample_weight, n_samples, dtype):
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), got {sample_weight.shape}."
         )
+    if not np.isfinite(sample_weight).all() or (sample_weight < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative.")
     total = sample_weight.sum(dtype=np.float64)
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum.")

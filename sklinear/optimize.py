@@ -15,6 +15,7 @@ batch samples the whole data set even when it is sorted by class; ``shuffle``
 draws a new order of the batches every epoch.
 """
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -341,6 +342,8 @@ def minibatch_sgd(
         raise ValueError(
             f"learning_rate_init must be positive, got {learning_rate_init!r}."
         )
+    if not (isinstance(batch_size, numbers.Integral) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     rng = np.random.default_rng() if random_state is None else random_state
     state = SGDState(eta0=float(learning_rate_init)) if state is None else state
     if state.velocity_W is None:

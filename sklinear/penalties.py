@@ -162,6 +162,10 @@ def make_penalty(penalty, alpha, l1_ratio=0.15):
     -------
     penalty : NoPenalty, L2, L1 or ElasticNet
     """
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
     if penalty is None or alpha == 0:
         return NoPenalty()
     if penalty == "l2":

@@ -5,9 +5,6 @@ happen: a clear error (exception type and a message naming the problem) or a
 correct result (checked). Whatever happens, the caller's arrays must come
 out unchanged. ``test_every_public_callable_is_covered`` keeps the table in
 step with the modules' ``__all__``.
-
-Known bugs of other modules are marked ``xfail(strict=True)`` with the
-reason; they turn into failures (XPASS) once fixed, so the mark must go then.
 """
 
 import importlib
@@ -146,35 +143,6 @@ def _same_as(reference, rtol=1e-12):
     return Result(check)
 
 
-def _xfail(reason):
-    return [pytest.mark.xfail(strict=True, reason=reason)]
-
-
-BUG_NEGATIVE_WEIGHTS = _xfail(
-    "linear_model: negative sample weights are silently dropped "
-    "(_check_sample_weight without ensure_non_negative)"
-)
-BUG_MIXED_LABELS = _xfail(
-    "linear_model: mixed str/number labels give numpy's \"'<' not supported\""
-)
-BUG_HUGE_X = _xfail(
-    "linear_model: features whose squares overflow give NaN steps "
-    "(float64) or a silently untrained model (float32)"
-)
-BUG_EMPTY_IMAGES = _xfail(
-    "_images: an empty 3-D/4-D image array gives numpy's reshape error"
-)
-BUG_HUGE_PIXELS = _xfail(
-    "_hog: float pixels beyond ~1e36 overflow the float32 accumulation (NaN)"
-)
-BUG_LOSS_NONFINITE = _xfail(
-    "losses: NaN/+inf scores and negative/inf sample weights are not rejected"
-)
-BUG_LOW_LEVEL = _xfail(
-    "penalties/optimize: negative alpha accepted, batch_size=0 ZeroDivisionError"
-)
-
-
 # --------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------
@@ -228,7 +196,6 @@ def _classifier_cases():
                 fit,
                 (X, np.array(["a", "b", 1], dtype=object)[Y]),
                 Error((TypeError, ValueError), "strings or numbers|mix"),
-                BUG_MIXED_LABELS,
             ),
             ("huge-1e30", fit, (X * 1e30, Y), _accurate(0.8, X * 1e30)),
             ("tiny-1e-30", fit, (X * 1e-30, Y), _accurate(0.8, X * 1e-30)),
@@ -240,7 +207,6 @@ def _classifier_cases():
                     Error(ValueError, "too large|overflow|[Ss]cale"),
                     _accurate(0.8, X * 1e200),
                 ),
-                BUG_HUGE_X,
             ),
             (
                 "huge-float32-1e20",
@@ -250,7 +216,6 @@ def _classifier_cases():
                     Error(ValueError, "too large|overflow|[Ss]cale"),
                     _accurate(0.8, (X * 1e20).astype(np.float32)),
                 ),
-                BUG_HUGE_X,
             ),
             (
                 "read-only",
@@ -276,7 +241,6 @@ def _classifier_cases():
                 lambda X_, y_, w, new=new: new().fit(X_, y_, sample_weight=w),
                 (X, Y, _with(np.ones(len(Y)), slice(0, 5), -1.0)),
                 Error(ValueError, "[Nn]egative|non-negative"),
-                BUG_NEGATIVE_WEIGHTS,
             ),
             (
                 "nan-weights",
@@ -429,7 +393,6 @@ def _image_cases():
                 fit_transform,
                 (IMAGES[:0],),
                 Error(ValueError, "empty|0 sample|at least one"),
-                BUG_EMPTY_IMAGES,
             ),
             (
                 "empty-rows",
@@ -487,7 +450,6 @@ def _image_cases():
                             lambda floats=floats: _skimage_hog(floats, **HOG_PARAMS)
                         ),
                     ),
-                    BUG_HUGE_PIXELS,
                 ),
             ]
         else:
@@ -627,14 +589,12 @@ def _loss_cases():
                 value,
                 (_with(SCORES, (0, 0), np.nan), LABELS),
                 Error(ValueError, "NaN"),
-                BUG_LOSS_NONFINITE,
             ),
             (
                 "inf-scores",
                 value,
                 (_with(SCORES, (0, 0), np.inf), LABELS),
                 Error(ValueError, "inf"),
-                BUG_LOSS_NONFINITE,
             ),
             ("1d-scores", value, (SCORES[0], LABELS[:1]), Error(ValueError, "2-D")),
             (
@@ -695,14 +655,12 @@ def _loss_cases():
                 weighted,
                 (SCORES, LABELS, np.array([1.0, -1.0, 1.0, 1.0, 1.0])),
                 Error(ValueError, "non-negative|negative"),
-                BUG_LOSS_NONFINITE,
             ),
             (
                 "inf-weights",
                 weighted,
                 (SCORES, LABELS, np.array([np.inf, 1.0, 1.0, 1.0, 1.0])),
                 Error(ValueError, "finite|inf"),
-                BUG_LOSS_NONFINITE,
             ),
             (
                 "zero-weights",
@@ -816,7 +774,6 @@ def _low_level_cases():
             lambda: make_penalty("l2", -1.0),
             (),
             Error(ValueError, "alpha"),
-            BUG_LOW_LEVEL,
         ),
         Case(
             "L1",
@@ -893,7 +850,6 @@ def _low_level_cases():
             lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1, batch_size=0),
             (np.zeros((3, 5)), np.zeros(3)),
             Error(ValueError, "batch_size"),
-            BUG_LOW_LEVEL,
             in_place=(0, 1),
         ),
         Case(
