@@ -6,10 +6,21 @@ The estimators (:class:`LinearSVMClassifier`, :class:`SoftmaxClassifier`,
 building blocks live in their modules: :mod:`sklinear.losses`,
 :mod:`sklinear.penalties`, :mod:`sklinear.objective`,
 :mod:`sklinear.optimize`, :mod:`sklinear.gradient_check`,
-:mod:`sklinear.features` and :mod:`sklinear.datasets`.
+:mod:`sklinear.features`, :mod:`sklinear.datasets` and
+:mod:`sklinear.persistence`; :mod:`sklinear.scale` (Dask) needs the ``dask``
+extra and is imported on its own.
 """
 
-from . import datasets, features, gradient_check, losses, objective, optimize, penalties
+from . import (
+    datasets,
+    features,
+    gradient_check,
+    losses,
+    objective,
+    optimize,
+    penalties,
+    persistence,
+)
 from .datasets import load_cifar10, load_photo_patches
 from .features import HOGFeatures, HueHistogram
 from .gradient_check import numerical_gradient
@@ -32,5 +43,6 @@ __all__ = [
     "objective",
     "optimize",
     "penalties",
+    "persistence",
     "__version__",
 ]
