@@ -1,0 +1,210 @@
+"""Sphinx configuration of the sklinear documentation.
+
+Build (warnings are errors, as in CI):
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+Everything is built offline: no intersphinx inventories are fetched, and the
+figures are drawn at build time by the package's own plotting functions on
+small data (``.. plot::`` directives).
+"""
+
+import argparse
+import functools
+import importlib
+import inspect
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+from sphinx.util import logging
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))  # document the source tree, installed or not
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import sklinear  # noqa: E402
+from sklinear._demo import build_parser  # noqa: E402
+
+# The examples' minibatch products are small: on a busy machine, BLAS threads
+# waiting for each other make them many times slower than one thread.
+threadpool_limits(limits=1, user_api="blas")
+
+project = "sklinear"
+author = "the sklinear developers"
+copyright = "the sklinear developers, BSD-3-Clause"
+version = release = sklinear.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "matplotlib.sphinxext.plot_directive",
+]
+
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+templates_path = ["_templates"]
+html_static_path = []
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklinear {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_sidebars = {"**": ["sidebar-nav-bs"]}
+
+# -- API reference -----------------------------------------------------------
+
+autosummary_generate = True
+autodoc_default_options = {"members": True}
+autodoc_typehints = "none"  # the numpydoc sections say it all
+numpydoc_show_class_members = False  # the class template lists them instead
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# -- Figures drawn at build time -----------------------------------------------
+
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
+plot_rcparams = {"figure.dpi": 100, "savefig.bbox": "tight"}
+plot_pre_code = """
+import warnings
+import numpy as np
+import matplotlib.pyplot as plt
+from sklearn.exceptions import ConvergenceWarning
+warnings.simplefilter("ignore", ConvergenceWarning)
+"""
+
+# -- Checks and generated pages --------------------------------------------------
+
+# Every public name (``__all__``) of every public module must be listed in
+# api.rst, except in these modules (name: why).
+DEFERRED_MODULES = {
+    "sklinear.scale": "needs the dask extra; its section in scaling.rst is a stub",
+}
+_NOT_NAMES = {"__version__"}
+# scikit-learn's generated metadata-routing methods: their docstrings point
+# into scikit-learn's own documentation.
+_SHAPE_NAME = re.compile(r"(?<=shape \()(\w+_)(?=,\))")
+_SKIPPED_MEMBERS = re.compile(r"set_\w+_request|get_metadata_routing")
+
+logger = logging.getLogger("sklinear.docs")
+
+
+def _documented_objects():
+    """The objects listed in the autosummary tables of api.rst, by id."""
+    objects, module = set(), None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if line.startswith(".. currentmodule:: "):
+            module = importlib.import_module(line.split("::")[1].strip())
+        elif re.fullmatch(r"   \w+", line) and module is not None:
+            objects.add(id(getattr(module, line.strip(), None)))
+    return objects
+
+
+def _public_modules():
+    """``sklinear`` and its submodules whose names do not start with ``_``."""
+    submodules = pkgutil.iter_modules(sklinear.__path__, prefix="sklinear.")
+    return ["sklinear", *sorted(m.name for m in submodules if "._" not in m.name)]
+
+
+def _undocumented_names():
+    """Public names (``__all__``) of the public modules missing from api.rst.
+
+    A name re-exported by another module counts as documented when the same
+    object is listed anywhere.
+    """
+    documented = _documented_objects()
+    missing = []
+    for module_name in _public_modules():
+        if module_name in DEFERRED_MODULES:
+            continue
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            value = getattr(module, name)
+            if name in _NOT_NAMES or inspect.ismodule(value):
+                continue
+            if id(value) not in documented:
+                missing.append(f"{module_name}.{name}")
+    return missing
+
+
+def _write_cli_help():
+    """The demo's --help text, included by the demo page."""
+    parser = build_parser()
+    parser.formatter_class = functools.partial(argparse.HelpFormatter, width=88)
+    _write_generated("cli_help.txt", parser.format_help())
+
+
+README_TABLE = re.compile(
+    r"<!-- benchmark-table -->(.*?)<!-- /benchmark-table -->", flags=re.S
+)
+
+
+def _markdown_cell_to_rst(cell):
+    """Inline Markdown of a table cell as reST: code spans and links."""
+    cell = re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", cell)
+    return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"`\1 <\2>`__", cell)
+
+
+def _readme_benchmark_table():
+    """The README's benchmark table as a reST list-table, or a note."""
+    readme = DOCS.parent / "README.md"
+    found = README_TABLE.search(readme.read_text()) if readme.exists() else None
+    if found is None:
+        return (
+            "The benchmark table is not in the README yet (it goes between "
+            "``<!-- benchmark-table -->`` and ``<!-- /benchmark-table -->``).\n"
+        )
+    lines = [line.strip() for line in found[1].strip().splitlines()]
+    rows = [
+        [_markdown_cell_to_rst(cell.strip()) for cell in line.strip("|").split("|")]
+        for line in lines
+        if line.startswith("|") and not re.fullmatch(r"[|:\- ]+", line)  # no rule
+    ]
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in rows:
+        lines += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
+    return "\n".join(lines) + "\n"
+
+
+def _write_generated(name, text):
+    """Write docs/generated/<name> if its text changed (keeps builds incremental)."""
+    generated = DOCS / "generated"
+    generated.mkdir(exist_ok=True)
+    path = generated / name
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _on_builder_inited(app):
+    _write_cli_help()
+    _write_generated("readme_benchmarks.rst", _readme_benchmark_table())
+    for name in _undocumented_names():
+        logger.warning(f"{name} is public but not in docs/api.rst")
+
+
+def _quote_shape_names(app, what, name, obj, options, lines):
+    """Quote attribute names in shapes, ``(n_features_in_,)``.
+
+    Bare, their trailing underscore makes them reST link references.
+    """
+    for index, line in enumerate(lines):
+        lines[index] = _SHAPE_NAME.sub(r"``\1``", line)
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    return True if _SKIPPED_MEMBERS.fullmatch(name) else None
+
+
+def setup(app):
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("autodoc-process-docstring", _quote_shape_names)
+    app.connect("autodoc-skip-member", _skip_member)
