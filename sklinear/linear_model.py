@@ -654,7 +654,7 @@ _SHARED_ATTRIBUTES = """
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` had string column names.
     n_iter_ : int
         Epochs run (steps for ``'gd'``, trials for ``'random_search'``);

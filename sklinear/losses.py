@@ -171,9 +171,14 @@ def _softmax(scores, y, weights):
     """Unchecked softmax loss; ``weights`` are normalized to sum to one."""
     rows = np.arange(scores.shape[0])
     shifted = scores - scores.max(axis=1, keepdims=True)
+    correct = shifted[rows, y]
+    # Probabilities below the smallest normal float would be subnormal, which
+    # makes every later product (the gradient dscores.T @ X) many times slower;
+    # raising them to it changes each by less than 1e-37 (float32).
+    np.maximum(shifted, np.log(np.finfo(shifted.dtype).tiny), out=shifted)
     exp = np.exp(shifted)
     sum_exp = exp.sum(axis=1)
-    log_likelihood = shifted[rows, y] - np.log(sum_exp)
+    log_likelihood = correct - np.log(sum_exp)
     loss = -float(weights @ log_likelihood.astype(np.float64, copy=False))
     dscores = exp
     dscores /= sum_exp[:, None]

@@ -162,13 +162,7 @@ class LinearObjective:
         n_rows = X_batch.shape[0]
         scores = np.asarray(X_batch @ W.T)
         scores += self._shift(W, b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.loss == "hinge":
-                loss, dscores = _hinge(
-                    scores, y_batch, self._factors(rows, n_rows), self.margin
-                )
-            else:
-                loss, dscores = _softmax(scores, y_batch, self._factors(rows, n_rows))
+        loss, dscores = self._loss(scores, y_batch, self._factors(rows, n_rows))
         if sp.issparse(X_batch):
             grad_W = np.asarray((X_batch.T @ dscores).T)
         else:
@@ -179,8 +173,19 @@ class LinearObjective:
         return loss, grad_W, grad_b
 
     def value(self, W, b):
-        """The full objective: data loss on every sample plus the penalty."""
-        return self.loss_gradient(W, b)[0] + self.penalty.value(W)
+        """The full objective: data loss on every sample plus the penalty.
+
+        Computes no gradient with respect to ``W`` (the costly product).
+        """
+        factors = self._factors(slice(None), self.n_samples)
+        loss, _ = self._loss(self.scores(W, b), self.y, factors)
+        return loss + self.penalty.value(W)
+
+    def _loss(self, scores, y, factors):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.loss == "hinge":
+                return _hinge(scores, y, factors, self.margin)
+            return _softmax(scores, y, factors)
 
     def value_gradient(self, W, b):
         """Full objective and its (sub)gradient, for checks and full-batch use."""
