@@ -87,7 +87,6 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 # Every public name (``__all__``) of every public module must be listed in
 # api.rst, except in these modules (name: why).
 DEFERRED_MODULES = {
-    "sklinear.scale": "needs the dask extra; its section in scaling.rst is a stub",
 }
 _NOT_NAMES = {"__version__"}
 # scikit-learn's generated metadata-routing methods: their docstrings point
