@@ -240,7 +240,7 @@ class LinearObjective:
         floor = floor * variance.mean() if variance.mean() > 0 else 1.0
         return (1.0 / np.maximum(variance, floor)).astype(self.dtype)
 
-    def second_moment(self, preconditioner=None, max_rows=2048, n_power_iterations=20):
+    def second_moment(self, preconditioner=None, max_rows=1024, n_power_iterations=15):
         """Largest eigenvalue of the weighted second-moment matrix of the rows.
 
         The rows are centered when the objective is, get a column of ones when
