@@ -86,8 +86,7 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 
 # Every public name (``__all__``) of every public module must be listed in
 # api.rst, except in these modules (name: why).
-DEFERRED_MODULES = {
-}
+DEFERRED_MODULES = {}
 _NOT_NAMES = {"__version__"}
 # scikit-learn's generated metadata-routing methods: their docstrings point
 # into scikit-learn's own documentation.
@@ -154,7 +153,7 @@ def _markdown_cell_to_rst(cell):
 
 
 def _readme_benchmark_table():
-    """The README's benchmark table as a reST list-table, or a note."""
+    """The README's benchmark section as reST: paragraphs and list-tables."""
     readme = DOCS.parent / "README.md"
     found = README_TABLE.search(readme.read_text()) if readme.exists() else None
     if found is None:
@@ -162,16 +161,24 @@ def _readme_benchmark_table():
             "The benchmark table is not in the README yet (it goes between "
             "``<!-- benchmark-table -->`` and ``<!-- /benchmark-table -->``).\n"
         )
-    lines = [line.strip() for line in found[1].strip().splitlines()]
+    blocks = re.split(r"\n\s*\n", found[1].strip())
+    return "\n".join(_markdown_block_to_rst(block) for block in blocks)
+
+
+def _markdown_block_to_rst(block):
+    """A Markdown pipe table as a list-table; any other block as a paragraph."""
+    lines = [line.strip() for line in block.strip().splitlines()]
+    if not all(line.startswith("|") for line in lines):
+        return " ".join(_markdown_cell_to_rst(line) for line in lines) + "\n"
     rows = [
         [_markdown_cell_to_rst(cell.strip()) for cell in line.strip("|").split("|")]
         for line in lines
-        if line.startswith("|") and not re.fullmatch(r"[|:\- ]+", line)  # no rule
+        if not re.fullmatch(r"[|:\- ]+", line)  # no rule
     ]
-    lines = [".. list-table::", "   :header-rows: 1", ""]
+    rst = [".. list-table::", "   :header-rows: 1", ""]
     for row in rows:
-        lines += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
-    return "\n".join(lines) + "\n"
+        rst += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
+    return "\n".join(rst) + "\n"
 
 
 def _write_generated(name, text):
