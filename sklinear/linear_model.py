@@ -37,8 +37,8 @@ __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
 _SOLVERS = ("sgd", "gd", "random_search")
 # batch_size='auto': about this many steps per epoch, within this range of
 # batch sizes (small data gets enough steps, large data efficient products).
-_AUTO_BATCHES_PER_EPOCH = 50
-_AUTO_BATCH_SIZE_RANGE = (32, 256)
+_AUTO_BATCHES_PER_EPOCH = 30
+_AUTO_BATCH_SIZE_RANGE = (32, 2048)
 
 
 class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
@@ -589,8 +589,8 @@ _SHARED_PARAMETERS = """
         lecture's baseline, ``max_iter`` random weight matrices, keeping the
         best.
     batch_size : int or 'auto', default='auto'
-        Samples per minibatch (``'sgd'``). ``'auto'`` aims at 50 steps per
-        epoch with batches of 32 to 256 samples. Batches are strided views of
+        Samples per minibatch (``'sgd'``). ``'auto'`` aims at 30 steps per
+        epoch with batches of 32 to 2048 samples. Batches are strided views of
         ``X`` (rows ``k, k + m, k + 2m, ...``), so no data is copied per batch.
     max_iter : int, default=100
         Maximum number of epochs (``'sgd'``), steps (``'gd'``), or trials
