@@ -140,6 +140,12 @@ def gradient_check(f, x, grad=None, h=1e-5, tol=1e-6, atol=None):
     >>> result.passed, result.max_relative_error < 1e-8
     (True, True)
     """
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        raise ValueError(
+            f"gradient_check needs a float64 x, got {x.dtype}: in lower precision "
+            "the finite differences are dominated by rounding error and a correct "
+            "gradient fails. Check at x.astype(np.float64)."
+        )
     if grad is None:
         value_and_grad = f(x)
         if not (isinstance(value_and_grad, tuple) and len(value_and_grad) == 2):

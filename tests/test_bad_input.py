@@ -731,6 +731,13 @@ def _gradient_cases():
         ),
         Case(
             "gradient_check",
+            "gradient_check-float32",
+            lambda x: gradient_check(lambda v: (_square(v), 2 * v), x),
+            (np.ones(3, dtype=np.float32),),
+            Error(ValueError, "needs a float64 x"),
+        ),
+        Case(
+            "gradient_check",
             "gradient_check-no-gradient",
             lambda x: gradient_check(_square, x),
             (np.ones(3),),

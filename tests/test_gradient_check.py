@@ -45,6 +45,12 @@ def test_gradient_check_catches_a_wrong_gradient():
     assert not bad.passed and bad.max_relative_error > 1e-2
 
 
+def test_gradient_check_refuses_float32():
+    x = np.ones(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="needs a float64 x, got float32"):
+        gradient_check(lambda v: float(v @ v), x, grad=lambda v: 2 * v)
+
+
 def test_gradient_check_requires_value_and_gradient():
     with pytest.raises(ValueError, match="value, gradient"):
         gradient_check(lambda v: float(v.sum()), np.ones(3))
