@@ -87,7 +87,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         fit_intercept=True,
         solver="sgd",
         batch_size="auto",
-        max_iter=100,
+        max_iter=1000,
         learning_rate="adaptive",
         learning_rate_init="auto",
         power_t=0.5,
@@ -592,7 +592,7 @@ _SHARED_PARAMETERS = """
         Samples per minibatch (``'sgd'``). ``'auto'`` aims at 30 steps per
         epoch with batches of 32 to 2048 samples. Batches are strided views of
         ``X`` (rows ``k, k + m, k + 2m, ...``), so no data is copied per batch.
-    max_iter : int, default=100
+    max_iter : int, default=1000
         Maximum number of epochs (``'sgd'``), steps (``'gd'``), or trials
         (``'random_search'``).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='adaptive'
@@ -729,7 +729,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         fit_intercept=True,
         solver="sgd",
         batch_size="auto",
-        max_iter=100,
+        max_iter=1000,
         learning_rate="adaptive",
         learning_rate_init="auto",
         power_t=0.5,
