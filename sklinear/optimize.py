@@ -61,8 +61,6 @@ class SGDState:
         Momentum buffers.
     preconditioner : ndarray of shape (n_features,) or None
         Per-feature step multipliers (a diagonal preconditioner).
-    best_criterion, epochs_without_improvement, lowered_without_improvement
-        The stopping rule's memory.
     average_W, average_b, n_averaged : ndarray, ndarray, int
         Running average of the iterates (averaged SGD), when enabled.
     offset : ndarray or None
@@ -76,9 +74,6 @@ class SGDState:
     velocity_W: np.ndarray = None
     velocity_b: np.ndarray = None
     preconditioner: np.ndarray = None
-    best_criterion: float = -np.inf
-    epochs_without_improvement: int = 0
-    lowered_without_improvement: bool = False
     average_W: np.ndarray = None
     average_b: np.ndarray = None
     n_averaged: int = 0
@@ -200,30 +195,39 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
     return values, epoch_value
 
 
-def _plateau_decision(criterion, state, tol, patience, adaptive):
+class _PlateauRule:
     """The stopping rule: patience on a criterion to maximize.
 
     After ``patience`` epochs without beating the best criterion by ``tol`` it
     says ``'stop'``, or with the adaptive schedule ``'lower'`` (the step),
     unless the previous lowering was not followed by any improvement: then the
-    plateau is convergence rather than noise, and it says ``'stop'``. Its
-    memory lives in ``state``.
+    plateau is convergence rather than noise, and it says ``'stop'``.
     """
-    improved = criterion > state.best_criterion + tol
-    state.best_criterion = max(state.best_criterion, criterion)
-    if improved:
-        state.epochs_without_improvement = 0
-        state.lowered_without_improvement = False
-        return "continue"
-    state.epochs_without_improvement += 1
-    if state.epochs_without_improvement < patience:
-        return "continue"
-    state.epochs_without_improvement = 0
-    can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
-    if adaptive and can_lower and not state.lowered_without_improvement:
-        state.lowered_without_improvement = True
-        return "lower"
-    return "stop"
+
+    def __init__(self, tol, patience, adaptive):
+        self.tol = tol
+        self.patience = patience
+        self.adaptive = adaptive
+        self.best = -np.inf
+        self._epochs_without_improvement = 0
+        self._lowered_without_improvement = False
+
+    def decide(self, criterion, state):
+        improved = criterion > self.best + self.tol
+        self.best = max(self.best, criterion)
+        if improved:
+            self._epochs_without_improvement = 0
+            self._lowered_without_improvement = False
+            return "continue"
+        self._epochs_without_improvement += 1
+        if self._epochs_without_improvement < self.patience:
+            return "continue"
+        self._epochs_without_improvement = 0
+        can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
+        if self.adaptive and can_lower and not self._lowered_without_improvement:
+            self._lowered_without_improvement = True
+            return "lower"
+        return "stop"
 
 
 def minibatch_sgd(
@@ -359,10 +363,7 @@ def minibatch_sgd(
     }
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
-    if stop_early:
-        state.best_criterion = -np.inf
-        state.epochs_without_improvement = 0
-        state.lowered_without_improvement = False
+    plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
     best_weights = None
     for epoch in range(max_iter):
         started = time.perf_counter()
@@ -385,21 +386,21 @@ def minibatch_sgd(
                 f"step size {state.eta:.4g}, "
                 f"{time.perf_counter() - started:.2f} s"
             )
-        if validation_score is not None and criterion > state.best_criterion:
+        if validation_score is not None and criterion > plateau.best:
             best_weights = (W.copy(), b.copy())
-        decision = _plateau_decision(
-            criterion, state, tol, n_iter_no_change, learning_rate == "adaptive"
-        )
-        if decision == "lower" and stop_early:
+        decision = plateau.decide(criterion, state)
+        if not stop_early:
+            continue
+        if decision == "lower":
             state.eta /= _ADAPTIVE_DIVISOR
             if verbose:
                 print(f"Step size lowered to {state.eta:.4g}")
-        if decision == "stop" and stop_early:
+        if decision == "stop":
             result.converged = True
             break
     if best_weights is not None:
         W[...], b[...] = best_weights
-        result.best_validation_score = state.best_criterion
+        result.best_validation_score = plateau.best
     return result
 
 
