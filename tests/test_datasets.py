@@ -5,6 +5,7 @@ import tarfile
 import numpy as np
 import pytest
 import skimage.data
+from cifar_files import BATCHES, LABEL_NAMES, write_cifar_archive, write_cifar_folder
 from sklearn.datasets import load_sample_image
 
 from sklinear.datasets import PHOTO_NAMES, load_cifar10, load_photo_patches
@@ -124,61 +125,15 @@ def test_photo_patches_bad_parameters(kwargs, message):
 # load_cifar10 on a tiny archive in the real format
 # ---------------------------------------------------------------------------
 
-LABEL_NAMES = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-]
-BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 N_PER_BATCH = 20
 
 
-def _to_cifar_rows(images):
-    """(n, 32, 32, 3) -> CIFAR's (n, 3072) rows: red plane, green, blue."""
-    return images.transpose(0, 3, 1, 2).reshape(len(images), -1)
-
-
 def _write_cifar_folder(root, protocol=2):
-    """Write a tiny cifar-10-batches-py; return {batch: (images, labels)}."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    written = {}
-    for name in BATCHES:
-        images = rng.integers(0, 256, (N_PER_BATCH, 32, 32, 3), dtype=np.uint8)
-        labels = rng.integers(0, 10, N_PER_BATCH).tolist()
-        batch = {
-            b"batch_label": name.encode(),
-            b"labels": labels,
-            b"data": _to_cifar_rows(images),
-            b"filenames": [b"img%d.png" % i for i in range(N_PER_BATCH)],
-        }
-        with open(folder / name, "wb") as file:
-            pickle.dump(batch, file, protocol=protocol)
-        written[name] = images, labels
-    meta = {
-        b"label_names": [name.encode() for name in LABEL_NAMES],
-        b"num_cases_per_batch": N_PER_BATCH,
-        b"num_vis": 3072,
-    }
-    with open(folder / "batches.meta", "wb") as file:
-        pickle.dump(meta, file, protocol=protocol)
-    return folder, written
+    return write_cifar_folder(root, n_per_batch=N_PER_BATCH, protocol=protocol)
 
 
 def _write_cifar_archive(root):
-    folder, written = _write_cifar_folder(root / "extracted")
-    archive = root / "cifar-10-python.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(folder, arcname="cifar-10-batches-py")
-    return archive, written
+    return write_cifar_archive(root, folder_root=root / "extracted")
 
 
 def _check_matches(cifar, written):

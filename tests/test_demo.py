@@ -1,30 +1,16 @@
 import doctest
-import pickle
 import re
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
-import numpy as np
 import pytest
+from cifar_files import write_cifar_archive
 from threadpoolctl import threadpool_limits
 
 from sklinear.__main__ import main
 from sklinear._demo import PICTURES, RESULTS_FILE, build_parser
 
-CIFAR_LABELS = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-]
 TABLE_ROW = re.compile(
     r"^\| (.+?) +\| (.+?) +\| (.+?) +\| +([\d.]+)% \| +([\d.]+) s \|$"
 )
@@ -39,33 +25,9 @@ def _table_rows(text):
     ]
 
 
-def _write_cifar_archive(root, n_per_batch=20, n_test=30):
-    """A CIFAR-10 python-version archive with a few random images per batch."""
-    rng = np.random.default_rng(0)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir()
-
-    def dump(name, content):
-        with open(folder / name, "wb") as file:
-            pickle.dump(content, file, protocol=2)
-
-    for name, n in [(f"data_batch_{i}", n_per_batch) for i in range(1, 6)] + [
-        ("test_batch", n_test)
-    ]:
-        dump(
-            name,
-            {
-                b"batch_label": name.encode(),
-                b"labels": [int(label) for label in np.arange(n) % 10],
-                b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
-                b"filenames": [f"{name}_{i}.png".encode() for i in range(n)],
-            },
-        )
-    dump("batches.meta", {b"label_names": [label.encode() for label in CIFAR_LABELS]})
-    archive = root / "cifar-10-python.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(folder, arcname=folder.name)
-    return archive
+def _write_cifar_archive(root):
+    """A CIFAR-10 archive of 5 x 20 training and 30 test images in ``root``."""
+    return write_cifar_archive(root, n_per_batch=20, n_test=30)[0]
 
 
 def test_quick_demo_prints_the_table_and_writes_pictures(tmp_path, capsys):
