@@ -81,7 +81,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         penalty="l2",
-        alpha=1e-2,
+        alpha=5e-3,
         l1_ratio=0.15,
         max_norm=None,
         fit_intercept=True,
@@ -369,9 +369,12 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         if self.learning_rate_init != "auto":
             return float(self.learning_rate_init)
         # Momentum multiplies the step by up to 1 / (1 - momentum): scale it
-        # down so the effective step is 1 / L, with L the curvature.
+        # down so the effective step is 1 / (2 L), with L the curvature. The
+        # usual stochastic bound: 1 / L is stable for the full gradient, but
+        # minibatch noise then sets a high floor (half of it lowers the floor
+        # and is more accurate after a few epochs).
         curvature = objective.curvature(preconditioner)
-        return (1.0 - self.momentum) / max(curvature, 1e-12)
+        return (1.0 - self.momentum) / (2.0 * max(curvature, 1e-12))
 
     def _sample_weight(self, X, y_index, sample_weight, check_classes=True):
         weights = _check_sample_weight(
@@ -570,7 +573,7 @@ _SHARED_PARAMETERS = """
         ``'elasticnet'`` is :math:`\\rho\\|W\\|_1 + \\frac{1-\\rho}{2}\\|W\\|_F^2`
         with :math:`\\rho` = ``l1_ratio``. The L1 parts are applied by a
         proximal (soft-thresholding) step, so they give exact zeros.
-    alpha : float, default=1e-2
+    alpha : float, default=5e-3
         Regularization strength, as in :class:`~sklearn.linear_model.
         SGDClassifier`: the objective is ``mean loss + alpha * R(W)``. The
         lecture writes :math:`\\lambda \\sum W^2`, so :math:`\\lambda = \\alpha/2`
@@ -600,11 +603,15 @@ _SHARED_PARAMETERS = """
         ``'invscaling'``: :math:`\\eta_0 / (1 + \\text{epochs})^{\\text{power\\_t}}`;
         ``'adaptive'``: :math:`\\eta_0`, divided by 5 whenever the training
         objective (or the validation score) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; training stops once the step is below
-        :math:`\\eta_0 / 100`.
+        ``n_iter_no_change`` epochs; training stops when such a plateau
+        follows a lowering with no improvement in between (the plateau was
+        convergence, not noise), or once the step is below
+        :math:`10^{-4} \\eta_0`.
     learning_rate_init : float or 'auto', default='auto'
         The initial step size :math:`\\eta_0`. ``'auto'`` takes
-        :math:`1 / L`, with :math:`L` an estimate of the curvature of the
+        :math:`(1 - \\text{momentum}) / (2L)` (an effective step of
+        :math:`1/(2L)` once momentum builds up, the usual stable step for
+        stochastic gradients), with :math:`L` an estimate of the curvature of the
         objective (the loss curvature times the largest eigenvalue of the
         data's second-moment matrix, plus the L2 strength): a safe step for raw
         0-255 pixels and standardized features alike. The value used is
@@ -723,7 +730,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         *,
         margin=1.0,
         penalty="l2",
-        alpha=1e-2,
+        alpha=5e-3,
         l1_ratio=0.15,
         max_norm=None,
         fit_intercept=True,

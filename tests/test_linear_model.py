@@ -86,9 +86,9 @@ def test_partial_fit_over_chunks_reaches_fit_accuracy(digits, Classifier):
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
     X_train, X_test, y_train, y_test = digits["standardized"]
-    model = Classifier(penalty=penalty, alpha=0.03, l1_ratio=0.9, random_state=0)
+    model = Classifier(penalty=penalty, alpha=0.05, l1_ratio=0.9, random_state=0)
     model.fit(X_train, y_train)
-    l2_model = Classifier(penalty="l2", alpha=0.03, random_state=0).fit(
+    l2_model = Classifier(penalty="l2", alpha=0.05, random_state=0).fit(
         X_train, y_train
     )
     l1_zeros, l2_zeros = np.mean(model.coef_ == 0), np.mean(l2_model.coef_ == 0)
