@@ -19,11 +19,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -159,8 +160,10 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
             order="C",
+            ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
             reset=True,
         )
+        mean_row = _finite_mean_row(X, self)
         _check_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         _check_two_classes(classes)
@@ -172,13 +175,15 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             )
         self.classes_ = classes
         weights = self._sample_weight(X, y_index, sample_weight)
+        X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
         X_val = y_val = w_val = None
         if self.early_stopping and self.solver != "random_search":
             X, y_index, weights, X_val, y_val, w_val = self._validation_split(
                 X, y_index, weights
             )
-        objective = self._objective(X, y_index, weights)
+        offset = _reusable_mean(mean_row, X is X_checked, weights)
+        objective = self._objective(X, y_index, weights, offset=offset)
         W, b, state = self._starting_point(objective, fresh=not warm)
         validation_score = None
         if X_val is not None:
@@ -242,8 +247,10 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
             order="C",
+            ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
             reset=first_call,
         )
+        mean_row = _finite_mean_row(X, self)
         _check_targets(y)
         if first_call:
             all_classes = _unique_labels(classes)
@@ -258,6 +265,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             )
         y_index = _encode_labels(y, self.classes_)
         weights = self._sample_weight(X, y_index, sample_weight, check_classes=False)
+        X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
         if len(y_index) == 0:  # every weight was zero: nothing to learn from
             if first_call:
@@ -265,7 +273,10 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             return self
         # Later chunks keep the first chunk's centering, so that the intercepts
         # and momentum carried in the optimizer state keep their meaning.
-        offset = None if first_call else self._sgd_state["offset"]
+        if first_call:
+            offset = _reusable_mean(mean_row, X is X_checked, weights)
+        else:
+            offset = self._sgd_state["offset"]
         objective = self._objective(X, y_index, weights, offset=offset)
         W, b, state = self._starting_point(objective, fresh=first_call)
         result = self._optimize_or_forget(
@@ -547,6 +558,35 @@ def _encode_labels(y, classes):
             f"expected labels from {classes.tolist()}."
         )
     return index
+
+
+def _finite_mean_row(X, estimator):
+    """Raise for NaN or inf in X; return its mean row when that is finite.
+
+    A NaN or inf entry makes its column's sum NaN or inf, so finite column
+    means prove the data finite: the mean the centered objective needs doubles
+    as the check, and a large X is read once instead of twice. Only when a
+    mean is not finite (bad data, or finite values whose sum overflows) does
+    scikit-learn's full check run, for its usual error message.
+    """
+    if sp.issparse(X):
+        assert_all_finite(
+            X.data, input_name="X", estimator_name=type(estimator).__name__
+        )
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean_row = X.mean(axis=0, dtype=X.dtype) if X.shape[0] else None
+    if mean_row is not None and np.isfinite(mean_row).all():
+        return mean_row
+    assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
+    return None
+
+
+def _reusable_mean(mean_row, same_rows, weights):
+    """The checked mean row, if it is the objective's centering (else None)."""
+    if mean_row is None or not same_rows or not np.all(weights == weights[0]):
+        return None
+    return mean_row
 
 
 def _drop_zero_weights(X, y_index, weights):
