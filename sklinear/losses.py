@@ -112,16 +112,22 @@ def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
 
 def _hinge(scores, y, weights, margin=1.0):
     """Unchecked hinge loss; ``weights`` are normalized to sum to one."""
-    rows = np.arange(scores.shape[0])
-    correct = scores[rows, y][:, None]
-    margins = scores - correct + scores.dtype.type(margin)
-    margins[rows, y] = 0
+    scores = np.ascontiguousarray(scores)  # flat positions need C order
+    n_samples, n_classes = scores.shape
+    # Flat positions of the correct classes: cheaper than (rows, y) indexing.
+    correct_at = np.arange(n_samples) * n_classes + y
+    margins = scores - scores.ravel()[correct_at][:, None]
+    margins += scores.dtype.type(margin)
+    margins.ravel()[correct_at] = 0
     np.maximum(margins, 0, out=margins)
-    per_sample = margins.sum(axis=1)
+    # Row sums as products with ones: several times faster than .sum(axis=1)
+    # on rows of a few classes.
+    ones = np.ones(n_classes, dtype=scores.dtype)
+    per_sample = margins @ ones
     loss = float(weights @ per_sample.astype(np.float64, copy=False))
     # d/ds_j = 1 for every active margin j != y; d/ds_y = -(number active).
     dscores = (margins > 0).astype(scores.dtype)
-    dscores[rows, y] = 0 - dscores.sum(axis=1)  # 0 - x: no -0.0 entries
+    dscores.ravel()[correct_at] = 0 - dscores @ ones  # 0 - x: no -0.0 entries
     dscores *= weights[:, None]
     return loss, dscores
 

@@ -167,7 +167,10 @@ class LinearObjective:
             grad_W = np.asarray((X_batch.T @ dscores).T)
         else:
             grad_W = dscores.T @ X_batch
-        grad_b = dscores.sum(axis=0) if self.fit_intercept else np.zeros_like(b)
+        # Column sums as a product with ones: faster than .sum(axis=0) on a
+        # tall array of a few classes.
+        ones = np.ones(n_rows, dtype=dscores.dtype)
+        grad_b = ones @ dscores if self.fit_intercept else np.zeros_like(b)
         if self.offset is not None:
             grad_W -= np.outer(grad_b, self.offset)
         return loss, grad_W, grad_b

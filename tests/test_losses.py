@@ -65,6 +65,22 @@ def test_float32_in_float32_out_and_inputs_untouched(loss):
 
 
 @pytest.mark.parametrize("loss", [multiclass_hinge_loss, softmax_loss])
+def test_any_memory_layout_gives_the_same_result(loss):
+    # Fortran-ordered and strided scores (a transposed or sliced array) must
+    # give what C-ordered ones do: the hinge indexes flat positions.
+    rng = np.random.default_rng(2)
+    scores = rng.normal(size=(9, 4))
+    y = rng.integers(0, 4, 9)
+    expected_value, expected_gradient = loss(scores, y)
+    wide = np.zeros((9, 8))
+    wide[:, ::2] = scores
+    for layout in (np.asfortranarray(scores), wide[:, ::2]):
+        value, dscores = loss(layout, y)
+        assert value == pytest.approx(expected_value, rel=1e-12)
+        assert_allclose(dscores, expected_gradient, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", [multiclass_hinge_loss, softmax_loss])
 def test_gradients_pass_gradient_check(loss):
     rng = np.random.default_rng(1)
     scores = rng.normal(size=(6, 4))
