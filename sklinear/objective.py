@@ -249,7 +249,10 @@ class LinearObjective:
         The rows are centered when the objective is, get a column of ones when
         the intercept is fitted, and are scaled by ``sqrt(preconditioner)``.
         The eigenvalue is found by power iteration on at most ``max_rows``
-        evenly spaced rows, from a fixed start (deterministic).
+        evenly spaced rows, from a fixed start (deterministic). When the rows
+        have many more features than ``max_rows``, the sample's top eigenvalue
+        is inflated by sampling noise (the Marchenko-Pastur edge), so the
+        estimate errs on the large, safe side.
         """
         X, weights = self._sample_rows(max_rows)
         n_features = X.shape[1]
