@@ -284,9 +284,11 @@ def minibatch_sgd(
         Exponent of the 'invscaling' schedule.
     momentum : float, default=0.9
         Heavy-ball momentum in [0, 1).
-    tol : float, default=1e-4
+    tol : float or None, default=1e-4
         An epoch improves when the criterion (the epoch's mean training
         objective, or the validation score) beats the best so far by ``tol``.
+        None runs all ``max_iter`` epochs at the scheduled step, as
+        ``stop_early=False`` does.
     n_iter_no_change : int, default=5
         Epochs without improvement before the step shrinks ('adaptive') or
         training stops.
@@ -363,6 +365,8 @@ def minibatch_sgd(
     }
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
+    if tol is None:
+        tol, stop_early = 0.0, False
     plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
     best_weights = None
     for epoch in range(max_iter):

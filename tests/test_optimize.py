@@ -1,0 +1,58 @@
+"""The optimizers on their own, without the estimators around them."""
+
+import numpy as np
+import pytest
+
+from sklinear.objective import LinearObjective
+from sklinear.optimize import _batches, minibatch_sgd
+
+
+@pytest.fixture
+def objective():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return LinearObjective(X, y, loss="softmax", center=True)
+
+
+@pytest.mark.parametrize("n_samples, batch_size", [(10, 3), (300, 32), (7, 100)])
+def test_strided_batches_cover_every_row_once(n_samples, batch_size):
+    rows = np.concatenate(
+        [np.arange(n_samples)[b] for b in _batches(n_samples, batch_size)]
+    )
+    assert np.array_equal(np.sort(rows), np.arange(n_samples))
+    sizes = [len(range(*b.indices(n_samples))) for b in _batches(n_samples, batch_size)]
+    assert max(sizes) <= batch_size and max(sizes) - min(sizes) <= 1
+
+
+def test_tol_none_runs_every_epoch(objective):
+    W, b = objective.initial_weights(2)
+    result = minibatch_sgd(
+        objective,
+        W,
+        b,
+        learning_rate_init=0.1,
+        batch_size=32,
+        max_iter=40,
+        tol=None,
+        random_state=np.random.default_rng(0),
+    )
+    assert result.n_iter == 40 and not result.converged
+    assert result.state.eta == result.state.eta0  # no adaptive lowering
+
+
+def test_adaptive_schedule_lowers_the_step_then_stops(objective):
+    W, b = objective.initial_weights(2)
+    result = minibatch_sgd(
+        objective,
+        W,
+        b,
+        learning_rate_init=0.1,
+        batch_size=32,
+        max_iter=500,
+        tol=1e-4,
+        random_state=np.random.default_rng(0),
+    )
+    assert result.converged and result.n_iter < 500
+    assert result.state.eta < result.state.eta0
+    assert result.epoch_objectives[-1] < 0.5 * result.epoch_objectives[0]
