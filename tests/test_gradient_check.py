@@ -64,10 +64,13 @@ def test_numerical_gradient_rejects_integer_arrays():
 @pytest.mark.parametrize("loss", ["hinge", "softmax"])
 @pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("center", [False, True])
-def test_objective_gradient_check_every_loss_and_penalty(loss, penalty, center):
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_objective_gradient_check_every_loss_and_penalty(
+    loss, penalty, center, n_classes
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 5)) + 2.0
-    y = rng.integers(0, 3, 12)
+    y = np.arange(12) % n_classes
     weights = rng.uniform(0.5, 2.0, 12)
     objective = LinearObjective(
         X,
@@ -78,8 +81,8 @@ def test_objective_gradient_check_every_loss_and_penalty(loss, penalty, center):
         center=center,
     )
     # Random weights keep away from the kinks of the hinge and of |w|.
-    W = rng.normal(size=(3, 5))
-    b = rng.normal(size=3)
+    W = rng.normal(size=(n_classes, 5))
+    b = rng.normal(size=n_classes)
 
     def of_W(W_):
         value, grad_W, _ = objective.value_gradient(W_, b)
