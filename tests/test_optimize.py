@@ -25,34 +25,23 @@ def test_strided_batches_cover_every_row_once(n_samples, batch_size):
     assert max(sizes) <= batch_size and max(sizes) - min(sizes) <= 1
 
 
-def test_tol_none_runs_every_epoch(objective):
+def _sgd_from_zero(objective, **settings):
+    """Minibatch SGD from zero weights, step 0.1 and batches of 32."""
     W, b = objective.initial_weights(2)
-    result = minibatch_sgd(
-        objective,
-        W,
-        b,
-        learning_rate_init=0.1,
-        batch_size=32,
-        max_iter=40,
-        tol=None,
-        random_state=np.random.default_rng(0),
+    settings = {"learning_rate_init": 0.1, "batch_size": 32, **settings}
+    return minibatch_sgd(
+        objective, W, b, random_state=np.random.default_rng(0), **settings
     )
+
+
+def test_tol_none_runs_every_epoch(objective):
+    result = _sgd_from_zero(objective, max_iter=40, tol=None)
     assert result.n_iter == 40 and not result.converged
     assert result.state.eta == result.state.eta0  # no adaptive lowering
 
 
 def test_adaptive_schedule_lowers_the_step_then_stops(objective):
-    W, b = objective.initial_weights(2)
-    result = minibatch_sgd(
-        objective,
-        W,
-        b,
-        learning_rate_init=0.1,
-        batch_size=32,
-        max_iter=500,
-        tol=1e-4,
-        random_state=np.random.default_rng(0),
-    )
+    result = _sgd_from_zero(objective, max_iter=500, tol=1e-4)
     assert result.converged and result.n_iter < 500
     assert result.state.eta < result.state.eta0
     assert result.epoch_objectives[-1] < 0.5 * result.epoch_objectives[0]
