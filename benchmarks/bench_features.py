@@ -95,33 +95,27 @@ def main():
         f"time is scaled to {n_images}.\n"
     )
 
+    def compare(label, transformer, reference_loop, *loop_args):
+        transformer.fit(rows[:1]).transform(rows[:10])  # build lookup tables once
+        batched, features = best_time(args.repeats, transformer.transform, rows)
+        loop, reference = best_time(args.repeats, reference_loop, sample, *loop_args)
+        max_diff = np.abs(features[:n_sample] - reference).max()
+        report(label, batched, loop, n_images, n_sample, max_diff)
+
     for cells_per_block in [(1, 1), (2, 2)]:
         params = dict(pixels_per_cell=(8, 8), cells_per_block=cells_per_block)
-        transformer = HOGFeatures(**params).fit(rows[:1])
-        transformer.transform(rows[:10])  # build the lookup tables once
-        batched, features = best_time(args.repeats, transformer.transform, rows)
-        loop, reference = best_time(args.repeats, skimage_hog_loop, sample, params)
-        report(
+        compare(
             f"HOGFeatures(pixels_per_cell=(8, 8), cells_per_block={cells_per_block})",
-            batched,
-            loop,
-            n_images,
-            n_sample,
-            np.abs(features[:n_sample] - reference).max(),
+            HOGFeatures(**params),
+            skimage_hog_loop,
+            params,
         )
-
     n_bins = 10
-    transformer = HueHistogram(n_bins=n_bins).fit(rows[:1])
-    transformer.transform(rows[:10])  # build the lookup table once
-    batched, histograms = best_time(args.repeats, transformer.transform, rows)
-    loop, reference = best_time(args.repeats, skimage_hue_loop, sample, n_bins)
-    report(
+    compare(
         f"HueHistogram(n_bins={n_bins}) vs rgb2hsv + np.histogram",
-        batched,
-        loop,
-        n_images,
-        n_sample,
-        np.abs(histograms[:n_sample] - reference).max(),
+        HueHistogram(n_bins=n_bins),
+        skimage_hue_loop,
+        n_bins,
     )
 
 
