@@ -29,7 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
-from .objective import LinearObjective
+from .objective import LinearObjective, _weighted_mean_row
 from .optimize import SGDState, minibatch_sgd, random_search
 from .penalties import make_penalty
 
@@ -153,18 +153,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
-            reset=True,
-        )
-        mean_row = _finite_mean_row(X, self)
-        _check_targets(y)
+        X, y, mean_row = self._validate_training_data(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
         _check_two_classes(classes)
         warm = self.warm_start and hasattr(self, "classes_")
@@ -240,18 +229,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
                 "sees only one chunk. Pass the dict from sklearn.utils."
                 "compute_class_weight('balanced', classes=classes, y=y_sample)."
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
-            reset=first_call,
-        )
-        mean_row = _finite_mean_row(X, self)
-        _check_targets(y)
+        X, y, mean_row = self._validate_training_data(X, y, reset=first_call)
         if first_call:
             all_classes = _unique_labels(classes)
             _check_two_classes(all_classes)
@@ -288,6 +266,22 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = None
         self._store_weights(objective, result)
         return self
+
+    def _validate_training_data(self, X, y, reset):
+        """Checked X and y, and X's mean row (from the one-pass finite check)."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
+            reset=reset,
+        )
+        mean_row = _finite_mean_row(X, self)
+        _check_targets(y)
+        return X, y, mean_row
 
     def _starting_point(self, objective, fresh):
         """Zero weights, or the previous solution and optimizer state."""
@@ -575,8 +569,8 @@ def _finite_mean_row(X, estimator):
         )
         return None
     with np.errstate(over="ignore", invalid="ignore"):
-        mean_row = X.mean(axis=0, dtype=X.dtype) if X.shape[0] else None
-    if mean_row is not None and np.isfinite(mean_row).all():
+        mean_row = _weighted_mean_row(X)
+    if np.isfinite(mean_row).all():
         return mean_row
     assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
     return None
