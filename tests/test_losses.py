@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy import special
 
 from sklinear.gradient_check import gradient_check
 from sklinear.losses import multiclass_hinge_loss, softmax_loss
@@ -88,6 +89,26 @@ def test_gradients_pass_gradient_check(loss):
     weights = rng.uniform(0.5, 2.0, 6)
     result = gradient_check(lambda s: loss(s, y, sample_weight=weights), scores)
     assert result.passed, result.max_relative_error
+
+
+@pytest.mark.parametrize("n_classes", [2, 10, 33, 100])
+def test_softmax_equals_its_definition_for_any_class_count(n_classes):
+    # Few and many classes take different row-max code paths; score gaps of
+    # hundreds overflow exp() unless each row is shifted by its maximum.
+    rng = np.random.default_rng(n_classes)
+    scores = rng.normal(scale=300.0, size=(40, n_classes))
+    y = rng.integers(0, n_classes, 40)
+    weights = rng.uniform(0.5, 2.0, 40)
+    probabilities = special.softmax(scores, axis=1)
+    log_likelihood = scores[np.arange(40), y] - special.logsumexp(scores, axis=1)
+    expected_gradient = probabilities
+    expected_gradient[np.arange(40), y] -= 1
+    expected_gradient *= (weights / weights.sum())[:, None]
+
+    loss, dscores = softmax_loss(scores, y, sample_weight=weights)
+
+    assert_allclose(loss, -np.average(log_likelihood, weights=weights), rtol=1e-12)
+    assert_allclose(dscores, expected_gradient, rtol=1e-10, atol=1e-15)
 
 
 def test_softmax_is_stable_for_huge_scores():
