@@ -110,12 +110,21 @@ def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
     return _hinge(scores, y, weights, margin)
 
 
-def _hinge(scores, y, weights, margin=1.0):
-    """Unchecked hinge loss; ``weights`` are normalized to sum to one."""
+def _with_correct_positions(scores, y):
+    """C-ordered scores and the flat positions of each sample's correct class.
+
+    ``scores.ravel()[positions]`` reads or writes the correct-class scores:
+    cheaper than ``scores[rows, y]`` indexing on a batch of a few classes.
+    """
     scores = np.ascontiguousarray(scores)  # flat positions need C order
     n_samples, n_classes = scores.shape
-    # Flat positions of the correct classes: cheaper than (rows, y) indexing.
-    correct_at = np.arange(n_samples) * n_classes + y
+    return scores, np.arange(n_samples) * n_classes + y
+
+
+def _hinge(scores, y, weights, margin=1.0):
+    """Unchecked hinge loss; ``weights`` are normalized to sum to one."""
+    scores, correct_at = _with_correct_positions(scores, y)
+    n_classes = scores.shape[1]
     margins = scores - scores.ravel()[correct_at][:, None]
     margins += scores.dtype.type(margin)
     margins.ravel()[correct_at] = 0
@@ -175,9 +184,8 @@ def softmax_loss(scores, y, sample_weight=None):
 
 def _softmax(scores, y, weights):
     """Unchecked softmax loss; ``weights`` are normalized to sum to one."""
-    scores = np.ascontiguousarray(scores)  # flat positions need C order
-    n_samples, n_classes = scores.shape
-    correct_at = np.arange(n_samples) * n_classes + y
+    scores, correct_at = _with_correct_positions(scores, y)
+    n_classes = scores.shape[1]
     shifted = scores - _row_max(scores)[:, None]
     correct = shifted.ravel()[correct_at]
     # Probabilities below the smallest normal float would be subnormal, which
