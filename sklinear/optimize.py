@@ -127,7 +127,7 @@ def _raise_if_diverged(value, reference, W, state, epoch):
     ):
         return
     raise ValueError(
-        f"SGD diverged in epoch {epoch + 1}: the objective went from "
+        f"Gradient descent diverged in epoch {epoch + 1}: the objective went from "
         f"{reference:.4g} to {value:.4g} with step size {state.eta:.4g} "
         f"(learning_rate_init={state.eta0:.4g}). Use a smaller "
         "learning_rate_init, or learning_rate_init='auto'."
@@ -161,13 +161,21 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
         eta = _step_size(settings["learning_rate"], state, settings["power_t"])
         loss, grad_W, grad_b = objective.loss_gradient(W, b, rows)
         values[position] = loss + penalty.value(W)
-        reference = values[0] if reference is None else reference
+        if reference is None:
+            # The lower of where this epoch and where training started: with
+            # one batch per epoch ('gd') the epoch's own start would follow a
+            # divergence up and never see it.
+            if settings["start_value"] is None:
+                settings["start_value"] = values[0]
+            reference = min(values[0], settings["start_value"])
         if not np.isfinite(values[position]) or values[position] > reference:
             _raise_if_diverged(values[position], reference, W, state, epoch)
         if penalty.smooth:
             grad_W += penalty.gradient(W)
         if state.preconditioner is not None:
             grad_W *= state.preconditioner
+        projected = not penalty.smooth or settings["max_norm"] is not None
+        previous_W = W.copy() if projected else None
         # Heavy-ball momentum: v <- mu v - eta g, then w <- w + v.
         state.velocity_W *= momentum
         state.velocity_W -= W.dtype.type(eta) * grad_W
@@ -181,6 +189,12 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
             W[...] = penalty.prox(W, step)
         if settings["max_norm"] is not None:
             project_max_norm(W, settings["max_norm"])
+        if projected:
+            # The velocity is the step actually taken, prox and projection
+            # included (proximal heavy ball, "iPiano"). Otherwise it would
+            # keep pushing against them, and the fixed point would solve the
+            # problem with the L1 strength scaled by (1 - momentum).
+            np.subtract(W, previous_W, out=state.velocity_W)
         state.t += 1
         if state.average_W is not None:
             # Averaged SGD: the mean of the iterates is far less noisy than
@@ -271,7 +285,10 @@ def minibatch_sgd(
     learning_rate_init : float
         The initial step size ``eta0``.
     batch_size : int, default=256
-        Rows per minibatch (the last ones may have one row less).
+        The largest number of rows per minibatch. The data is split into
+        ``m = ceil(n_samples / batch_size)`` strided batches of equal size (up
+        to one row), so batches can be smaller: 100 rows with
+        ``batch_size=64`` give two batches of 50.
     max_iter : int, default=100
         Maximum number of epochs.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='adaptive'
@@ -300,8 +317,10 @@ def minibatch_sgd(
         Source of the batch order; None means a fresh default generator.
     validation_score : callable, default=None
         ``validation_score(W, b) -> float`` (higher is better), evaluated after
-        each epoch. When given, it is the stopping criterion and the weights
-        with the best score are returned.
+        each epoch (on the averaged weights when ``average``). When given, it
+        is the stopping criterion and the weights with the best score are
+        returned (and, when ``average``, put in ``state.average_W`` and
+        ``state.average_b`` too).
     state : SGDState, default=None
         State to continue from (momentum, step count, current step size).
     stop_early : bool, default=True
@@ -362,6 +381,7 @@ def minibatch_sgd(
         "power_t": power_t,
         "momentum": momentum,
         "max_norm": max_norm,
+        "start_value": None,
     }
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
@@ -378,8 +398,10 @@ def minibatch_sgd(
         result.loss_curve.extend(values.tolist())
         result.epoch_objectives.append(epoch_value)
         result.n_iter = epoch + 1
+        # With averaging, the model is the average of the iterates: score it.
+        model = (state.average_W, state.average_b) if average else (W, b)
         if validation_score is not None:
-            criterion = float(validation_score(W, b))
+            criterion = float(validation_score(*model))
             result.validation_scores.append(criterion)
         else:
             criterion = -epoch_value
@@ -391,7 +413,7 @@ def minibatch_sgd(
                 f"{time.perf_counter() - started:.2f} s"
             )
         if validation_score is not None and criterion > plateau.best:
-            best_weights = (W.copy(), b.copy())
+            best_weights = (model[0].copy(), model[1].copy())
         decision = plateau.decide(criterion, state)
         if not stop_early:
             continue
@@ -404,6 +426,8 @@ def minibatch_sgd(
             break
     if best_weights is not None:
         W[...], b[...] = best_weights
+        if average:
+            state.average_W[...], state.average_b[...] = best_weights
         result.best_validation_score = plateau.best
     return result
 
