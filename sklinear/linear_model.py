@@ -14,6 +14,8 @@ and :mod:`sklinear.optimize`, and own only the scikit-learn side: validation,
 labels, class weights and fitted attributes.
 """
 
+import contextlib
+import copy
 import dataclasses
 import warnings
 from numbers import Integral, Real
@@ -153,17 +155,17 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
+        with _fitted_state_restored_on_error(self):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         X, y, mean_row = self._validate_training_data(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
         _check_two_classes(classes)
-        warm = self.warm_start and hasattr(self, "classes_")
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start needs the same classes as the previous fit: got "
-                f"{classes.tolist()}, expected {self.classes_.tolist()}."
-            )
-        self.classes_ = classes
-        weights = self._sample_weight(X, y_index, sample_weight)
+        warm = self.warm_start and hasattr(self, "_weights")
+        if warm:
+            self._check_warm_start(classes, X.shape[1])
+        weights = self._sample_weight(X, y_index, classes, sample_weight)
         X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
         X_val = y_val = w_val = None
@@ -173,13 +175,18 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             )
         offset = _reusable_mean(mean_row, X is X_checked, weights)
         objective = self._objective(X, y_index, weights, offset=offset)
-        W, b, state = self._starting_point(objective, fresh=not warm)
+        # A warm start reuses the weights only: the step, momentum and
+        # schedule start afresh from the current parameters, as in
+        # scikit-learn's SGD and MLP estimators.
+        if warm:
+            W, b = self._previous_weights(objective)
+        else:
+            W, b = objective.initial_weights(len(classes))
         validation_score = None
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
-        result = self._optimize_or_forget(
-            not warm, objective, W, b, state, validation_score
-        )
+        result = self._optimize(objective, W, b, None, validation_score)
+        self.classes_ = classes
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         self.validation_scores_ = (
@@ -217,6 +224,10 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The updated classifier.
         """
+        with _fitted_state_restored_on_error(self):
+            return self._partial_fit(X, y, classes, sample_weight)
+
+    def _partial_fit(self, X, y, classes, sample_weight):
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
             raise ValueError(
@@ -233,21 +244,28 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         if first_call:
             all_classes = _unique_labels(classes)
             _check_two_classes(all_classes)
-            self.classes_ = all_classes
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
-        ):
-            raise ValueError(
-                f"classes={np.unique(classes).tolist()} differs from the classes "
-                f"of the first partial_fit call, {self.classes_.tolist()}."
-            )
-        y_index = _encode_labels(y, self.classes_)
-        weights = self._sample_weight(X, y_index, sample_weight, check_classes=False)
+        else:
+            all_classes = self.classes_
+            if classes is not None and not np.array_equal(
+                np.unique(classes), all_classes
+            ):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the "
+                    f"classes of the first partial_fit call, "
+                    f"{all_classes.tolist()}."
+                )
+        y_index = _encode_labels(y, all_classes)
+        weights = self._sample_weight(
+            X, y_index, all_classes, sample_weight, check_classes=False
+        )
         X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
-        if len(y_index) == 0:  # every weight was zero: nothing to learn from
+        if len(y_index) == 0:  # class_weight gave every sample weight 0
             if first_call:
-                del self.classes_
+                raise ValueError(
+                    "Every sample of the first partial_fit chunk has weight 0 "
+                    "after class_weight: there is nothing to start from."
+                )
             return self
         # Later chunks keep the first chunk's centering, so that the intercepts
         # and momentum carried in the optimizer state keep their meaning.
@@ -256,10 +274,16 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         else:
             offset = self._sgd_state["offset"]
         objective = self._objective(X, y_index, weights, offset=offset)
-        W, b, state = self._starting_point(objective, fresh=first_call)
-        result = self._optimize_or_forget(
-            first_call, objective, W, b, state, None, epochs=1
-        )
+        if first_call:
+            W, b = objective.initial_weights(len(all_classes))
+            state = None
+        else:
+            W, b = self._previous_weights(objective)
+            # A copy: the optimizer updates its state in place, and a call
+            # that fails must leave the fitted one as it was.
+            state = SGDState(**copy.deepcopy(self._sgd_state))
+        result = self._optimize(objective, W, b, state, None, epochs=1)
+        self.classes_ = all_classes
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1
         self.loss_curve_ = getattr(self, "loss_curve_", []) + result.loss_curve
         self.validation_scores_ = None
@@ -283,14 +307,24 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         _check_targets(y)
         return X, y, mean_row
 
-    def _starting_point(self, objective, fresh):
-        """Zero weights, or the previous solution and optimizer state."""
-        if fresh:
-            W, b = objective.initial_weights(len(self.classes_))
-            return W, b, None
+    def _previous_weights(self, objective):
+        """The last fit's weights, as parameters of ``objective``."""
         W, intercept = (w.astype(objective.dtype, copy=True) for w in self._weights)
-        b = objective.parameters_from_intercept(W, intercept)
-        return W, b, SGDState(**self._sgd_state)
+        return W, objective.parameters_from_intercept(W, intercept)
+
+    def _check_warm_start(self, classes, n_features):
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start needs the same classes as the previous fit: got "
+                f"{classes.tolist()}, expected {self.classes_.tolist()}."
+            )
+        previous = self._weights[0].shape[1]
+        if n_features != previous:
+            raise ValueError(
+                f"warm_start needs the same number of features as the previous "
+                f"fit: X has {n_features} features, the previous fit had "
+                f"{previous}. Set warm_start=False to train a new model."
+            )
 
     def _objective(self, X, y_index, weights, offset=None):
         return LinearObjective(
@@ -305,18 +339,9 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             offset=offset,
         )
 
-    def _optimize_or_forget(self, fresh, *args, **kwargs):
-        """Optimize; if that fails on a fresh model, leave it unfitted."""
-        try:
-            return self._optimize(*args, **kwargs)
-        except ValueError:
-            if fresh:
-                del self.classes_
-            raise
-
     def _optimize(self, objective, W, b, state, validation_score, epochs=None):
         rng = check_random_state(self.random_state)
-        n_classes = len(self.classes_)
+        n_classes = W.shape[0]
         if self.solver == "random_search":
             scale = 1.0 / np.sqrt(max(objective.second_moment(), 1e-12))
             result = random_search(
@@ -381,15 +406,15 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         curvature = objective.curvature(preconditioner)
         return (1.0 - self.momentum) / (2.0 * max(curvature, 1e-12))
 
-    def _sample_weight(self, X, y_index, sample_weight, check_classes=True):
+    def _sample_weight(self, X, y_index, classes, sample_weight, check_classes=True):
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if self.class_weight is not None:
             per_class = compute_class_weight(
                 self.class_weight,
-                classes=self.classes_,
-                y=self.classes_[y_index],
+                classes=classes,
+                y=classes[y_index],
             )
             weights = weights * per_class[y_index]
         if check_classes:
@@ -451,7 +476,7 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
             f"before the stopping criterion (tol={self.tol}, n_iter_no_change="
             f"{self.n_iter_no_change}) was met. Consider increasing max_iter.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,  # the caller of fit (past _fit and _fit_context)
         )
 
     # -- prediction ----------------------------------------------------------
@@ -494,6 +519,30 @@ class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+@contextlib.contextmanager
+def _fitted_state_restored_on_error(estimator):
+    """If fitting raises, put the fitted attributes back as they were.
+
+    ``validate_data`` sets ``n_features_in_`` before anything can fail, so
+    without this a failed fit would leave a mix of old and new attributes.
+    With it, the previous model stays intact, and a model that was never
+    fitted stays unfitted (``NotFittedError``). Fitting assigns new objects
+    and never changes the saved ones in place.
+    """
+    saved = {k: v for k, v in vars(estimator).items() if _is_fitted_state(k)}
+    try:
+        yield
+    except BaseException:
+        for name in [k for k in vars(estimator) if _is_fitted_state(k)]:
+            delattr(estimator, name)
+        vars(estimator).update(saved)
+        raise
+
+
+def _is_fitted_state(name):
+    return name.endswith("_") or name in ("_weights", "_sgd_state")
 
 
 def _check_two_classes(classes):
@@ -612,12 +661,16 @@ _SHARED_PARAMETERS = """
         SGDClassifier`: the objective is ``mean loss + alpha * R(W)``. The
         lecture writes :math:`\\lambda \\sum W^2`, so :math:`\\lambda = \\alpha/2`
         for ``'l2'``; ``alpha = 1 / (C * n_samples)`` is the same objective as
-        :class:`~sklearn.linear_model.LogisticRegression` with ``C``.
+        :class:`~sklearn.linear_model.LogisticRegression` with ``C`` for three
+        or more classes (``2 / (C * n_samples)`` for two, where both class
+        rows are penalized).
     l1_ratio : float, default=0.15
         Elastic net mixing :math:`\\rho` in [0, 1]; only for ``'elasticnet'``.
     max_norm : float, default=None
         If set, after every step each class's weight row is projected onto the
-        L2 ball of this radius (max-norm regularization).
+        L2 ball of this radius (max-norm regularization). With two classes,
+        ``coef_`` is the difference of the two rows, so its norm can reach
+        twice this.
     fit_intercept : bool, default=True
         Whether to learn an (unpenalized) intercept per class.
     solver : {'sgd', 'gd', 'random_search'}, default='sgd'
@@ -626,9 +679,12 @@ _SHARED_PARAMETERS = """
         lecture's baseline, ``max_iter`` random weight matrices, keeping the
         best.
     batch_size : int or 'auto', default='auto'
-        Samples per minibatch (``'sgd'``). ``'auto'`` aims at 30 steps per
-        epoch with batches of 32 to 2048 samples. Batches are strided views of
-        ``X`` (rows ``k, k + m, k + 2m, ...``), so no data is copied per batch.
+        The largest number of samples per minibatch (``'sgd'``): an epoch has
+        ``m = ceil(n_samples / batch_size)`` batches of equal size (up to one
+        sample), so 100 samples with ``batch_size=64`` give two batches of 50.
+        ``'auto'`` aims at 30 steps per epoch with batches of 32 to 2048
+        samples. Batches are strided views of ``X`` (rows ``k, k + m, k + 2m,
+        ...``), so no data is copied per batch.
     max_iter : int, default=1000
         Maximum number of epochs (``'sgd'``), steps (``'gd'``), or trials
         (``'random_search'``).
@@ -675,7 +731,10 @@ _SHARED_PARAMETERS = """
         Weights ``{label: weight}`` multiplied into the sample weights;
         ``'balanced'`` uses ``n_samples / (n_classes * bincount(y))``.
     warm_start : bool, default=False
-        Start ``fit`` from the previous solution (and optimizer state).
+        Start ``fit`` from the previous solution. Only the weights carry over:
+        the step size, momentum, schedule and averaging start afresh from the
+        current parameters (``partial_fit`` is the way to continue the
+        optimizer's state). The classes and number of features must match.
     random_state : int, RandomState instance or None, default=None
         Seeds the batch order, the validation split and random search. The
         weights start at zero, so the same seed gives bit-identical results.
@@ -825,7 +884,10 @@ class SoftmaxClassifier(_BaseLinearClassifier):
     :math:`L_i = -\\log P(y = y_i \\mid x_i)` plus ``alpha * R(W)``. With
     ``penalty='l2'`` this is the objective of
     :class:`~sklearn.linear_model.LogisticRegression` with
-    ``C = 1 / (alpha * n_samples)``.
+    ``C = 1 / (alpha * n_samples)`` for three or more classes, and
+    ``C = 2 / (alpha * n_samples)`` for two: both class rows are penalized,
+    and at the optimum :math:`w_0 = -w_1`, so the penalty is
+    :math:`\\frac{\\alpha}{4}\\|w_1 - w_0\\|^2` of ``coef_``.
 
     Parameters
     ----------

@@ -1,14 +1,16 @@
 """Behaviour and quality of LinearSVMClassifier and SoftmaxClassifier."""
 
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits, make_blobs
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import load_digits, make_blobs, make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import recall_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
@@ -95,6 +97,40 @@ def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
     # L2 zeros only the weights of the constant pixels (6% of them).
     assert l2_zeros < 0.1 and l1_zeros > 0.15 and l1_zeros > 2.5 * l2_zeros
     assert model.score(X_test, y_test) > 0.85
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("penalty, l1_ratio", [("l1", 1.0), ("elasticnet", 0.5)])
+def test_l1_penalties_reach_their_optimum_with_momentum(penalty, l1_ratio, momentum):
+    # Full-batch descent must end at the minimizer of the stated objective,
+    # checked by its optimality conditions: at a nonzero weight the gradient
+    # plus the penalty's is 0; at a zero weight the loss gradient is within
+    # the L1 strength. Momentum must not weaken the L1 part.
+    X, y = make_classification(
+        600, 40, n_informative=4, n_redundant=0, n_classes=3, random_state=0
+    )
+    alpha = 0.01
+    model = SoftmaxClassifier(
+        penalty=penalty,
+        l1_ratio=l1_ratio,
+        alpha=alpha,
+        momentum=momentum,
+        solver="gd",
+        learning_rate="constant",
+        max_iter=1500,
+        tol=None,
+    ).fit(X, y)
+    W = model.coef_
+    _, grad_W, grad_b = LinearObjective(X, y, loss="softmax").loss_gradient(
+        W, model.intercept_
+    )
+    l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
+    nonzero = W != 0
+    stationarity = grad_W + l2 * W + l1 * np.sign(W)
+    assert np.abs(stationarity[nonzero]).max() < 1e-5
+    assert np.abs(grad_W[~nonzero]).max() <= l1 + 1e-5
+    assert np.abs(grad_b).max() < 1e-5
+    assert 0.3 < np.mean(~nonzero) < 0.9
 
 
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
@@ -225,6 +261,92 @@ def test_warm_start_continues(blobs, Classifier):
 
 
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_warm_start_takes_new_parameters_and_checks_features(blobs, Classifier):
+    X, y = blobs
+    model = Classifier(warm_start=True, learning_rate_init=0.01, random_state=0)
+    model.fit(X, y)
+    # Only the weights carry over: the step starts again from the parameters.
+    model.set_params(learning_rate_init=0.02).fit(X, y)
+    assert model.learning_rate_ == 0.02
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="X has 3 features, the previous fit had 5"):
+        model.fit(X[:, :3], y)
+    assert model.n_features_in_ == 5
+    assert_array_equal(model.coef_, coef)
+    model.predict(X)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_averaged_warm_start_on_shifted_data(blobs, Classifier):
+    # The average of two full-batch steps is the mean of the two one-step
+    # models, intercepts included, when the data's mean differs from the
+    # previous fit's (the centering the intercepts refer to changes).
+    X, y = blobs
+    start = Classifier(
+        warm_start=True, average=True, max_iter=5, tol=None, random_state=0
+    ).fit(X, y)
+    shifted = X + np.array([5.0, -3.0, 2.0, 4.0, 1.0])
+
+    def warm_fit(**params):
+        model = copy.deepcopy(start).set_params(
+            solver="gd", learning_rate="constant", tol=None, **params
+        )
+        return model.fit(shifted, y)
+
+    one = warm_fit(max_iter=1, average=False)
+    two = warm_fit(max_iter=2, average=False)
+    averaged = warm_fit(max_iter=2)
+    assert_allclose(averaged.coef_, (one.coef_ + two.coef_) / 2, rtol=1e-10)
+    assert_allclose(
+        averaged.intercept_, (one.intercept_ + two.intercept_) / 2, rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_averaged_early_stopping_keeps_the_best_validated_model(Classifier):
+    X, y = load_digits(return_X_y=True)
+    model = Classifier(early_stopping=True, average=True, random_state=0)
+    model.fit(X / 16, y)
+    splitter = StratifiedShuffleSplit(test_size=0.1, random_state=0)
+    _, validation = next(splitter.split(np.zeros(len(y)), y))
+    held_out = model.score(X[validation] / 16, y[validation])
+    assert held_out == model.best_validation_score_
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_a_failed_fit_leaves_the_model_as_it_was(blobs, Classifier):
+    X, y = blobs
+    diverging = {"learning_rate_init": 1e6}
+    fresh = Classifier(**diverging)
+    with pytest.raises(ValueError, match="diverged"):
+        fresh.fit(X * 1e3, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    model = Classifier(random_state=0).fit(X, y)
+    coef, classes = model.coef_.copy(), model.classes_
+    with pytest.raises(ValueError, match="diverged"):
+        model.set_params(**diverging).fit(X[:, :3] * 1e3, y[::-1] + 1)
+    assert model.n_features_in_ == 5
+    assert_array_equal(model.coef_, coef)
+    assert_array_equal(
+        model.predict(X), classes[np.argmax(model.decision_function(X), 1)]
+    )
+    # A warm start whose weights leave one class out, then a good one.
+    warm = Classifier(warm_start=True, random_state=0)
+    with pytest.raises(ValueError, match="Only one class"):
+        warm.fit(X, y, sample_weight=(y == 0).astype(float))
+    warm.fit(X, y)
+    # A first partial_fit with a label outside classes, then a good one.
+    streamed = Classifier(random_state=0)
+    with pytest.raises(ValueError, match="labels not in classes"):
+        streamed.partial_fit(X, np.where(y == 3, 9, y), classes=[0, 1, 2, 3])
+    with pytest.raises(NotFittedError):
+        streamed.predict(X)
+    streamed.partial_fit(X, y, classes=[0, 1, 2, 3])
+    assert streamed.n_iter_ == 1
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_inputs_are_not_modified(blobs, Classifier):
     X, y = blobs
     X_before, y_before = X.copy(), y.copy()
@@ -249,6 +371,12 @@ def test_diverging_learning_rate_raises_and_leaves_no_nan(digits, Classifier):
     with pytest.raises(ValueError, match="learning_rate_init=1000"):
         model.fit(X_train, y_train)
     assert not hasattr(model, "coef_")
+    # Full-batch descent: one batch per epoch, so each epoch must be compared
+    # with where training started, not with its own first batch.
+    full_batch = Classifier(solver="gd", learning_rate_init=1e6)
+    with pytest.raises(ValueError, match="learning_rate_init=1e\\+06"):
+        full_batch.fit(X_train, y_train)
+    assert not hasattr(full_batch, "coef_")
     streamed = Classifier(learning_rate_init=1e3, alpha=1.0)
     with pytest.raises(ValueError, match="diverged"):
         streamed.partial_fit(X_train, y_train, classes=np.arange(10))
