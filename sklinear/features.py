@@ -115,6 +115,19 @@ def _as_numeric_images(images, channels_first):
     return images
 
 
+def _check_not_one_color_image(images, pixels_per_cell):
+    """A 3-D array is a batch of gray images; say so when it looks like one
+    color image ``(H, W, 3)``: its "images" would be narrower than a cell."""
+    shape = np.shape(images)
+    if len(shape) == 3 and shape[2] in (3, 4) and shape[2] < pixels_per_cell[1]:
+        raise ValueError(
+            f"hog takes a batch of images; an array of shape {shape} reads as "
+            f"{shape[0]} gray images of {shape[1]} x {shape[2]} pixels, narrower "
+            f"than one cell ({pixels_per_cell[1]} pixels). For one color image, "
+            "pass image[np.newaxis]."
+        )
+
+
 def _check_nonnegative_for_sqrt(images):
     if images.min() < 0:
         raise ValueError(
@@ -215,6 +228,7 @@ def hog(
     orientations, pixels_per_cell, cells_per_block = _check_hog_params(
         orientations, pixels_per_cell, cells_per_block, block_norm
     )
+    _check_not_one_color_image(images, pixels_per_cell)
     images = _as_numeric_images(images, channels_first)
     if transform_sqrt:
         _check_nonnegative_for_sqrt(images)
@@ -276,6 +290,11 @@ def hog_visualization(
     """
     orientations = _check_positive_int(orientations, "orientations")
     pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
+    if min(pixels_per_cell) < 2:
+        raise ValueError(
+            "hog_visualization draws one glyph per cell and needs cells of at "
+            f"least 2 x 2 pixels, got pixels_per_cell={pixels_per_cell}."
+        )
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(

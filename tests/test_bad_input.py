@@ -505,6 +505,13 @@ def _image_function_cases():
         ),
         Case(
             "hog",
+            "hog-one-color-image",
+            lambda i: hog(i),
+            (IMAGES[0],),
+            Error(ValueError, r"image\[np.newaxis\]"),
+        ),
+        Case(
+            "hog",
             "hog-sqrt-negative",
             lambda i: hog(i, transform_sqrt=True),
             (floats - 1,),
@@ -516,6 +523,13 @@ def _image_function_cases():
             lambda i: hog(i, **HOG_PARAMS),
             (_read_only(IMAGES[:1]),),
             _same_as(lambda: _skimage_hog(IMAGES[:1], **HOG_PARAMS)),
+        ),
+        Case(
+            "hog_visualization",
+            "hog_visualization-one-pixel-cells",
+            lambda i: hog_visualization(i, pixels_per_cell=(1, 1)),
+            (IMAGES[0],),
+            Error(ValueError, "at least 2 x 2 pixels"),
         ),
         Case(
             "hog_visualization",
