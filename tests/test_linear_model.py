@@ -71,6 +71,24 @@ def test_softmax_reaches_logistic_regression_objective(digits):
     assert optimum <= reached <= 1.01 * optimum
 
 
+def test_softmax_two_classes_is_logistic_regression_with_twice_c():
+    # Both class rows are penalized and end opposite, w0 = -w1: the penalty
+    # on coef_ = w1 - w0 is alpha / 4 * ||coef_||^2, so C = 2 / (alpha * n).
+    X, y = load_digits(n_class=2, return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    C = 0.01
+    reference = LogisticRegression(C=C, tol=1e-12, max_iter=10_000).fit(X, y)
+    model = SoftmaxClassifier(
+        alpha=2 / (C * len(X)),
+        solver="gd",
+        learning_rate="constant",
+        max_iter=8000,
+        tol=None,
+    ).fit(X, y)
+    assert_allclose(model.coef_, reference.coef_, atol=1e-4)
+    assert_allclose(model.intercept_, reference.intercept_, atol=1e-4)
+
+
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_partial_fit_over_chunks_reaches_fit_accuracy(digits, Classifier):
     X_train, X_test, y_train, y_test = digits["standardized"]
