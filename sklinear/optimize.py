@@ -174,8 +174,6 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
             grad_W += penalty.gradient(W)
         if state.preconditioner is not None:
             grad_W *= state.preconditioner
-        projected = not penalty.smooth or settings["max_norm"] is not None
-        previous_W = W.copy() if projected else None
         # Heavy-ball momentum: v <- mu v - eta g, then w <- w + v.
         state.velocity_W *= momentum
         state.velocity_W -= W.dtype.type(eta) * grad_W
@@ -185,16 +183,18 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
             state.velocity_b -= W.dtype.type(eta) * grad_b
             b += state.velocity_b
         if not penalty.smooth:
-            step = eta if state.preconditioner is None else eta * state.preconditioner
+            # v is -eta / (1 - mu) times an average of recent gradients (their
+            # exponential moving average), so w + v is a gradient step of
+            # size eta / (1 - mu): the prox must use that step, or the fixed
+            # point solves the problem with the L1 strength scaled by
+            # (1 - mu). A weight then stays at zero while the averaged
+            # gradient, less noisy than one batch's, is below alpha.
+            step = eta / (1.0 - settings["momentum"])
+            if state.preconditioner is not None:
+                step = step * state.preconditioner
             W[...] = penalty.prox(W, step)
         if settings["max_norm"] is not None:
             project_max_norm(W, settings["max_norm"])
-        if projected:
-            # The velocity is the step actually taken, prox and projection
-            # included (proximal heavy ball, "iPiano"). Otherwise it would
-            # keep pushing against them, and the fixed point would solve the
-            # problem with the L1 strength scaled by (1 - momentum).
-            np.subtract(W, previous_W, out=state.velocity_W)
         state.t += 1
         if state.average_W is not None:
             # Averaged SGD: the mean of the iterates is far less noisy than
@@ -270,9 +270,12 @@ def minibatch_sgd(
 
     Each epoch visits every sample once, in batches of about ``batch_size``
     rows. A step is ``v <- momentum * v - eta * g; W <- W + v``; the L1 part
-    of a penalty is then applied by its proximal step (exact zeros) and, with
-    ``max_norm``, every class row of ``W`` is projected onto the ball of that
-    radius.
+    of a penalty is then applied by its proximal step of size
+    ``eta / (1 - momentum)`` (exact zeros) and, with ``max_norm``, every class
+    row of ``W`` is projected onto the ball of that radius. ``v`` is
+    ``-eta / (1 - momentum)`` times an exponential moving average of the
+    gradients, so this is proximal SGD on the averaged gradient, whose fixed
+    points are the minimizers of the objective.
 
     Parameters
     ----------
