@@ -22,10 +22,12 @@ def _check_scores_labels(scores, y, sample_weight):
         raise ValueError(
             f"scores must be 2-D (n_samples, n_classes), got shape {scores.shape}."
         )
+    if scores.dtype.kind not in "fiub":
+        raise ValueError(f"scores must be real numbers, got dtype {scores.dtype}.")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    if np.isnan(scores).any() or np.isposinf(scores).any():
-        raise ValueError("scores must not contain NaN or +inf.")
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite: they contain NaN or inf.")
     y = np.asarray(y)
     if y.shape != (scores.shape[0],):
         raise ValueError(
@@ -47,17 +49,19 @@ def _normalized_weights(sample_weight, n_samples, dtype):
     """Per-sample factors ``w_i / sum(w)`` (``1 / n`` without weights)."""
     if sample_weight is None:
         return np.full(n_samples, 1.0 / max(n_samples, 1), dtype=dtype)
-    sample_weight = np.asarray(sample_weight, dtype=dtype)
+    # Checked and normalized in float64: weights that a float32 score array
+    # could not hold (1e39, 1e-46) are still valid once divided by their sum.
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
     if sample_weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), got {sample_weight.shape}."
         )
     if not np.isfinite(sample_weight).all() or (sample_weight < 0).any():
         raise ValueError("sample_weight must be finite and non-negative.")
-    total = sample_weight.sum(dtype=np.float64)
+    total = sample_weight.sum()
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum.")
-    return sample_weight / dtype.type(total)
+    return (sample_weight / total).astype(dtype, copy=False)
 
 
 def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
@@ -107,6 +111,12 @@ def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
            [ 0.3333,  0.3333, -0.6667]])
     """
     scores, y, weights = _check_scores_labels(scores, y, sample_weight)
+    if not (
+        isinstance(margin, (int, float, np.integer, np.floating))
+        and np.isfinite(margin)
+        and margin > 0
+    ):
+        raise ValueError(f"margin must be a positive number, got {margin!r}.")
     return _hinge(scores, y, weights, margin)
 
 

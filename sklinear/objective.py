@@ -86,6 +86,8 @@ class LinearObjective:
     ):
         if loss not in _LOSS_CURVATURE:
             raise ValueError(f"loss must be 'hinge' or 'softmax', got {loss!r}.")
+        y = np.asarray(y)
+        sample_weight = _checked_inputs(X, y, sample_weight)
         self.X = X
         self.y = y
         self.loss = loss
@@ -185,6 +187,11 @@ class LinearObjective:
         return loss + self.penalty.value(W)
 
     def _loss(self, scores, y, factors):
+        if scores.shape[1] < self.n_classes:
+            raise ValueError(
+                f"W has {scores.shape[1]} rows (classes), but y holds class "
+                f"indices up to {self.n_classes - 1}."
+            )
         with np.errstate(over="ignore", invalid="ignore"):
             if self.loss == "hinge":
                 return _hinge(scores, y, factors, self.margin)
@@ -305,6 +312,40 @@ class LinearObjective:
             * self.second_moment(preconditioner)
             + alpha_l2 * largest_scale
         )
+
+
+def _checked_inputs(X, y, sample_weight):
+    """Clear errors for what would otherwise fail deep inside, or silently
+    (a label -1 would read another sample's score). Returns the weights as a
+    float64 array."""
+    if getattr(X, "ndim", None) != 2 or X.dtype not in (np.float32, np.float64):
+        raise ValueError(
+            "X must be a 2-D float32 or float64 array or CSR matrix, got "
+            f"{type(X).__name__} of dtype {getattr(X, 'dtype', None)}; convert "
+            "it with X.astype(np.float32)."
+        )
+    if y.shape != (X.shape[0],) or (
+        y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0)
+    ):
+        raise ValueError(
+            f"y must hold {X.shape[0]} integer class indices 0, 1, ..., "
+            f"n_classes - 1 (one per row of X), got shape {y.shape}, dtype "
+            f"{y.dtype}. Encode labels first, e.g. np.unique(labels, "
+            "return_inverse=True)[1]."
+        )
+    if sample_weight is None:
+        return None
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    if sample_weight.shape != (X.shape[0],) or not (
+        np.isfinite(sample_weight).all()
+        and (sample_weight >= 0).all()
+        and sample_weight.sum() > 0
+    ):
+        raise ValueError(
+            f"sample_weight must hold {X.shape[0]} finite, non-negative weights "
+            f"with a positive sum, got shape {sample_weight.shape}."
+        )
+    return sample_weight
 
 
 def _weighted_mean_row(X, weights=None):

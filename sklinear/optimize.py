@@ -130,8 +130,17 @@ def _raise_if_diverged(value, reference, W, state, epoch):
         f"Gradient descent diverged in epoch {epoch + 1}: the objective went from "
         f"{reference:.4g} to {value:.4g} with step size {state.eta:.4g} "
         f"(learning_rate_init={state.eta0:.4g}). Use a smaller "
-        "learning_rate_init, or learning_rate_init='auto'."
+        "learning_rate_init (the classifiers' learning_rate_init='auto' "
+        "derives a safe one from the data)."
     )
+
+
+def _generator(random_state):
+    """A numpy Generator or RandomState as given; an int or None seeds a new
+    Generator."""
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    return np.random.default_rng(random_state)
 
 
 def _step_size(schedule, state, power_t):
@@ -316,8 +325,9 @@ def minibatch_sgd(
         Visit the batches in a new random order every epoch.
     max_norm : float, default=None
         Radius of the max-norm constraint on each row of ``W``.
-    random_state : numpy.random.RandomState or Generator, default=None
-        Source of the batch order; None means a fresh default generator.
+    random_state : int, numpy.random.Generator, RandomState or None, default=None
+        Source of the batch order; an int seeds a new Generator, None draws
+        a fresh one.
     validation_score : callable, default=None
         ``validation_score(W, b) -> float`` (higher is better), evaluated after
         each epoch (on the averaged weights when ``average``). When given, it
@@ -366,13 +376,15 @@ def minibatch_sgd(
             f"learning_rate must be one of {LEARNING_RATE_SCHEDULES}, "
             f"got {learning_rate!r}."
         )
-    if not learning_rate_init > 0:
+    if not (isinstance(learning_rate_init, numbers.Real) and learning_rate_init > 0):
         raise ValueError(
             f"learning_rate_init must be positive, got {learning_rate_init!r}."
         )
     if not (isinstance(batch_size, numbers.Integral) and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    rng = np.random.default_rng() if random_state is None else random_state
+    if not (isinstance(momentum, numbers.Real) and 0 <= momentum < 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+    rng = _generator(random_state)
     state = SGDState(eta0=float(learning_rate_init)) if state is None else state
     if state.velocity_W is None:
         state.velocity_W = np.zeros_like(W)
@@ -483,8 +495,8 @@ def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state
         Number of random weight matrices to try.
     scale : float, default=1.0
         Standard deviation of the random weights.
-    random_state : numpy.random.RandomState or Generator, default=None
-        Source of the random weights.
+    random_state : int, numpy.random.Generator, RandomState or None, default=None
+        Source of the random weights; an int seeds a new Generator.
 
     Returns
     -------
@@ -505,7 +517,7 @@ def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state
     >>> result.loss_curve[-1] < objective.value(*objective.initial_weights(2))
     True
     """
-    rng = np.random.default_rng() if random_state is None else random_state
+    rng = _generator(random_state)
     best_W, best_b = objective.initial_weights(n_classes)
     best_value = np.inf
     result = OptimizeResult(W=best_W, b=best_b, n_iter=n_trials, converged=True)

@@ -162,20 +162,27 @@ def make_penalty(penalty, alpha, l1_ratio=0.15):
     -------
     penalty : NoPenalty, L2, L1 or ElasticNet
     """
-    if not (np.isfinite(alpha) and alpha >= 0):
+    if not (isinstance(penalty, (str, type(None))) and penalty in _PENALTIES):
+        raise ValueError(
+            f"penalty must be 'l2', 'l1', 'elasticnet' or None, got {penalty!r}."
+        )
+    if not (_is_real(alpha) and np.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
-    if not 0 <= l1_ratio <= 1:
+    if not (_is_real(l1_ratio) and 0 <= l1_ratio <= 1):
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
     if penalty is None or alpha == 0:
         return NoPenalty()
-    if penalty == "l2":
-        return L2(alpha)
-    if penalty == "l1":
-        return L1(alpha)
     if penalty == "elasticnet":
         return ElasticNet(alpha, l1_ratio)
-    raise ValueError(
-        f"penalty must be 'l2', 'l1', 'elasticnet' or None, got {penalty!r}."
+    return _PENALTIES[penalty](alpha)
+
+
+_PENALTIES = {None: NoPenalty, "l2": L2, "l1": L1, "elasticnet": ElasticNet}
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool
     )
 
 
@@ -189,6 +196,8 @@ def project_max_norm(W, max_norm):
     array([[0.6, 0.8],
            [0.3, 0.4]])
     """
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be positive, got {max_norm!r}.")
     norms = np.sqrt(np.einsum("ij,ij->i", W, W))
     scale = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(W.dtype).tiny))
     W *= scale[:, None].astype(W.dtype, copy=False)

@@ -791,6 +791,20 @@ def _low_level_cases():
         ),
         Case(
             "make_penalty",
+            "make_penalty-unknown-at-zero-alpha",
+            lambda: make_penalty("l3", 0.0),
+            (),
+            Error(ValueError, "penalty must be"),
+        ),
+        Case(
+            "make_penalty",
+            "make_penalty-string-alpha",
+            lambda: make_penalty("l2", "1"),
+            (),
+            Error(ValueError, "alpha must be a non-negative number"),
+        ),
+        Case(
+            "make_penalty",
             "make_penalty-negative-alpha",
             lambda: make_penalty("l2", -1.0),
             (),
@@ -830,6 +844,13 @@ def _low_level_cases():
             lambda w: project_max_norm(w, 1.0),
             (_read_only(W),),
             Error(ValueError, "read-only"),
+        ),
+        Case(
+            "project_max_norm",
+            "project_max_norm-negative",
+            lambda w: project_max_norm(w, -1.0),
+            (W.copy(),),
+            Error(ValueError, "max_norm must be positive"),
         ),
         Case(
             "project_max_norm",

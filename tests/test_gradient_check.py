@@ -94,3 +94,20 @@ def test_objective_gradient_check_every_loss_and_penalty(
 
     assert gradient_check(of_W, W).passed
     assert gradient_check(of_b, b).passed
+
+
+def test_numerical_gradient_divides_by_the_step_x_actually_took():
+    # In float32, 100 + 1e-5 is rounded to a multiple of 7.6e-6: dividing by
+    # the nominal 2h would be 24% off for this linear function.
+    def linear(v):
+        return 3.0 * float(v.astype(np.float64).sum())
+
+    x = np.array([1.0, 100.0], dtype=np.float32)
+    assert_allclose(numerical_gradient(linear, x), [3.0, 3.0], rtol=1e-12)
+    with pytest.raises(ValueError, match="below the precision of x at index"):
+        numerical_gradient(linear, np.array([1000.0], dtype=np.float32))
+
+
+def test_gradient_check_needs_an_array():
+    with pytest.raises(ValueError, match="x must be a floating point numpy array"):
+        gradient_check(lambda v: float(np.sum(v)), [1.0, 2.0], grad=np.ones(2))

@@ -147,3 +147,34 @@ def test_bad_input_messages(scores, y, message):
 def test_sample_weight_must_have_positive_sum():
     with pytest.raises(ValueError, match="positive sum"):
         softmax_loss(np.zeros((2, 2)), [0, 1], sample_weight=[0, 0])
+
+
+@pytest.mark.parametrize("loss", [multiclass_hinge_loss, softmax_loss])
+@pytest.mark.parametrize(
+    "bad_scores, match",
+    [
+        (np.array([[-np.inf, -np.inf]]), "finite"),
+        (np.array([[0.0, np.inf]]), "finite"),
+        (np.array([[1 + 1j, 0]]), "real numbers"),
+        (np.array([["1", "2"]]), "real numbers"),
+    ],
+)
+def test_losses_reject_non_finite_or_non_real_scores(loss, bad_scores, match):
+    with pytest.raises(ValueError, match=match):
+        loss(bad_scores, np.array([0]))
+
+
+@pytest.mark.parametrize("margin", [None, np.nan, "1", 0.0, -1.0])
+def test_hinge_loss_rejects_bad_margins(margin):
+    with pytest.raises(ValueError, match="margin must be a positive number"):
+        multiclass_hinge_loss(np.zeros((2, 3)), np.array([0, 1]), margin=margin)
+
+
+@pytest.mark.parametrize("loss", [multiclass_hinge_loss, softmax_loss])
+def test_float32_scores_accept_weights_float32_cannot_hold(loss):
+    scores = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    y = np.array([0, 1, 2])
+    huge, _ = loss(scores, y, sample_weight=[1e39, 1e39, 0.0])
+    tiny, _ = loss(scores, y, sample_weight=[1e-46, 1e-46, 0.0])
+    plain, _ = loss(scores, y, sample_weight=[1.0, 1.0, 0.0])
+    assert_allclose([huge, tiny], [plain, plain], rtol=1e-6)

@@ -45,3 +45,34 @@ def test_adaptive_schedule_lowers_the_step_then_stops(objective):
     assert result.converged and result.n_iter < 500
     assert result.state.eta < result.state.eta0
     assert result.epoch_objectives[-1] < 0.5 * result.epoch_objectives[0]
+
+
+@pytest.mark.parametrize("momentum", [1.0, -0.5, 1.5])
+def test_momentum_outside_zero_one_is_an_error(objective, momentum):
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        _sgd_from_zero(objective, momentum=momentum)
+
+
+def test_an_int_random_state_seeds_the_batch_order(objective):
+    runs = []
+    for _ in range(2):
+        W, b = objective.initial_weights(2)
+        minibatch_sgd(
+            objective, W, b, learning_rate_init=0.1, batch_size=8, random_state=3
+        )
+        runs.append(W)
+    np.testing.assert_array_equal(*runs)
+
+
+def test_objective_rejects_labels_it_cannot_index():
+    X = np.ones((3, 2))
+    with pytest.raises(ValueError, match="integer class indices"):
+        LinearObjective(X, np.array([1, -1, 1]), loss="softmax")
+    with pytest.raises(ValueError, match="float32 or float64"):
+        LinearObjective(X.astype(np.uint8), np.array([0, 1, 1]), loss="softmax")
+    with pytest.raises(ValueError, match="positive sum"):
+        LinearObjective(X, np.array([0, 1, 1]), loss="softmax", sample_weight=[0, 0, 0])
+    objective = LinearObjective(X, np.array([0, 1, 2]), loss="softmax")
+    W, b = np.zeros((2, 2)), np.zeros(2)
+    with pytest.raises(ValueError, match="W has 2 rows"):
+        objective.value(W, b)
