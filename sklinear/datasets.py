@@ -26,10 +26,12 @@ Examples
 
 import codecs
 import functools
+import gzip
 import numbers
 import os
 import pickle
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -439,6 +441,17 @@ def _read_cifar_folder(folder):
 
 def _read_cifar_archive(archive):
     """Unpickle the CIFAR files straight out of the .tar.gz, in one pass."""
+    try:
+        return _unpickle_cifar_members(archive)
+    except (EOFError, tarfile.TarError, zlib.error, gzip.BadGzipFile) as exc:
+        # A download cut short ends the compressed stream early.
+        raise ValueError(
+            f"'{archive}' is truncated or corrupt ({type(exc).__name__}: {exc}); "
+            f"download {_CIFAR_ARCHIVE} again from {_CIFAR_URL}"
+        ) from exc
+
+
+def _unpickle_cifar_members(archive):
     if not tarfile.is_tarfile(archive):
         raise ValueError(
             f"'{archive}' is not a tar archive; expected '{_CIFAR_ARCHIVE}', a "
@@ -564,7 +577,8 @@ def load_cifar10(path, *, return_X_y=False):
         If ``path`` does not exist or holds no (or only part of the) CIFAR-10
         files.
     ValueError
-        If a file is not a tar archive or not a CIFAR-10 pickle.
+        If a file is not a tar archive, a truncated or corrupt one, or not a
+        CIFAR-10 pickle.
     pickle.UnpicklingError
         If a pickle references anything but numpy arrays.
 

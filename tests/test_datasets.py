@@ -273,3 +273,14 @@ def test_load_cifar10_corrupt_pickle(tmp_path):
     (folder / "data_batch_4").write_bytes(b"\x80\x02}q\x00(")  # truncated
     with pytest.raises(ValueError, match="data_batch_4' is not a readable CIFAR"):
         load_cifar10(folder)
+
+
+@pytest.mark.parametrize("kept_bytes", [8, 100, 250])
+def test_load_cifar10_truncated_archive(tmp_path, kept_bytes):
+    # A download cut short: the gzip stream ends early.
+    archive, _ = write_cifar_archive(tmp_path, n_per_batch=N_PER_BATCH)
+    cut = tmp_path / "cut" / archive.name
+    cut.parent.mkdir()
+    cut.write_bytes(archive.read_bytes()[:kept_bytes])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_cifar10(cut)
