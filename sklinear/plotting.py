@@ -22,6 +22,8 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._images import rows_to_4d
+
 __all__ = ["HOGGlyphDisplay", "LossCurveDisplay", "WeightTemplateDisplay"]
 
 PLOT_EXTRA_HINT = 'pip install "sklinear[plot]"'
@@ -48,6 +50,20 @@ def _final_estimator(estimator):
     return estimator
 
 
+def _hog_step(estimator):
+    """The HOG transformer itself, or the one inside a pipeline or search."""
+    estimator = getattr(estimator, "best_estimator_", estimator)
+    if not hasattr(estimator, "steps"):
+        return estimator
+    for _, step in estimator.steps:
+        if hasattr(step, "pixels_per_cell") and hasattr(step, "orientations"):
+            return step
+    raise ValueError(
+        f"The pipeline has no HOG step (with pixels_per_cell and orientations): "
+        f"steps {[name for name, _ in estimator.steps]}."
+    )
+
+
 def _grid_axes(plt, ax, n_panels, n_cols, panel_size):
     """A flat array of ``n_panels`` axes: new subplots, or the ones given."""
     if ax is None:
@@ -71,12 +87,12 @@ def _grid_axes(plt, ax, n_panels, n_cols, panel_size):
     return axes[:n_panels]
 
 
-def _as_names(name, n_curves):
+def _as_names(name, n_items, items="curves"):
     if name is None or isinstance(name, str):
-        return [name] * n_curves
+        return [name] * n_items
     names = list(name)
-    if len(names) != n_curves:
-        raise ValueError(f"Got {len(names)} names for {n_curves} curves.")
+    if len(names) != n_items:
+        raise ValueError(f"Got {len(names)} names for {n_items} {items}.")
     return names
 
 
@@ -156,8 +172,10 @@ class LossCurveDisplay:
             Legend label of each model. None uses the class names.
         xaxis : {'minibatch', 'epoch'}, default='minibatch'
             Horizontal axis: the step number (minibatch, full-batch step or
-            random-search trial), or passes over the training data, which
-            puts solvers with different batch sizes on a common scale.
+            random-search trial), or ``n_iter_``: passes over the training
+            data for ``fit``, which puts solvers with different batch sizes
+            on a common scale. For a model trained by ``partial_fit``,
+            ``n_iter_`` counts the calls (chunks), not passes.
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a new figure.
         **kwargs : dict
@@ -168,6 +186,8 @@ class LossCurveDisplay:
         display : LossCurveDisplay
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
+        if "label" in kwargs:
+            raise TypeError("Pass the legend labels as name=, not label=.")
         estimators = (
             list(estimator) if isinstance(estimator, list | tuple) else [estimator]
         )
@@ -356,9 +376,10 @@ class WeightTemplateDisplay:
         _import_pyplot(f"{cls.__name__}.from_estimator")
         model = _final_estimator(estimator)
         check_is_fitted(model)
-        coef = np.atleast_2d(np.asarray(getattr(model, "coef_", None), dtype=float))
-        if coef.ndim != 2 or coef.dtype == object:
+        coef = getattr(model, "coef_", None)
+        if coef is None or np.ndim(coef) not in (1, 2):
             raise ValueError(f"{type(model).__name__} has no 2-D coef_ to show.")
+        coef = np.atleast_2d(np.asarray(coef, dtype=float))
         shape = (
             _infer_image_shape(coef.shape[1]) if image_shape is None else image_shape
         )
@@ -404,7 +425,7 @@ class WeightTemplateDisplay:
                 "templates must have shape (n, H, W) or (n, H, W, 3), got "
                 f"{templates.shape}."
             )
-        names = _as_names(self.class_names, len(templates))
+        names = _as_names(self.class_names, len(templates), "templates")
         axes = _grid_axes(plt, ax, len(templates), n_cols, panel_size=(1.6, 1.8))
         if templates.ndim == 3:
             kwargs.setdefault("cmap", "gray")
@@ -570,6 +591,12 @@ orientations)
         )
         cell_rows, cell_cols = pixels_per_cell
         grid = (images.shape[1] // cell_rows, images.shape[2] // cell_cols)
+        if min(grid) == 0:
+            raise ValueError(
+                f"Images of {images.shape[1]} x {images.shape[2]} pixels hold no "
+                f"whole cell of {cell_rows} x {cell_cols} pixels to draw; use "
+                "smaller pixels_per_cell."
+            )
         histograms = features.reshape(len(images), *grid, orientations)
         display = cls(
             images=images,
@@ -587,9 +614,11 @@ orientations)
 
         Parameters
         ----------
-        estimator : sklinear.features.HOGFeatures
-            Fitted transformer; its ``orientations``, ``pixels_per_cell``,
-            ``transform_sqrt`` and ``image_shape_`` are used.
+        estimator : sklinear.features.HOGFeatures or Pipeline
+            Fitted transformer, or a fitted pipeline (or search) with one as a
+            step; its ``orientations``, ``pixels_per_cell``,
+            ``transform_sqrt``, ``channels_first`` and ``image_shape_`` are
+            used.
         X : array-like of shape (n_images, n_features) or (n_images, H, W[, C])
             Images, or rows of flattened images as the transformer takes them.
         titles : list of str, default=None
@@ -605,11 +634,15 @@ orientations)
         -------
         display : HOGGlyphDisplay
         """
+        estimator = _hog_step(estimator)
         check_is_fitted(estimator, "image_shape_")
         images = np.asarray(X)
+        channels_first = getattr(estimator, "channels_first", False)
         if images.ndim == 2:
-            images = images.reshape(len(images), *estimator.image_shape_)
-        if getattr(estimator, "channels_first", False) and images.ndim == 4:
+            images = rows_to_4d(images, estimator.image_shape_, channels_first)
+            if len(estimator.image_shape_) == 2:
+                images = images[..., 0]
+        elif channels_first and images.ndim == 4:
             images = images.transpose(0, 2, 3, 1)
         return cls.from_images(
             images,
@@ -646,7 +679,7 @@ orientations)
         kwargs.setdefault("colors", "yellow")
         kwargs.setdefault("linewidths", 1.0)
         histograms = np.asarray(self.cell_histograms, dtype=float)
-        names = _as_names(self.titles, len(histograms))
+        names = _as_names(self.titles, len(histograms), "images")
         axes = _grid_axes(plt, ax, len(histograms), n_cols, panel_size=(2.0, 2.2))
         self.line_collections_ = []
         for axis, image, cells, name in zip(axes, self.images, histograms, names):

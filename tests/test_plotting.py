@@ -6,6 +6,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -113,6 +114,8 @@ def test_loss_curve_errors(svm, digits):
         LossCurveDisplay.from_estimator([svm, svm], name=["only one"])
     with pytest.raises(ValueError, match="needs n_iters"):
         LossCurveDisplay(loss_curves=[[3.0, 2.0]]).plot(xaxis="epoch")
+    with pytest.raises(TypeError, match="name="):
+        LossCurveDisplay.from_estimator(svm, label="mine")
 
 
 # --------------------------------------------------------------------------
@@ -172,6 +175,11 @@ def test_templates_errors(svm):
     odd = LinearSVMClassifier(max_iter=1, tol=None).fit(np.eye(5), [0, 1, 0, 1, 0])
     with pytest.raises(ValueError, match="pass image_shape"):
         WeightTemplateDisplay.from_estimator(odd)
+    no_coef = KNeighborsClassifier().fit(np.eye(4), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="KNeighborsClassifier has no 2-D coef_"):
+        WeightTemplateDisplay.from_estimator(no_coef)
+    with pytest.raises(ValueError, match="Got 2 names for 10 templates"):
+        WeightTemplateDisplay.from_estimator(svm, class_names=["a", "b"])
 
 
 # --------------------------------------------------------------------------
@@ -238,6 +246,28 @@ def test_glyphs_from_a_fitted_hog_transformer():
         HOGGlyphDisplay.from_estimator(HOGFeatures(), rows)
     with pytest.raises(ValueError, match="images must have shape"):
         HOGGlyphDisplay.from_images(rows)
+    with pytest.raises(ValueError, match="no whole cell of 8 x 8 pixels"):
+        HOGGlyphDisplay.from_images(np.zeros((2, 6, 6)))
+
+
+def test_glyphs_from_channels_first_rows_and_from_a_pipeline():
+    # The CIFAR / OpenML row layout: the red plane, then green, then blue.
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, size=(2, 16, 16, 3), dtype=np.uint8)
+    rows = images.transpose(0, 3, 1, 2).reshape(2, -1)
+    settings = {"orientations": 4, "pixels_per_cell": (4, 4)}
+    expected = HOGGlyphDisplay.from_images(images, **settings).cell_histograms
+    hog = HOGFeatures(channels_first=True, **settings).fit(rows)
+    display = HOGGlyphDisplay.from_estimator(hog, rows)
+    np.testing.assert_allclose(display.cell_histograms, expected)
+    pipeline = make_pipeline(
+        HOGFeatures(channels_first=True, **settings),
+        SoftmaxClassifier(max_iter=2, tol=None),
+    ).fit(rows, [0, 1])
+    display = HOGGlyphDisplay.from_estimator(pipeline, rows)
+    np.testing.assert_allclose(display.cell_histograms, expected)
+    with pytest.raises(ValueError, match="has no HOG step"):
+        HOGGlyphDisplay.from_estimator(make_pipeline(StandardScaler()), rows)
 
 
 # --------------------------------------------------------------------------
