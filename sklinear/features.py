@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._hog import BLOCK_NORMS, hog_4d, hog_geometry, hog_glyphs, image_cell_histograms
 from ._hue import hue_histogram_4d
 from ._images import ImageInputMixin, as_4d, working_dtype
+from ._versioned import VersionedStateMixin
 
 __all__ = [
     "HOGFeatures",
@@ -115,17 +116,24 @@ def _as_numeric_images(images, channels_first):
     return images
 
 
-def _check_not_one_color_image(images, pixels_per_cell):
+def _check_not_one_color_image(images, function, min_width=None):
     """A 3-D array is a batch of gray images; say so when it looks like one
-    color image ``(H, W, 3)``: its "images" would be narrower than a cell."""
+    color image ``(H, W, 3)``: ``function`` cannot use such "images" (gray
+    ones have no hue; ones narrower than ``min_width`` hold no HOG cell)."""
     shape = np.shape(images)
-    if len(shape) == 3 and shape[2] in (3, 4) and shape[2] < pixels_per_cell[1]:
-        raise ValueError(
-            f"hog takes a batch of images; an array of shape {shape} reads as "
-            f"{shape[0]} gray images of {shape[1]} x {shape[2]} pixels, narrower "
-            f"than one cell ({pixels_per_cell[1]} pixels). For one color image, "
-            "pass image[np.newaxis]."
-        )
+    if len(shape) != 3 or shape[2] not in (3, 4):
+        return
+    if min_width is None:
+        reason = "which have no hue"
+    elif shape[2] < min_width:
+        reason = f"narrower than one cell ({min_width} pixels)"
+    else:
+        return
+    raise ValueError(
+        f"{function} takes a batch of images; an array of shape {shape} reads "
+        f"as {shape[0]} gray images of {shape[1]} x {shape[2]} pixels, {reason}. "
+        "For one color image, pass image[np.newaxis]."
+    )
 
 
 def _check_nonnegative_for_sqrt(images):
@@ -228,7 +236,7 @@ def hog(
     orientations, pixels_per_cell, cells_per_block = _check_hog_params(
         orientations, pixels_per_cell, cells_per_block, block_norm
     )
-    _check_not_one_color_image(images, pixels_per_cell)
+    _check_not_one_color_image(images, "hog", min_width=pixels_per_cell[1])
     images = _as_numeric_images(images, channels_first)
     if transform_sqrt:
         _check_nonnegative_for_sqrt(images)
@@ -358,6 +366,7 @@ def hue_histogram(
     array([[2., 1., 1.]])
     """
     n_bins, scale = _check_hue_params(n_bins, scale)
+    _check_not_one_color_image(images, "hue_histogram")
     images = _as_numeric_images(images, channels_first)
     _check_hue_channels(images, "hue_histogram")
     _check_pixel_range(images, scale, "hue_histogram")
@@ -384,7 +393,9 @@ def _check_input_features(estimator, input_features):
         raise ValueError("input_features is not equal to feature_names_in_")
 
 
-class HOGFeatures(ImageInputMixin, TransformerMixin, BaseEstimator):
+class HOGFeatures(
+    VersionedStateMixin, ImageInputMixin, TransformerMixin, BaseEstimator
+):
     """Histogram of Oriented Gradients features, as ``skimage.feature.hog``.
 
     Each image becomes the HOG descriptor that ``skimage.feature.hog`` gives
@@ -565,7 +576,9 @@ class HOGFeatures(ImageInputMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class HueHistogram(ImageInputMixin, TransformerMixin, BaseEstimator):
+class HueHistogram(
+    VersionedStateMixin, ImageInputMixin, TransformerMixin, BaseEstimator
+):
     """Fraction of pixels per hue bin, as ``rgb2hsv`` and ``np.histogram``.
 
     Row ``i`` is ``np.histogram(rgb2hsv(image_i / scale)[..., 0],

@@ -31,6 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._versioned import VersionedStateMixin
 from .objective import LinearObjective, _weighted_mean_row
 from .optimize import SGDState, minibatch_sgd, random_search
 from .penalties import make_penalty
@@ -44,7 +45,7 @@ _AUTO_BATCHES_PER_EPOCH = 30
 _AUTO_BATCH_SIZE_RANGE = (32, 2048)
 
 
-class _BaseLinearClassifier(ClassifierMixin, BaseEstimator):
+class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
     """Shared machinery; subclasses set ``_loss`` and document parameters."""
 
     _loss = None

@@ -12,7 +12,13 @@ estimators and transformers of the package; their fitted attributes are
 only NumPy arrays, numbers, strings, ``None``, lists, tuples and dicts), and
 :func:`load` / :func:`loads`, which trust those types on top of the ones
 skops trusts by default (scikit-learn's estimators, NumPy and SciPy types,
-Python builtins) and nothing else unless asked.
+Python builtins) and nothing else unless asked. A fitted ``GridSearchCV``
+also names scikit-learn's cross-validation splitter and scorer, which skops
+does not trust by default: save ``search.best_estimator_``, or pass the
+names :func:`untrusted_types` reports as ``trusted``.
+
+Saved sklinear estimators record the sklinear version that saved them, and
+loading one from another version warns (:class:`InconsistentVersionWarning`).
 
 Examples
 --------
@@ -26,7 +32,17 @@ Examples
 True
 """
 
-__all__ = ["TRUSTED_TYPES", "dump", "dumps", "load", "loads", "untrusted_types"]
+from ._versioned import InconsistentVersionWarning
+
+__all__ = [
+    "InconsistentVersionWarning",
+    "TRUSTED_TYPES",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+    "untrusted_types",
+]
 
 #: Fully qualified names of the sklinear types that :func:`load` trusts: every
 #: estimator and transformer of the package.
@@ -50,10 +66,18 @@ def _skops_io():
 
 
 def _trusted(trusted):
+    if trusted is None:
+        trusted = ()
     if isinstance(trusted, str):
         raise ValueError(
             f"trusted must be a list of type names, got the string {trusted!r}; "
             f"use [{trusted!r}]."
+        )
+    if isinstance(trusted, bool) or not hasattr(trusted, "__iter__"):
+        raise ValueError(
+            f"trusted must be a list of type names, got {trusted!r}. Trusting "
+            "every type is not offered: list the ones untrusted_types() "
+            "reports, after checking them."
         )
     return [*TRUSTED_TYPES, *trusted]
 
@@ -113,9 +137,10 @@ def load(file, *, trusted=()):
     ----------
     file : str, path-like or binary file object
         A file written by :func:`dump` (or ``skops.io.dump``).
-    trusted : sequence of str, default=()
+    trusted : sequence of str or None, default=()
         Further fully qualified type names to trust, for files holding other
-        types (check them with :func:`untrusted_types` first).
+        types (check them with :func:`untrusted_types` first). None trusts no
+        further type.
 
     Returns
     -------
@@ -137,8 +162,9 @@ def loads(data, *, trusted=()):
     ----------
     data : bytes
         Made by :func:`dumps` (or ``skops.io.dumps``).
-    trusted : sequence of str, default=()
-        Further fully qualified type names to trust.
+    trusted : sequence of str or None, default=()
+        Further fully qualified type names to trust; None trusts no further
+        type.
 
     Returns
     -------

@@ -511,6 +511,13 @@ def _image_function_cases():
             Error(ValueError, r"image\[np.newaxis\]"),
         ),
         Case(
+            "hue_histogram",
+            "hue_histogram-one-color-image",
+            lambda i: hue_histogram(i),
+            (IMAGES[0],),
+            Error(ValueError, r"no hue. For one color image, pass image\[np.newaxis\]"),
+        ),
+        Case(
             "hog",
             "hog-sqrt-negative",
             lambda i: hog(i, transform_sqrt=True),

@@ -6,6 +6,7 @@ import io
 import os
 import pickle
 import pkgutil
+import warnings
 
 import joblib
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 import sklinear
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 from sklinear.features import HOGFeatures, HueHistogram
-from sklinear.persistence import TRUSTED_TYPES
+from sklinear.persistence import TRUSTED_TYPES, InconsistentVersionWarning
 
 skops_io = pytest.importorskip("skops.io")
 from sklinear import persistence  # noqa: E402
@@ -220,6 +221,11 @@ def test_load_refuses_other_types(tmp_path):
         persistence.loads(path.read_bytes())
     with pytest.raises(ValueError, match="list of type names"):
         persistence.load(path, trusted=system)
+    for not_a_list in (True, False, 1):
+        with pytest.raises(ValueError, match="list of type names"):
+            persistence.load(path, trusted=not_a_list)
+    with pytest.raises(skops_io.exceptions.UntrustedTypesFoundException):
+        persistence.load(path, trusted=None)
     loaded = persistence.load(path, trusted=[system])  # explicitly trusted
     assert loaded.steps[0][1].func is os.system
 
@@ -231,3 +237,19 @@ def test_file_objects(tmp_path):
     buffer.seek(0)
     restored = persistence.load(buffer)
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("name", ["svm-binary-strings", "softmax", "hog", "hue"])
+def test_loading_another_versions_model_warns(name, round_trip, tmp_path, monkeypatch):
+    model, _ = MODELS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same version: no warning
+        same = round_trip(model, tmp_path)
+    assert "_sklinear_version" not in vars(same)
+    saved_by = sklinear.__version__
+    dumped = {"pickle": pickle.dumps(model), "skops": persistence.dumps(model)}
+    monkeypatch.setattr(sklinear, "__version__", "99.0")
+    for data, load in zip(dumped.values(), (pickle.loads, persistence.loads)):
+        with pytest.warns(InconsistentVersionWarning, match=f"sklinear {saved_by}"):
+            load(data)

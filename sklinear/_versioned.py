@@ -1,0 +1,39 @@
+"""Saved models remember the sklinear version that made them.
+
+scikit-learn records its own version in the pickles of its estimators and
+warns when a file comes from another release; it does that only for classes
+of its own package. This mixin does the same for sklinear's estimators, in
+pickle, joblib and skops files alike (all go through ``__getstate__``).
+"""
+
+import warnings
+
+_VERSION_KEY = "_sklinear_version"
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model saved by another sklinear release was loaded."""
+
+
+class VersionedStateMixin:
+    """Put ``_sklinear_version`` in the saved state; warn on a mismatch."""
+
+    def __getstate__(self):
+        from . import __version__
+
+        return {**super().__getstate__(), _VERSION_KEY: __version__}
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        state = dict(state)
+        saved = state.pop(_VERSION_KEY, None)
+        if saved is not None and saved != __version__:
+            warnings.warn(
+                f"Loading a {type(self).__name__} saved by sklinear {saved} with "
+                f"sklinear {__version__}: it may predict differently or fail. "
+                "Refit it, or load it with the version that saved it.",
+                InconsistentVersionWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
