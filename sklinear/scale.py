@@ -360,10 +360,10 @@ def transform_blocks(transformer, images):
         Typically :class:`~sklinear.features.HOGFeatures` or
         :class:`~sklinear.features.HueHistogram`, or a pipeline of
         transformers. If it is not fitted, a clone is fitted on the first
-        image, which is right for stateless transformers like those two
-        (their ``fit`` only records the image shape); fit any other
-        transformer yourself first. The transformer passed is never
-        modified.
+        image, which is right for those two (their ``fit`` only records the
+        image shape), alone or in pipelines and unions of them; any other
+        transformer must be fitted first (a ValueError says so). The
+        transformer passed is never modified.
     images : dask array of shape (n, H, W), (n, H, W, C) or (n, D)
         Images, or rows of flattened images (see
         :mod:`sklinear.features`). Chunks along the first axis are kept;
@@ -440,9 +440,33 @@ def _as_image_blocks(images):
 def _fitted_transformer(transformer, images):
     if _is_fitted(transformer):
         return transformer
+    if not _fits_on_one_image(transformer):
+        name = type(transformer).__name__
+        raise ValueError(
+            f"{name} is not fitted. transform_blocks fits only sklinear's image "
+            "transformers for you (on the first image: their fit only records "
+            f"the image shape); fit {name} on your data first, e.g. with "
+            "fit_incremental or on a sample."
+        )
     if images.shape[0] == 0:
         raise ValueError("Cannot fit the transformer on an empty image array.")
     return clone(transformer).fit(images[:1].compute())
+
+
+def _fits_on_one_image(transformer):
+    """Whether fitting on one image is all the fitting it needs: sklinear's
+    stateless image transformers, alone or in pipelines and unions."""
+    from .features import HOGFeatures, HueHistogram
+
+    parts = getattr(transformer, "steps", None) or getattr(
+        transformer, "transformer_list", None
+    )
+    if parts is not None:
+        return all(
+            part in ("drop", "passthrough") or _fits_on_one_image(part)
+            for _, part in parts
+        )
+    return isinstance(transformer, HOGFeatures | HueHistogram)
 
 
 def _transform_block(block, transformer, n_out, dtype):

@@ -15,7 +15,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import SGDClassifier  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier  # noqa: E402
@@ -433,3 +433,16 @@ def test_smoke_with_worker_processes(data):
     orders = _block_orders(N_BLOCKS, 1, True, 0)
     reference = _reference_partial_fit(SoftmaxClassifier(random_state=0), X, y, orders)
     _assert_same_model(model, reference)
+
+
+def test_transform_blocks_fits_only_stateless_image_transformers():
+    images, _ = _striped_images(6)
+    dask_images = da.from_array(images, chunks=3)
+    union = make_union(HOGFeatures(pixels_per_cell=(4, 4)), HueHistogram())
+    features = transform_blocks(union, dask_images).compute(scheduler="sync")
+    np.testing.assert_allclose(features, clone(union).fit_transform(images))
+    flat = da.from_array(images.reshape(6, -1), chunks=3)
+    with pytest.raises(ValueError, match="StandardScaler is not fitted"):
+        transform_blocks(StandardScaler(), flat)
+    with pytest.raises(ValueError, match="Pipeline is not fitted"):
+        transform_blocks(make_pipeline(HueHistogram(), StandardScaler()), dask_images)
