@@ -411,7 +411,9 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if self.class_weight is not None:
+        if self.class_weight == "balanced":
+            weights = weights * _balanced_class_weights(y_index, weights, classes)
+        elif self.class_weight is not None:
             per_class = compute_class_weight(
                 self.class_weight,
                 classes=classes,
@@ -544,6 +546,23 @@ def _fitted_state_restored_on_error(estimator):
 
 def _is_fitted_state(name):
     return name.endswith("_") or name in ("_weights", "_sgd_state")
+
+
+def _balanced_class_weights(y_index, weights, classes):
+    """Each sample's 'balanced' class weight, from weighted class totals.
+
+    scikit-learn's ``compute_class_weight`` counts samples (it takes sample
+    weights only from version 1.7); counting weight keeps the equivalence of
+    a weight ``k`` with ``k`` copies of the sample.
+    """
+    totals = np.bincount(y_index, weights=weights, minlength=len(classes))
+    per_class = np.divide(
+        totals.sum(),
+        len(classes) * totals,
+        out=np.zeros_like(totals),
+        where=totals > 0,
+    )
+    return per_class[y_index]
 
 
 def _check_two_classes(classes):
@@ -730,7 +749,11 @@ _SHARED_PARAMETERS = """
         Visit the minibatches in a new random order each epoch.
     class_weight : dict, 'balanced' or None, default=None
         Weights ``{label: weight}`` multiplied into the sample weights;
-        ``'balanced'`` uses ``n_samples / (n_classes * bincount(y))``.
+        ``'balanced'`` gives each class the weight ``total / (n_classes *
+        class_total)``, with the sample weights summed over all samples and
+        over the class's (``n_samples / (n_classes * bincount(y))`` without
+        ``sample_weight``), so that a weight of ``k`` still counts as ``k``
+        copies of a sample.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution. Only the weights carry over:
         the step size, momentum, schedule and averaging start afresh from the

@@ -1,6 +1,12 @@
 """scikit-learn's common estimator checks, with no expected failures."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_class_weight_balanced_linear_classifier,
+    check_sample_weight_equivalence_on_dense_data,
+    check_sample_weight_equivalence_on_sparse_data,
+    parametrize_with_checks,
+)
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 
@@ -20,3 +26,18 @@ def test_param_validation():
 
     for estimator in ESTIMATORS:
         check_param_validation(type(estimator).__name__, estimator)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_sample_weight_equivalence_on_dense_data,
+        check_sample_weight_equivalence_on_sparse_data,
+        check_class_weight_balanced_linear_classifier,
+    ],
+)
+@pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
+def test_balanced_class_weight_checks(Estimator, check):
+    # 'balanced' weighs classes by their total sample weight, so a weight of
+    # k still equals k copies of a sample.
+    check(Estimator.__name__, Estimator(class_weight="balanced", random_state=0))
