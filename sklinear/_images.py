@@ -11,6 +11,7 @@ memory.
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -164,6 +165,16 @@ class ImageInputMixin:
             n_features = rows.shape[1]
             if image_shape is None:
                 image_shape = infer_image_shape(n_features)
+                if image_shape == (1, n_features) and n_features > 1:
+                    warnings.warn(
+                        f"{type(self).__name__}: rows of {n_features} values are "
+                        "not a square gray (s * s) or RGB (3 * s * s) image, so "
+                        f"each is read as a 1 x {n_features} gray strip. Pass "
+                        "image_shape=(H, W) or (H, W, 3) if they are flattened "
+                        "images.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
             elif math.prod(image_shape) != n_features:
                 raise ValueError(
                     f"image_shape={image_shape} needs rows of "

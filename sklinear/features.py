@@ -26,6 +26,9 @@ all images at once in chunks of bounded memory, and reproduce scikit-image:
 :class:`HOGFeatures` equals ``skimage.feature.hog`` and :class:`HueHistogram`
 equals ``np.histogram`` of ``skimage.color.rgb2hsv`` hues. 8-bit images
 (uint8, or whole numbers 0-255 of any dtype) take exact lookup-table paths.
+Like scikit-image, a float32 image is computed in float32: its hues can fall
+in the neighbouring bin at a bin edge, so its histogram can differ from the
+same image in uint8 or float64.
 """
 
 import numbers

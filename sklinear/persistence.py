@@ -115,8 +115,8 @@ def untrusted_types(file=None, *, data=None):
 
     Parameters
     ----------
-    file : str, path-like or binary file object, default=None
-        A skops file.
+    file : str, path-like, binary file object or bytes, default=None
+        A skops file, or its contents (as :func:`dumps` makes them).
     data : bytes, default=None
         Or its contents.
 
@@ -126,6 +126,8 @@ def untrusted_types(file=None, *, data=None):
         Fully qualified names, neither trusted by skops by default nor in
         :data:`TRUSTED_TYPES`. Look at them before passing any to ``trusted``.
     """
+    if isinstance(file, bytes | bytearray) and data is None:
+        file, data = None, bytes(file)
     found = _skops_io().get_untrusted_types(file=file, data=data)
     return sorted(set(found) - set(TRUSTED_TYPES))
 

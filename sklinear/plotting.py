@@ -51,17 +51,33 @@ def _final_estimator(estimator):
 
 
 def _hog_step(estimator):
-    """The HOG transformer itself, or the one inside a pipeline or search."""
+    """The HOG transformer itself, or the first one inside a (nested) pipeline,
+    feature union or search."""
+    found = _find_hog(estimator)
+    if found is None:
+        raise ValueError(
+            f"No HOG transformer (with pixels_per_cell and orientations) in "
+            f"{type(estimator).__name__}: pass a fitted HOGFeatures, or a "
+            "pipeline, feature union or search with one inside."
+        )
+    return found
+
+
+def _find_hog(estimator):
     estimator = getattr(estimator, "best_estimator_", estimator)
-    if not hasattr(estimator, "steps"):
-        return estimator
-    for _, step in estimator.steps:
-        if hasattr(step, "pixels_per_cell") and hasattr(step, "orientations"):
-            return step
-    raise ValueError(
-        f"The pipeline has no HOG step (with pixels_per_cell and orientations): "
-        f"steps {[name for name, _ in estimator.steps]}."
+    parts = getattr(estimator, "steps", None) or getattr(
+        estimator, "transformer_list", None
     )
+    if parts is None:
+        is_hog = hasattr(estimator, "pixels_per_cell") and hasattr(
+            estimator, "orientations"
+        )
+        return estimator if is_hog else None
+    for _, part in parts:
+        found = _find_hog(part)
+        if found is not None:
+            return found
+    return None
 
 
 def _grid_axes(plt, ax, n_panels, n_cols, panel_size):
@@ -614,11 +630,11 @@ orientations)
 
         Parameters
         ----------
-        estimator : sklinear.features.HOGFeatures or Pipeline
-            Fitted transformer, or a fitted pipeline (or search) with one as a
-            step; its ``orientations``, ``pixels_per_cell``,
-            ``transform_sqrt``, ``channels_first`` and ``image_shape_`` are
-            used.
+        estimator : sklinear.features.HOGFeatures, Pipeline or FeatureUnion
+            Fitted transformer, or a fitted pipeline, feature union or search
+            with one inside (the first one found is used). Its
+            ``orientations``, ``pixels_per_cell``, ``transform_sqrt``,
+            ``channels_first`` and ``image_shape_`` are used.
         X : array-like of shape (n_images, n_features) or (n_images, H, W[, C])
             Images, or rows of flattened images as the transformer takes them.
         titles : list of str, default=None

@@ -215,6 +215,7 @@ def test_load_refuses_other_types(tmp_path):
     persistence.dump(model, path)
     (system,) = persistence.untrusted_types(path)
     assert system.endswith(".system")
+    assert persistence.untrusted_types(path.read_bytes()) == [system]
     with pytest.raises(skops_io.exceptions.UntrustedTypesFoundException, match=system):
         persistence.load(path)
     with pytest.raises(skops_io.exceptions.UntrustedTypesFoundException):

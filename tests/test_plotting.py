@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
@@ -266,7 +266,13 @@ def test_glyphs_from_channels_first_rows_and_from_a_pipeline():
     ).fit(rows, [0, 1])
     display = HOGGlyphDisplay.from_estimator(pipeline, rows)
     np.testing.assert_allclose(display.cell_histograms, expected)
-    with pytest.raises(ValueError, match="has no HOG step"):
+    union = make_pipeline(
+        make_union(HOGFeatures(channels_first=True, **settings), StandardScaler()),
+        SoftmaxClassifier(max_iter=2, tol=None),
+    ).fit(rows, [0, 1])
+    display = HOGGlyphDisplay.from_estimator(union, rows)
+    np.testing.assert_allclose(display.cell_histograms, expected)
+    with pytest.raises(ValueError, match="No HOG transformer .* in Pipeline"):
         HOGGlyphDisplay.from_estimator(make_pipeline(StandardScaler()), rows)
 
 
