@@ -117,6 +117,10 @@ drawn without replacement among those whose grey-level standard deviation
 is at least {_MIN_PATCH_STD} (flat sky and black borders are skipped).
 ``origins_train`` and ``origins_test`` hold the (row, column) of each patch's
 top-left corner in its (downscaled) photograph. Both splits are shuffled.
+Training patches of one region can overlap, so cross-validation folds of
+the training split share pixels and score optimistically; for folds that do
+not, group the patches by region, e.g. ``origins_train // (2 * patch_size)``
+with the class, in ``GroupKFold``.
 
 Photographs: scikit-image sample data (see the skimage.data docstrings for
 sources and licences) and scikit-learn's china.jpg / flower.jpg (CC-BY 2.0,
