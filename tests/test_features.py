@@ -408,6 +408,9 @@ def test_transform_sqrt_rejects_negative_values():
 # --------------------------------------------------------------------------
 
 
+# scikit-learn's checks use rows of a few values: no square image, as the
+# warning says.
+@pytest.mark.filterwarnings("ignore:.*gray strip:UserWarning")
 @parametrize_with_checks([HOGFeatures(), HueHistogram()])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
