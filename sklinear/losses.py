@@ -11,6 +11,8 @@ With sample weights :math:`w_i` the loss is
 sample exactly as ``k`` copies of it would.
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = ["multiclass_hinge_loss", "softmax_loss", "LOSSES"]
@@ -51,6 +53,13 @@ def _normalized_weights(sample_weight, n_samples, dtype):
         return np.full(n_samples, 1.0 / max(n_samples, 1), dtype=dtype)
     # Checked and normalized in float64: weights that a float32 score array
     # could not hold (1e39, 1e-46) are still valid once divided by their sum.
+    sample_weight = _checked_sample_weight(sample_weight, n_samples)
+    return (sample_weight / sample_weight.sum()).astype(dtype, copy=False)
+
+
+def _checked_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as float64, checked: finite, non-negative, one per
+    sample, with a positive sum."""
     sample_weight = np.asarray(sample_weight, dtype=np.float64)
     if sample_weight.shape != (n_samples,):
         raise ValueError(
@@ -58,10 +67,9 @@ def _normalized_weights(sample_weight, n_samples, dtype):
         )
     if not np.isfinite(sample_weight).all() or (sample_weight < 0).any():
         raise ValueError("sample_weight must be finite and non-negative.")
-    total = sample_weight.sum()
-    if not total > 0:
+    if not sample_weight.sum() > 0:
         raise ValueError("sample_weight must have a positive sum.")
-    return (sample_weight / total).astype(dtype, copy=False)
+    return sample_weight
 
 
 def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
@@ -111,11 +119,7 @@ def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
            [ 0.3333,  0.3333, -0.6667]])
     """
     scores, y, weights = _check_scores_labels(scores, y, sample_weight)
-    if not (
-        isinstance(margin, (int, float, np.integer, np.floating))
-        and np.isfinite(margin)
-        and margin > 0
-    ):
+    if not (isinstance(margin, numbers.Real) and np.isfinite(margin) and margin > 0):
         raise ValueError(f"margin must be a positive number, got {margin!r}.")
     return _hinge(scores, y, weights, margin)
 

@@ -15,7 +15,7 @@ optimizers in :mod:`sklinear.optimize` only ever talk to it.
 import numpy as np
 import scipy.sparse as sp
 
-from .losses import _hinge, _softmax
+from .losses import _checked_sample_weight, _hinge, _softmax
 from .penalties import NoPenalty
 
 __all__ = ["LinearObjective"]
@@ -335,17 +335,7 @@ def _checked_inputs(X, y, sample_weight):
         )
     if sample_weight is None:
         return None
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.shape != (X.shape[0],) or not (
-        np.isfinite(sample_weight).all()
-        and (sample_weight >= 0).all()
-        and sample_weight.sum() > 0
-    ):
-        raise ValueError(
-            f"sample_weight must hold {X.shape[0]} finite, non-negative weights "
-            f"with a positive sum, got shape {sample_weight.shape}."
-        )
-    return sample_weight
+    return _checked_sample_weight(sample_weight, X.shape[0])
 
 
 def _weighted_mean_row(X, weights=None):

@@ -155,8 +155,11 @@ def _batches(n_samples, batch_size):
     return [slice(k, None, n_batches) for k in range(n_batches)]
 
 
-def _run_epoch(objective, W, b, state, batches, settings, epoch):
+def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
     """One pass over ``batches``, updating W, b and state in place.
+
+    ``start_value`` is the objective where training started (None in the
+    first epoch): divergence is judged against it too.
 
     Returns the objective of every batch and their size-weighted mean.
     """
@@ -174,9 +177,8 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch):
             # The lower of where this epoch and where training started: with
             # one batch per epoch ('gd') the epoch's own start would follow a
             # divergence up and never see it.
-            if settings["start_value"] is None:
-                settings["start_value"] = values[0]
-            reference = min(values[0], settings["start_value"])
+            reference = values[0] if start_value is None else start_value
+            reference = min(values[0], reference)
         if not np.isfinite(values[position]) or values[position] > reference:
             _raise_if_diverged(values[position], reference, W, state, epoch)
         if penalty.smooth:
@@ -396,7 +398,6 @@ def minibatch_sgd(
         "power_t": power_t,
         "momentum": momentum,
         "max_norm": max_norm,
-        "start_value": None,
     }
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
@@ -408,7 +409,14 @@ def minibatch_sgd(
         started = time.perf_counter()
         order = rng.permutation(len(batches)) if shuffle else range(len(batches))
         values, epoch_value = _run_epoch(
-            objective, W, b, state, [batches[k] for k in order], settings, epoch
+            objective,
+            W,
+            b,
+            state,
+            [batches[k] for k in order],
+            settings,
+            epoch,
+            start_value=result.loss_curve[0] if result.loss_curve else None,
         )
         result.loss_curve.extend(values.tolist())
         result.epoch_objectives.append(epoch_value)

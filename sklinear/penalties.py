@@ -25,6 +25,8 @@ array([[ 0.4, -1.9],
        [ 0. ,  0.9]])
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = ["NoPenalty", "L2", "L1", "ElasticNet", "make_penalty", "project_max_norm"]
@@ -181,9 +183,7 @@ _PENALTIES = {None: NoPenalty, "l2": L2, "l1": L1, "elasticnet": ElasticNet}
 
 
 def _is_real(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, bool
-    )
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def project_max_norm(W, max_norm):

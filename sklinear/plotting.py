@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._composite import leaf_estimators
 from ._images import rows_to_4d
 
 __all__ = ["HOGGlyphDisplay", "LossCurveDisplay", "WeightTemplateDisplay"]
@@ -64,20 +65,14 @@ def _hog_step(estimator):
 
 
 def _find_hog(estimator):
-    estimator = getattr(estimator, "best_estimator_", estimator)
-    parts = getattr(estimator, "steps", None) or getattr(
-        estimator, "transformer_list", None
+    return next(
+        (
+            leaf
+            for leaf in leaf_estimators(estimator)
+            if hasattr(leaf, "pixels_per_cell") and hasattr(leaf, "orientations")
+        ),
+        None,
     )
-    if parts is None:
-        is_hog = hasattr(estimator, "pixels_per_cell") and hasattr(
-            estimator, "orientations"
-        )
-        return estimator if is_hog else None
-    for _, part in parts:
-        found = _find_hog(part)
-        if found is not None:
-            return found
-    return None
 
 
 def _grid_axes(plt, ax, n_panels, n_cols, panel_size):

@@ -101,6 +101,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._composite import leaf_estimators
+
 __all__ = ["fit_incremental", "transform_blocks"]
 
 
@@ -458,15 +460,10 @@ def _fits_on_one_image(transformer):
     stateless image transformers, alone or in pipelines and unions."""
     from .features import HOGFeatures, HueHistogram
 
-    parts = getattr(transformer, "steps", None) or getattr(
-        transformer, "transformer_list", None
+    return all(
+        isinstance(leaf, HOGFeatures | HueHistogram)
+        for leaf in leaf_estimators(transformer)
     )
-    if parts is not None:
-        return all(
-            part in ("drop", "passthrough") or _fits_on_one_image(part)
-            for _, part in parts
-        )
-    return isinstance(transformer, HOGFeatures | HueHistogram)
 
 
 def _transform_block(block, transformer, n_out, dtype):
