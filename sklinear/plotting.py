@@ -23,7 +23,6 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._composite import leaf_estimators
-from ._images import rows_to_4d
 
 __all__ = ["HOGGlyphDisplay", "LossCurveDisplay", "WeightTemplateDisplay"]
 
@@ -43,12 +42,14 @@ def _import_pyplot(caller):
 
 
 def _final_estimator(estimator):
-    """The model that holds the fitted attributes: last step of a pipeline,
-    best estimator of a search."""
-    estimator = getattr(estimator, "best_estimator_", estimator)
-    if hasattr(estimator, "steps"):  # a Pipeline
-        estimator = estimator.steps[-1][1]
-    return estimator
+    """The model that holds the fitted attributes: the last step of a
+    pipeline, the best estimator of a search, however deeply nested."""
+    while True:
+        estimator = getattr(estimator, "best_estimator_", estimator)
+        steps = getattr(estimator, "steps", None)  # a Pipeline
+        if not steps:
+            return estimator
+        estimator = steps[-1][1]
 
 
 def _hog_step(estimator):
@@ -372,7 +373,9 @@ class WeightTemplateDisplay:
             ``(H, W)`` or ``(H, W, 3)`` of the images. None infers square
             RGB (``n_features = 3 * s * s``) or gray (``s * s``) images.
         class_names : list of str, default=None
-            Title of each template. None uses the model's ``classes_``.
+            Title of each template. None uses the model's ``classes_``. A
+            binary model has one template, ``w_1 - w_0``: two names ``[a, b]``
+            title it "b vs a".
         ax : matplotlib Axes or array of Axes, default=None
             One axes per template; None creates a figure with a grid.
         n_cols : int, default=None
@@ -403,8 +406,10 @@ class WeightTemplateDisplay:
         if class_names is None:
             classes = getattr(model, "classes_", np.arange(len(coef)))
             class_names = [str(label) for label in classes]
-            if len(coef) == 1 and len(classes) == 2:  # binary: one row, w1 - w0
-                class_names = [f"{classes[1]} vs {classes[0]}"]
+        else:
+            class_names = list(class_names)
+        if len(coef) == 1 and len(class_names) == 2:  # binary: one row, w1 - w0
+            class_names = [f"{class_names[1]} vs {class_names[0]}"]
         display = cls(
             templates=coef.reshape(len(coef), *shape), class_names=list(class_names)
         )
@@ -647,14 +652,11 @@ orientations)
         """
         estimator = _hog_step(estimator)
         check_is_fitted(estimator, "image_shape_")
-        images = np.asarray(X)
-        channels_first = getattr(estimator, "channels_first", False)
-        if images.ndim == 2:
-            images = rows_to_4d(images, estimator.image_shape_, channels_first)
-            if len(estimator.image_shape_) == 2:
-                images = images[..., 0]
-        elif channels_first and images.ndim == 4:
-            images = images.transpose(0, 2, 3, 1)
+        # The transformer's own checks: rows or images of another shape than
+        # it was fitted on are an error here too, not a different image count.
+        images = estimator._validate_images(X, reset=False)
+        if images.shape[-1] == 1:
+            images = images[..., 0]
         return cls.from_images(
             images,
             orientations=estimator.orientations,

@@ -6,6 +6,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
@@ -102,6 +103,22 @@ def test_loss_curve_unwraps_pipelines(digits):
     np.testing.assert_allclose(display.lines_[0].get_ydata(), pipeline[-1].loss_curve_)
 
 
+def test_displays_unwrap_nested_pipelines_and_searches(digits):
+    search = GridSearchCV(
+        SoftmaxClassifier(max_iter=2, tol=None, random_state=0),
+        {"alpha": [1e-4, 1e-2]},
+        cv=2,
+    )
+    nested = make_pipeline(
+        StandardScaler(), make_pipeline(StandardScaler(), search)
+    ).fit(*digits)
+    model = search.best_estimator_
+    display = LossCurveDisplay.from_estimator(nested)
+    np.testing.assert_allclose(display.lines_[0].get_ydata(), model.loss_curve_)
+    display = WeightTemplateDisplay.from_estimator(nested)
+    np.testing.assert_allclose(display.templates, model.coef_.reshape(10, 8, 8))
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_loss_curve_errors(svm, digits):
     with pytest.raises(NotFittedError):
@@ -146,6 +163,8 @@ def test_templates_of_gray_images_and_binary_models(digits):
     display = WeightTemplateDisplay.from_estimator(model)  # 64 features: 8 x 8 gray
     assert display.templates.shape == (1, 8, 8)
     assert display.axes_[0].get_title() == "True vs False"
+    named = WeightTemplateDisplay.from_estimator(model, class_names=["high", "low"])
+    assert named.axes_[0].get_title() == "low vs high"
     assert display.images_[0].get_cmap().name == "gray"
 
 
@@ -244,6 +263,12 @@ def test_glyphs_from_a_fitted_hog_transformer():
     np.testing.assert_allclose(display.cell_histograms, expected.cell_histograms)
     with pytest.raises(NotFittedError):
         HOGGlyphDisplay.from_estimator(HOGFeatures(), rows)
+    # Rows of another image shape are an error, as in hog.transform, not a
+    # different number of images.
+    with pytest.raises(ValueError, match="expecting 768 features"):
+        HOGGlyphDisplay.from_estimator(hog, rows[:, : 16 * 16])
+    with pytest.raises(ValueError, match=r"expects images of shape \(16, 16, 3\)"):
+        HOGGlyphDisplay.from_estimator(hog, images[:, :8])
     with pytest.raises(ValueError, match="images must have shape"):
         HOGGlyphDisplay.from_images(rows)
     with pytest.raises(ValueError, match="no whole cell of 8 x 8 pixels"):
