@@ -178,8 +178,8 @@ def fit_incremental(
     ------
     ValueError
         If ``X`` and ``y`` do not have as many rows, the chunk sizes cannot
-        be matched, or ``partial_fit`` rejects a block; the message names the
-        block.
+        be matched, ``X`` has no rows, or ``partial_fit`` rejects a block;
+        the message names the block.
 
     Examples
     --------
@@ -202,6 +202,8 @@ def fit_incremental(
     _check_partial_fit(estimator)
     epochs = _check_epochs(epochs)
     X = _as_row_blocks(X)
+    if X.shape[0] == 0:
+        raise ValueError(_NO_ROWS)
     y_blocks = _aligned_blocks(y, X, "y")
     w_blocks = (
         [None] * len(y_blocks)
@@ -218,7 +220,12 @@ def fit_incremental(
                 model, x_blocks[index], y_blocks[index], w_blocks[index], classes
             )
             model = _run_step(step, index, X)
+    if not _is_fitted(model):  # every block was empty (unknown sizes)
+        raise ValueError(_NO_ROWS)
     return model
+
+
+_NO_ROWS = "fit_incremental found no rows to train on: every block of X is empty."
 
 
 def _check_partial_fit(estimator):
@@ -361,9 +368,10 @@ def transform_blocks(transformer, images):
     transformer : transformer
         Typically :class:`~sklinear.features.HOGFeatures` or
         :class:`~sklinear.features.HueHistogram`, or a pipeline of
-        transformers. If it is not fitted, a clone is fitted on the first
-        image, which is right for those two (their ``fit`` only records the
-        image shape), alone or in pipelines and unions of them; any other
+        transformers. If it is not fitted, a clone is fitted on one blank
+        image of the same shape, which is right for those two (their ``fit``
+        only records the image shape), alone or in pipelines and unions of
+        them; any other
         transformer must be fitted first (a ValueError says so). The
         transformer passed is never modified.
     images : dask array of shape (n, H, W), (n, H, W, C) or (n, D)
@@ -446,13 +454,14 @@ def _fitted_transformer(transformer, images):
         name = type(transformer).__name__
         raise ValueError(
             f"{name} is not fitted. transform_blocks fits only sklinear's image "
-            "transformers for you (on the first image: their fit only records "
+            "transformers for you (on a blank image: their fit only records "
             f"the image shape); fit {name} on your data first, e.g. with "
             "fit_incremental or on a sample."
         )
-    if images.shape[0] == 0:
-        raise ValueError("Cannot fit the transformer on an empty image array.")
-    return clone(transformer).fit(images[:1].compute())
+    # Their fit only reads the image shape, so a blank image does: nothing
+    # is computed, and row chunks of unknown size are fine.
+    blank = np.zeros((1, *images.shape[1:]), dtype=images.dtype)
+    return clone(transformer).fit(blank)
 
 
 def _fits_on_one_image(transformer):

@@ -225,8 +225,27 @@ def test_unknown_chunk_sizes_and_empty_blocks(data):
             fit_incremental(SoftmaxClassifier(), X_masked, y[keep])
         with_empty = da.concatenate([X_dask[:BLOCK], X_dask[:0], X_dask[BLOCK:]])
         gaps = fit_incremental(SoftmaxClassifier(), with_empty, y, epochs=1)
+        # No rows at all is an error, whether known up front or only once
+        # every block turned out empty; an unfitted model is never returned.
+        for no_rows, labels in [
+            (X_dask[:0], y[:0]),
+            (X_dask[X_dask[:, 0] > np.inf], y_dask[X_dask[:, 0] > np.inf]),
+        ]:
+            with pytest.raises(ValueError, match="no rows to train on"):
+                fit_incremental(SoftmaxClassifier(), no_rows, labels, classes=[0, 1])
     assert model.n_iter_ == N_BLOCKS
     assert gaps.n_iter_ == N_BLOCKS  # the empty block was skipped
+
+
+def test_transform_blocks_with_unknown_row_chunks_or_no_rows():
+    images, _ = _striped_images(10)
+    dask_images = da.from_array(images, chunks=(4, 16, 16, 3))
+    masked = dask_images[dask_images[:, 0, 0, 0] >= 0]  # row chunks unknown
+    assert np.isnan(masked.chunks[0][0])
+    features = transform_blocks(HueHistogram(), masked).compute(scheduler="sync")
+    np.testing.assert_array_equal(features, HueHistogram().fit_transform(images))
+    no_images = transform_blocks(HOGFeatures(), dask_images[:0])
+    assert no_images.compute(scheduler="sync").shape == (0, no_images.shape[1])
 
 
 @pytest.mark.parametrize(
@@ -341,8 +360,6 @@ def test_transform_blocks_errors():
         transform_blocks(SoftmaxClassifier(), da.from_array(images))
     with pytest.raises(ValueError, match="shape"):
         transform_blocks(HOGFeatures(), da.zeros((2, 3, 4, 5, 6)))
-    with pytest.raises(ValueError, match="empty"):
-        transform_blocks(HOGFeatures(), da.zeros((0, 16, 16)))
     # A bad block fails when computed, with the transformer's own message.
     bad = images.astype(np.float64)
     bad[7, 0, 0, 0] = np.nan
