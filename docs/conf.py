@@ -74,13 +74,8 @@ plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 100)]
 plot_rcparams = {"figure.dpi": 100, "savefig.bbox": "tight"}
-plot_pre_code = """
-import warnings
-import numpy as np
-import matplotlib.pyplot as plt
-from sklearn.exceptions import ConvergenceWarning
-warnings.simplefilter("ignore", ConvergenceWarning)
-"""
+# Each plot's code is complete as shown, so that readers can copy it.
+plot_pre_code = ""
 
 # -- Checks and generated pages --------------------------------------------------
 

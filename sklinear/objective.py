@@ -112,7 +112,19 @@ class LinearObjective:
         )
 
     def initial_weights(self, n_classes):
-        """Zero weights ``W`` (n_classes, n_features) and intercepts ``b``."""
+        """Zero weights ``W`` (n_classes, n_features) and intercepts ``b``.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes (rows of ``W``).
+
+        Returns
+        -------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            Both zero, in the dtype of ``X``.
+        """
         W = np.zeros((n_classes, self.X.shape[1]), dtype=self.dtype)
         return W, np.zeros(n_classes, dtype=self.dtype)
 
@@ -129,17 +141,54 @@ class LinearObjective:
         return b if self.offset is None else b - W @ self.offset
 
     def intercept(self, W, b):
-        """The intercept of the model ``X @ W.T + intercept`` in either form."""
+        """The intercept of the model ``X @ W.T + intercept`` in either form.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            The intercept parameters (``c`` when centered).
+
+        Returns
+        -------
+        intercept : ndarray of shape (n_classes,)
+            ``b``, or ``c - W @ mu`` when centered; zeros without
+            ``fit_intercept``.
+        """
         return self._shift(W, b) if self.fit_intercept else np.zeros_like(b)
 
     def parameters_from_intercept(self, W, intercept):
-        """Inverse of :meth:`intercept`: ``c = b + W @ mu`` when centered."""
+        """Inverse of :meth:`intercept`: ``c = b + W @ mu`` when centered.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        intercept : ndarray of shape (n_classes,)
+            The model's intercept ``b``.
+
+        Returns
+        -------
+        b : ndarray of shape (n_classes,)
+            The intercept parameters this objective uses (a new array).
+        """
         if self.offset is None or not self.fit_intercept:
             return intercept.copy()
         return intercept + W @ self.offset
 
     def scores(self, W, b, rows=slice(None)):
-        """Class scores of ``X[rows]``."""
+        """Class scores of ``X[rows]``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+        rows : slice, default=slice(None)
+            Which rows of ``X``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows, n_classes)
+        """
         return np.asarray(self.X[rows] @ W.T) + self._shift(W, b)
 
     def loss_gradient(self, W, b, rows=slice(None)):
@@ -181,6 +230,15 @@ class LinearObjective:
         """The full objective: data loss on every sample plus the penalty.
 
         Computes no gradient with respect to ``W`` (the costly product).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+
+        Returns
+        -------
+        value : float
         """
         factors = self._factors(slice(None), self.n_samples)
         loss, _ = self._loss(self.scores(W, b), self.y, factors)
@@ -198,7 +256,20 @@ class LinearObjective:
             return _softmax(scores, y, factors)
 
     def value_gradient(self, W, b):
-        """Full objective and its (sub)gradient, for checks and full-batch use."""
+        """Full objective and its (sub)gradient, for checks and full-batch use.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+
+        Returns
+        -------
+        value : float
+        grad_W : ndarray of shape (n_classes, n_features)
+            Includes the penalty's (sub)gradient.
+        grad_b : ndarray of shape (n_classes,)
+        """
         loss, grad_W, grad_b = self.loss_gradient(W, b)
         return (
             loss + self.penalty.value(W),
@@ -260,6 +331,19 @@ class LinearObjective:
         have many more features than ``max_rows``, the sample's top eigenvalue
         is inflated by sampling noise (the Marchenko-Pastur edge), so the
         estimate errs on the large, safe side.
+
+        Parameters
+        ----------
+        preconditioner : ndarray of shape (n_features,), default=None
+            Per-feature step multipliers; None scales nothing.
+        max_rows : int, default=1024
+            Rows sampled.
+        n_power_iterations : int, default=15
+            Iterations of the power method.
+
+        Returns
+        -------
+        eigenvalue : float
         """
         X, weights = self._sample_rows(max_rows)
         n_features = X.shape[1]
@@ -296,16 +380,26 @@ class LinearObjective:
     def curvature(self, preconditioner=None):
         """Upper estimate of the Lipschitz constant of the objective's gradient.
 
-        ``c * second_moment(preconditioner) + alpha_l2 * max(preconditioner)``,
+        ``c * second_moment(preconditioner) + l2 * max(preconditioner)``,
         where ``c`` bounds the curvature of the loss in the scores: 1/2 for
         softmax; ``n_classes - 1`` for the hinge loss, which has no curvature
-        but whose gradient for the correct class's score reaches that. Its
-        inverse is a safe step size for raw 0-255 pixels and standardized
-        features alike.
+        but whose gradient for the correct class's score reaches that. ``l2``
+        is the penalty's ``l2_strength`` (``alpha`` for 'l2', ``alpha * (1 -
+        l1_ratio)`` for 'elasticnet', 0 for 'l1', whose soft thresholding is
+        stable at any step). Its inverse is a safe step size for raw 0-255
+        pixels and standardized features alike.
+
+        Parameters
+        ----------
+        preconditioner : ndarray of shape (n_features,), default=None
+            Per-feature step multipliers, as from
+            :meth:`feature_preconditioner`; None for plain gradient steps.
+
+        Returns
+        -------
+        curvature : float
         """
-        alpha_l2 = getattr(self.penalty, "alpha", 0.0) * (
-            1.0 - getattr(self.penalty, "l1_ratio", 0.0)
-        )
+        alpha_l2 = getattr(self.penalty, "l2_strength", 0.0)
         largest_scale = 1.0 if preconditioner is None else float(np.max(preconditioner))
         return (
             _LOSS_CURVATURE[self.loss](self.n_classes)

@@ -460,7 +460,27 @@ def gradient_descent(objective, W, b, *, learning_rate_init, max_iter=100, **kwa
 
     Every step uses the gradient on all samples, so one iteration costs as
     much as a whole epoch of minibatch SGD but moves the weights only once.
-    Other keyword arguments are those of :func:`minibatch_sgd`.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        What to minimize.
+    W : ndarray of shape (n_classes, n_features)
+        Starting weights, updated in place.
+    b : ndarray of shape (n_classes,)
+        Starting intercepts, updated in place.
+    learning_rate_init : float
+        The initial step size.
+    max_iter : int, default=100
+        Maximum number of steps (each one an epoch).
+    **kwargs : dict
+        Other keyword arguments of :func:`minibatch_sgd` (``momentum``,
+        ``learning_rate``, ``tol``, ...); ``shuffle`` defaults to False and
+        ``batch_size`` is always the number of samples.
+
+    Returns
+    -------
+    result : OptimizeResult
 
     Examples
     --------

@@ -29,13 +29,83 @@ import numbers
 
 import numpy as np
 
-__all__ = ["NoPenalty", "L2", "L1", "ElasticNet", "make_penalty", "project_max_norm"]
+__all__ = [
+    "Penalty",
+    "NoPenalty",
+    "L2",
+    "L1",
+    "ElasticNet",
+    "make_penalty",
+    "project_max_norm",
+]
 
 
-class NoPenalty:
-    """No regularization: :math:`R(W) = 0`."""
+class Penalty:
+    """What every penalty provides; the base of the penalties below.
+
+    Attributes
+    ----------
+    smooth : bool
+        Whether the optimizers apply it through its gradient (True) or its
+        proximal step (False).
+    l2_strength : float
+        The coefficient of :math:`\\frac12\\|W\\|_F^2` in ``alpha * R``: what
+        the penalty adds to the curvature of the objective (the safe step
+        size of :meth:`sklinear.objective.LinearObjective.curvature`).
+    """
 
     smooth = True
+    l2_strength = 0.0
+
+    def value(self, W):
+        """The penalty ``alpha * R(W)``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+            Weights (intercepts excluded).
+
+        Returns
+        -------
+        value : float
+        """
+        raise NotImplementedError
+
+    def gradient(self, W):
+        """The (sub)gradient of ``alpha * R`` at ``W``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+            Weights (intercepts excluded).
+
+        Returns
+        -------
+        gradient : ndarray of the shape and dtype of ``W``
+        """
+        raise NotImplementedError
+
+    def prox(self, W, step):
+        """Proximal step of ``step * alpha * R``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+            Weights after a gradient step.
+        step : float or ndarray of shape (n_features,)
+            Step size, per feature with a diagonal preconditioner.
+
+        Returns
+        -------
+        W : ndarray of the shape and dtype of ``W``
+            ``argmin_V step * alpha * R(V) + 1/2 ||V - W||^2`` (a new array,
+            or ``W`` itself when there is nothing to do).
+        """
+        raise NotImplementedError
+
+
+class NoPenalty(Penalty):
+    """No regularization: :math:`R(W) = 0`."""
 
     def value(self, W):
         return 0.0
@@ -44,14 +114,13 @@ class NoPenalty:
         return np.zeros_like(W)
 
     def prox(self, W, step):
-        """Proximal step of ``step * R`` (``step`` may be per feature)."""
         return W
 
     def __repr__(self):
         return "NoPenalty()"
 
 
-class L2:
+class L2(Penalty):
     """Ridge penalty :math:`\\alpha \\cdot \\frac12 \\|W\\|_F^2`.
 
     Parameters
@@ -64,6 +133,10 @@ class L2:
 
     def __init__(self, alpha):
         self.alpha = alpha
+
+    @property
+    def l2_strength(self):
+        return self.alpha
 
     def value(self, W):
         return 0.5 * self.alpha * float(np.vdot(W, W))
@@ -78,7 +151,7 @@ class L2:
         return f"L2(alpha={self.alpha})"
 
 
-class L1:
+class L1(Penalty):
     """Lasso penalty :math:`\\alpha \\|W\\|_1`, applied by soft thresholding.
 
     Parameters
@@ -106,7 +179,7 @@ class L1:
         return f"L1(alpha={self.alpha})"
 
 
-class ElasticNet:
+class ElasticNet(Penalty):
     """Elastic net :math:`\\alpha(\\rho\\|W\\|_1 + \\frac{1-\\rho}{2}\\|W\\|_F^2)`.
 
     Parameters
@@ -122,6 +195,10 @@ class ElasticNet:
     def __init__(self, alpha, l1_ratio):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+
+    @property
+    def l2_strength(self):
+        return self.alpha * (1.0 - self.l1_ratio)
 
     def value(self, W):
         l1 = float(np.abs(W).sum(dtype=np.float64))
@@ -190,6 +267,21 @@ def project_max_norm(W, max_norm):
     """Scale each row of ``W`` (one class) into the L2 ball of radius ``max_norm``.
 
     Works in place on ``W`` (the optimizer's own weights) and returns it.
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_classes, n_features)
+        Weights, modified in place.
+    max_norm : float
+        Radius of the ball (positive).
+
+    Returns
+    -------
+    W : ndarray
+        The same array, every row of norm at most ``max_norm``.
+
+    Examples
+    --------
 
     >>> import numpy as np
     >>> project_max_norm(np.array([[3.0, 4.0], [0.3, 0.4]]), max_norm=1.0)

@@ -246,6 +246,28 @@ def test_fitted_attributes(blobs, Classifier):
     assert np.mean(model.loss_curve_[-batches_per_epoch:]) < model.loss_curve_[0]
 
 
+def test_auto_step_counts_only_the_l2_part_of_the_penalty(blobs):
+    # The step is (1 - momentum) / (2 L): an L2 term alpha * l2 adds to the
+    # curvature L (times the largest feature step), soft thresholding (the
+    # L1 part) does not.
+    X, y = blobs
+
+    def curvature(penalty, alpha):
+        model = SoftmaxClassifier(
+            penalty=penalty, alpha=alpha, l1_ratio=0.25, max_iter=1, tol=None
+        )
+        return (1 - model.momentum) / (2 * model.fit(X, y).learning_rate_)
+
+    objective = LinearObjective(X, y, "softmax", center=True)
+    largest_scale = objective.feature_preconditioner().max()
+    plain, alpha = curvature(None, 0.0), 10.0
+    assert curvature("l1", alpha) == plain
+    assert_allclose(curvature("l2", alpha), plain + alpha * largest_scale)
+    assert_allclose(
+        curvature("elasticnet", alpha), plain + 0.75 * alpha * largest_scale
+    )
+
+
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_early_stopping_records_validation_scores(blobs, Classifier):
     X, y = blobs
