@@ -187,6 +187,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
         result = self._optimize(objective, W, b, None, validation_score)
+        self._samples_seen = _weight_totals(weights)
         self.classes_ = classes
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
@@ -218,7 +219,10 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             All the classes that will ever be seen. Required on the first
             call, ignored (but checked, if given) on later ones.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the chunk's samples.
+            Non-negative weights of the chunk's samples. They are divided by
+            the mean weight of every sample trained on so far (by ``fit`` and
+            ``partial_fit``), not of this chunk alone, so a weight keeps its
+            meaning from chunk to chunk, down to chunks of one sample.
 
         Returns
         -------
@@ -274,7 +278,16 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             offset = _reusable_mean(mean_row, X is X_checked, weights)
         else:
             offset = self._sgd_state["offset"]
-        objective = self._objective(X, y_index, weights, offset=offset)
+        # Weights are normalized by their mean over every sample seen so far,
+        # not over this chunk, so they keep their meaning across calls.
+        count, total = _weight_totals(
+            # (A model saved by an older sklinear has no totals yet.)
+            weights,
+            previous=None if first_call else getattr(self, "_samples_seen", None),
+        )
+        objective = self._objective(
+            X, y_index, weights, offset=offset, weight_scale=count / total
+        )
         if first_call:
             W, b = objective.initial_weights(len(all_classes))
             state = None
@@ -284,6 +297,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             # that fails must leave the fitted one as it was.
             state = SGDState(**copy.deepcopy(self._sgd_state))
         result = self._optimize(objective, W, b, state, None, epochs=1)
+        self._samples_seen = (count, total)
         self.classes_ = all_classes
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1
         self.loss_curve_ = getattr(self, "loss_curve_", []) + result.loss_curve
@@ -327,7 +341,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
                 f"{previous}. Set warm_start=False to train a new model."
             )
 
-    def _objective(self, X, y_index, weights, offset=None):
+    def _objective(self, X, y_index, weights, offset=None, weight_scale=None):
         return LinearObjective(
             X,
             y_index,
@@ -338,6 +352,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             margin=getattr(self, "margin", 1.0),
             center=True,
             offset=offset,
+            weight_scale=weight_scale,
         )
 
     def _optimize(self, objective, W, b, state, validation_score, epochs=None):
@@ -545,7 +560,14 @@ def _fitted_state_restored_on_error(estimator):
 
 
 def _is_fitted_state(name):
-    return name.endswith("_") or name in ("_weights", "_sgd_state")
+    return name.endswith("_") or name in ("_weights", "_sgd_state", "_samples_seen")
+
+
+def _weight_totals(weights, previous=None):
+    """Number and total weight of the samples trained on, ``previous`` ones
+    included, as Python numbers."""
+    count, total = (0, 0.0) if previous is None else previous
+    return count + len(weights), total + float(np.sum(weights, dtype=np.float64))
 
 
 def _balanced_class_weights(y_index, weights, classes):

@@ -60,6 +60,12 @@ class LinearObjective:
     offset : ndarray of shape (n_features,), default=None
         With ``center``, the ``mu`` to use instead of the data's mean (so that
         successive chunks of a stream share one parametrization).
+    weight_scale : float, default=None
+        The loss weighs sample ``i`` by ``weight_scale * w_i / n_samples``.
+        None uses ``n_samples / sum(w)``: the weighted mean of the loss. A
+        stream of chunks passes ``n / sum(w)`` over everything seen so far,
+        so that a weight keeps its meaning from one chunk to the next (with
+        each chunk's own sum, a weight shared by a whole chunk would cancel).
 
     Examples
     --------
@@ -83,6 +89,7 @@ class LinearObjective:
         margin=1.0,
         center=False,
         offset=None,
+        weight_scale=None,
     ):
         if loss not in _LOSS_CURVATURE:
             raise ValueError(f"loss must be 'hinge' or 'softmax', got {loss!r}.")
@@ -105,11 +112,18 @@ class LinearObjective:
             self.offset = _weighted_mean_row(X, sample_weight)
         # Batch factors are w_i * n / (sum(w) * batch_len): the full batch
         # gets w_i / sum(w), and a minibatch's gradient is unbiased for it.
-        self._weight_scale = (
-            1.0
-            if sample_weight is None
-            else self.n_samples / float(np.sum(sample_weight, dtype=np.float64))
-        )
+        if weight_scale is None:
+            weight_scale = (
+                1.0
+                if sample_weight is None
+                else self.n_samples / float(np.sum(sample_weight, dtype=np.float64))
+            )
+        if not (np.isfinite(weight_scale) and weight_scale > 0):
+            raise ValueError(
+                f"The sample weights must have a positive, finite total; got a "
+                f"weight scale (n_samples / total) of {weight_scale}."
+            )
+        self._weight_scale = float(weight_scale)
 
     def initial_weights(self, n_classes):
         """Zero weights ``W`` (n_classes, n_features) and intercepts ``b``.
@@ -130,7 +144,7 @@ class LinearObjective:
 
     def _factors(self, rows, n_rows):
         if self.sample_weight is None:
-            return np.full(n_rows, 1.0 / n_rows, dtype=self.dtype)
+            return np.full(n_rows, self._weight_scale / n_rows, dtype=self.dtype)
         scale = self._weight_scale / n_rows
         return (self.sample_weight[rows] * scale).astype(self.dtype, copy=False)
 

@@ -102,6 +102,50 @@ def test_partial_fit_over_chunks_reaches_fit_accuracy(digits, Classifier):
     assert streamed.n_iter_ == 50
 
 
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_partial_fit_weights_keep_their_meaning_across_chunks(blobs, Classifier):
+    # Weights are normalized by their mean over all samples seen, not per
+    # chunk: a chunk of weight 2 after one of weight 1 (same size) weighs
+    # 2 / mean(1, 2) = 4/3 per sample, so its first batch loss (same weights
+    # W in both models) is 4/3 of the unweighted one...
+    X, y = blobs
+    first, second = slice(0, 100), slice(100, 200)
+    classes = np.unique(y)
+
+    def stream(weight_of_second, weight_of_first=1.0):
+        model = Classifier(penalty=None, random_state=0)
+        model.partial_fit(X[first], y[first], classes, np.full(100, weight_of_first))
+        model.partial_fit(
+            X[second], y[second], sample_weight=np.full(100, weight_of_second)
+        )
+        return model
+
+    plain, weighted = stream(1.0), stream(2.0)
+    batches = len(plain.loss_curve_) // 2
+    assert_allclose(
+        weighted.loss_curve_[batches], 4 / 3 * plain.loss_curve_[batches], rtol=1e-12
+    )
+    # ... while one weight shared by the whole stream changes nothing.
+    assert_allclose(stream(3.0, weight_of_first=3.0).coef_, plain.coef_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_class_weight_acts_on_a_stream_of_single_samples(Classifier):
+    # One sample per partial_fit call, as in online learning: normalizing
+    # weights per chunk would make every weight 1 and class_weight a no-op.
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 2)
+    y = (X[:, 0] + 0.5 * rng.randn(400) > 0).astype(int)
+
+    def minority_predictions(class_weight):
+        model = Classifier(random_state=0, class_weight=class_weight)
+        for i in range(len(X)):
+            model.partial_fit(X[i : i + 1], y[i : i + 1], classes=[0, 1])
+        return np.mean(model.predict(X) == 1)
+
+    assert minority_predictions({0: 1, 1: 10}) > minority_predictions(None) + 0.2
+
+
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
