@@ -231,6 +231,28 @@ def test_float32_stays_float32(blobs, Classifier):
 
 
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_float32_far_from_zero_trains_as_float64(Classifier):
+    # The step size comes from feature variances and a top eigenvalue; taken
+    # as E[x^2] - E[x]^2 in float32 they cancelled to noise at this offset.
+    X, y = make_classification(2000, 6, n_informative=4, n_classes=3, random_state=0)
+    X32 = (X + 1e5).astype(np.float32)
+    single = Classifier(random_state=0).fit(X32, y)
+    double = Classifier(random_state=0).fit(X32.astype(np.float64), y)
+    assert single.score(X32, y) >= double.score(X32, y) - 0.005
+    for center in (True, False):
+        steps = [
+            LinearObjective(data, y, "softmax", center=center).feature_preconditioner()
+            for data in (X32, X32.astype(np.float64))
+        ]
+        assert_allclose(*steps, rtol=0.01)
+    objectives = [
+        LinearObjective(data, y, "softmax", center=True)
+        for data in (X32, X32.astype(np.float64))
+    ]
+    assert_allclose(*[o.second_moment() for o in objectives], rtol=0.01)
+
+
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_sparse_csr_matches_dense(blobs, Classifier):
     X, y = blobs
     dense = Classifier(random_state=0).fit(X, y)
