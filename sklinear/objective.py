@@ -328,11 +328,8 @@ class LinearObjective:
         X, weights = self._sample_rows(max_rows)
         # E[(x - mean)^2], not E[x^2] - mean^2: for features far from zero
         # the latter cancels to noise (in float32 at an offset of 1e4 already).
-        if sp.issparse(X):  # centering would densify; float64 keeps it exact
-            X = X.astype(np.float64)
-            mean = np.asarray(X.T @ weights).ravel()
-            mean_square = np.asarray(X.multiply(X).T @ weights).ravel()
-            variance = np.maximum(mean_square - mean**2, 0.0)
+        if sp.issparse(X):
+            variance = _weighted_sparse_variance(X, weights)
         else:
             variance = _weighted_variance(X, weights)
         floor = floor * variance.mean() if variance.mean() > 0 else 1.0
@@ -370,14 +367,16 @@ class LinearObjective:
             else np.sqrt(np.asarray(preconditioner, dtype=np.float64))
         )
         intercept = 1.0 if self.fit_intercept else 0.0
+        # The start: the mean row of the data as given (not centered), which
+        # has a large component along the top direction.
+        v = np.append(_weighted_mean_row(X, weights).astype(np.float64), intercept)
+        v += 1e-3
         offset = np.zeros(n_features)
         if self.offset is not None and sp.issparse(X):
             # Subtracted after each product, in float64 against cancellation.
             X, offset = X.astype(np.float64), self.offset.astype(np.float64)
         elif self.offset is not None:
             X = X - self.offset  # centered before the products: no cancellation
-        v = np.append(_weighted_mean_row(X, weights).astype(np.float64), intercept)
-        v += 1e-3
         top = 0.0
         for _ in range(n_power_iterations):
             norm = np.linalg.norm(v)
@@ -486,6 +485,26 @@ def _weighted_variance(X, weights, rows_per_chunk=256):
         np.square(residuals, out=residuals)
         mean_square += weights[chunk] @ residuals
     return np.maximum(mean_square - residual_mean**2, 0.0)
+
+
+def _weighted_sparse_variance(X, weights):
+    """``_weighted_variance`` of a CSR matrix without densifying it: the
+    stored entries contribute ``w (x - mean)^2``, the implicit zeros
+    ``w mean^2`` each."""
+    X = sp.csr_matrix(X)
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    mean = np.asarray(X.T @ weights, dtype=np.float64).ravel()
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    stored_weight = weights[rows]
+    deviations = X.data.astype(np.float64) - mean[X.indices]
+    n_columns = X.shape[1]
+    stored = np.bincount(
+        X.indices, weights=stored_weight * deviations**2, minlength=n_columns
+    )
+    weight_of_zeros = 1.0 - np.bincount(
+        X.indices, weights=stored_weight, minlength=n_columns
+    )
+    return np.maximum(stored + np.maximum(weight_of_zeros, 0.0) * mean**2, 0.0)
 
 
 def _weight_gradient(dscores, X):

@@ -69,7 +69,7 @@ class Penalty:
         -------
         value : float
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define value(W).")
 
     def gradient(self, W):
         """The (sub)gradient of ``alpha * R`` at ``W``.
@@ -83,7 +83,7 @@ class Penalty:
         -------
         gradient : ndarray of the shape and dtype of ``W``
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define gradient(W).")
 
     def prox(self, W, step):
         """Proximal step of ``step * alpha * R``.
@@ -101,7 +101,7 @@ class Penalty:
             ``argmin_V step * alpha * R(V) + 1/2 ||V - W||^2`` (a new array,
             or ``W`` itself when there is nothing to do).
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define prox(W, step).")
 
 
 class NoPenalty(Penalty):

@@ -36,6 +36,7 @@ from sklinear.penalties import (
     L2,
     ElasticNet,
     NoPenalty,
+    Penalty,
     make_penalty,
     project_max_norm,
 )
@@ -837,6 +838,13 @@ def _low_level_cases():
             lambda w: ElasticNet(1.0, 0.5).value(w),
             (_read_only(W),),
             _same_as(lambda: ElasticNet(1.0, 0.5).value(W)),
+        ),
+        Case(
+            "Penalty",
+            "Penalty-without-prox",
+            lambda w: type("Mine", (Penalty,), {})().prox(w, 1.0),
+            (W.copy(),),
+            Error(NotImplementedError, r"Mine must define prox\(W, step\)"),
         ),
         Case(
             "NoPenalty",
