@@ -167,6 +167,10 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         if warm:
             self._check_warm_start(classes, X.shape[1])
         weights = self._sample_weight(X, y_index, classes, sample_weight)
+        # Only their ratios matter to fit: relative to the largest, they
+        # cannot overflow or underflow when summed.
+        weight_unit = weights.max()
+        weights = weights / weight_unit
         X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
         X_val = y_val = w_val = None
@@ -186,8 +190,11 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         validation_score = None
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
-        result = self._optimize(objective, W, b, None, validation_score)
-        self._samples_seen = _weight_totals(weights)
+        result = self._optimize(
+            objective, W, b, None, validation_score, continuing=warm
+        )
+        count, total = _weight_totals(weights)
+        self._samples_seen = (count, total * float(weight_unit))  # for partial_fit
         self.classes_ = classes
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
@@ -296,7 +303,9 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             # A copy: the optimizer updates its state in place, and a call
             # that fails must leave the fitted one as it was.
             state = SGDState(**copy.deepcopy(self._sgd_state))
-        result = self._optimize(objective, W, b, state, None, epochs=1)
+        result = self._optimize(
+            objective, W, b, state, None, epochs=1, continuing=not first_call
+        )
         self._samples_seen = (count, total)
         self.classes_ = all_classes
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1
@@ -355,7 +364,11 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             weight_scale=weight_scale,
         )
 
-    def _optimize(self, objective, W, b, state, validation_score, epochs=None):
+    def _optimize(
+        self, objective, W, b, state, validation_score, epochs=None, continuing=False
+    ):
+        """Train from ``W, b``; ``continuing`` when they are a trained model
+        (warm start, later ``partial_fit`` calls), not zeros."""
         rng = check_random_state(self.random_state)
         n_classes = W.shape[0]
         if self.solver == "random_search":
@@ -366,6 +379,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
                 n_trials=self.max_iter,
                 scale=scale,
                 random_state=rng,
+                incumbent=(W, b) if continuing else None,
             )
             result.state = state or SGDState(eta0=1.0)
             return result
@@ -434,6 +448,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
                 classes=classes,
                 y=classes[y_index],
             )
+            _check_class_weights(per_class, classes)
             weights = weights * per_class[y_index]
         if check_classes:
             weighted_classes = np.unique(y_index[weights > 0])
@@ -674,6 +689,17 @@ def _reusable_mean(mean_row, same_rows, weights):
     return mean_row
 
 
+def _check_class_weights(per_class, classes):
+    """A negative or NaN class weight would silently drop the class."""
+    bad = ~(np.isfinite(per_class) & (per_class >= 0))
+    if bad.any():
+        given = {classes[k].item(): per_class[k].item() for k in np.flatnonzero(bad)}
+        raise ValueError(
+            f"class_weight must give every class a finite, non-negative "
+            f"weight, got {given}."
+        )
+
+
 def _drop_zero_weights(X, y_index, weights):
     """Leave out samples of weight 0: they must not change the minibatches."""
     keep = weights > 0
@@ -719,7 +745,8 @@ _SHARED_PARAMETERS = """
         ``'sgd'``: minibatch stochastic gradient descent; ``'gd'``: full-batch
         gradient descent (``max_iter`` steps); ``'random_search'``: the
         lecture's baseline, ``max_iter`` random weight matrices, keeping the
-        best.
+        best (``partial_fit`` and ``warm_start`` keep the current model unless
+        a trial beats it on the new data).
     batch_size : int or 'auto', default='auto'
         The largest number of samples per minibatch (``'sgd'``): an epoch has
         ``m = ceil(n_samples / batch_size)`` batches of equal size (up to one
@@ -765,6 +792,7 @@ _SHARED_PARAMETERS = """
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified),
         stop on its accuracy, and keep the weights with the best one.
+        Ignored by ``solver='random_search'``, which has no epochs to stop.
     validation_fraction : float, default=0.1
         Share of the training data held out by ``early_stopping``.
     shuffle : bool, default=True

@@ -507,7 +507,15 @@ def gradient_descent(objective, W, b, *, learning_rate_init, max_iter=100, **kwa
     )
 
 
-def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state=None):
+def random_search(
+    objective,
+    n_classes,
+    *,
+    n_trials=100,
+    scale=1.0,
+    random_state=None,
+    incumbent=None,
+):
     """The lecture's first, very bad idea: try random weights, keep the best.
 
     Each trial draws ``W`` and ``b`` with independent normal entries of
@@ -525,6 +533,9 @@ def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state
         Standard deviation of the random weights.
     random_state : int, numpy.random.Generator, RandomState or None, default=None
         Source of the random weights; an int seeds a new Generator.
+    incumbent : (W, b) or None, default=None
+        Weights to beat, e.g. the model found on earlier data: they are kept
+        unless a trial does better on this objective.
 
     Returns
     -------
@@ -548,6 +559,9 @@ def random_search(objective, n_classes, *, n_trials=100, scale=1.0, random_state
     rng = _generator(random_state)
     best_W, best_b = objective.initial_weights(n_classes)
     best_value = np.inf
+    if incumbent is not None:
+        best_W, best_b = (np.array(part, dtype=best_W.dtype) for part in incumbent)
+        best_value = objective.value(best_W, best_b)
     result = OptimizeResult(W=best_W, b=best_b, n_iter=n_trials, converged=True)
     for _ in range(n_trials):
         W = (scale * rng.standard_normal(best_W.shape)).astype(best_W.dtype)

@@ -365,6 +365,59 @@ def test_solvers_rank_as_in_the_lecture(digits, Classifier):
     assert scores["sgd"] > 0.9
 
 
+@pytest.mark.parametrize("bad_weight", [-1.0, np.nan, np.inf])
+def test_a_bad_class_weight_is_an_error_not_a_dropped_class(blobs, bad_weight):
+    X, y = blobs
+    model = SoftmaxClassifier(class_weight={0: bad_weight, 1: 1, 2: 1, 3: 1})
+    with pytest.raises(ValueError, match="class_weight must give every class"):
+        model.fit(X, y)
+
+
+@pytest.mark.parametrize("weight", [1e306, 5e-324])
+@pytest.mark.parametrize("Classifier", CLASSIFIERS)
+def test_only_the_ratios_of_sample_weights_matter(blobs, Classifier, weight):
+    # Sums of weights this large overflow, and this small underflow, unless
+    # they are taken relative to the largest weight.
+    X, y = blobs
+    weighted = Classifier(random_state=0).fit(X, y, np.full(len(y), weight))
+    plain = Classifier(random_state=0).fit(X, y)
+    assert_allclose(weighted.coef_, plain.coef_, rtol=1e-10)
+
+
+def test_random_search_keeps_the_current_model_unless_a_trial_beats_it(blobs):
+    # With warm_start (and in partial_fit) random search continues: the
+    # model so far is a candidate. It used to start from scratch each time.
+    X, y = blobs
+    objective = LinearObjective(X, y, "softmax", make_penalty("l2", 1e-4))
+
+    def single_trial(seed, warm_model=None):
+        model = warm_model or SoftmaxClassifier(
+            solver="random_search", max_iter=1, warm_start=True
+        )
+        return model.set_params(random_state=seed).fit(X, y)
+
+    def value(model):
+        return objective.value(model.coef_, model.intercept_)
+
+    seeds = [3, 0, 1, 2]
+    trials = [value(single_trial(seed)) for seed in seeds]
+    assert np.argmin(trials) != len(seeds) - 1  # the last trial is not the best
+    model = None
+    for seed in seeds:
+        model = single_trial(seed, model)
+    assert_allclose(value(model), min(trials), rtol=1e-12)
+    # partial_fit: the second chunk cannot make the model worse on it.
+    first, second = slice(0, 300), slice(300, 600)
+    on_second = LinearObjective(
+        X[second], y[second], "softmax", make_penalty("l2", 1e-4)
+    )
+    streamed = SoftmaxClassifier(solver="random_search", max_iter=5, random_state=0)
+    streamed.partial_fit(X[first], y[first], classes=np.unique(y))
+    before = on_second.value(streamed.coef_, streamed.intercept_)
+    streamed.partial_fit(X[second], y[second])
+    assert on_second.value(streamed.coef_, streamed.intercept_) <= before + 1e-12
+
+
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_warm_start_continues(blobs, Classifier):
     X, y = blobs
