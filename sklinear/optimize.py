@@ -205,7 +205,9 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
                 step = step * state.preconditioner
             W[...] = penalty.prox(W, step)
         if settings["max_norm"] is not None:
-            project_max_norm(W, settings["max_norm"])
+            # In the metric of the preconditioned steps, or the fixed point
+            # is not the constrained minimizer.
+            project_max_norm(W, settings["max_norm"], state.preconditioner)
         state.t += 1
         if state.average_W is not None:
             # Averaged SGD: the mean of the iterates is far less noisy than

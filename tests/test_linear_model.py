@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import minimize
 from sklearn.datasets import load_digits, make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -15,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 from sklinear.objective import LinearObjective
-from sklinear.penalties import make_penalty
+from sklinear.penalties import make_penalty, project_max_norm
 
 CLASSIFIERS = [LinearSVMClassifier, SoftmaxClassifier]
 
@@ -350,6 +351,57 @@ def test_max_norm_bounds_each_class_row(digits, Classifier):
     row_norms = np.linalg.norm(model._weights[0], axis=1)
     assert np.all(row_norms <= 0.05 * (1 + 1e-6))
     assert row_norms.max() > 0.04
+
+
+def test_max_norm_reaches_the_constrained_minimizer():
+    # Features of very different spread get very different preconditioned
+    # steps; projecting in the plain Euclidean metric after such a step has a
+    # fixed point that is not the constrained minimizer (0.809 here).
+    X, y = make_classification(
+        400, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    X = X * np.array([1, 10, 0.3, 3])
+    objective = LinearObjective(X, y, "softmax")
+
+    def value(parameters):
+        return objective.value(parameters[:12].reshape(3, 4), parameters[12:])
+
+    def inside_ball(k):
+        return lambda parameters: 0.25 - np.sum(parameters[4 * k : 4 * k + 4] ** 2)
+
+    constrained = minimize(
+        value,
+        np.zeros(15),
+        method="SLSQP",
+        constraints=[{"type": "ineq", "fun": inside_ball(k)} for k in range(3)],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    model = SoftmaxClassifier(
+        penalty=None,
+        max_norm=0.5,
+        solver="gd",
+        learning_rate="constant",
+        max_iter=3000,
+        tol=None,
+    ).fit(X, y)
+    assert_allclose(
+        objective.value(model.coef_, model.intercept_), constrained.fun, rtol=1e-6
+    )
+    assert_allclose(np.linalg.norm(model.coef_, axis=1), 0.5, rtol=1e-6)
+
+
+def test_max_norm_projection_in_a_diagonal_metric():
+    rng = np.random.default_rng(0)
+    rows, step_scale = 3 * rng.normal(size=(3, 6)), rng.random(6) + 0.1
+    projected = project_max_norm(rows.copy(), 1.0, step_scale)
+    # The nearest point of the unit ball in the metric sum((w - v)^2 / p)
+    # has w = v / (1 + lambda p) and norm 1.
+    assert_allclose(np.linalg.norm(projected, axis=1), 1.0, rtol=1e-9)
+    lam = (rows / projected - 1) / step_scale
+    assert_allclose(lam, lam[:, :1] * np.ones(6), rtol=1e-6)
+    assert np.all(lam > 0)
+    inside = 0.1 * rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    assert_array_equal(project_max_norm(inside.copy(), 1.0, step_scale), inside)
 
 
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
