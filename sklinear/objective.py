@@ -462,8 +462,37 @@ def _weighted_mean_row(X, weights=None):
     if weights is None:
         weights = np.ones(X.shape[0])
     weights = np.asarray(weights, dtype=np.float64)
-    normalized = (weights / weights.sum()).astype(X.dtype)
-    return np.asarray(normalized @ X).ravel()
+    normalized = weights / weights.sum()
+    if sp.issparse(X):  # a float64 product costs a copy of the data only
+        return np.asarray(X.T @ normalized).ravel().astype(X.dtype)
+    normalized = normalized.astype(X.dtype)
+    mean = np.asarray(normalized @ X).ravel()
+    if X.dtype == np.float32 and _float32_rounding_matters(X, mean):
+        mean = _corrected_mean(X, normalized, mean)
+    return mean
+
+
+def _float32_rounding_matters(X, mean, sample_rows=256):
+    """Whether a float32 sum's rounding, about ``eps * |mean| * sqrt(n)``,
+    may exceed 1% of a column's spread (measured in float64 on a few rows):
+    data far from zero, where a centering that far off would slow training
+    down."""
+    if not np.all(np.isfinite(mean)):
+        return False  # NaN or inf data: the caller's check reports it
+    sample = X[:: max(1, X.shape[0] // sample_rows)]
+    spread = sample.std(axis=0, dtype=np.float64)
+    rounding = np.finfo(np.float32).eps * np.abs(mean) * np.sqrt(X.shape[0])
+    return bool(np.any(rounding > 0.01 * spread))
+
+
+def _corrected_mean(X, weights, mean, rows_per_chunk=1024):
+    """``mean`` plus the weighted mean of the residuals ``X - mean``, summed
+    in float64 over chunks of rows that stay in cache (no copy of X)."""
+    correction = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], rows_per_chunk):
+        chunk = slice(start, start + rows_per_chunk)
+        correction += weights[chunk] @ (X[chunk] - mean)
+    return (mean + correction).astype(X.dtype)
 
 
 def _weighted_variance(X, weights, rows_per_chunk=256):
@@ -492,6 +521,9 @@ def _weighted_sparse_variance(X, weights):
     stored entries contribute ``w (x - mean)^2``, the implicit zeros
     ``w mean^2`` each."""
     X = sp.csr_matrix(X)
+    if not X.has_canonical_format:  # duplicate entries add up to one value
+        X = X.copy()
+        X.sum_duplicates()
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     mean = np.asarray(X.T @ weights, dtype=np.float64).ravel()
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
@@ -504,7 +536,11 @@ def _weighted_sparse_variance(X, weights):
     weight_of_zeros = 1.0 - np.bincount(
         X.indices, weights=stored_weight, minlength=n_columns
     )
-    return np.maximum(stored + np.maximum(weight_of_zeros, 0.0) * mean**2, 0.0)
+    # Exactly 0 for full columns: the rounding of 1 - sum would be multiplied
+    # by mean^2, large for columns far from zero.
+    full = np.bincount(X.indices, minlength=n_columns) == X.shape[0]
+    weight_of_zeros = np.where(full, 0.0, np.maximum(weight_of_zeros, 0.0))
+    return np.maximum(stored + weight_of_zeros * mean**2, 0.0)
 
 
 def _weight_gradient(dscores, X):

@@ -297,17 +297,44 @@ def project_max_norm(W, max_norm, step_scale=None):
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm!r}.")
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+    if step_scale is not None:
+        step_scale = np.asarray(step_scale)
+        if not (np.all(np.isfinite(step_scale)) and np.all(step_scale > 0)):
+            raise ValueError(
+                "step_scale must hold positive, finite step multipliers (a "
+                "feature with a zero step could not move back into the ball)."
+            )
+    norms = _row_norms(W)
     outside = norms > max_norm
-    if step_scale is not None and outside.any():
-        step_scale = np.asarray(step_scale, dtype=np.float64)
-        if np.ptp(step_scale) > 0:
-            W[outside] = _project_rows_in_metric(W[outside], max_norm, step_scale)
-            norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+    if step_scale is not None and outside.any() and np.ptp(step_scale) > 0:
+        rows = W[outside]
+        # The projection commutes with scaling a row and the radius alike:
+        # rows scaled to a largest entry of 1 cannot overflow when squared.
+        largest = np.max(np.abs(rows), axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            unit_rows = _project_rows_in_metric(
+                rows / largest, max_norm / largest, step_scale
+            )
+        # Multipliers spanning more than the dtype's range (a feature that
+        # cannot move, in effect): the plain rescaling below is left for it.
+        failed = ~np.all(np.isfinite(unit_rows), axis=1)
+        unit_rows[failed] = rows[failed] / largest[failed]
+        W[outside] = unit_rows * largest
+        norms = _row_norms(W)
     # A plain rescaling, or the last rounding of the metric projection.
     scale = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(W.dtype).tiny))
     W *= scale[:, None].astype(W.dtype, copy=False)
     return W
+
+
+def _row_norms(W):
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+    if np.all(np.isfinite(norms)):
+        return norms
+    # Squares overflowed: scale each row to a largest entry of 1 first.
+    largest = np.max(np.abs(W), axis=1)
+    safe = np.where(largest > 0, largest, 1.0)
+    return safe * np.sqrt(np.einsum("ij,ij->i", W / safe[:, None], W / safe[:, None]))
 
 
 def _project_rows_in_metric(rows, radius, step_scale, n_newton=50):
@@ -320,13 +347,15 @@ def _project_rows_in_metric(rows, radius, step_scale, n_newton=50):
     monotonically to it (two or three steps).
     """
     # In the weights' precision (float32 halves the memory traffic); the
-    # caller's final rescaling makes up for the rounding of the norm.
-    step_scale = step_scale.astype(rows.dtype)
+    # caller's final rescaling makes up for the rounding of the norm. Scaling
+    # all multipliers alike only rescales lambda: the largest becomes 1.
+    step_scale = (step_scale / np.max(step_scale)).astype(rows.dtype)
+    radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(rows), 1))
     v2 = np.square(rows)
     v2_scaled = v2 * step_scale
-    norm_sq = np.sum(v2, axis=1)
-    mean_scale = np.sum(v2_scaled, axis=1) / norm_sq
-    lam = ((np.sqrt(norm_sq) / radius - 1.0) / mean_scale)[:, None]
+    norm_sq = np.sum(v2, axis=1, keepdims=True)
+    mean_scale = np.sum(v2_scaled, axis=1, keepdims=True) / norm_sq
+    lam = (np.sqrt(norm_sq) / radius - 1.0) / mean_scale
     # Two work arrays for the whole loop: fresh temporaries this size cost
     # more in allocation than in arithmetic.
     shrink, shrink_power = np.empty_like(v2), np.empty_like(v2)

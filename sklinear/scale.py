@@ -214,13 +214,15 @@ def fit_incremental(
         classes = _unique_labels(y)
     model = _starting_model(estimator, warm_start)
     x_blocks = X.to_delayed().ravel()
+    rows_trained = 0
     for order in _block_orders(len(x_blocks), epochs, shuffle, random_state):
         for index in order:
             step = dask.delayed(_partial_fit_block, pure=False)(
                 model, x_blocks[index], y_blocks[index], w_blocks[index], classes
             )
-            model = _run_step(step, index, X)
-    if not _is_fitted(model):  # every block was empty (unknown sizes)
+            model, n_rows = _run_step(step, index, X)
+            rows_trained += n_rows
+    if rows_trained == 0:  # every block was empty (sizes unknown up front)
         raise ValueError(_NO_ROWS)
     return model
 
@@ -325,12 +327,12 @@ def _block_orders(n_blocks, epochs, shuffle, random_state):
 
 def _run_step(step, index, X):
     try:
-        (model,) = dask.compute(step)
+        ((model, n_rows),) = dask.compute(step)
     except ValueError as error:
         raise ValueError(
             f"partial_fit failed on block {index} of X ({_rows_of(X, index)}): {error}"
         ) from error
-    return model
+    return model, n_rows
 
 
 def _rows_of(X, index):
@@ -342,7 +344,10 @@ def _rows_of(X, index):
 
 
 def _partial_fit_block(model, X_block, y_block, w_block, classes):
-    """One step of the chain: runs on the worker that holds ``X_block``."""
+    """One step of the chain: runs on the worker that holds ``X_block``.
+
+    Returns the model and the number of rows it was trained on.
+    """
     y_block = np.asarray(y_block)
     if len(y_block) != len(X_block):
         raise ValueError(
@@ -350,9 +355,10 @@ def _partial_fit_block(model, X_block, y_block, w_block, classes):
             f"{len(y_block)}: X and y must have the same row blocks."
         )
     if len(X_block) == 0:
-        return model
+        return model, 0
     kwargs = {} if w_block is None else {"sample_weight": np.asarray(w_block)}
-    return model.partial_fit(X_block, y_block, classes=classes, **kwargs)
+    model = model.partial_fit(X_block, y_block, classes=classes, **kwargs)
+    return model, len(X_block)
 
 
 # --------------------------------------------------------------------------

@@ -233,6 +233,8 @@ def test_unknown_chunk_sizes_and_empty_blocks(data):
         ]:
             with pytest.raises(ValueError, match="no rows to train on"):
                 fit_incremental(SoftmaxClassifier(), no_rows, labels, classes=[0, 1])
+            with pytest.raises(ValueError, match="no rows to train on"):
+                fit_incremental(model, no_rows, labels, warm_start=True)
     assert model.n_iter_ == N_BLOCKS
     assert gaps.n_iter_ == N_BLOCKS  # the empty block was skipped
 
