@@ -8,6 +8,7 @@ patches, or CIFAR-10 with ``--cifar10``), prints one table row per model
 import argparse
 import math
 import pickle
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -99,6 +100,19 @@ def _count(text):
     return value
 
 
+def _seed(text):
+    """argparse type: a seed numpy and scikit-learn both take."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to 4294967295, got {text!r}"
+        )
+    return value
+
+
 def _positive_int(text):
     """argparse type: a positive integer."""
     try:
@@ -176,7 +190,7 @@ def build_parser():
         f"{QUICK.n_jobs} with --quick)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="random seed (default: %(default)s)"
+        "--seed", type=_seed, default=0, help="random seed (default: %(default)s)"
     )
     parser.add_argument(
         "--quick",
@@ -289,10 +303,13 @@ def _print_search_summary(search, cv, overlapping):
 
 
 def _prepare_output(output, parser):
+    """The output folder, created and checked writable before any training."""
     try:
         output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
     except OSError as error:
-        parser.error(f"cannot create the output folder {str(output)!r}: {error}")
+        parser.error(f"cannot write to the output folder {str(output)!r}: {error}")
     return output
 
 

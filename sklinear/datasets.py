@@ -320,6 +320,10 @@ def load_photo_patches(
         max_val=1,
         include_boundaries="neither",
     )
+    if not 0 < test_size < 1:  # NaN passes check_scalar
+        raise ValueError(
+            f"test_size must be strictly between 0 and 1, got {test_size}."
+        )
     rng = check_random_state(random_state)
     region_size = 2 * patch_size
 
@@ -376,6 +380,9 @@ _ALLOWED_PICKLE_GLOBALS = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): codecs.encode,
+    # An empty byte string at protocol <= 2 is bytes() (runs no code).
+    ("__builtin__", "bytes"): bytes,
+    ("builtins", "bytes"): bytes,
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy.core.numeric", "_frombuffer"): _frombuffer,
@@ -512,7 +519,14 @@ def _cifar_batch_arrays(batch, name, n_classes):
             "and 'labels'."
         )
     data = np.asarray(batch["data"])
-    labels = np.asarray(batch["labels"], dtype=np.int64)
+    labels = np.asarray(batch["labels"])
+    if labels.dtype.kind not in "iu":
+        # bool, float or object labels (e.g. ints too large for int64)
+        raise ValueError(
+            f"CIFAR-10 batch {name} has labels of dtype {labels.dtype}; expected "
+            f"integers, one label in [0, {n_classes}) per image."
+        )
+    labels = labels.astype(np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise ValueError(
             f"CIFAR-10 batch {name} has data of shape {data.shape} and dtype "

@@ -143,9 +143,9 @@ class LinearObjective:
         return W, np.zeros(n_classes, dtype=self.dtype)
 
     def _factors(self, rows, n_rows):
+        scale = self._weight_scale / max(n_rows, 1)  # an empty batch: loss 0
         if self.sample_weight is None:
-            return np.full(n_rows, self._weight_scale / n_rows, dtype=self.dtype)
-        scale = self._weight_scale / n_rows
+            return np.full(n_rows, scale, dtype=self.dtype)
         return (self.sample_weight[rows] * scale).astype(self.dtype, copy=False)
 
     def _shift(self, W, b):
@@ -420,8 +420,17 @@ class LinearObjective:
         """
         alpha_l2 = getattr(self.penalty, "l2_strength", 0.0)
         largest_scale = 1.0 if preconditioner is None else float(np.max(preconditioner))
+        # The data term weighs the samples by weight_scale * w_i / n: on
+        # average, this times the mean weight (1 unless weight_scale is given).
+        mean_weight = (
+            1.0
+            if self.sample_weight is None
+            else float(np.mean(self.sample_weight, dtype=np.float64))
+        )
         return (
-            _LOSS_CURVATURE[self.loss](self.n_classes)
+            self._weight_scale
+            * mean_weight
+            * _LOSS_CURVATURE[self.loss](self.n_classes)
             * self.second_moment(preconditioner)
             + alpha_l2 * largest_scale
         )

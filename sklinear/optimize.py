@@ -562,7 +562,14 @@ def random_search(
     best_W, best_b = objective.initial_weights(n_classes)
     best_value = np.inf
     if incumbent is not None:
+        shapes = (best_W.shape, best_b.shape)
         best_W, best_b = (np.array(part, dtype=best_W.dtype) for part in incumbent)
+        if (best_W.shape, best_b.shape) != shapes:
+            raise ValueError(
+                f"incumbent must be weights of shapes {shapes[0]} and "
+                f"{shapes[1]} (n_classes={n_classes}), got {best_W.shape} and "
+                f"{best_b.shape}."
+            )
         best_value = objective.value(best_W, best_b)
     result = OptimizeResult(W=best_W, b=best_b, n_iter=n_trials, converged=True)
     for _ in range(n_trials):

@@ -247,6 +247,34 @@ def test_load_cifar10_bad_batch_content(tmp_path):
         load_cifar10(folder)
 
 
+@pytest.mark.parametrize("labels", [[2**64] * 20, [1.5] * 20, [True] * 20])
+def test_load_cifar10_rejects_labels_that_are_not_class_indices(tmp_path, labels):
+    folder, _ = _write_cifar_folder(tmp_path)
+    with open(folder / "test_batch", "rb") as file:
+        batch = pickle.load(file)
+    batch[b"labels"] = labels
+    with open(folder / "test_batch", "wb") as file:
+        pickle.dump(batch, file, protocol=2)
+    with pytest.raises(ValueError, match="test_batch has labels of dtype"):
+        load_cifar10(folder)
+
+
+def test_load_cifar10_reads_empty_bytes_pickled_at_protocol_2(tmp_path):
+    # Python 3 writes b"" at protocol <= 2 as a call of bytes().
+    folder, written = _write_cifar_folder(tmp_path)
+    with open(folder / "data_batch_1", "rb") as file:
+        batch = pickle.load(file)
+    batch[b"batch_label"] = b""
+    with open(folder / "data_batch_1", "wb") as file:
+        pickle.dump(batch, file, protocol=2)
+    _check_matches(load_cifar10(folder), written)
+
+
+def test_load_photo_patches_rejects_a_nan_test_size():
+    with pytest.raises(ValueError, match="test_size must be strictly between"):
+        load_photo_patches(test_size=float("nan"))
+
+
 class _DeletesFile:
     """Unpickling this calls os.remove(path): what a malicious pickle could do."""
 

@@ -127,6 +127,8 @@ def _error_of(argv, capsys):
         (["--n-test", "all"], "'all' needs --cifar10"),
         (["--cifar10", "no/such/path"], "CIFAR-10 not found at 'no/such/path'"),
         (["--n-train", "10"], "needs 2 training images per class"),
+        (["--seed", "-1"], "argument --seed: expected a whole number from 0"),
+        (["--seed", "99999999999"], "to 4294967295"),
     ],
 )
 def test_bad_options_exit_with_a_clear_message(argv, message, capsys, tmp_path):
@@ -148,7 +150,10 @@ def test_bad_cifar10_data_and_output_folder(tmp_path, capsys):
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("")
     code, err = _error_of([*base, "--output", str(not_a_folder)], capsys)
-    assert code == 2 and "cannot create the output folder" in err
+    assert code == 2 and "cannot write to the output folder" in err
+    if Path("/proc").is_dir():  # a folder no one can write to, even root
+        code, err = _error_of([*base, "--output", "/proc"], capsys)
+        assert code == 2 and "cannot write to the output folder '/proc'" in err
 
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(b"not an archive")

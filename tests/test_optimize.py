@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sklinear.objective import LinearObjective
-from sklinear.optimize import _batches, minibatch_sgd
+from sklinear.optimize import _batches, gradient_descent, minibatch_sgd, random_search
 
 
 @pytest.fixture
@@ -76,3 +76,42 @@ def test_objective_rejects_labels_it_cannot_index():
     W, b = np.zeros((2, 2)), np.zeros(2)
     with pytest.raises(ValueError, match="W has 2 rows"):
         objective.value(W, b)
+
+
+@pytest.mark.parametrize("weight_scale", [None, 10.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_inverse_curvature_is_a_safe_step(weight_scale, weighted):
+    # weight_scale multiplies the data term, so it multiplies its curvature:
+    # at 10 the unscaled estimate gave a step that made the objective grow.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)) + 2
+    y = rng.integers(0, 3, 40)
+    weights = rng.random(40) * 3 if weighted else None
+    objective = LinearObjective(
+        X, y, "softmax", sample_weight=weights, weight_scale=weight_scale
+    )
+    W, b = objective.initial_weights(3)
+    result = gradient_descent(
+        objective,
+        W,
+        b,
+        learning_rate_init=1 / objective.curvature(),
+        max_iter=200,
+        momentum=0.0,
+        learning_rate="constant",
+        tol=None,
+    )
+    assert np.all(np.diff(result.loss_curve) <= 1e-12)
+
+
+def test_an_empty_batch_has_zero_loss_and_gradient(objective):
+    W, b = objective.initial_weights(2)
+    loss, grad_W, grad_b = objective.loss_gradient(W, b, slice(500, 600))
+    assert loss == 0
+    assert not grad_W.any() and not grad_b.any()
+
+
+def test_random_search_checks_the_incumbent_shape(objective):
+    incumbent = (np.zeros((3, 4)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"incumbent must be weights of shapes"):
+        random_search(objective, 2, n_trials=2, incumbent=incumbent)
