@@ -21,4 +21,15 @@ def leaf_estimators(estimator):
             yield from leaf_estimators(part)
 
 
+def final_estimator(estimator):
+    """The estimator that holds a composite's fitted model: the last step of
+    a pipeline, the best estimator of a search, however deeply nested."""
+    while True:
+        estimator = getattr(estimator, "best_estimator_", estimator)
+        steps = getattr(estimator, "steps", None)  # a Pipeline
+        if not steps:
+            return estimator
+        estimator = steps[-1][1]
+
+
 _SKIPPED = ("drop", "passthrough")

@@ -697,10 +697,8 @@ def _check_class_weights(per_class, classes):
     """A negative or NaN class weight would silently drop the class."""
     bad = ~(np.isfinite(per_class) & (per_class >= 0))
     if bad.any():
-        given = {
-            getattr(classes[k], "item", lambda k=k: classes[k])(): float(per_class[k])
-            for k in np.flatnonzero(bad)
-        }
+        labels = classes.tolist()  # Python scalars, as the user wrote them
+        given = {labels[k]: float(per_class[k]) for k in np.flatnonzero(bad)}
         raise ValueError(
             f"class_weight must give every class a finite, non-negative "
             f"weight, got {given}."

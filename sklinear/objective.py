@@ -512,8 +512,8 @@ def _weighted_variance(X, weights, rows_per_chunk=256):
     residuals' own mean corrects the rounding of a float32 mean, which at
     large offsets is a sizeable part of the spread.
     """
+    mean = _weighted_mean_row(X, weights)
     weights = (np.asarray(weights, dtype=np.float64) / np.sum(weights)).astype(X.dtype)
-    mean = weights @ X
     residual_mean = np.zeros(X.shape[1])
     mean_square = np.zeros(X.shape[1])
     for start in range(0, X.shape[0], rows_per_chunk):

@@ -334,7 +334,8 @@ def _row_norms(W):
     # Squares overflowed: scale each row to a largest entry of 1 first.
     largest = np.max(np.abs(W), axis=1)
     safe = np.where(largest > 0, largest, 1.0)
-    return safe * np.sqrt(np.einsum("ij,ij->i", W / safe[:, None], W / safe[:, None]))
+    scaled = W / safe[:, None]
+    return safe * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
 
 
 def _project_rows_in_metric(rows, radius, step_scale, n_newton=50):

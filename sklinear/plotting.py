@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._composite import leaf_estimators
+from ._composite import final_estimator, leaf_estimators
 
 __all__ = ["HOGGlyphDisplay", "LossCurveDisplay", "WeightTemplateDisplay"]
 
@@ -39,17 +39,6 @@ def _import_pyplot(caller):
             f"plotting extra with {PLOT_EXTRA_HINT} (or pip install matplotlib)."
         ) from error
     return plt
-
-
-def _final_estimator(estimator):
-    """The model that holds the fitted attributes: the last step of a
-    pipeline, the best estimator of a search, however deeply nested."""
-    while True:
-        estimator = getattr(estimator, "best_estimator_", estimator)
-        steps = getattr(estimator, "steps", None)  # a Pipeline
-        if not steps:
-            return estimator
-        estimator = steps[-1][1]
 
 
 def _hog_step(estimator):
@@ -203,7 +192,7 @@ class LossCurveDisplay:
         estimators = (
             list(estimator) if isinstance(estimator, list | tuple) else [estimator]
         )
-        models = [_final_estimator(model) for model in estimators]
+        models = [final_estimator(model) for model in estimators]
         for model in models:
             check_is_fitted(model)
             if not hasattr(model, "loss_curve_"):
@@ -388,7 +377,7 @@ class WeightTemplateDisplay:
         display : WeightTemplateDisplay
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
-        model = _final_estimator(estimator)
+        model = final_estimator(estimator)
         check_is_fitted(model)
         coef = getattr(model, "coef_", None)
         if coef is None or np.ndim(coef) not in (1, 2):

@@ -202,8 +202,6 @@ def fit_incremental(
     _check_partial_fit(estimator)
     epochs = _check_epochs(epochs)
     X = _as_row_blocks(X)
-    if X.shape[0] == 0:
-        raise ValueError(_NO_ROWS)
     y_blocks = _aligned_blocks(y, X, "y")
     w_blocks = (
         [None] * len(y_blocks)
@@ -222,7 +220,7 @@ def fit_incremental(
             )
             model, n_rows = _run_step(step, index, X)
             rows_trained += n_rows
-    if rows_trained == 0:  # every block was empty (sizes unknown up front)
+    if rows_trained == 0:  # every block was empty
         raise ValueError(_NO_ROWS)
     return model
 
