@@ -15,6 +15,7 @@ optimizers in :mod:`sklinear.optimize` only ever talk to it.
 import numpy as np
 import scipy.sparse as sp
 
+from ._fused_pass import fused_loss_gradient
 from .losses import _checked_sample_weight, _hinge, _softmax
 from .penalties import NoPenalty
 
@@ -224,20 +225,36 @@ class LinearObjective:
         """
         X_batch = self.X[rows]
         y_batch = self.y[rows]
-        n_rows = X_batch.shape[0]
+        factors = self._factors(rows, X_batch.shape[0])
+        self._check_n_classes(W.shape[0])
+        # One pass over the rows in compiled code where it applies (dense
+        # rows, float32 or float64), else two BLAS products.
+        fused = fused_loss_gradient(
+            X_batch, y_batch, W, self._shift(W, b), factors, self.loss, self.margin
+        )
+        if fused is None:
+            loss, grad_W, grad_b = self._blas_loss_gradient(
+                W, b, X_batch, y_batch, factors
+            )
+        else:
+            loss, grad_W, grad_b = fused
+        if not self.fit_intercept:
+            grad_b = np.zeros_like(b)
+        if self.offset is not None:
+            grad_W -= np.outer(grad_b, self.offset)
+        return loss, grad_W, grad_b
+
+    def _blas_loss_gradient(self, W, b, X_batch, y_batch, factors):
         scores = np.asarray(X_batch @ W.T)
         scores += self._shift(W, b)
-        loss, dscores = self._loss(scores, y_batch, self._factors(rows, n_rows))
+        loss, dscores = self._loss(scores, y_batch, factors)
         if sp.issparse(X_batch):
             grad_W = np.asarray((X_batch.T @ dscores).T)
         else:
             grad_W = _weight_gradient(dscores, X_batch)
         # Column sums as a product with ones: faster than .sum(axis=0) on a
         # tall array of a few classes.
-        ones = np.ones(n_rows, dtype=dscores.dtype)
-        grad_b = ones @ dscores if self.fit_intercept else np.zeros_like(b)
-        if self.offset is not None:
-            grad_W -= np.outer(grad_b, self.offset)
+        grad_b = np.ones(X_batch.shape[0], dtype=dscores.dtype) @ dscores
         return loss, grad_W, grad_b
 
     def value(self, W, b):
@@ -258,12 +275,15 @@ class LinearObjective:
         loss, _ = self._loss(self.scores(W, b), self.y, factors)
         return loss + self.penalty.value(W)
 
-    def _loss(self, scores, y, factors):
-        if scores.shape[1] < self.n_classes:
+    def _check_n_classes(self, n_rows_of_W):
+        if n_rows_of_W < self.n_classes:
             raise ValueError(
-                f"W has {scores.shape[1]} rows (classes), but y holds class "
+                f"W has {n_rows_of_W} rows (classes), but y holds class "
                 f"indices up to {self.n_classes - 1}."
             )
+
+    def _loss(self, scores, y, factors):
+        self._check_n_classes(scores.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):
             if self.loss == "hinge":
                 return _hinge(scores, y, factors, self.margin)
