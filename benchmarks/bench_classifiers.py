@@ -11,8 +11,9 @@ same run, because absolute times on a shared machine move.
    both the full default fit and the time until its test accuracy first comes
    within 0.5 point of LogisticRegression's (epoch by epoch, same settings).
 3. Cost of one epoch against the machine's bound for it (roofline: one read
-   of X plus 4 * N * D * C flops at the machine's peak rate), and against its
-   two matrix products alone as this BLAS runs them.
+   of X plus 4 * N * D * C flops at the machine's peak rate), with the
+   compiled fused pass (sklinear/_fused.c, the default where it is built) and
+   with the NumPy/BLAS path, whose two matrix products alone are timed too.
 
 Run: ``python benchmarks/bench_classifiers.py`` (``--help`` for options).
 """
@@ -27,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
+import sklinear._fused_pass as fused_pass
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 from sklinear.objective import _weight_gradient
 from sklinear.optimize import _batches
@@ -190,6 +192,13 @@ def epoch_products(X, n_classes):
     return run
 
 
+def epoch_seconds(Ours, X, y, one, five):
+    """Fit 1 and 5 epochs once each, appending the times to ``one``/``five``."""
+    for epochs, times in ((1, one), (5, five)):
+        model = Ours(max_iter=epochs, tol=None, random_state=0)
+        times.append(timed_fit(model, X, y))
+
+
 def epoch_cost(data, repeats=3):
     X_train, _, y_train, _ = data
     print(f"\n3. One epoch against the machine's bound (best of {repeats})")
@@ -199,23 +208,30 @@ def epoch_cost(data, repeats=3):
         f"   roofline: read X {read:.3f} s + 4*N*D*C flops at peak rate "
         f"{peak_flops:.3f} s = {roofline:.3f} s"
     )
+    if not fused_pass.fused_available():
+        print("   (the C extension sklinear._fused is not built: NumPy/BLAS only)")
     run_products = epoch_products(X_train, 10)
     for Ours in (LinearSVMClassifier, SoftmaxClassifier):
-        # Interleaved, so that load on the shared machine hits all three alike.
-        products, one, five = [], [], []
+        # Interleaved, so that load on the shared machine hits all alike.
+        products, fused, blas = [], ([], []), ([], [])
         for _ in range(repeats):
             products.append(seconds(run_products))
-            for epochs, times in ((1, one), (5, five)):
-                model = Ours(max_iter=epochs, tol=None, random_state=0)
-                times.append(timed_fit(model, X_train, y_train))
+            epoch_seconds(Ours, X_train, y_train, *fused)
+            fused_pass.enabled = False
+            try:
+                epoch_seconds(Ours, X_train, y_train, *blas)
+            finally:
+                fused_pass.enabled = True
         # One epoch alone: the set-up (validation, centering, step estimate)
         # cancels out of the difference between a 5-epoch and a 1-epoch fit.
-        epoch = (min(five) - min(one)) / 4
+        epoch, blas_epoch = ((min(five) - min(one)) / 4 for one, five in (fused, blas))
         print(
             f"   {Ours.__name__:<22} epoch {epoch:.3f} s = {epoch / roofline:.2f}x "
-            f"roofline; its two products alone {min(products):.3f} s "
-            f"({epoch / min(products):.2f}x); 1-epoch fit with set-up "
-            f"{min(one):.3f} s"
+            f"roofline (1-epoch fit with set-up {min(fused[0]):.3f} s)\n"
+            f"   {'':<22} with NumPy/BLAS instead of the fused pass: "
+            f"{blas_epoch:.3f} s = {blas_epoch / roofline:.2f}x roofline; "
+            f"its two products alone {min(products):.3f} s "
+            f"({min(products) / roofline:.2f}x)"
         )
 
 
