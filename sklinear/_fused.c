@@ -136,8 +136,10 @@ EXPORT(f32, float)
 EXPORT(f64, double)
 
 static struct PyModuleDef fused_module = {
-    PyModuleDef_HEAD_INIT, "_fused",
-    "Fused minibatch loss and gradient kernels (called through ctypes).", -1,
-    NULL};
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_fused",
+    .m_doc = "Fused minibatch loss and gradient kernels (called through ctypes).",
+    .m_size = -1,
+};
 
 PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&fused_module); }

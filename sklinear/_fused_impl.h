@@ -93,38 +93,32 @@ static inline int SUFFIX(block_size)(ptrdiff_t remaining)
     return remaining == 4 || remaining == 2 ? 2 : remaining >= 3 ? 3 : 1;
 }
 
-TARGET static void SUFFIX(scores_tile)(
-    const REAL *const *x, const REAL *W, ptrdiff_t n_features,
-    ptrdiff_t n_classes, ptrdiff_t k0, ptrdiff_t k1, VEC *acc)
-{
-    for (ptrdiff_t c = 0, block; c < n_classes; c += block) {
-        block = SUFFIX(block_size)(n_classes - c);
-        if (block == 3)
-            SUFFIX(scores_block3)(x, W, n_features, n_classes, c, k0, k1, acc);
-        else if (block == 2)
-            SUFFIX(scores_block2)(x, W, n_features, n_classes, c, k0, k1, acc);
-        else
-            SUFFIX(scores_block1)(x, W, n_features, n_classes, c, k0, k1, acc);
+/* KIND_tile: KIND's blocks over all the classes. */
+#define OVER_CLASS_BLOCKS(KIND, INPUT_TYPE, OUTPUT_TYPE)                       \
+    TARGET static void SUFFIX(KIND##_tile)(                                    \
+        const REAL *const *x, INPUT_TYPE input, ptrdiff_t n_features,          \
+        ptrdiff_t n_classes, ptrdiff_t k0, ptrdiff_t k1, OUTPUT_TYPE output)   \
+    {                                                                          \
+        for (ptrdiff_t c = 0, block; c < n_classes; c += block) {              \
+            block = SUFFIX(block_size)(n_classes - c);                         \
+            if (block == 3)                                                    \
+                SUFFIX(KIND##_block3)(x, input, n_features, n_classes, c, k0,  \
+                                      k1, output);                             \
+            else if (block == 2)                                               \
+                SUFFIX(KIND##_block2)(x, input, n_features, n_classes, c, k0,  \
+                                      k1, output);                             \
+            else                                                               \
+                SUFFIX(KIND##_block1)(x, input, n_features, n_classes, c, k0,  \
+                                      k1, output);                             \
+        }                                                                      \
     }
-}
 
-TARGET static void SUFFIX(gradient_tile)(
-    const REAL *const *x, const REAL *ds, ptrdiff_t n_features,
-    ptrdiff_t n_classes, ptrdiff_t k0, ptrdiff_t k1, REAL *G)
-{
-    for (ptrdiff_t c = 0, block; c < n_classes; c += block) {
-        block = SUFFIX(block_size)(n_classes - c);
-        if (block == 3)
-            SUFFIX(gradient_block3)(x, ds, n_features, n_classes, c, k0, k1, G);
-        else if (block == 2)
-            SUFFIX(gradient_block2)(x, ds, n_features, n_classes, c, k0, k1, G);
-        else
-            SUFFIX(gradient_block1)(x, ds, n_features, n_classes, c, k0, k1, G);
-    }
-}
+OVER_CLASS_BLOCKS(scores, const REAL *, VEC *)
+OVER_CLASS_BLOCKS(gradient, const REAL *, REAL *)
 
 #undef SCORES_BLOCK
 #undef GRADIENT_BLOCK
+#undef OVER_CLASS_BLOCKS
 
 /* The loss of one row from its scores s, which become its dscores. */
 TARGET static double SUFFIX(loss_row)(
