@@ -31,6 +31,11 @@
 #define SKLINEAR_MAX_CLASSES 64
 #define GROUP_ROWS 8
 #define K_TILE_BYTES 16384
+/* Every row of dscores sums to zero over the classes (both losses depend only
+ * on differences of scores), so the gradient's last row is minus the sum of
+ * the others: the pass computes C - 1 rows (for C = 10 that is 3 + 3 + 3
+ * classes, all in the fastest blocks). */
+#define GRADIENT_ROWS(C) ((C) > 1 ? (C) - 1 : (C))
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define SKLINEAR_X86 1

@@ -93,14 +93,15 @@ static inline int SUFFIX(block_size)(ptrdiff_t remaining)
     return remaining == 4 || remaining == 2 ? 2 : remaining >= 3 ? 3 : 1;
 }
 
-/* KIND_tile: KIND's blocks over all the classes. */
+/* KIND_tile: KIND's blocks over the classes c < n_used. */
 #define OVER_CLASS_BLOCKS(KIND, INPUT_TYPE, OUTPUT_TYPE)                       \
     TARGET static void SUFFIX(KIND##_tile)(                                    \
         const REAL *const *x, INPUT_TYPE input, ptrdiff_t n_features,          \
-        ptrdiff_t n_classes, ptrdiff_t k0, ptrdiff_t k1, OUTPUT_TYPE output)   \
+        ptrdiff_t n_classes, ptrdiff_t n_used, ptrdiff_t k0, ptrdiff_t k1,     \
+        OUTPUT_TYPE output)                                                    \
     {                                                                          \
-        for (ptrdiff_t c = 0, block; c < n_classes; c += block) {              \
-            block = SUFFIX(block_size)(n_classes - c);                         \
+        for (ptrdiff_t c = 0, block; c < n_used; c += block) {                 \
+            block = SUFFIX(block_size)(n_used - c);                            \
             if (block == 3)                                                    \
                 SUFFIX(KIND##_block3)(x, input, n_features, n_classes, c, k0,  \
                                       k1, output);                             \
@@ -193,7 +194,7 @@ TARGET static double SUFFIX(rows_pass)(
         for (ptrdiff_t k0 = 0; k0 < n_features; k0 += tile) {
             ptrdiff_t k1 = k0 + tile < n_features ? k0 + tile : n_features;
             for (ptrdiff_t q = 0; q < quads; q++)
-                SUFFIX(scores_tile)(x + 4 * q, W, n_features, C, k0, k1,
+                SUFFIX(scores_tile)(x + 4 * q, W, n_features, C, C, k0, k1,
                                     acc + 4 * q * C);
         }
         for (ptrdiff_t r = 0; r < quads * 4; r++) {
@@ -218,7 +219,7 @@ TARGET static double SUFFIX(rows_pass)(
             ptrdiff_t k1 = k0 + tile < n_features ? k0 + tile : n_features;
             for (ptrdiff_t q = 0; q < quads; q++)
                 SUFFIX(gradient_tile)(x + 4 * q, ds + 4 * q * C, n_features, C,
-                                      k0, k1, G);
+                                      GRADIENT_ROWS(C), k0, k1, G);
         }
     }
     return loss;
@@ -288,13 +289,22 @@ TARGET static double SUFFIX(loss_gradient)(
             SUFFIX(run_task)(&tasks[t]);
     }
     double loss = tasks[0].loss;
+    const ptrdiff_t computed = GRADIENT_ROWS(C) * n_features;
     for (int t = 1; t < n_threads; t++) {
         const REAL *G = tasks[t].G;
         loss += tasks[t].loss;
-        for (ptrdiff_t i = 0; i < size; i++)
+        for (ptrdiff_t i = 0; i < computed; i++)
             grad_W[i] += G[i];
         for (ptrdiff_t c = 0; c < C; c++)
             grad_b[c] += tasks[t].grad_b[c];
+    }
+    if (C > 1) { /* the last row: minus the sum of the others */
+        REAL *last = grad_W + (C - 1) * n_features;
+        for (ptrdiff_t k = 0; k < n_features; k++)
+            last[k] = 0;
+        for (ptrdiff_t c = 0; c < C - 1; c++)
+            for (ptrdiff_t k = 0; k < n_features; k++)
+                last[k] -= grad_W[c * n_features + k];
     }
     return loss;
 }
