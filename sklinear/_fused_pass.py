@@ -120,6 +120,9 @@ def fused_loss_gradient(X, y, W, shift, factors, loss, margin):
     """
     if not _applies(X, W):
         return None
+    y = np.asarray(y)
+    if y.min() < 0 or y.max() >= W.shape[0]:
+        return None  # C would index out of bounds; NumPy raises a clear error
     dtype = X.dtype
     n_rows, n_features = X.shape
     n_classes = W.shape[0]

@@ -136,6 +136,13 @@ def test_inputs_it_does_not_take_fall_back(make_input):
     )
 
 
+@pytest.mark.parametrize("bad_label", [-1, 3])
+def test_labels_out_of_range_fall_back(bad_label):
+    X, y, W, shift, factors = _problem(10, 6, 3, np.float64)
+    y[4] = bad_label
+    assert fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0) is None
+
+
 def test_more_classes_than_the_kernel_takes_fall_back():
     X, y, W, shift, factors = _problem(10, 6, 65, np.float64)
     assert fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0) is None
