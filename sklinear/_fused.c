@@ -110,8 +110,6 @@ static int has_avx2_fma(void)
 
 int sklinear_max_classes(void) { return SKLINEAR_MAX_CLASSES; }
 
-int sklinear_uses_avx2(void) { return has_avx2_fma(); }
-
 #define EXPORT(SUFFIX_NAME, REAL)                                              \
     double sklinear_loss_gradient_##SUFFIX_NAME(                               \
         const REAL *X, ptrdiff_t row_stride, ptrdiff_t n_rows,                 \

@@ -48,6 +48,7 @@ def _load():
 
 
 _library = _load()
+_MAX_CLASSES = 0 if _library is None else _library.sklinear_max_classes()
 _FUNCTIONS = (
     {}
     if _library is None
@@ -91,7 +92,7 @@ def _applies(X, W):
         and X.strides[0] > 0
         and X.strides[0] % X.itemsize == 0
         and X.shape[0] > 0
-        and W.shape[0] <= _library.sklinear_max_classes()
+        and W.shape[0] <= _MAX_CLASSES
     )
 
 

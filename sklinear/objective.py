@@ -229,12 +229,13 @@ class LinearObjective:
         self._check_n_classes(W.shape[0])
         # One pass over the rows in compiled code where it applies (dense
         # rows, float32 or float64), else two BLAS products.
+        shift = self._shift(W, b)
         fused = fused_loss_gradient(
-            X_batch, y_batch, W, self._shift(W, b), factors, self.loss, self.margin
+            X_batch, y_batch, W, shift, factors, self.loss, self.margin
         )
         if fused is None:
             loss, grad_W, grad_b = self._blas_loss_gradient(
-                W, b, X_batch, y_batch, factors
+                W, shift, X_batch, y_batch, factors
             )
         else:
             loss, grad_W, grad_b = fused
@@ -244,9 +245,9 @@ class LinearObjective:
             grad_W -= np.outer(grad_b, self.offset)
         return loss, grad_W, grad_b
 
-    def _blas_loss_gradient(self, W, b, X_batch, y_batch, factors):
+    def _blas_loss_gradient(self, W, shift, X_batch, y_batch, factors):
         scores = np.asarray(X_batch @ W.T)
-        scores += self._shift(W, b)
+        scores += shift
         loss, dscores = self._loss(scores, y_batch, factors)
         if sp.issparse(X_batch):
             grad_W = np.asarray((X_batch.T @ dscores).T)
