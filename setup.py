@@ -3,11 +3,117 @@
 Everything else is configured in pyproject.toml. The extension is optional:
 without a C compiler that has GCC's vector extensions (GCC or Clang), the
 package installs without it and trains with NumPy and BLAS alone, at about
-two thirds of the speed on dense data.
+two thirds of the speed on dense data. A build without it says so loudly in
+the build log (``pip install -v``, ``python -m build``) and records why in
+``sklinear/_build_status.json``, which ``import sklinear`` and
+``sklinear.show_versions()`` read.
 """
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError
+
+# The record of the build, beside the extension; sklinear/_build_status.py
+# reads it under the same name.
+BUILD_RECORD = "_build_status.json"
+# Lines of a compiler's output worth quoting: GCC's and Clang's "error:" and
+# "fatal error:", MSVC's "error C2143:", linkers' undefined symbols. The colon
+# keeps out the echoed command line's flags (-Werror=..., -Wno-error).
+_ERROR_LINE = re.compile(
+    r"\berror(?: [A-Z]+\d+)?:|undefined (?:reference|symbol)", re.I
+)
+_QUOTED_LINES = 5
+_QUOTED_WIDTH = 300
+
+
+def write_build_record(directory, extension, reason):
+    """Record that ``extension`` was built (``reason`` None) or why not."""
+    os.makedirs(directory, exist_ok=True)
+    record = {"extension": extension, "built": reason is None, "reason": reason}
+    path = os.path.join(directory, BUILD_RECORD)
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(record, file, indent=2)
+        file.write("\n")
+
+
+def failure_reason(error, output):
+    """What failed, then the first few error lines of the compiler's output."""
+    quoted = [
+        line.strip()[:_QUOTED_WIDTH]
+        for line in output.splitlines()
+        if _ERROR_LINE.search(line)
+    ]
+    return "\n".join([_describe(error), *quoted[:_QUOTED_LINES]])
+
+
+def _describe(error):
+    # Newer setuptools wrap the failed command's own exception, whose text
+    # lists every argument of the command: name the program only.
+    cause = error.args[0] if len(error.args) == 1 else error
+    if isinstance(cause, subprocess.CalledProcessError):
+        program = os.path.basename(str(cause.cmd[0]))
+        cause = f"{program} exited with status {cause.returncode}"
+    return f"{type(error).__name__}: {cause}"
+
+
+def _flush_standard_streams():
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def _captured_output(into):
+    """Collect what this process and the compiler write to stdout and stderr.
+
+    The compiler writes to the inherited file descriptors, out of Python's
+    reach, so descriptors 1 and 2 go to a temporary file meanwhile; its text
+    is echoed to stderr afterwards, so the build log still shows it.
+    """
+    _flush_standard_streams()
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # no standard streams (pythonw): nothing to quote
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 1)
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            _flush_standard_streams()
+            for descriptor, copy in zip((1, 2), saved):
+                os.dup2(copy, descriptor)
+                os.close(copy)
+            capture.seek(0)
+            into.append(capture.read().decode(errors="replace"))
+            sys.stderr.write(into[-1])
+            sys.stderr.flush()
+
+
+def _print_failure_banner(extension, reason):
+    rule = "*" * 76
+    message = f"""\
+{rule}
+WARNING: the optional C extension {extension} was NOT built:
+{textwrap.indent(reason, "    ")}
+sklinear installs without it: training still works, through NumPy and BLAS,
+at lower speed. To build the kernel, install a C compiler with GCC's vector
+extensions (GCC or Clang), then reinstall sklinear from source:
+    pip install --force-reinstall --no-cache-dir --no-deps sklinear
+(in a source checkout: pip install -e . again).
+{rule}"""
+    print(message, file=sys.stderr, flush=True)
 
 
 class BuildExtOptimized(build_ext):
@@ -20,6 +126,46 @@ class BuildExtOptimized(build_ext):
         super().build_extension(ext)
 
 
+class ReportingBuildExt(BuildExtOptimized):
+    """Say loudly when an optional extension fails to build, and record why.
+
+    setuptools logs one line and goes on without an optional extension. This
+    also prints a banner with the compiler's error lines and writes
+    BUILD_RECORD beside the extension's file: into the build directory (and so
+    the wheel) and, for ``--inplace`` and editable installs, into the sources.
+    It wraps the whole of BuildExtOptimized's build, whatever that tries.
+    """
+
+    def initialize_options(self):
+        super().initialize_options()
+        self._reasons = {}
+
+    def run(self):
+        super().run()
+        # setuptools builds into build_lib even for --inplace and editable
+        # installs, then copies the extensions into the sources: so must we.
+        if self.inplace:
+            for extension, reason in list(self._reasons.items()):
+                self._record(extension, reason)
+
+    def build_extension(self, ext):
+        output = []
+        try:
+            with _captured_output(output):
+                super().build_extension(ext)
+        except (CCompilerError, BaseError) as error:
+            reason = failure_reason(error, "".join(output))
+            self._record(ext.name, reason)
+            _print_failure_banner(ext.name, reason)
+            raise  # setuptools goes on without the optional extension
+        self._record(ext.name, None)
+
+    def _record(self, extension, reason):
+        self._reasons[extension] = reason
+        directory = os.path.dirname(self.get_ext_fullpath(extension))
+        write_build_record(directory, extension, reason)
+
+
 setup(
     ext_modules=[
         Extension(
@@ -29,5 +175,5 @@ setup(
             optional=True,
         )
     ],
-    cmdclass={"build_ext": BuildExtOptimized},
+    cmdclass={"build_ext": ReportingBuildExt},
 )

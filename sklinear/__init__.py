@@ -8,10 +8,15 @@ building blocks live in their modules: :mod:`sklinear.losses`,
 :mod:`sklinear.optimize`, :mod:`sklinear.gradient_check`,
 :mod:`sklinear.features`, :mod:`sklinear.datasets` and
 :mod:`sklinear.persistence`; :mod:`sklinear.scale` (Dask) needs the ``dask``
-extra and is imported on its own.
+extra and is imported on its own. :func:`show_versions` prints what a bug
+report needs: versions, BLAS and threads, and whether the compiled kernel
+(the optional C extension ``sklinear._fused``) is built. Importing sklinear
+without that kernel warns, once, a :class:`KernelNotBuiltWarning` that says
+why.
 """
 
 from . import (
+    _build_status,
     datasets,
     features,
     gradient_check,
@@ -21,6 +26,8 @@ from . import (
     penalties,
     persistence,
 )
+from ._build_status import KernelNotBuiltWarning
+from ._show_versions import show_versions
 from .datasets import load_cifar10, load_photo_patches
 from .features import HOGFeatures, HueHistogram
 from .gradient_check import numerical_gradient
@@ -28,9 +35,13 @@ from .linear_model import LinearSVMClassifier, SoftmaxClassifier
 
 __version__ = "0.1.0"
 
+# After the imports above, which load the kernel if it is there.
+_build_status.warn_if_kernel_missing()
+
 __all__ = [
     "HOGFeatures",
     "HueHistogram",
+    "KernelNotBuiltWarning",
     "LinearSVMClassifier",
     "SoftmaxClassifier",
     "datasets",
@@ -44,5 +55,6 @@ __all__ = [
     "optimize",
     "penalties",
     "persistence",
+    "show_versions",
     "__version__",
 ]
