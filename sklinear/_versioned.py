@@ -26,6 +26,14 @@ class VersionedStateMixin:
     def __setstate__(self, state):
         from . import __version__
 
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            # What pickle or skops restores must be a dict of attribute names;
+            # anything else is a damaged file, not a model.
+            raise ValueError(
+                f"Cannot restore a {type(self).__name__} from a saved state of "
+                f"type {type(state).__name__}: expected a dict of attribute "
+                "names. The file is damaged or was not made by sklinear."
+            )
         state = dict(state)
         saved = state.pop(_VERSION_KEY, None)
         if saved is not None and saved != __version__:

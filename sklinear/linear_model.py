@@ -15,7 +15,6 @@ labels, class weights and fitted attributes.
 """
 
 import contextlib
-import copy
 import dataclasses
 import warnings
 from numbers import Integral, Real
@@ -30,7 +29,19 @@ from sklearn.utils import assert_all_finite, check_random_state, compute_class_w
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._sklearn_compat import (
+    ALL_ZERO_WEIGHTS_OK,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
+from ._state import (
+    check_prediction_state,
+    check_training_state,
+    continued_sgd_state,
+    validates_params_every_call,
+)
 from ._versioned import VersionedStateMixin
 from .objective import LinearObjective, _weighted_mean_row
 from .optimize import SGDState, minibatch_sgd, random_search
@@ -149,21 +160,31 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             Class labels, of any type scikit-learn accepts.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight ``k`` counts a sample as
-            ``k`` copies of it would. Samples of weight 0 are left out.
+            ``k`` copies of it would. Samples of weight 0 are left out; if
+            that leaves fewer than two classes (e.g. every weight is 0, by
+            ``sample_weight`` or ``class_weight``), a ValueError says so.
 
         Returns
         -------
         self : object
             The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            Also, with ``warm_start``, if the previous fit's attributes do
+            not fit together (changed after fitting, or a damaged file).
         """
         with _fitted_state_restored_on_error(self):
             return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
+        warm = self.warm_start and _has_fitted_state(self)
+        if warm:  # before validate_data replaces n_features_in_
+            check_training_state(self)
         X, y, mean_row = self._validate_training_data(X, y, reset=True)
         classes, y_index = np.unique(y, return_inverse=True)
         _check_two_classes(classes)
-        warm = self.warm_start and hasattr(self, "_weights")
         if warm:
             self._check_warm_start(classes, X.shape[1])
         weights = self._sample_weight(X, y_index, classes, sample_weight)
@@ -208,13 +229,17 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         self._warn_if_not_converged(result)
         return self
 
+    @validates_params_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of minibatch SGD over the given samples.
 
         Use it to learn from data that arrives in chunks or does not fit in
         memory. The stopping rule is not applied; the step size follows the
-        schedule across calls.
+        schedule across calls. Every call checks the parameters (which
+        ``set_params`` may have changed) and the fitted attributes it
+        continues from. A model fitted with ``solver='random_search'``
+        continues with the step size ``'auto'`` derives from its data.
 
         Parameters
         ----------
@@ -230,17 +255,33 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             the mean weight of every sample trained on so far (by ``fit`` and
             ``partial_fit``), not of this chunk alone, so a weight keeps its
             meaning from chunk to chunk, down to chunks of one sample.
+            Samples of weight 0 (by ``sample_weight``, ``class_weight`` or
+            both) are left out, and a chunk with no positive weight is
+            skipped: the model, ``n_iter_`` and the weight totals stay as
+            they were. On the first call there is nothing to start from, and
+            such a chunk raises a ValueError.
 
         Returns
         -------
         self : object
             The updated classifier.
+
+        Raises
+        ------
+        ValueError
+            If the parameters are invalid, the data do not match the first
+            call, or the fitted attributes do not fit together (changed
+            after fitting, or loaded from a damaged file).
         """
         with _fitted_state_restored_on_error(self):
             return self._partial_fit(X, y, classes, sample_weight)
 
     def _partial_fit(self, X, y, classes, sample_weight):
-        first_call = not hasattr(self, "classes_")
+        # Any fitted attribute means a model to continue: one that lacks
+        # others is damaged, and must not silently start afresh.
+        first_call = not _has_fitted_state(self)
+        if not first_call:  # before validate_data reads n_features_in_
+            check_training_state(self)
         if first_call and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: the "
@@ -272,13 +313,14 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         )
         X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
-        if len(y_index) == 0:  # class_weight gave every sample weight 0
+        if len(y_index) == 0:  # whether sample_weight or class_weight zeroed it
             if first_call:
                 raise ValueError(
                     "Every sample of the first partial_fit chunk has weight 0 "
-                    "after class_weight: there is nothing to start from."
+                    "(sample_weight times class_weight): there is nothing to "
+                    "start from. Pass a chunk with a positive weight first."
                 )
-            return self
+            return self  # skipped, as documented
         # Later chunks keep the first chunk's centering, so that the intercepts
         # and momentum carried in the optimizer state keep their meaning.
         if first_call:
@@ -301,9 +343,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             state = None
         else:
             W, b = self._previous_weights(objective)
-            # A copy: the optimizer updates its state in place, and a call
-            # that fails must leave the fitted one as it was.
-            state = SGDState(**copy.deepcopy(self._sgd_state))
+            state = continued_sgd_state(self._sgd_state, objective.dtype)
         result = self._optimize(
             objective, W, b, state, None, epochs=1, continuing=not first_call
         )
@@ -371,30 +411,22 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         """Train from ``W, b``; ``continuing`` when they are a trained model
         (warm start, later ``partial_fit`` calls), not zeros."""
         rng = check_random_state(self.random_state)
-        n_classes = W.shape[0]
+        if state is None:
+            # Random search too: a model it made may continue with 'sgd'.
+            state = self._new_sgd_state(objective, epochs)
+        state.offset = objective.offset
         if self.solver == "random_search":
             scale = 1.0 / np.sqrt(max(objective.second_moment(), 1e-12))
             result = random_search(
                 objective,
-                n_classes,
+                W.shape[0],
                 n_trials=self.max_iter,
                 scale=scale,
                 random_state=rng,
                 incumbent=(W, b) if continuing else None,
             )
-            result.state = state or SGDState(eta0=1.0)
+            result.state = state
             return result
-        if state is None:
-            # A stream's first chunk may miss the spread of some features, so
-            # partial_fit only lets the preconditioner shrink steps (floor=1).
-            with np.errstate(over="ignore", invalid="ignore"):
-                preconditioner = objective.feature_preconditioner(
-                    floor=1e-2 if epochs is None else 1.0
-                )
-                eta0 = self._initial_step(objective, preconditioner)
-            _check_trainable_scale(preconditioner, eta0, objective.dtype)
-            state = SGDState(eta0=eta0, preconditioner=preconditioner)
-        state.offset = objective.offset
         full_batch = self.solver == "gd"
         return minibatch_sgd(
             objective,
@@ -420,6 +452,18 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             verbose=self.verbose,
         )
 
+    def _new_sgd_state(self, objective, epochs):
+        """The step size and preconditioner derived from the data."""
+        # A stream's first chunk may miss the spread of some features, so
+        # partial_fit only lets the preconditioner shrink steps (floor=1).
+        with np.errstate(over="ignore", invalid="ignore"):
+            preconditioner = objective.feature_preconditioner(
+                floor=1e-2 if epochs is None else 1.0
+            )
+            eta0 = self._initial_step(objective, preconditioner)
+        _check_trainable_scale(preconditioner, eta0, objective.dtype)
+        return SGDState(eta0=eta0, preconditioner=preconditioner)
+
     def _batch_size(self, objective):
         if self.batch_size != "auto":
             return self.batch_size
@@ -438,8 +482,11 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         return (1.0 - self.momentum) / (2.0 * max(curvature, 1e-12))
 
     def _sample_weight(self, X, y_index, classes, sample_weight, check_classes=True):
+        # fit needs two classes of positive weight (checked below, with
+        # class_weight); a partial_fit chunk may have none (it is skipped).
+        all_zero_ok = {} if check_classes else ALL_ZERO_WEIGHTS_OK
         weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **all_zero_ok
         )
         if self.class_weight == "balanced":
             weights = weights * _balanced_class_weights(y_index, weights, classes)
@@ -454,8 +501,11 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         if check_classes:
             weighted_classes = np.unique(y_index[weights > 0])
             if len(weighted_classes) < 2:
+                how_many = (
+                    "Only one class has" if len(weighted_classes) else "No class has"
+                )
                 raise ValueError(
-                    "Only one class has samples with a positive weight (after "
+                    f"{how_many} samples with a positive weight (after "
                     "class_weight); a classifier needs at least 2 classes."
                 )
         return weights
@@ -530,6 +580,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             ``classes_[0]`` (positive means ``classes_[1]``).
         """
         check_is_fitted(self)
+        check_prediction_state(self)  # a wrong width would be a wrong answer
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
@@ -573,6 +624,10 @@ def _fitted_state_restored_on_error(estimator):
             delattr(estimator, name)
         vars(estimator).update(saved)
         raise
+
+
+def _has_fitted_state(estimator):
+    return any(_is_fitted_state(name) for name in vars(estimator))
 
 
 def _is_fitted_state(name):
@@ -819,7 +874,10 @@ _SHARED_PARAMETERS = """
         optimizer's state). The classes and number of features must match.
     random_state : int, RandomState instance or None, default=None
         Seeds the batch order, the validation split and random search. The
-        weights start at zero, so the same seed gives bit-identical results.
+        weights start at zero, so the same seed gives the same results on the
+        same machine, for any number of threads of the compiled pass (BLAS,
+        which computes the rest, may round differently with another number
+        of its threads).
     verbose : int, default=0
         Print one line per epoch when positive.
     average : bool, default=False
@@ -847,7 +905,9 @@ _SHARED_ATTRIBUTES = """
     t_ : int
         Number of weight updates (minibatch steps) so far.
     learning_rate_ : float
-        The initial step size used (the resolved ``'auto'``).
+        The initial step size used (the resolved ``'auto'``); for
+        ``'random_search'``, the one ``'sgd'`` or ``'gd'`` would continue
+        from.
     loss_curve_ : list of float
         The training objective of every minibatch, before its step (for
         ``'random_search'``: the best objective after every trial).

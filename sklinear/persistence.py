@@ -20,6 +20,14 @@ names :func:`untrusted_types` reports as ``trusted``.
 Saved sklinear estimators record the sklinear version that saved them, and
 loading one from another version warns (:class:`InconsistentVersionWarning`).
 
+Trusted types are not trusted values: a file can hold weights of the wrong
+shape, NaN, or a damaged optimizer state. :func:`load` and :func:`loads`
+check the fitted classifiers they load (in pipelines and searches too):
+every array the model predicts or trains from must have its exact shape, a
+float dtype and finite values, and a ValueError names the first that does
+not. ``predict``, ``partial_fit`` and warm starts check again before use,
+which also covers pickles and models changed after loading.
+
 Examples
 --------
 >>> from sklearn.datasets import load_iris
@@ -32,6 +40,7 @@ Examples
 True
 """
 
+from ._state import check_loaded
 from ._versioned import InconsistentVersionWarning
 
 __all__ = [
@@ -153,8 +162,11 @@ def load(file, *, trusted=()):
     ------
     skops.io.exceptions.UntrustedTypesFoundException
         If the file names any other type; nothing from it is built.
+    ValueError
+        If a fitted sklinear classifier in it has attributes that do not fit
+        together (wrong shape or dtype, NaN, missing).
     """
-    return _skops_io().load(file, trusted=_trusted(trusted))
+    return check_loaded(_skops_io().load(file, trusted=_trusted(trusted)))
 
 
 def loads(data, *, trusted=()):
@@ -177,5 +189,8 @@ def loads(data, *, trusted=()):
     ------
     skops.io.exceptions.UntrustedTypesFoundException
         If the data name any other type; nothing from them is built.
+    ValueError
+        If a fitted sklinear classifier in them has attributes that do not
+        fit together (wrong shape or dtype, NaN, missing).
     """
-    return _skops_io().loads(data, trusted=_trusted(trusted))
+    return check_loaded(_skops_io().loads(data, trusted=_trusted(trusted)))

@@ -157,7 +157,12 @@ def fit_incremental(
         Every class label. None computes ``unique(y)`` first (one pass over
         ``y`` only).
     sample_weight : dask array or array-like of shape (n_samples,), default=None
-        Sample weights, aligned with ``y`` in the same way.
+        Sample weights, aligned with ``y`` in the same way. A block whose
+        rows all have weight 0, by ``sample_weight`` or by the estimator's
+        ``class_weight`` dict, is skipped wherever it comes in the order, as
+        sklinear's ``partial_fit`` skips such chunks (scikit-learn's would
+        reject one; and any ``partial_fit`` must start from a chunk with a
+        positive weight).
     epochs : int, default=5
         Number of passes over ``X``.
     shuffle : bool, default=True
@@ -178,8 +183,8 @@ def fit_incremental(
     ------
     ValueError
         If ``X`` and ``y`` do not have as many rows, the chunk sizes cannot
-        be matched, ``X`` has no rows, or ``partial_fit`` rejects a block;
-        the message names the block.
+        be matched, ``X`` has no rows or none of positive weight, or
+        ``partial_fit`` rejects a block; the message names the block.
 
     Examples
     --------
@@ -212,20 +217,25 @@ def fit_incremental(
         classes = _unique_labels(y)
     model = _starting_model(estimator, warm_start)
     x_blocks = X.to_delayed().ravel()
-    rows_trained = 0
+    rows_seen = rows_trained = 0
     for order in _block_orders(len(x_blocks), epochs, shuffle, random_state):
         for index in order:
             step = dask.delayed(_partial_fit_block, pure=False)(
                 model, x_blocks[index], y_blocks[index], w_blocks[index], classes
             )
-            model, n_rows = _run_step(step, index, X)
-            rows_trained += n_rows
-    if rows_trained == 0:  # every block was empty
-        raise ValueError(_NO_ROWS)
+            model, n_rows, n_trained = _run_step(step, index, X)
+            rows_seen += n_rows
+            rows_trained += n_trained
+    if rows_trained == 0:
+        raise ValueError(_NO_ROWS if rows_seen == 0 else _NO_WEIGHT)
     return model
 
 
 _NO_ROWS = "fit_incremental found no rows to train on: every block of X is empty."
+_NO_WEIGHT = (
+    "fit_incremental found no rows to train on: every row has weight 0 "
+    "(sample_weight times class_weight)."
+)
 
 
 def _check_partial_fit(estimator):
@@ -325,12 +335,12 @@ def _block_orders(n_blocks, epochs, shuffle, random_state):
 
 def _run_step(step, index, X):
     try:
-        ((model, n_rows),) = dask.compute(step)
+        ((model, n_rows, n_trained),) = dask.compute(step)
     except ValueError as error:
         raise ValueError(
             f"partial_fit failed on block {index} of X ({_rows_of(X, index)}): {error}"
         ) from error
-    return model, n_rows
+    return model, n_rows, n_trained
 
 
 def _rows_of(X, index):
@@ -344,7 +354,8 @@ def _rows_of(X, index):
 def _partial_fit_block(model, X_block, y_block, w_block, classes):
     """One step of the chain: runs on the worker that holds ``X_block``.
 
-    Returns the model and the number of rows it was trained on.
+    Returns the model, the number of rows in the block, and the number it
+    was trained on (0 for a block skipped for having no positive weight).
     """
     y_block = np.asarray(y_block)
     if len(y_block) != len(X_block):
@@ -352,11 +363,34 @@ def _partial_fit_block(model, X_block, y_block, w_block, classes):
             f"the block of X has {len(X_block)} rows but its labels "
             f"{len(y_block)}: X and y must have the same row blocks."
         )
-    if len(X_block) == 0:
-        return model, 0
     kwargs = {} if w_block is None else {"sample_weight": np.asarray(w_block)}
+    if w_block is not None and len(kwargs["sample_weight"]) != len(y_block):
+        raise ValueError(
+            f"the block of X has {len(y_block)} rows but its sample weights "
+            f"{len(kwargs['sample_weight'])}: give them the same row blocks."
+        )
+    n_weighted = _positive_weights(model, y_block, kwargs.get("sample_weight"))
+    if len(X_block) == 0 or n_weighted == 0:
+        return model, len(X_block), 0
     model = model.partial_fit(X_block, y_block, classes=classes, **kwargs)
-    return model, len(X_block)
+    return model, len(X_block), n_weighted
+
+
+def _positive_weights(model, y_block, w_block):
+    """How many rows have a positive weight, by ``sample_weight`` and by a
+    ``class_weight`` dict (labels it does not name weigh 1)."""
+    # Only exact zeros count: a weight the estimator would reject (negative,
+    # NaN, not a number) reaches partial_fit, which says what is wrong.
+    zero = np.zeros(len(y_block), bool) if w_block is None else np.asarray(w_block) == 0
+    class_weight = getattr(model, "class_weight", None)
+    if isinstance(class_weight, dict) and len(y_block):
+        try:
+            labels, index = np.unique(y_block, return_inverse=True)
+        except TypeError:  # mixed label types: partial_fit explains
+            return len(y_block)
+        zero_class = np.array([class_weight.get(label, 1.0) == 0 for label in labels])
+        zero = zero | zero_class[index.reshape(-1)]
+    return int(np.count_nonzero(~zero))
 
 
 # --------------------------------------------------------------------------

@@ -239,6 +239,75 @@ def test_unknown_chunk_sizes_and_empty_blocks(data):
     assert gaps.n_iter_ == N_BLOCKS  # the empty block was skipped
 
 
+def _zero_weight_block(y, position, cause):
+    """Labels, estimator parameters and sample weights that give every row
+    of block ``position`` weight 0, by ``sample_weight`` or ``class_weight``."""
+    rows = slice(position * BLOCK, (position + 1) * BLOCK)
+    if cause == "sample_weight":
+        weights = np.ones(len(y))
+        weights[rows] = 0.0
+        return y, {}, weights
+    y = y.copy()
+    y[rows] = 3  # a class of weight 0 (elsewhere too: the same for the reference)
+    return y, {"class_weight": {3: 0.0}}, None
+
+
+@pytest.mark.parametrize("cause", ["sample_weight", "class_weight"])
+@pytest.mark.parametrize("position", [0, 3])
+def test_blocks_of_weight_zero_are_skipped_wherever_they_come(data, cause, position):
+    """Skipped the same way whatever zeroed them, even as the first block
+    (where partial_fit has nothing to start from)."""
+    X, y = data
+    y, parameters, weights = _zero_weight_block(y, position, cause)
+    estimator = SoftmaxClassifier(random_state=0, **parameters)
+    with dask.config.set(scheduler="sync"):
+        model = fit_incremental(
+            estimator,
+            da.from_array(X, chunks=BLOCK),
+            y,
+            sample_weight=weights,
+            epochs=2,
+            shuffle=False,
+        )
+    others = [index for index in range(N_BLOCKS) if index != position]
+    reference = _reference_partial_fit(
+        estimator, X, y, [others] * 2, sample_weight=weights
+    )
+    _assert_same_model(model, reference)
+    assert model.n_iter_ == 2 * (N_BLOCKS - 1)
+
+
+def test_no_row_of_positive_weight_is_an_error(data):
+    X, y = data
+    X_dask = da.from_array(X, chunks=BLOCK)
+    with dask.config.set(scheduler="sync"):
+        for estimator, weights in [
+            (SoftmaxClassifier(), np.zeros(len(y))),
+            (SoftmaxClassifier(class_weight=dict.fromkeys(range(3), 0.0)), None),
+        ]:
+            with pytest.raises(ValueError, match="every row has weight 0"):
+                fit_incremental(estimator, X_dask, y, sample_weight=weights)
+
+
+def test_scikit_learn_estimators_skip_blocks_of_weight_zero_too(data):
+    X, y = data
+    y, _, weights = _zero_weight_block(y, 0, "sample_weight")
+    with dask.config.set(scheduler="sync"):
+        # SGDClassifier.partial_fit itself rejects weights that are all 0.
+        model = fit_incremental(
+            SGDClassifier(random_state=0),
+            da.from_array(X, chunks=BLOCK),
+            y,
+            sample_weight=weights,
+            epochs=1,
+            shuffle=False,
+        )
+    reference = _reference_partial_fit(
+        SGDClassifier(random_state=0), X, y, [range(1, N_BLOCKS)], weights
+    )
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+
+
 def test_transform_blocks_with_unknown_row_chunks_or_no_rows():
     images, _ = _striped_images(10)
     dask_images = da.from_array(images, chunks=(4, 16, 16, 3))
