@@ -24,20 +24,20 @@ Examples
 ((5000, 3072), (1000, 3072))
 """
 
-import codecs
 import functools
-import gzip
 import numbers
-import os
-import pickle
-import tarfile
-import zlib
-from pathlib import Path
 
 import numpy as np
 import skimage.data
 from sklearn.datasets import load_sample_image
 from sklearn.utils import Bunch, check_random_state, check_scalar
+
+from ._cifar_files import (
+    TRAIN_BATCHES,
+    cifar_batch_arrays,
+    cifar_label_names,
+    read_cifar,
+)
 
 __all__ = ["PHOTO_NAMES", "load_cifar10", "load_photo_patches"]
 
@@ -363,184 +363,6 @@ def load_photo_patches(
 # CIFAR-10
 # ---------------------------------------------------------------------------
 
-_CIFAR_FOLDER = "cifar-10-batches-py"
-_CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
-_CIFAR_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-_CIFAR_FILES = (*_CIFAR_TRAIN_BATCHES, "test_batch", "batches.meta")
-_CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
-
-# The only globals a CIFAR batch (a dict of lists, bytes and one uint8 array)
-# needs. numpy pickles arrays through these; the module path changed in
-# numpy 2 (numpy.core -> numpy._core), so both spellings map to the objects
-# that this numpy actually uses. Python 3 writes bytes at pickle protocol <= 2
-# as _codecs.encode(str, "latin1"), so re-pickled batches need that too.
-_reconstruct = np.empty(0).__reduce__()[0]
-_frombuffer = np.empty(1).__reduce_ex__(5)[0]  # pickle protocol 5 arrays
-_ALLOWED_PICKLE_GLOBALS = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): codecs.encode,
-    # An empty byte string at protocol <= 2 is bytes() (runs no code).
-    ("__builtin__", "bytes"): bytes,
-    ("builtins", "bytes"): bytes,
-    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
-}
-
-
-class _ForbiddenGlobalError(pickle.UnpicklingError):
-    """A pickle asked for a global outside the allowlist."""
-
-
-class _CifarUnpickler(pickle.Unpickler):
-    """Unpickler that refuses every global but numpy's array rebuilding.
-
-    A pickle can run arbitrary code through the globals it references; a
-    genuine CIFAR batch only references numpy's array reconstruction.
-    """
-
-    def __init__(self, file, source):
-        super().__init__(file, encoding="bytes")  # keys were Python 2 str
-        self.source = source
-
-    def find_class(self, module, name):
-        try:
-            return _ALLOWED_PICKLE_GLOBALS[module, name]
-        except KeyError:
-            raise _ForbiddenGlobalError(
-                f"{self.source} references the global '{module}.{name}', which a "
-                "CIFAR-10 batch never does (it only holds lists, bytes and numpy "
-                "arrays); refusing to load it."
-            ) from None
-
-
-def _unpickle_cifar_file(file, source):
-    """Load one CIFAR pickle and return it as a dict with str keys."""
-    try:
-        content = _CifarUnpickler(file, source).load()
-    except _ForbiddenGlobalError:
-        raise
-    except Exception as exc:  # truncated, corrupt or not a pickle at all
-        raise ValueError(f"{source} is not a readable CIFAR-10 pickle: {exc}") from exc
-    if not isinstance(content, dict):
-        raise ValueError(
-            f"{source} holds a {type(content).__name__}; expected a dict as in "
-            "the CIFAR-10 python version."
-        )
-    return {
-        key.decode("latin-1") if isinstance(key, bytes) else key: value
-        for key, value in content.items()
-    }
-
-
-def _read_cifar_folder(folder):
-    """Unpickle the CIFAR files of an extracted ``cifar-10-batches-py``."""
-    missing = [name for name in _CIFAR_FILES if not (folder / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"CIFAR-10 folder '{folder}' lacks {', '.join(missing)}; expected "
-            f"the files {', '.join(_CIFAR_FILES)}."
-        )
-    contents = {}
-    for name in _CIFAR_FILES:
-        with open(folder / name, "rb") as file:
-            contents[name] = _unpickle_cifar_file(file, f"'{folder / name}'")
-    return contents
-
-
-def _read_cifar_archive(archive):
-    """Unpickle the CIFAR files straight out of the .tar.gz, in one pass."""
-    try:
-        return _unpickle_cifar_members(archive)
-    except (EOFError, tarfile.TarError, zlib.error, gzip.BadGzipFile) as exc:
-        # A download cut short ends the compressed stream early.
-        raise ValueError(
-            f"'{archive}' is truncated or corrupt ({type(exc).__name__}: {exc}); "
-            f"download {_CIFAR_ARCHIVE} again from {_CIFAR_URL}"
-        ) from exc
-
-
-def _unpickle_cifar_members(archive):
-    if not tarfile.is_tarfile(archive):
-        raise ValueError(
-            f"'{archive}' is not a tar archive; expected '{_CIFAR_ARCHIVE}', a "
-            f"'{_CIFAR_FOLDER}' folder or the folder containing either."
-        )
-    contents = {}
-    # Iterate rather than look members up: a gzip stream cannot seek back
-    # cheaply, and iterating reads the archive exactly once.
-    with tarfile.open(archive, "r:*") as tar:
-        for member in tar:
-            name = os.path.basename(member.name)
-            if member.isfile() and name in _CIFAR_FILES and name not in contents:
-                source = f"'{member.name}' in '{archive}'"
-                contents[name] = _unpickle_cifar_file(tar.extractfile(member), source)
-    missing = [name for name in _CIFAR_FILES if name not in contents]
-    if missing:
-        raise FileNotFoundError(
-            f"CIFAR-10 archive '{archive}' lacks {', '.join(missing)}; expected "
-            f"the files {', '.join(_CIFAR_FILES)} (in '{_CIFAR_FOLDER}/')."
-        )
-    return contents
-
-
-def _read_cifar(path):
-    """Find the CIFAR files at ``path`` (folder, parent folder or archive)."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(
-            f"CIFAR-10 not found at '{path}': no such file or folder. Expected "
-            f"the '{_CIFAR_FOLDER}' folder, the folder containing it, or "
-            f"'{_CIFAR_ARCHIVE}'. It is never downloaded for you; get the "
-            f"python version from {_CIFAR_URL}"
-        )
-    if path.is_file():
-        return _read_cifar_archive(path)
-    if (path / _CIFAR_FILES[0]).exists():
-        return _read_cifar_folder(path)
-    if (path / _CIFAR_FOLDER).is_dir():
-        return _read_cifar_folder(path / _CIFAR_FOLDER)
-    if (path / _CIFAR_ARCHIVE).is_file():
-        return _read_cifar_archive(path / _CIFAR_ARCHIVE)
-    raise FileNotFoundError(
-        f"Folder '{path}' holds no CIFAR-10 data: expected the files "
-        f"{', '.join(_CIFAR_FILES)} in it, or a '{_CIFAR_FOLDER}' subfolder, or "
-        f"'{_CIFAR_ARCHIVE}'."
-    )
-
-
-def _cifar_batch_arrays(batch, name, n_classes):
-    """Images (n, 32, 32, 3) and labels (n,) of one unpickled batch."""
-    if "data" not in batch or "labels" not in batch:
-        raise ValueError(
-            f"CIFAR-10 batch {name} has keys {sorted(batch)}; expected 'data' "
-            "and 'labels'."
-        )
-    data = np.asarray(batch["data"])
-    labels = np.asarray(batch["labels"])
-    if labels.dtype.kind not in "iu":
-        # bool, float or object labels (e.g. ints too large for int64)
-        raise ValueError(
-            f"CIFAR-10 batch {name} has labels of dtype {labels.dtype}; expected "
-            f"integers, one label in [0, {n_classes}) per image."
-        )
-    labels = labels.astype(np.int64)
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(
-            f"CIFAR-10 batch {name} has data of shape {data.shape} and dtype "
-            f"{data.dtype}; expected uint8 rows of 3072 values."
-        )
-    if labels.shape != (len(data),) or not np.all((labels >= 0) & (labels < n_classes)):
-        raise ValueError(
-            f"CIFAR-10 batch {name} has {labels.size} labels for {len(data)} "
-            f"images; expected one label in [0, {n_classes}) per image."
-        )
-    # Rows store the red plane, then green, then blue, each 32 x 32 row-major.
-    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(images), labels
-
 
 def load_cifar10(path, *, return_X_y=False):
     """Load CIFAR-10 (python version) from a local folder or archive.
@@ -550,12 +372,19 @@ def load_cifar10(path, *, return_X_y=False):
     Nothing is downloaded: get ``cifar-10-python.tar.gz`` from
     https://www.cs.toronto.edu/~kriz/cifar.html first.
 
-    The files are Python pickles, and unpickling an untrusted file can run
-    arbitrary code. Only pass files from a trusted source. As a safeguard
-    they are read with an unpickler that refuses every global except the
-    few that numpy needs to rebuild an array (and ``_codecs.encode``, which
-    Python uses to pickle bytes), so a tampered file fails to load instead
-    of running code.
+    The files are Python pickles, but they are never unpickled (which could
+    run any code a file names). A small reader parses the pickle opcodes
+    itself and accepts only the structure of the real files, as written by
+    Python 2's cPickle or by Python 3 at protocols 2 to 5: a dict of
+    byte-string keys to ints, byte strings, lists of ints or of byte strings,
+    and one C-order uint8 array of N x 3072 whose bytes are in the file. It
+    runs no code and builds nothing but those dicts, lists, ints and bytes
+    and that one array. Lengths are checked against the bytes left in the
+    file before anything is made, and the objects made are charged against
+    a budget of 4 bytes per byte of the file plus 1 MiB. A file of more than
+    128 MiB is refused before it is read, and so is an archive that unpacks
+    to more than 16 times its size, holds more than 64 members or has a tar
+    header of more than 1 MiB.
 
     Parameters
     ----------
@@ -595,10 +424,10 @@ def load_cifar10(path, *, return_X_y=False):
         If ``path`` does not exist or holds no (or only part of the) CIFAR-10
         files.
     ValueError
-        If a file is not a tar archive, a truncated or corrupt one, or not a
-        CIFAR-10 pickle.
-    pickle.UnpicklingError
-        If a pickle references anything but numpy arrays.
+        If a file is not a tar archive, is a truncated, corrupt or oversized
+        one, or is not a CIFAR-10 pickle of the structure above (such as a
+        pickle that names any other global; the message names the file, the
+        byte and the problem).
 
     See Also
     --------
@@ -618,22 +447,13 @@ def load_cifar10(path, *, return_X_y=False):
     ...
     FileNotFoundError: CIFAR-10 not found at 'no/such/folder': no such file ...
     """
-    contents = _read_cifar(path)
-    meta = contents["batches.meta"]
-    if "label_names" not in meta:
-        raise ValueError(
-            f"CIFAR-10 batches.meta has keys {sorted(meta)}; expected 'label_names'."
-        )
-    target_names = [
-        name.decode("utf-8") if isinstance(name, bytes) else str(name)
-        for name in meta["label_names"]
-    ]
+    contents = read_cifar(path)
+    target_names = cifar_label_names(contents["batches.meta"])
     n_classes = len(target_names)
     train = [
-        _cifar_batch_arrays(contents[name], name, n_classes)
-        for name in _CIFAR_TRAIN_BATCHES
+        cifar_batch_arrays(contents[name], name, n_classes) for name in TRAIN_BATCHES
     ]
-    images_test, target_test = _cifar_batch_arrays(
+    images_test, target_test = cifar_batch_arrays(
         contents["test_batch"], "test_batch", n_classes
     )
     return _split_bunch(

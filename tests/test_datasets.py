@@ -1,13 +1,22 @@
+import io
 import os
 import pickle
+import pickletools
 import tarfile
 
 import numpy as np
 import pytest
 import skimage.data
-from cifar_files import BATCHES, LABEL_NAMES, write_cifar_archive, write_cifar_folder
+from cifar_files import (
+    BATCHES,
+    LABEL_NAMES,
+    cpickle_dumps,
+    write_cifar_archive,
+    write_cifar_folder,
+)
 from sklearn.datasets import load_sample_image
 
+from sklinear import _cifar_files
 from sklinear.datasets import PHOTO_NAMES, load_cifar10, load_photo_patches
 
 # ---------------------------------------------------------------------------
@@ -121,6 +130,11 @@ def test_photo_patches_bad_parameters(kwargs, message):
         load_photo_patches(**kwargs)
 
 
+def test_load_photo_patches_rejects_a_nan_test_size():
+    with pytest.raises(ValueError, match="test_size must be strictly between"):
+        load_photo_patches(test_size=float("nan"))
+
+
 # ---------------------------------------------------------------------------
 # load_cifar10 on a tiny archive in the real format
 # ---------------------------------------------------------------------------
@@ -128,7 +142,7 @@ def test_photo_patches_bad_parameters(kwargs, message):
 N_PER_BATCH = 20
 
 
-def _write_cifar_folder(root, protocol=2):
+def _write_cifar_folder(root, protocol=None):
     return write_cifar_folder(root, n_per_batch=N_PER_BATCH, protocol=protocol)
 
 
@@ -151,6 +165,7 @@ def _check_matches(cifar, written):
         cifar.target_train, sum((written[name][1] for name in BATCHES[:5]), [])
     )
     np.testing.assert_array_equal(cifar.target_test, written["test_batch"][1])
+    assert cifar.images_train.flags.writeable and cifar.data_test.flags.writeable
 
 
 @pytest.mark.parametrize("pass_parent", [False, True])
@@ -166,9 +181,44 @@ def test_load_cifar10_from_archive(tmp_path, pass_parent):
     assert sorted(os.listdir(archive.parent)) == ["cifar-10-python.tar.gz", "extracted"]
 
 
-def test_load_cifar10_accepts_protocol_5_pickles(tmp_path):
-    folder, written = _write_cifar_folder(tmp_path, protocol=5)
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_load_cifar10_reads_batches_pickled_again_by_python_3(tmp_path, protocol):
+    folder, written = _write_cifar_folder(tmp_path, protocol=protocol)
     _check_matches(load_cifar10(folder), written)
+
+
+def test_written_batches_are_what_cpickle_wrote(tmp_path):
+    # The files the tests write by default have the layout of the real ones:
+    # protocol 2, Python 2 str, numpy 1.x's _reconstruct, memo ids from 1.
+    folder, written = _write_cifar_folder(tmp_path)
+    data = (folder / "data_batch_1").read_bytes()
+    ops = [(op.name, arg) for op, arg, _ in pickletools.genops(data)]
+    assert ops[:5] == [
+        ("PROTO", 2),
+        ("EMPTY_DICT", None),
+        ("BINPUT", 1),
+        ("MARK", None),
+        ("SHORT_BINSTRING", "batch_label"),
+    ]
+    names = {name for name, _ in ops}
+    assert names <= {
+        *("PROTO", "EMPTY_DICT", "EMPTY_LIST", "MARK", "BINPUT", "STOP"),
+        *("SHORT_BINSTRING", "BINSTRING", "BININT1", "BININT2", "NEWFALSE"),
+        *("GLOBAL", "REDUCE", "BUILD", "NONE", "BININT", "TUPLE", "TUPLE1"),
+        *("TUPLE2", "TUPLE3", "APPEND", "APPENDS", "SETITEMS"),
+    }
+    assert ("GLOBAL", "numpy.core.multiarray _reconstruct") in ops
+    assert (
+        "BINSTRING",
+        written["data_batch_1"][0].transpose(0, 3, 1, 2).tobytes(),
+    ) in [
+        (name, arg.encode("latin-1") if isinstance(arg, str) else arg)
+        for name, arg in ops
+    ]
+    # and CPython's own unpickler agrees on what they hold
+    batch = pickle.loads(data, encoding="bytes")
+    assert batch[b"labels"] == written["data_batch_1"][1]
+    assert list(batch) == [b"batch_label", b"labels", b"data", b"filenames"]
 
 
 def test_load_cifar10_converts_channels_first_rows_to_channels_last(tmp_path):
@@ -181,8 +231,7 @@ def test_load_cifar10_converts_channels_first_rows_to_channels_last(tmp_path):
     blue[5, 7] = 50  # a single blue dot at row 5, column 7
     row = np.concatenate([red.ravel(), green.ravel(), blue.ravel()])
     batch = {b"data": row[None, :], b"labels": [3]}
-    with open(folder / "test_batch", "wb") as file:
-        pickle.dump(batch, file, protocol=2)
+    (folder / "test_batch").write_bytes(cpickle_dumps(batch))
 
     cifar = load_cifar10(folder)
     image = cifar.images_test[0]
@@ -241,38 +290,80 @@ def test_load_cifar10_file_that_is_not_an_archive(tmp_path):
 
 def test_load_cifar10_bad_batch_content(tmp_path):
     folder, _ = _write_cifar_folder(tmp_path)
-    with open(folder / "data_batch_2", "wb") as file:
-        pickle.dump({b"labels": [1, 2]}, file)
+    (folder / "data_batch_2").write_bytes(cpickle_dumps({b"labels": [1, 2]}))
     with pytest.raises(ValueError, match="data_batch_2 has keys.*expected 'data'"):
         load_cifar10(folder)
 
 
-@pytest.mark.parametrize("labels", [[2**64] * 20, [1.5] * 20, [True] * 20])
-def test_load_cifar10_rejects_labels_that_are_not_class_indices(tmp_path, labels):
-    folder, _ = _write_cifar_folder(tmp_path)
-    with open(folder / "test_batch", "rb") as file:
-        batch = pickle.load(file)
+def _replace_test_labels(folder, labels, protocol=2):
+    batch = pickle.loads((folder / "test_batch").read_bytes(), encoding="bytes")
     batch[b"labels"] = labels
-    with open(folder / "test_batch", "wb") as file:
-        pickle.dump(batch, file, protocol=2)
-    with pytest.raises(ValueError, match="test_batch has labels of dtype"):
+    (folder / "test_batch").write_bytes(pickle.dumps(batch, protocol=protocol))
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([2**64] * 20, "an integer of 9 bytes"),  # too large for int64
+        ([1.5] * 20, "opcode BINFLOAT"),
+        ([True] * 20, "a list item that is True"),
+        ([None] * 20, "a list item that is None"),
+        (["cat"] * 20, "a list item that is 'cat'"),
+        ([[1]] * 20, "a list item that is a list"),
+    ],
+)
+def test_load_cifar10_reads_labels_that_are_ints_only(tmp_path, labels, message):
+    folder, _ = _write_cifar_folder(tmp_path)
+    _replace_test_labels(folder, labels)
+    with pytest.raises(ValueError, match=f"test_batch' is not a readable.*{message}"):
+        load_cifar10(folder)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([12] * 20, "20 labels for 20 images; expected one label in \\[0, 10\\)"),
+        ([-1] * 20, "20 labels for 20 images"),
+        ([1] * 19, "19 labels for 20 images"),
+        ([b"cat"] * 20, "test_batch has labels that are not a list of integers"),
+        (3, "test_batch has labels that are not a list of integers"),
+    ],
+)
+def test_load_cifar10_rejects_labels_that_are_not_class_indices(
+    tmp_path, labels, message
+):
+    folder, _ = _write_cifar_folder(tmp_path)
+    _replace_test_labels(folder, labels)
+    with pytest.raises(ValueError, match=message):
+        load_cifar10(folder)
+
+
+@pytest.mark.parametrize("data", [[b"x" * 10**5] + [b""] * 10**5, b"x" * 3072, 7])
+def test_load_cifar10_refuses_data_that_is_not_an_array(tmp_path, data):
+    # np.asarray of these byte strings would pad all 100001 to 100 kB: 10 GB.
+    folder, _ = _write_cifar_folder(tmp_path)
+    batch = {b"data": data, b"labels": [0]}
+    (folder / "test_batch").write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(ValueError, match="test_batch has data of type"):
+        load_cifar10(folder)
+
+
+@pytest.mark.parametrize("names", [3, [1, 2], None])
+def test_load_cifar10_refuses_label_names_that_are_not_bytes(tmp_path, names):
+    folder, _ = _write_cifar_folder(tmp_path)
+    meta = {b"num_vis": 3072} if names is None else {b"label_names": names}
+    (folder / "batches.meta").write_bytes(cpickle_dumps(meta))
+    with pytest.raises(ValueError, match="batches.meta has keys.*a list of byte"):
         load_cifar10(folder)
 
 
 def test_load_cifar10_reads_empty_bytes_pickled_at_protocol_2(tmp_path):
     # Python 3 writes b"" at protocol <= 2 as a call of bytes().
     folder, written = _write_cifar_folder(tmp_path)
-    with open(folder / "data_batch_1", "rb") as file:
-        batch = pickle.load(file)
+    batch = pickle.loads((folder / "data_batch_1").read_bytes(), encoding="bytes")
     batch[b"batch_label"] = b""
-    with open(folder / "data_batch_1", "wb") as file:
-        pickle.dump(batch, file, protocol=2)
+    (folder / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=2))
     _check_matches(load_cifar10(folder), written)
-
-
-def test_load_photo_patches_rejects_a_nan_test_size():
-    with pytest.raises(ValueError, match="test_size must be strictly between"):
-        load_photo_patches(test_size=float("nan"))
 
 
 class _DeletesFile:
@@ -285,13 +376,14 @@ class _DeletesFile:
         return os.remove, (str(self.path),)
 
 
-def test_load_cifar10_refuses_pickles_with_other_globals(tmp_path):
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_load_cifar10_refuses_pickles_with_other_globals(tmp_path, protocol):
     folder, _ = _write_cifar_folder(tmp_path)
     sentinel = tmp_path / "sentinel"
     sentinel.write_text("keep me")
-    with open(folder / "test_batch", "wb") as file:
-        pickle.dump({b"data": _DeletesFile(sentinel), b"labels": []}, file)
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load it"):
+    batch = {b"data": _DeletesFile(sentinel), b"labels": []}
+    (folder / "test_batch").write_bytes(pickle.dumps(batch, protocol=protocol))
+    with pytest.raises(ValueError, match="global 'posix.remove'.*refusing to load"):
         load_cifar10(folder)
     assert sentinel.exists()
 
@@ -312,3 +404,54 @@ def test_load_cifar10_truncated_archive(tmp_path, kept_bytes):
     cut.write_bytes(archive.read_bytes()[:kept_bytes])
     with pytest.raises(ValueError, match="truncated or corrupt"):
         load_cifar10(cut)
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+@pytest.mark.parametrize("damage", ["cut", "overwrite"])
+def test_load_cifar10_damaged_archive(tmp_path, mode, damage):
+    folder, _ = _write_cifar_folder(tmp_path)
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, mode) as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    data = bytearray(archive.read_bytes())
+    if damage == "cut":
+        del data[len(data) // 2 :]
+    else:
+        data[60:68] = b"\xff" * 8
+    archive.write_bytes(data)
+    with pytest.raises(ValueError, match="truncated or corrupt|not a tar archive"):
+        load_cifar10(archive)
+
+
+def test_load_cifar10_refuses_files_larger_than_the_limit(tmp_path, monkeypatch):
+    # The size is checked before reading: from the folder and from a tar
+    # member's header (which may claim any size).
+    folder, _ = _write_cifar_folder(tmp_path / "extracted")
+    archive, _ = write_cifar_archive(tmp_path, folder_root=tmp_path / "other")
+    size = (folder / "data_batch_1").stat().st_size
+    monkeypatch.setattr(_cifar_files, "MAX_FILE_BYTES", size - 1)
+    message = f"data_batch_1' has {size} bytes.*over {size - 1} bytes are refused"
+    with pytest.raises(ValueError, match=message):
+        load_cifar10(folder)
+    message = f"data_batch_1' in '.*cifar-10-python.tar.gz' has {size} bytes"
+    with pytest.raises(ValueError, match=message):
+        load_cifar10(archive)
+
+
+def test_read_cifar_file_refuses_a_file_shorter_than_its_size():
+    # A file that ends before its declared size (a tar member cut short).
+    data = cpickle_dumps({b"labels": [1]})
+    with pytest.raises(ValueError, match="'x' ends after 10 of its 12 bytes"):
+        _cifar_files.read_cifar_file(io.BytesIO(data[:10]), 12, "'x'")
+    assert _cifar_files.read_cifar_file(io.BytesIO(data), len(data), "x") == {
+        "labels": [1]
+    }
+
+
+@pytest.mark.parametrize("mode", ["w:", "w:bz2", "w:xz"])
+def test_load_cifar10_reads_archives_in_other_compressions(tmp_path, mode):
+    folder, written = _write_cifar_folder(tmp_path)
+    archive = tmp_path / "cifar-10-python.tar"
+    with tarfile.open(archive, mode) as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    _check_matches(load_cifar10(archive), written)
