@@ -4,9 +4,13 @@ Build (warnings are errors, as in CI):
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-Everything is built offline: no intersphinx inventories are fetched, and the
-figures are drawn at build time by the package's own plotting functions on
-small data (``.. plot::`` directives).
+Everything is built offline, and the built pages work offline: no
+intersphinx inventories are fetched; MathJax comes from the
+``sphinx-mathjax-offline`` package and is copied into the build; and the
+``offline_check`` extension (``_ext/``) warns about any page that would load
+a file from the network. The figures are drawn at build time by the
+package's own plotting functions (``.. plot::`` directives), and the gallery
+(``examples/``, sphinx-gallery) runs the demo's experiments.
 """
 
 import argparse
@@ -22,6 +26,7 @@ from sphinx.util import logging
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))  # document the source tree, installed or not
+sys.path.insert(0, str(DOCS / "_ext"))  # this documentation's own extensions
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
@@ -41,14 +46,30 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 bundled: sets mathjax_path to the copy it puts in _static.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
+    "see_also",
+    "offline_check",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_ext"]
 templates_path = ["_templates"]
-html_static_path = []
+html_static_path = ["_static"]
+# Wide display math scrolls sideways instead of being cut off.
+html_css_files = ["sklinear.css"]
+# MathJax 3 (the bundled one) reads \text{...} literally unless textmacros is
+# loaded: with it, \text{power\_t} shows an underscore, as MathJax 4 does.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
+# "fit()", not "SoftmaxClassifier.fit()", in a page's table of contents: the
+# long names of inherited methods would not fit in the sidebar.
+toc_object_entries_show_parents = "hide"
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklinear {release}"
 html_theme_options = {
@@ -76,6 +97,24 @@ plot_formats = [("png", 100)]
 plot_rcparams = {"figure.dpi": 100, "savefig.bbox": "tight"}
 # Each plot's code is complete as shown, so that readers can copy it.
 plot_pre_code = ""
+
+# -- Gallery: the demo's experiments ---------------------------------------------
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",  # the lecture's order
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "show_signature": False,
+    # Its pages load jQuery and DataTables from the network; the build log
+    # has the same times.
+    "write_computation_times": False,
+    # The figure functions return their figure; the picture is what counts.
+    "ignore_repr_types": r"matplotlib\.",
+}
 
 # -- Checks and generated pages --------------------------------------------------
 
@@ -136,6 +175,28 @@ def _write_cli_help():
     _write_generated("cli_help.txt", parser.format_help())
 
 
+# The README's demo run: "ran in 17 s (wall time) on 2 cores" and the table
+# it printed. The docs quote both from there, so that they cannot disagree.
+README_DEMO_RUN = re.compile(r"ran in (\d+(?:\.\d+)? s) \(wall time\) on (\d+) cores")
+README_DEMO_TABLE = re.compile(r"^\| experiment .*?(?=\n\s*\n|\Z)", flags=re.S | re.M)
+
+
+def _readme_demo_run():
+    """The README's demo run: its time and machine, and its table."""
+    readme = (DOCS.parent / "README.md").read_text()
+    run, table = README_DEMO_RUN.search(readme), README_DEMO_TABLE.search(readme)
+    if run is None or table is None:
+        raise ValueError(
+            "README.md has no demo run for the docs to quote: a sentence with "
+            "'ran in N s (wall time) on N cores' and a table whose header starts "
+            "with '| experiment '."
+        )
+    return f"{run[1]} of wall time on {run[2]} cores", table[0]
+
+
+DEMO_RUN, DEMO_TABLE = _readme_demo_run()
+rst_epilog = f".. |demo_run| replace:: {DEMO_RUN}\n"
+
 README_TABLE = re.compile(
     r"<!-- benchmark-table -->(.*?)<!-- /benchmark-table -->", flags=re.S
 )
@@ -188,6 +249,7 @@ def _write_generated(name, text):
 def _on_builder_inited(app):
     _write_cli_help()
     _write_generated("readme_benchmarks.rst", _readme_benchmark_table())
+    _write_generated("readme_demo_table.txt", DEMO_TABLE + "\n")
     for name in _undocumented_names():
         logger.warning(f"{name} is public but not in docs/api.rst")
 

@@ -9,7 +9,16 @@ from cifar_files import write_cifar_archive
 from threadpoolctl import threadpool_limits
 
 from sklinear.__main__ import main
-from sklinear._demo import PICTURES, RESULTS_FILE, build_parser
+from sklinear._demo import (
+    DEFAULT,
+    EXPERIMENTS,
+    PICTURES,
+    QUICK,
+    RESULTS_FILE,
+    build_parser,
+    load_data,
+    run_experiments,
+)
 
 TABLE_ROW = re.compile(
     r"^\| (.+?) +\| (.+?) +\| (.+?) +\| +([\d.]+)% \| +([\d.]+) s \|$"
@@ -64,10 +73,54 @@ def test_quick_demo_prints_the_table_and_writes_pictures(tmp_path, capsys):
 
 
 def test_no_plots_writes_only_the_table(tmp_path, capsys):
-    assert main(["--quick", "--no-plots", "--output", str(tmp_path)]) == 0
+    # -1 jobs: all cores, as in scikit-learn.
+    argv = ["--quick", "--no-plots", "--n-jobs", "-1", "--output", str(tmp_path)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "[8/8]" in out and "[9/" not in out
     assert sorted(path.name for path in tmp_path.iterdir()) == [RESULTS_FILE]
+
+
+@pytest.fixture(scope="module")
+def quick_data():
+    return load_data(QUICK)
+
+
+def test_experiments_run_by_name_in_the_order_asked(quick_data):
+    names = ["softmax_sgd", "grid_search"]
+    results = run_experiments(quick_data, names, settings=QUICK, n_jobs=-1)
+    assert list(results) == names
+    assert results["softmax_sgd"].model == "softmax, minibatch SGD, 3 epochs"
+    assert results["grid_search"].estimator.n_jobs == -1
+    assert results["grid_search"].experiment.group == "grid search"
+
+
+def test_loss_panel_gives_each_loss_its_own_axes(quick_data):
+    pytest.importorskip("matplotlib")
+    from sklinear._demo.figures import loss_curves
+
+    names = ["svm_random_search", "svm_gd", "svm_sgd", "softmax_sgd"]
+    results = run_experiments(quick_data, names, settings=QUICK)
+    optimizers, svm, softmax = loss_curves(results, quick_data).axes
+    assert [line.get_label() for line in optimizers.lines] == [
+        "random search",
+        "full-batch GD",
+        "minibatch SGD",
+    ]
+    # Hinge and cross-entropy values are not comparable: never on one axis.
+    assert "hinge" in svm.get_ylabel() and len(svm.lines) == 1
+    assert "cross-entropy" in softmax.get_ylabel() and len(softmax.lines) == 1
+
+
+def test_readme_table_lists_the_default_experiments():
+    """The README's demo table (which the docs include) matches the demo."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = [row[:3] for row in _table_rows(readme)]
+    expected = [
+        (experiment.group, experiment.describe(DEFAULT), experiment.features)
+        for experiment in EXPERIMENTS.values()
+    ]
+    assert rows == expected
 
 
 def test_runs_without_matplotlib_and_says_how_to_get_pictures(
@@ -123,7 +176,9 @@ def _error_of(argv, capsys):
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--n-train", "five"], "argument --n-train: expected a whole number"),
         (["--n-train", "3"], "at least 10"),
-        (["--n-jobs", "0"], "argument --n-jobs: expected a positive integer"),
+        (["--n-jobs", "0"], "argument --n-jobs: expected a positive number of jobs"),
+        (["--n-jobs", "-2"], "or -1 for all cores; got '-2'"),
+        (["--n-jobs", "two"], "argument --n-jobs: expected a positive number"),
         (["--n-test", "all"], "'all' needs --cifar10"),
         (["--cifar10", "no/such/path"], "CIFAR-10 not found at 'no/such/path'"),
         (["--n-train", "10"], "needs 2 training images per class"),
@@ -145,7 +200,9 @@ def test_bad_cifar10_data_and_output_folder(tmp_path, capsys):
     code, err = _error_of(
         [*base, "--n-train", "500", "--output", str(tmp_path)], capsys
     )
-    assert code == 2 and "--n-train 500 is more than the 100 images" in err
+    assert (
+        code == 2 and "500 training images asked for, but the data hold only 100" in err
+    )
 
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("")
@@ -190,7 +247,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 DOC_PAGES = sorted(
     page
     for page in DOCS.rglob("*.rst")
-    if not {"_build", "_templates", "generated"} & set(page.relative_to(DOCS).parts)
+    # Not the build's output, nor pages that the build writes (the gallery's).
+    if not {"_build", "_templates", "generated", "auto_examples"}
+    & set(page.relative_to(DOCS).parts)
 )
 
 
