@@ -1,0 +1,356 @@
+"""The duality gap: the scores (unless given), one pass over the data for
+``sum_i a_i theta_i x_i^T``, then the dual points' values.
+
+The math is in the docstring of :mod:`sklinear._duality`.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..penalties import L1, L2, ElasticNet, NoPenalty
+from ._domains import (
+    _clean_theta,
+    _loss_and_theta,
+    _minus_loss_conjugate,
+    _penalty_conjugate,
+    _penalty_value,
+    _restore_intercept,
+    _restricted,
+    _scale_into_l1_ball,
+    _softmax_theta_at_best_intercept,
+    _zero_unweighted,
+)
+from ._polish import polished_candidates
+
+__all__ = ["DualityGap", "duality_gap", "penalty_strengths"]
+
+# Rows of X per chunk: about 2 MB once converted to float64, so that a float32
+# or sparse X is never converted (copied) as a whole.
+_CHUNK_BYTES = 2**21
+
+
+class DualityGap(NamedTuple):
+    """The result of :func:`duality_gap`.
+
+    Attributes
+    ----------
+    primal : float
+        :math:`P(W, b)` (``inf`` if a row of ``W`` exceeds ``max_norm``).
+    dual : float
+        :math:`D(\\Theta)` of the feasible dual point: a lower bound on the
+        optimal value :math:`P^*`.
+    gap : float
+        ``primal - dual``, an upper bound on ``primal - P*`` (it can be
+        negative by rounding only, at an optimum).
+    relative_gap : float
+        ``gap / primal`` (0 when both are 0); see the module docstring.
+    theta : ndarray of shape (n_samples, n_classes)
+        The feasible dual point, float64: :math:`e_{y_i} - p_i` (softmax) or
+        :math:`-\\beta_{ic}` off the label and :math:`\\sum_c \\beta_{ic}` on
+        it (hinge).
+    """
+
+    primal: float
+    dual: float
+    gap: float
+    relative_gap: float
+    theta: np.ndarray
+
+
+def duality_gap(
+    X,
+    y,
+    W,
+    b=None,
+    *,
+    loss,
+    margin=1.0,
+    sample_weight=None,
+    fit_intercept=True,
+    alpha_l1=0.0,
+    alpha_l2=0.0,
+    max_norm=None,
+    scores=None,
+    theta=None,
+    polish=True,
+):
+    """Primal value, a certified lower bound on the optimum, and their gap.
+
+    See the module docstring for the objective, the dual and the proof.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features)
+        Training data, float32 or float64; never copied as a whole (it is
+        read in chunks of rows, converted to float64 one chunk at a time).
+    y : ndarray of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    W : ndarray of shape (n_classes, n_features)
+        Weights.
+    b : ndarray of shape (n_classes,), default=None
+        The intercept of the model ``X @ W.T + b`` (with
+        :class:`~sklinear.objective.LinearObjective`'s ``center``, pass
+        ``objective.intercept(W, c)``). Ignored without ``fit_intercept``.
+    loss : {'hinge', 'softmax'}
+        Weston-Watkins hinge or multinomial cross-entropy.
+    margin : float, default=1.0
+        The hinge's margin :math:`\\Delta`.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights; None weighs the samples equally.
+    fit_intercept : bool, default=True
+        Whether ``b`` is a free variable (it adds the intercept constraint).
+    alpha_l1, alpha_l2 : float, default=0.0
+        Strengths of :math:`\\|W\\|_1` and :math:`\\frac12\\|W\\|_F^2`; see
+        :func:`penalty_strengths`.
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row of ``W``.
+    scores : ndarray of shape (n_samples, n_classes), default=None
+        ``X @ W.T + b`` if the caller has it: it saves one of the two passes
+        over ``X`` (the other computes ``sum_i a_i theta_i x_i^T``). ``P``
+        is computed from them, in float64 (float32 scores limit the gap's
+        accuracy to float32 rounding).
+    theta : ndarray of shape (n_samples, n_classes), default=None
+        A dual point to use instead of minus the loss gradients at ``scores``
+        (e.g. an average of past ones); it is first clipped into the loss
+        conjugate's domain, then made feasible like the default one. The
+        per-sample ``dscores`` of :mod:`sklinear.losses` are
+        ``-a_i * theta_i``.
+    polish : bool, default=True
+        For the hinge loss, also try dual points whose near-margin pairs get
+        their ``beta`` from stationarity (:mod:`sklinear._duality._polish`)
+        and keep the best: without it the hinge's gap does not go to 0 at the
+        optimum. Ignored for the softmax loss.
+
+    Returns
+    -------
+    result : DualityGap
+        ``(primal, dual, gap, relative_gap, theta)``.
+
+    Notes
+    -----
+    Cost: the scores (one pass over ``X``, skipped if given), one pass for
+    ``X^T Theta`` (two or three sets of ``n_classes`` columns at once), and
+    ``O(n_samples n_classes)`` work on a few float64 arrays of that shape;
+    ``X`` is read in chunks of rows and never copied whole. The hinge's
+    polishing adds, for the ``k <= 1000`` pairs nearest the margin, a
+    ``k x k`` Gram matrix and up to three ``O(k^3)`` solves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinear._duality import duality_gap
+    >>> X = np.array([[1.0, 2.0], [2.0, 0.5], [0.0, -1.0], [1.0, 1.0]])
+    >>> y = np.array([0, 1, 2, 0])
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> result = duality_gap(X, y, W, b, loss="softmax", alpha_l2=1.0)
+    >>> round(result.primal, 4)  # log(3) at zero weights
+    1.0986
+    >>> round(result.gap, 4)  # so the optimum lies in [0.7985, 1.0986]
+    0.3001
+    """
+    if loss not in ("hinge", "softmax"):
+        raise ValueError(f"loss must be 'hinge' or 'softmax', got {loss!r}.")
+    n_classes = W.shape[0]
+    a = _normalized_weights(sample_weight, X.shape[0])
+    y = _checked_labels(y, X.shape[0], n_classes)
+    present = _present_classes(y, a, n_classes) if fit_intercept else None
+    settings = {
+        "loss": loss,
+        "margin": margin,
+        "present": present,
+        "alpha_l1": alpha_l1,
+        "alpha_l2": alpha_l2,
+        "max_norm": max_norm,
+    }
+    if scores is None:
+        scores = _scores(X, W, b if fit_intercept else None)
+    scores = _checked_scores(scores, X.shape[0], n_classes)
+    per_sample, gradient_theta = _loss_and_theta(scores, y, loss, margin, present)
+    primal = float(a @ per_sample) + _penalty_value(W, alpha_l1, alpha_l2, max_norm)
+    thetas = _starting_points(theta, gradient_theta, scores, y, a, settings)
+    Zs, class_sums = _weighted_sums(X, thetas, y, a, present)
+    candidates = list(zip(thetas, Zs))
+    if polish and loss == "hinge":
+        for start_theta, Z in zip(thetas, Zs):
+            candidates += [
+                (polished, Z + delta_Z)
+                for polished, delta_Z in polished_candidates(
+                    X, y, a, W, start_theta, Z, scores, settings
+                )
+            ]
+    values = [_feasible_dual(t, Z, class_sums, y, a, settings) for t, Z in candidates]
+    dual, theta = max(values, key=lambda value: value[0])
+    return _result(primal, dual, theta)
+
+
+def _starting_points(theta, gradient_theta, scores, y, a, settings):
+    """The dual points to make feasible: the caller's, or minus the loss
+    gradients; for the softmax with an intercept, also those at the best
+    intercept for ``W`` (they meet the intercept constraint by themselves, so
+    no mixing degrades them)."""
+    loss, present = settings["loss"], settings["present"]
+    if theta is not None:
+        theta = _clean_theta(_checked_theta(theta, *scores.shape), y, loss)
+        thetas = [_restricted(theta, y, a, present, loss)]
+    else:
+        thetas = [gradient_theta]
+    if theta is None and loss == "softmax" and present is not None:
+        thetas.append(_softmax_theta_at_best_intercept(scores, y, a, present))
+    for start in thetas:
+        _zero_unweighted(start, a)
+    return thetas
+
+
+def _feasible_dual(theta, Z, class_sums, y, a, settings):
+    """The dual value of ``theta`` (``Z = sum_i a_i theta_i x_i^T``) once
+    made feasible, and the feasible point."""
+    loss = settings["loss"]
+    if settings["present"] is not None:
+        theta, Z = _restore_intercept(
+            theta, Z, class_sums, y, a, settings["present"], loss
+        )
+    if settings["alpha_l2"] == 0 and settings["max_norm"] is None:
+        theta, Z = _scale_into_l1_ball(theta, Z, settings["alpha_l1"])
+    dual = float(a @ _minus_loss_conjugate(theta, y, loss, settings["margin"]))
+    dual -= _penalty_conjugate(
+        Z, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
+    )
+    return dual, theta
+
+
+def penalty_strengths(penalty):
+    """``(alpha_l1, alpha_l2)`` of a penalty from :mod:`sklinear.penalties`.
+
+    Parameters
+    ----------
+    penalty : NoPenalty, L2, L1, ElasticNet or None
+        The penalty object (from :func:`~sklinear.penalties.make_penalty`).
+
+    Returns
+    -------
+    alpha_l1 : float
+        The coefficient of :math:`\\|W\\|_1`.
+    alpha_l2 : float
+        The coefficient of :math:`\\frac12 \\|W\\|_F^2`.
+
+    Examples
+    --------
+    >>> from sklinear.penalties import make_penalty
+    >>> alpha_l1, alpha_l2 = penalty_strengths(
+    ...     make_penalty("elasticnet", alpha=0.1, l1_ratio=0.25)
+    ... )
+    >>> round(alpha_l1, 6), round(alpha_l2, 6)
+    (0.025, 0.075)
+    """
+    if penalty is None or isinstance(penalty, NoPenalty):
+        return 0.0, 0.0
+    if isinstance(penalty, ElasticNet):
+        return penalty.alpha * penalty.l1_ratio, penalty.alpha * (1 - penalty.l1_ratio)
+    if isinstance(penalty, L1):
+        return float(penalty.alpha), 0.0
+    if isinstance(penalty, L2):
+        return 0.0, float(penalty.alpha)
+    raise TypeError(f"Unknown penalty {penalty!r}.")
+
+
+def _result(primal, dual, theta):
+    gap = primal - dual
+    # P >= P* >= 0, so P = 0 is optimal and a positive gap there is rounding.
+    relative = gap / primal if primal > 0 else (0.0 if gap <= 0 else np.inf)
+    return DualityGap(float(primal), float(dual), float(gap), float(relative), theta)
+
+
+def _normalized_weights(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.full(n_samples, 1.0 / n_samples)
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != (n_samples,) or not (
+        np.all(np.isfinite(weight)) and np.all(weight >= 0) and weight.sum() > 0
+    ):
+        raise ValueError(
+            f"sample_weight must hold {n_samples} finite, non-negative weights "
+            "with a positive sum."
+        )
+    return weight / weight.sum()
+
+
+def _checked_labels(y, n_samples, n_classes):
+    y = np.asarray(y)
+    if (
+        y.shape != (n_samples,)
+        or not np.issubdtype(y.dtype, np.integer)
+        or (y.size and (y.min() < 0 or y.max() >= n_classes))
+    ):
+        raise ValueError(
+            f"y must hold {n_samples} integer class indices in [0, {n_classes})."
+        )
+    return y.astype(np.intp, copy=False)
+
+
+def _checked_theta(theta, n_samples, n_classes):
+    theta = np.array(theta, dtype=np.float64)  # a copy: it is modified
+    if theta.shape != (n_samples, n_classes) or not np.all(np.isfinite(theta)):
+        raise ValueError(
+            f"theta must be a finite array of shape ({n_samples}, {n_classes})."
+        )
+    return theta
+
+
+def _present_classes(y, a, n_classes):
+    """Classes of positive total weight; the others get ``theta = 0``."""
+    return np.bincount(y, weights=a, minlength=n_classes) > 0
+
+
+def _chunks(n_samples, n_features):
+    rows = max(1, _CHUNK_BYTES // (8 * max(1, n_features)))
+    for start in range(0, n_samples, rows):
+        yield slice(start, min(start + rows, n_samples))
+
+
+def _float64_rows(X, rows):
+    """``X[rows]`` in float64: a view of float64 dense data, else a copy of
+    the chunk only."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X[rows], dtype=np.float64)
+    return np.asarray(X[rows], dtype=np.float64)
+
+
+def _scores(X, W, b):
+    """``X @ W.T + b`` in float64, one chunk of rows at a time."""
+    W64 = np.asarray(W, dtype=np.float64)
+    scores = np.empty((X.shape[0], W.shape[0]))
+    for rows in _chunks(*X.shape):
+        scores[rows] = _float64_rows(X, rows) @ W64.T
+    if b is not None:
+        scores += np.asarray(b, dtype=np.float64)
+    return scores
+
+
+def _checked_scores(scores, n_samples, n_classes):
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (n_samples, n_classes) or not np.all(np.isfinite(scores)):
+        raise ValueError(
+            f"scores must be a finite array of shape ({n_samples}, {n_classes})."
+        )
+    return scores
+
+
+def _weighted_sums(X, thetas, y, a, present):
+    """One pass over ``X``: ``Z = sum_i a_i theta_i x_i^T`` for each dual
+    point and, with an intercept, the class sums ``sum_{y_i = k} a_i x_i``."""
+    n_classes = thetas[0].shape[1]
+    columns = [a[:, None] * theta for theta in thetas]
+    if present is not None:
+        one_hot = np.zeros_like(thetas[0])
+        one_hot[np.arange(len(y)), y] = a
+        columns.append(one_hot)
+    stacked = np.hstack(columns)
+    sums = np.zeros((stacked.shape[1], X.shape[1]))
+    for rows in _chunks(*X.shape):
+        sums += np.asarray(_float64_rows(X, rows).T @ stacked[rows]).T
+    blocks = [sums[k : k + n_classes] for k in range(0, len(sums), n_classes)]
+    if present is None:
+        return blocks, None
+    return blocks[:-1], blocks[-1]
