@@ -1,8 +1,8 @@
-"""The one place that imports scikit-learn's private helpers.
+"""The one place that imports scikit-learn's private helpers and new APIs.
 
-They are worth it (parameter validation with sklearn's own messages, and the
-sample weight checks), and keeping them here makes a future change a one-file
-fix.
+They are worth it (parameter validation with sklearn's own messages, the
+sample weight checks, callbacks), and keeping them here makes a future change
+a one-file fix.
 """
 
 import inspect
@@ -11,8 +11,20 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:
+
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn < 1.9, which has no ``sklearn.callback``:
+        the classifiers then have no ``set_callbacks``, and their fits skip the
+        callback hooks (``sklinear._callbacks`` checks for
+        ``_init_callback_context``)."""
+
+
 __all__ = [
     "ALL_ZERO_WEIGHTS_OK",
+    "CallbackSupportMixin",
     "Interval",
     "StrOptions",
     "_check_sample_weight",

@@ -16,6 +16,7 @@ labels, class weights and fitted attributes.
 
 import contextlib
 import dataclasses
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -29,8 +30,10 @@ from sklearn.utils import assert_all_finite, check_random_state, compute_class_w
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import FitTask
 from ._sklearn_compat import (
     ALL_ZERO_WEIGHTS_OK,
+    CallbackSupportMixin,
     Interval,
     StrOptions,
     _check_sample_weight,
@@ -56,7 +59,9 @@ _AUTO_BATCHES_PER_EPOCH = 30
 _AUTO_BATCH_SIZE_RANGE = (32, 2048)
 
 
-class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator):
+class _BaseLinearClassifier(
+    CallbackSupportMixin, VersionedStateMixin, ClassifierMixin, BaseEstimator
+):
     """Shared machinery; subclasses set ``_loss`` and document parameters."""
 
     _loss = None
@@ -152,6 +157,10 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
     def fit(self, X, y, sample_weight=None):
         """Fit the classifier by the chosen solver.
 
+        Callbacks (``set_callbacks``, scikit-learn >= 1.9) see a ``'fit'``
+        task with a subtask per epoch (per trial for random search), and can
+        stop the fit after any epoch.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -211,8 +220,17 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         validation_score = None
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
+        task = self._callback_task("fit", X_checked, y, sample_weight)
         result = self._optimize(
-            objective, W, b, None, validation_score, continuing=warm
+            objective,
+            W,
+            b,
+            None,
+            validation_score,
+            continuing=warm,
+            hooks=task.epoch_hooks(
+                functools.partial(_model_attributes, objective, classes)
+            ),
         )
         # For partial_fit: count, total weight in units, the unit.
         self._samples_seen = (len(weights), float(np.sum(weights)), weight_unit)
@@ -226,6 +244,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             result.best_validation_score if X_val is not None else None
         )
         self._store_weights(objective, result)
+        task.end()
         self._warn_if_not_converged(result)
         return self
 
@@ -240,6 +259,9 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         ``set_params`` may have changed) and the fitted attributes it
         continues from. A model fitted with ``solver='random_search'``
         continues with the step size ``'auto'`` derives from its data.
+        Callbacks see each call as a ``'partial_fit'`` task with its one
+        epoch; a request to stop comes after that epoch and changes nothing
+        (it does stop the trials of random search).
 
         Parameters
         ----------
@@ -344,8 +366,18 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         else:
             W, b = self._previous_weights(objective)
             state = continued_sgd_state(self._sgd_state, objective.dtype)
+        task = self._callback_task("partial_fit", X_checked, y, sample_weight, 1)
         result = self._optimize(
-            objective, W, b, state, None, epochs=1, continuing=not first_call
+            objective,
+            W,
+            b,
+            state,
+            None,
+            epochs=1,
+            continuing=not first_call,
+            hooks=task.epoch_hooks(
+                functools.partial(_model_attributes, objective, all_classes)
+            ),
         )
         self._samples_seen = samples_seen
         self.classes_ = all_classes
@@ -354,6 +386,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         self.validation_scores_ = None
         self.best_validation_score_ = None
         self._store_weights(objective, result)
+        task.end()
         return self
 
     def _validate_training_data(self, X, y, reset):
@@ -406,10 +439,20 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         )
 
     def _optimize(
-        self, objective, W, b, state, validation_score, epochs=None, continuing=False
+        self,
+        objective,
+        W,
+        b,
+        state,
+        validation_score,
+        epochs=None,
+        continuing=False,
+        hooks=None,
     ):
         """Train from ``W, b``; ``continuing`` when they are a trained model
-        (warm start, later ``partial_fit`` calls), not zeros."""
+        (warm start, later ``partial_fit`` calls), not zeros. ``hooks``: the
+        optimizer's per-epoch callback hooks."""
+        hooks = {} if hooks is None else hooks
         rng = check_random_state(self.random_state)
         if state is None:
             # Random search too: a model it made may continue with 'sgd'.
@@ -424,6 +467,7 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
                 scale=scale,
                 random_state=rng,
                 incumbent=(W, b) if continuing else None,
+                **hooks,
             )
             result.state = state
             return result
@@ -450,6 +494,20 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             stop_early=epochs is None and self.tol is not None,
             average=self.average,
             verbose=self.verbose,
+            **hooks,
+        )
+
+    def _callback_task(self, name, X, y, sample_weight, epochs=None):
+        """The callbacks' task of this call: one subtask per epoch (or trial)."""
+        trials = self.solver == "random_search"  # max_iter trials, even per chunk
+        return FitTask(
+            self,
+            X,
+            y,
+            sample_weight,
+            task_name=name,
+            n_epochs=self.max_iter if trials or epochs is None else epochs,
+            epoch_name="trial" if trials else "epoch",
         )
 
     def _new_sgd_state(self, objective, epochs):
@@ -541,19 +599,15 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
             b = objective.intercept(W, result.state.average_b)
         else:
             W, b = self._weights
-        if len(self.classes_) == 2:
-            # Two classes: one score s_1 - s_0, as scikit-learn's binary
-            # classifiers; the hinge and softmax losses depend on it alone.
-            self.coef_ = (W[1] - W[0])[None, :]
-            self.intercept_ = np.array([b[1] - b[0]], dtype=b.dtype)
-        else:
-            self.coef_ = W.copy()
-            self.intercept_ = b.copy()
+        self.coef_, self.intercept_ = _coef_and_intercept(W, b)
         self.t_ = int(result.state.t)
         self.learning_rate_ = float(result.state.eta0)
 
     def _warn_if_not_converged(self, result):
-        if self.solver == "random_search" or self.tol is None or result.converged:
+        # A stop asked by a callback (interrupted) is not running out of epochs.
+        if self.solver == "random_search" or self.tol is None:
+            return
+        if result.converged or result.interrupted:
             return
         warnings.warn(
             f"Maximum number of iterations (max_iter={self.max_iter}) reached "
@@ -604,6 +658,23 @@ class _BaseLinearClassifier(VersionedStateMixin, ClassifierMixin, BaseEstimator)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _coef_and_intercept(W, intercept):
+    """``coef_`` and ``intercept_`` of the class weights (new arrays)."""
+    if len(W) == 2:
+        # Two classes: one score s_1 - s_0, as scikit-learn's binary
+        # classifiers; the hinge and softmax losses depend on it alone.
+        return (W[1] - W[0])[None, :], np.array(
+            [intercept[1] - intercept[0]], dtype=intercept.dtype
+        )
+    return W.copy(), intercept.copy()
+
+
+def _model_attributes(objective, classes, W, b):
+    """What a model with the optimizer's weights ``W, b`` predicts with."""
+    coef, intercept = _coef_and_intercept(W, objective.intercept(W, b))
+    return {"coef_": coef, "intercept_": intercept, "classes_": classes}
 
 
 @contextlib.contextmanager

@@ -96,6 +96,9 @@ class OptimizeResult:
         Epochs run (trials for random search).
     converged : bool
         Whether the stopping rule fired before ``max_iter``.
+    interrupted : bool
+        Whether ``on_epoch_end`` asked to stop before the stopping rule or
+        ``max_iter`` did.
     loss_curve : list of float
         Objective of every minibatch (every trial for random search), measured
         before the step it drove.
@@ -111,6 +114,7 @@ class OptimizeResult:
     b: np.ndarray
     n_iter: int = 0
     converged: bool = False
+    interrupted: bool = False
     loss_curve: list = field(default_factory=list)
     epoch_objectives: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
@@ -278,6 +282,8 @@ def minibatch_sgd(
     stop_early=True,
     average=False,
     verbose=0,
+    on_epoch_begin=None,
+    on_epoch_end=None,
 ):
     """Minimize ``objective`` by minibatch stochastic gradient descent.
 
@@ -349,6 +355,14 @@ def minibatch_sgd(
         ``state.average_b`` (averaged SGD).
     verbose : int, default=0
         Print one line per epoch when positive.
+    on_epoch_begin : callable, default=None
+        Called as ``on_epoch_begin(epoch)`` (0-based) before each epoch.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(epoch, W, b)`` after each epoch, with the
+        model so far (the averaged weights when ``average``); the arrays are
+        the optimizer's own, so copy what you keep. A true return value stops
+        training after this epoch (``result.interrupted``). Not called per
+        minibatch: a hook costs at most one call per pass over the data.
 
     Returns
     -------
@@ -408,6 +422,8 @@ def minibatch_sgd(
     plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
     best_weights = None
     for epoch in range(max_iter):
+        if on_epoch_begin is not None:
+            on_epoch_begin(epoch)
         started = time.perf_counter()
         order = rng.permutation(len(batches)) if shuffle else range(len(batches))
         values, epoch_value = _run_epoch(
@@ -439,7 +455,12 @@ def minibatch_sgd(
             )
         if validation_score is not None and criterion > plateau.best:
             best_weights = (model[0].copy(), model[1].copy())
+        # Decide first: it brings plateau.best (reported as the best
+        # validation score) up to this epoch, as best_weights already is.
         decision = plateau.decide(criterion, state)
+        if on_epoch_end is not None and on_epoch_end(epoch, *model):
+            result.interrupted = True
+            break
         if not stop_early:
             continue
         if decision == "lower":
@@ -517,6 +538,8 @@ def random_search(
     scale=1.0,
     random_state=None,
     incumbent=None,
+    on_epoch_begin=None,
+    on_epoch_end=None,
 ):
     """The lecture's first, very bad idea: try random weights, keep the best.
 
@@ -538,12 +561,16 @@ def random_search(
     incumbent : (W, b) or None, default=None
         Weights to beat, e.g. the model found on earlier data: they are kept
         unless a trial does better on this objective.
+    on_epoch_begin, on_epoch_end : callable, default=None
+        The per-iteration hooks of :func:`minibatch_sgd`, called around each
+        trial; ``on_epoch_end`` sees the best weights so far, and a true
+        return value stops the search after this trial.
 
     Returns
     -------
     result : OptimizeResult
         The best weights; ``loss_curve`` holds the best objective so far after
-        every trial, ``n_iter`` the number of trials.
+        every trial, ``n_iter`` the number of trials run.
 
     Examples
     --------
@@ -571,8 +598,10 @@ def random_search(
                 f"{best_b.shape}."
             )
         best_value = objective.value(best_W, best_b)
-    result = OptimizeResult(W=best_W, b=best_b, n_iter=n_trials, converged=True)
-    for _ in range(n_trials):
+    result = OptimizeResult(W=best_W, b=best_b, converged=True)
+    for trial in range(n_trials):
+        if on_epoch_begin is not None:
+            on_epoch_begin(trial)
         W = (scale * rng.standard_normal(best_W.shape)).astype(best_W.dtype)
         b = (scale * rng.standard_normal(best_b.shape)).astype(best_b.dtype)
         if not objective.fit_intercept:
@@ -581,5 +610,9 @@ def random_search(
         if value < best_value:
             best_value, result.W, result.b = value, W, b
         result.loss_curve.append(best_value)
+        result.n_iter = trial + 1
+        if on_epoch_end is not None and on_epoch_end(trial, result.W, result.b):
+            result.interrupted = True
+            break
     result.epoch_objectives = list(result.loss_curve)
     return result
