@@ -14,7 +14,8 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn import get_config
+from sklearn.utils.validation import validate_data
 
 # Scratch memory allowed per chunk of images (bytes). A module attribute so
 # tests can shrink it to exercise the chunk boundaries.
@@ -116,6 +117,26 @@ def is_8bit(images):
     return bool(np.array_equal(images, images.astype(np.uint8)))
 
 
+def _is_plain_finite(rows):
+    """True if ``validate_data(..., dtype="numeric")`` would return ``rows``
+    itself: a plain 2-D ndarray of real numbers (or booleans), not empty, with
+    no NaN or infinity, outside array API dispatch."""
+    if (
+        type(rows) is not np.ndarray
+        or rows.ndim != 2
+        or rows.dtype.kind not in "biuf"
+        or rows.size == 0
+        or get_config()["array_api_dispatch"]
+    ):
+        return False
+    if rows.dtype.kind != "f":
+        return True
+    # validate_data's own first test: a finite sum means finite values (an
+    # overflowing sum sends the rows to validate_data, which looks closer).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(rows.sum()))
+
+
 def working_dtype(dtype):
     """float32 stays float32; every other dtype is computed in float64."""
     return np.float32 if dtype == np.float32 else np.float64
@@ -127,13 +148,13 @@ class ImageInputMixin:
     Subclasses have the parameters ``image_shape`` and ``channels_first`` and
     get ``_validate_images(X, reset)``, which returns an ``(n, H, W, C)`` view
     and, when ``reset``, records ``image_shape_`` and ``n_features_in_``.
+    With ``reset=False`` the caller has checked that the transformer is
+    fitted (``check_is_fitted`` once per call: it is not free).
     """
 
     def _validate_images(self, X, reset):
         channels_first = bool(self.channels_first)
         image_shape = check_image_shape_param(self.image_shape)
-        if not reset:
-            check_is_fitted(self, "image_shape_")
         if isinstance(X, list) and np.ndim(X) in (3, 4):  # nested lists of images
             X = np.asarray(X)
         if isinstance(X, np.ndarray) and X.ndim in (3, 4):
@@ -151,37 +172,60 @@ class ImageInputMixin:
                 )
             # The standard checks run on rows: one flattened image per row
             # (a view, in the array's own memory layout).
-            rows = validate_data(
-                self, X.reshape(len(X), -1), reset=reset, dtype="numeric"
-            )
+            rows = self._validate_rows(X.reshape(len(X), -1), reset)
             if reset:
                 self.image_shape_ = received
             return as_4d(rows.reshape(X.shape), channels_first)
 
         if not reset:
             self._check_row_length(X)
-        rows = validate_data(self, X, reset=reset, dtype="numeric")
+        rows = self._validate_rows(X, reset)
         if reset:
-            n_features = rows.shape[1]
-            if image_shape is None:
-                image_shape = infer_image_shape(n_features)
-                if image_shape == (1, n_features) and n_features > 1:
-                    warnings.warn(
-                        f"{type(self).__name__}: rows of {n_features} values are "
-                        "not a square gray (s * s) or RGB (3 * s * s) image, so "
-                        f"each is read as a 1 x {n_features} gray strip. Pass "
-                        "image_shape=(H, W) or (H, W, 3) if they are flattened "
-                        "images.",
-                        UserWarning,
-                        stacklevel=3,
-                    )
-            elif math.prod(image_shape) != n_features:
-                raise ValueError(
-                    f"image_shape={image_shape} needs rows of "
-                    f"{math.prod(image_shape)} values, got rows of {n_features}."
-                )
-            self.image_shape_ = image_shape
+            self.image_shape_ = self._image_shape_of_rows(rows.shape[1], image_shape)
         return rows_to_4d(rows, self.image_shape_, channels_first)
+
+    def _validate_rows(self, rows, reset):
+        """``validate_data(self, rows, reset=reset, dtype="numeric")``.
+
+        Plain finite ndarrays, what a single image per call usually is, skip
+        it: its probes for pandas, narwhals, feature names and tags cost more
+        than the HOG of a 32 x 32 image. For them we record and check exactly
+        what it would (``n_features_in_``, no ``feature_names_in_``); any
+        other input, and any mismatch, goes through validate_data, which
+        raises or warns as scikit-learn does.
+        """
+        if _is_plain_finite(rows):
+            if reset:
+                self.n_features_in_ = rows.shape[1]
+                if hasattr(self, "feature_names_in_"):  # fitted on a frame before
+                    del self.feature_names_in_
+                return rows
+            if rows.shape[1] == self.n_features_in_ and not hasattr(
+                self, "feature_names_in_"
+            ):
+                return rows
+        return validate_data(self, rows, reset=reset, dtype="numeric")
+
+    def _image_shape_of_rows(self, n_features, image_shape):
+        """The ``image_shape_`` of rows of ``n_features`` values, at fit."""
+        if image_shape is None:
+            image_shape = infer_image_shape(n_features)
+            if image_shape == (1, n_features) and n_features > 1:
+                warnings.warn(
+                    f"{type(self).__name__}: rows of {n_features} values are "
+                    "not a square gray (s * s) or RGB (3 * s * s) image, so "
+                    f"each is read as a 1 x {n_features} gray strip. Pass "
+                    "image_shape=(H, W) or (H, W, 3) if they are flattened "
+                    "images.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        elif math.prod(image_shape) != n_features:
+            raise ValueError(
+                f"image_shape={image_shape} needs rows of "
+                f"{math.prod(image_shape)} values, got rows of {n_features}."
+            )
+        return image_shape
 
     def _check_row_length(self, X):
         """Raise a ValueError naming the image shape if rows are too long/short."""

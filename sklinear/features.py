@@ -31,15 +31,22 @@ in the neighbouring bin at a bin edge, so its histogram can differ from the
 same image in uint8 or float64.
 """
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._hog import BLOCK_NORMS, hog_4d, hog_geometry, hog_glyphs, image_cell_histograms
+from ._feature_checks import (
+    check_hog_params,
+    check_hue_channels,
+    check_hue_params,
+    check_input_features,
+    check_nonnegative_for_sqrt,
+    check_pixel_range,
+)
+from ._feature_functions import hog, hog_visualization, hue_histogram
+from ._hog import hog_4d, hog_geometry
 from ._hue import hue_histogram_4d
-from ._images import ImageInputMixin, as_4d, working_dtype
+from ._images import ImageInputMixin
 from ._versioned import VersionedStateMixin
 
 __all__ = [
@@ -49,351 +56,6 @@ __all__ = [
     "hog_visualization",
     "hue_histogram",
 ]
-
-
-# --------------------------------------------------------------------------
-# Parameter and value checks
-# --------------------------------------------------------------------------
-
-
-def _check_positive_int(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _check_pair(value, name):
-    """A pair of positive integers such as ``pixels_per_cell``."""
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}.")
-    return tuple(_check_positive_int(size, name) for size in pair)
-
-
-def _check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm):
-    orientations = _check_positive_int(orientations, "orientations")
-    pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
-    cells_per_block = _check_pair(cells_per_block, "cells_per_block")
-    if block_norm not in BLOCK_NORMS:
-        raise ValueError(
-            f"block_norm must be one of {BLOCK_NORMS}, got {block_norm!r}."
-        )
-    return orientations, pixels_per_cell, cells_per_block
-
-
-def _check_hue_params(n_bins, scale):
-    n_bins = _check_positive_int(n_bins, "n_bins")
-    if (
-        not isinstance(scale, numbers.Real)
-        or isinstance(scale, bool)
-        or not np.isfinite(scale)
-        or scale <= 0
-    ):
-        raise ValueError(f"scale must be a positive number, got {scale!r}.")
-    return n_bins, float(scale)
-
-
-def _as_numeric_images(images, channels_first):
-    """An image array as a 4-D ``(n, H, W, C)`` view of real numbers."""
-    images = np.asarray(images)
-    if images.dtype == np.bool_:
-        images = images.astype(np.uint8)
-    elif images.dtype == object:
-        images = images.astype(np.float64)
-    if not (
-        np.issubdtype(images.dtype, np.integer)
-        or np.issubdtype(images.dtype, np.floating)
-    ):
-        raise ValueError(f"Images must hold real numbers, got dtype {images.dtype}.")
-    images = as_4d(images, channels_first)
-    if images.shape[0] == 0:
-        raise ValueError("Expected at least one image, got an empty array.")
-    # min and max propagate NaN and show infinities, without a temporary array
-    if np.issubdtype(images.dtype, np.floating) and not (
-        np.isfinite(images.min()) and np.isfinite(images.max())
-    ):
-        raise ValueError("Images contain NaN or infinity.")
-    return images
-
-
-def _check_not_one_color_image(images, function, min_width=None):
-    """A 3-D array is a batch of gray images; say so when it looks like one
-    color image ``(H, W, 3)``: ``function`` cannot use such "images" (gray
-    ones have no hue; ones narrower than ``min_width`` hold no HOG cell)."""
-    shape = np.shape(images)
-    if len(shape) != 3 or shape[2] not in (3, 4):
-        return
-    if min_width is None:
-        reason = "which have no hue"
-    elif shape[2] < min_width:
-        reason = f"narrower than one cell ({min_width} pixels)"
-    else:
-        return
-    raise ValueError(
-        f"{function} takes a batch of images; an array of shape {shape} reads "
-        f"as {shape[0]} gray images of {shape[1]} x {shape[2]} pixels, {reason}. "
-        "For one color image, pass image[np.newaxis]."
-    )
-
-
-def _check_nonnegative_for_sqrt(images):
-    if images.min() < 0:
-        raise ValueError(
-            "transform_sqrt=True needs non-negative pixel values, got a minimum "
-            f"of {images.min()}."
-        )
-
-
-def _check_pixel_range(images, scale, owner):
-    """Pixel values must lie in [0, scale]: clear messages otherwise."""
-    low, high = images.min(), images.max()
-    if low < 0:
-        raise ValueError(
-            f"Negative values in data passed to {owner}: pixel values must lie "
-            f"in [0, scale={scale:g}], got a minimum of {low}."
-        )
-    if high > scale:
-        raise ValueError(
-            f"{owner}: pixel values must lie in [0, scale={scale:g}], got a "
-            f"maximum of {high}. Set scale to the largest possible pixel value "
-            "(e.g. scale=1.0 for images in [0, 1])."
-        )
-
-
-def _check_hue_channels(images, owner):
-    if images.shape[3] not in (1, 3):
-        raise ValueError(
-            f"{owner} needs RGB images (3 channels) or gray images, got "
-            f"{images.shape[3]} channels."
-        )
-
-
-# --------------------------------------------------------------------------
-# Functions
-# --------------------------------------------------------------------------
-
-
-def hog(
-    images,
-    *,
-    orientations=9,
-    pixels_per_cell=(8, 8),
-    cells_per_block=(3, 3),
-    block_norm="L2-Hys",
-    transform_sqrt=False,
-    channels_first=False,
-):
-    """HOG descriptors of a batch of images, as ``skimage.feature.hog``.
-
-    Row ``i`` equals ``skimage.feature.hog(images[i], ...)`` with the same
-    parameters (``channel_axis=-1`` for color images), to float rounding of
-    the final block normalization. Images smaller than one block
-    (``pixels_per_cell * cells_per_block``) are zero-padded at the bottom and
-    right up to that size, where scikit-image would raise.
-
-    Parameters
-    ----------
-    images : array-like of shape (n_images, H, W) or (n_images, H, W, C)
-        Gray or color images; ``(n_images, C, H, W)`` with
-        ``channels_first=True``. For color images each pixel uses the channel
-        with the largest gradient magnitude.
-    orientations : int, default=9
-        Number of orientation bins over [0, 180) degrees.
-    pixels_per_cell : (int, int), default=(8, 8)
-        Cell size in pixels (rows, columns). Pixels beyond the last whole
-        cell are ignored.
-    cells_per_block : (int, int), default=(3, 3)
-        Block size in cells; blocks slide one cell at a time.
-    block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}, default='L2-Hys'
-        Block normalization, as in scikit-image.
-    transform_sqrt : bool, default=False
-        Take the square root of every pixel first (power-law compression).
-        Needs non-negative values.
-    channels_first : bool, default=False
-        Read 4-D input as ``(n_images, C, H, W)``.
-
-    Returns
-    -------
-    features : ndarray of shape (n_images, n_features)
-        float32 for float32 images, float64 otherwise. ``n_features`` is
-        ``n_blocks_row * n_blocks_col * cells_per_block[0] *
-        cells_per_block[1] * orientations``, ordered as scikit-image's
-        ``feature_vector=True`` output.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skimage import data
-    >>> from skimage.feature import hog as skimage_hog
-    >>> images = np.stack([data.astronaut()[:64, :64], data.coffee()[:64, :64]])
-    >>> features = hog(images, cells_per_block=(2, 2))
-    >>> features.shape
-    (2, 1764)
-    >>> reference = skimage_hog(images[1], cells_per_block=(2, 2), channel_axis=-1)
-    >>> bool(np.allclose(features[1], reference, rtol=0, atol=1e-12))
-    True
-    """
-    orientations, pixels_per_cell, cells_per_block = _check_hog_params(
-        orientations, pixels_per_cell, cells_per_block, block_norm
-    )
-    _check_not_one_color_image(images, "hog", min_width=pixels_per_cell[1])
-    images = _as_numeric_images(images, channels_first)
-    if transform_sqrt:
-        _check_nonnegative_for_sqrt(images)
-    return hog_4d(
-        images,
-        orientations,
-        pixels_per_cell,
-        cells_per_block,
-        block_norm,
-        bool(transform_sqrt),
-    )
-
-
-def hog_visualization(
-    image,
-    *,
-    orientations=9,
-    pixels_per_cell=(8, 8),
-    transform_sqrt=False,
-    channels_first=False,
-):
-    """Image of the oriented-gradient glyphs of one image, for plots.
-
-    Equals the ``hog_image`` of ``skimage.feature.hog(image, ...,
-    visualize=True)``: for each cell and orientation bin, a line through the
-    cell centre, perpendicular to the bin's middle angle, with intensity
-    equal to the cell's (unnormalized) histogram value.
-
-    Parameters
-    ----------
-    image : array-like of shape (H, W) or (H, W, C)
-        One gray or color image; ``(C, H, W)`` with ``channels_first=True``.
-    orientations : int, default=9
-        Number of orientation bins.
-    pixels_per_cell : (int, int), default=(8, 8)
-        Cell size in pixels.
-    transform_sqrt : bool, default=False
-        Take the square root of every pixel first.
-    channels_first : bool, default=False
-        Read a 3-D image as ``(C, H, W)``.
-
-    Returns
-    -------
-    glyphs : ndarray of shape (H, W)
-        float32 for a float32 image, float64 otherwise.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skimage import data
-    >>> from skimage.feature import hog as skimage_hog
-    >>> image = data.camera()[:128, :128]
-    >>> glyphs = hog_visualization(image, pixels_per_cell=(16, 16))
-    >>> glyphs.shape
-    (128, 128)
-    >>> _, reference = skimage_hog(image, pixels_per_cell=(16, 16), visualize=True)
-    >>> bool(np.allclose(glyphs, reference, rtol=0, atol=1e-12))
-    True
-    """
-    orientations = _check_positive_int(orientations, "orientations")
-    pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
-    if min(pixels_per_cell) < 2:
-        raise ValueError(
-            "hog_visualization draws one glyph per cell and needs cells of at "
-            f"least 2 x 2 pixels, got pixels_per_cell={pixels_per_cell}."
-        )
-    image = np.asarray(image)
-    if image.ndim not in (2, 3):
-        raise ValueError(
-            f"Expected one image of shape (H, W) or (H, W, C), got shape {image.shape}."
-        )
-    images = _as_numeric_images(image[np.newaxis], channels_first)
-    if transform_sqrt:
-        _check_nonnegative_for_sqrt(images)
-    histograms = image_cell_histograms(
-        images, orientations, pixels_per_cell, bool(transform_sqrt)
-    )
-    dtype = working_dtype(images.dtype)
-    return hog_glyphs(histograms[0], images.shape[1:3], pixels_per_cell, dtype)
-
-
-def hue_histogram(
-    images, *, n_bins=10, scale=255, normalize=True, channels_first=False
-):
-    """Histograms of pixel hues, as ``rgb2hsv`` and ``np.histogram`` give them.
-
-    Row ``i`` is ``np.histogram(rgb2hsv(images[i] / scale)[..., 0],
-    bins=n_bins, range=(0, 1))[0]``, divided by the number of pixels when
-    ``normalize`` (each row then sums to 1).
-
-    Parameters
-    ----------
-    images : array-like of shape (n_images, H, W, 3) or (n_images, H, W)
-        RGB images with values in ``[0, scale]``; ``(n_images, 3, H, W)``
-        with ``channels_first=True``. Gray images (3-D arrays, or one
-        channel) have no hue: ``rgb2hsv`` gives hue 0 to every gray pixel
-        (max == min), so all their pixels fall in bin 0.
-    n_bins : int, default=10
-        Number of equal bins over [0, 1].
-    scale : float, default=255
-        The largest possible pixel value; hues are computed on
-        ``images / scale``. 255 suits 8-bit data, 1.0 images in [0, 1].
-    normalize : bool, default=True
-        Return fractions of pixels per bin (True) or pixel counts (False).
-    channels_first : bool, default=False
-        Read 4-D input as ``(n_images, 3, H, W)``.
-
-    Returns
-    -------
-    histograms : ndarray of shape (n_images, n_bins)
-        float32 for float32 images, float64 otherwise (counts included).
-
-    Raises
-    ------
-    ValueError
-        If a value lies outside ``[0, scale]``, or images have a number of
-        channels other than 1 or 3.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> red, green, blue, gray = [255, 0, 0], [0, 255, 0], [0, 0, 255], [9, 9, 9]
-    >>> images = np.array([[[red, green], [blue, gray]]], dtype=np.uint8)
-    >>> hue_histogram(images, n_bins=3)
-    array([[0.5 , 0.25, 0.25]])
-    >>> hue_histogram(images, n_bins=3, normalize=False)
-    array([[2., 1., 1.]])
-    """
-    n_bins, scale = _check_hue_params(n_bins, scale)
-    _check_not_one_color_image(images, "hue_histogram")
-    images = _as_numeric_images(images, channels_first)
-    _check_hue_channels(images, "hue_histogram")
-    _check_pixel_range(images, scale, "hue_histogram")
-    return hue_histogram_4d(images, n_bins, scale, bool(normalize))
-
-
-# --------------------------------------------------------------------------
-# Transformers
-# --------------------------------------------------------------------------
-
-
-def _check_input_features(estimator, input_features):
-    """Validate ``input_features`` of ``get_feature_names_out``."""
-    if input_features is None:
-        return
-    input_features = np.asarray(input_features, dtype=object)
-    if len(input_features) != estimator.n_features_in_:
-        raise ValueError(
-            f"input_features should have length equal to number of features "
-            f"({estimator.n_features_in_}), got {len(input_features)}"
-        )
-    names_in = getattr(estimator, "feature_names_in_", None)
-    if names_in is not None and not np.array_equal(names_in, input_features):
-        raise ValueError("input_features is not equal to feature_names_in_")
 
 
 class HOGFeatures(
@@ -487,11 +149,30 @@ class HOGFeatures(
         self.channels_first = channels_first
 
     def _checked_params(self):
-        return _check_hog_params(
+        return check_hog_params(
             self.orientations,
             self.pixels_per_cell,
             self.cells_per_block,
             self.block_norm,
+        )
+
+    def _checked_images(self, X, reset):
+        """Checked parameters and the ``(n, H, W, C)`` images of ``X``."""
+        params = self._checked_params()
+        images = self._validate_images(X, reset=reset)
+        if self.transform_sqrt:
+            check_nonnegative_for_sqrt(images)
+        return images, params
+
+    def _hog(self, images, params):
+        orientations, pixels_per_cell, cells_per_block = params
+        return hog_4d(
+            images,
+            orientations,
+            pixels_per_cell,
+            cells_per_block,
+            self.block_norm,
+            bool(self.transform_sqrt),
         )
 
     def fit(self, X, y=None):
@@ -509,11 +190,25 @@ class HOGFeatures(
         self : HOGFeatures
             The fitted transformer.
         """
-        self._checked_params()
-        images = self._validate_images(X, reset=True)
-        if self.transform_sqrt:
-            _check_nonnegative_for_sqrt(images)
+        self._checked_images(X, reset=True)
         return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its HOG features, checking ``X`` once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, C)
+            Images as rows or as an image array.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+            float32 for float32 input, float64 otherwise.
+        """
+        return self._hog(*self._checked_images(X, reset=True))
 
     def transform(self, X):
         """HOG descriptor of every image.
@@ -529,18 +224,7 @@ class HOGFeatures(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        orientations, pixels_per_cell, cells_per_block = self._checked_params()
-        images = self._validate_images(X, reset=False)
-        if self.transform_sqrt:
-            _check_nonnegative_for_sqrt(images)
-        return hog_4d(
-            images,
-            orientations,
-            pixels_per_cell,
-            cells_per_block,
-            self.block_norm,
-            bool(self.transform_sqrt),
-        )
+        return self._hog(*self._checked_images(X, reset=False))
 
     def get_feature_names_out(self, input_features=None):
         """Names ``hog_b{row}_{col}_c{i}_{j}_o{k}``, in output order.
@@ -558,7 +242,7 @@ class HOGFeatures(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        _check_input_features(self, input_features)
+        check_input_features(self, input_features)
         orientations, pixels_per_cell, cells_per_block = self._checked_params()
         _, n_blocks = hog_geometry(
             self.image_shape_[:2], pixels_per_cell, cells_per_block
@@ -660,11 +344,11 @@ class HueHistogram(
         self.channels_first = channels_first
 
     def _checked_images(self, X, reset):
-        n_bins, scale = _check_hue_params(self.n_bins, self.scale)
+        n_bins, scale = check_hue_params(self.n_bins, self.scale)
         images = self._validate_images(X, reset=reset)
         name = type(self).__name__
-        _check_hue_channels(images, name)
-        _check_pixel_range(images, scale, name)
+        check_hue_channels(images, name)
+        check_pixel_range(images, scale, name)
         return images, n_bins, scale
 
     def fit(self, X, y=None):
@@ -684,6 +368,24 @@ class HueHistogram(
         """
         self._checked_images(X, reset=True)
         return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its hue histograms, checking ``X`` once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, H, W, 3)
+            Images as rows or as an image array, values in ``[0, scale]``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        histograms : ndarray of shape (n_samples, n_bins)
+            float32 for float32 input, float64 otherwise.
+        """
+        images, n_bins, scale = self._checked_images(X, reset=True)
+        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
 
     def transform(self, X):
         """Hue histogram of every image.
@@ -715,8 +417,8 @@ class HueHistogram(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        _check_input_features(self, input_features)
-        n_bins, _ = _check_hue_params(self.n_bins, self.scale)
+        check_input_features(self, input_features)
+        n_bins, _ = check_hue_params(self.n_bins, self.scale)
         edges = np.linspace(0, 1, n_bins + 1)
         names = [f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(n_bins)]
         return np.asarray(names, dtype=object)

@@ -20,6 +20,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import sklinear._hog
 import sklinear._images
 from sklinear.datasets import load_photo_patches
 from sklinear.features import (
@@ -404,6 +405,89 @@ def test_transform_sqrt_rejects_negative_values():
 
 
 # --------------------------------------------------------------------------
+# Single images: the paths that keep per-call overhead low
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_cell_histogram_accumulations_agree_bit_for_bit(monkeypatch, dtype):
+    # Few pixels are summed with np.add.at, many one offset at a time: both
+    # must replay the float32 accumulation exactly. (Adding float32-rounded
+    # magnitudes instead would change many cells in the last bit.)
+    images = np.stack([photo(name, (40, 48)) for name in RGB_PHOTOS])
+    images = as_dtype(images, dtype)
+    params = dict(cells_per_block=(2, 2), block_norm="L1")
+    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 0)
+    one_offset_at_a_time = hog(images, **params)
+    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 10**9)
+    pixel_by_pixel = hog(images, **params)
+    assert_array_equal(pixel_by_pixel, one_offset_at_a_time)
+    for image, row in zip(images, pixel_by_pixel):
+        assert_allclose(row, reference_hog(image, **params), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("transformer", [HOGFeatures(), HueHistogram()])
+def test_plain_arrays_skip_validate_data_with_the_same_result(monkeypatch, transformer):
+    images = np.stack([photo(name, (32, 32)) for name in RGB_PHOTOS])
+    rows = images.reshape(len(images), -1)
+    expected = clone(transformer).fit(rows).transform(rows)
+    calls = []
+    original = sklinear._images.validate_data
+
+    def counting_validate_data(*args, **kwargs):
+        calls.append(type(args[1]).__name__)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sklinear._images, "validate_data", counting_validate_data)
+    for X in (rows[:1], images[:1], rows.astype(np.float32)[:1], rows > 99):
+        fitted = clone(transformer).fit(X)
+        assert fitted.n_features_in_ == 3072
+        assert_array_equal(fitted.transform(X), clone(transformer).fit_transform(X))
+    assert calls == []
+    assert_array_equal(clone(transformer).fit_transform(rows), expected)
+    # Lists and arrays with NaN go through validate_data, which checks them.
+    clone(transformer).fit(rows.tolist())
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        clone(transformer).fit(rows[:1]).transform(np.full((1, 3072), np.nan))
+    assert calls == ["list", "ndarray"]
+
+
+@pytest.mark.parametrize("transformer", [HOGFeatures(), HueHistogram()])
+def test_frames_keep_scikit_learns_feature_name_checks(transformer):
+    pd = pytest.importorskip("pandas")
+    rows = np.stack([photo(name, (32, 32)) for name in RGB_PHOTOS]).reshape(4, -1)
+    frame = pd.DataFrame(rows).add_prefix("px")
+    fitted = clone(transformer).fit(frame)
+    assert list(fitted.feature_names_in_[:2]) == ["px0", "px1"]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_rows = fitted.transform(rows)
+    assert_array_equal(from_rows, fitted.transform(frame))
+    # Refitted on an array, the names of the frame are forgotten, as
+    # validate_data does: arrays are then fine and frames warn.
+    fitted.fit(rows)
+    assert not hasattr(fitted, "feature_names_in_")
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        fitted.transform(frame)
+
+
+def test_rows_whose_sum_overflows_are_fine_and_silent():
+    # The fast finiteness test sums the rows: float16 sums overflow, which
+    # must neither warn (RuntimeWarnings are errors here) nor reject them.
+    rows = np.full((2, 3 * 16 * 16), 60000, dtype=np.float16)
+    transformer = HueHistogram(scale=65504).fit(rows)
+    assert_array_equal(transformer.transform(rows)[:, 0], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("transformer", [HOGFeatures(), HueHistogram()])
+def test_fit_transform_supports_set_output(transformer):
+    pd = pytest.importorskip("pandas")
+    rows = np.stack([photo(name, (32, 32)) for name in RGB_PHOTOS]).reshape(4, -1)
+    frame = clone(transformer).set_output(transform="pandas").fit_transform(rows)
+    assert isinstance(frame, pd.DataFrame)
+    assert_array_equal(frame.to_numpy(), clone(transformer).fit(rows).transform(rows))
+
+
+# --------------------------------------------------------------------------
 # scikit-learn integration
 # --------------------------------------------------------------------------
 
@@ -446,7 +530,6 @@ def test_feature_names_and_pandas_output():
     assert_allclose(frame.to_numpy()[:, -5:], hue_histogram(images, n_bins=5))
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_features_beat_raw_pixels_in_a_tuned_pipeline():
     X_train, X_test, y_train, y_test = load_photo_patches(
         n_train_per_class=40, n_test_per_class=40, random_state=0, return_X_y=True

@@ -451,7 +451,7 @@ def test_max_norm_projection_in_a_diagonal_metric():
 def test_solvers_rank_as_in_the_lecture(digits, Classifier):
     X_train, X_test, y_train, y_test = digits["standardized"]
     scores = {
-        solver: Classifier(solver=solver, max_iter=50, random_state=0)
+        solver: Classifier(solver=solver, max_iter=50, tol=None, random_state=0)
         .fit(X_train, y_train)
         .score(X_test, y_test)
         for solver in ["random_search", "gd", "sgd"]

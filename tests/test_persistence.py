@@ -72,7 +72,7 @@ def _fitted_models():
             make_pipeline(
                 HOGFeatures(pixels_per_cell=(4, 4), cells_per_block=(2, 2)),
                 StandardScaler(),
-                SoftmaxClassifier(random_state=0, max_iter=20),
+                SoftmaxClassifier(random_state=0, max_iter=20, tol=None),
             ).fit(rows, labels),
             rows,
         ),
