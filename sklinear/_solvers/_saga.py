@@ -1,0 +1,183 @@
+"""Minibatch proximal SAGA with a memory of per-sample score gradients.
+
+The memory holds ``f_i G_i`` for every sample (``n x C`` numbers, as
+scikit-learn's SAG keeps per-sample gradients of linear models): the
+gradient of sample ``i`` is ``f_i G_i x_i^T``, so the memory is all SAGA
+needs, and ``sum_i f_i G_i x_i^T`` is kept up to date along. One step on the
+batch ``B`` (``B`` one of ``k`` fixed strided views ``X[j::k]``, drawn in a
+new random order each epoch):
+
+.. math::
+
+    D &= f_B \\nabla L_B(X_B W^T + b) - M_B, \\quad M_B \\leftarrow M_B + D \\\\
+    v &= k\\, D^T \\tilde X_B + \\textstyle\\sum_i M_i \\tilde x_i^T
+    \\quad(\\text{before the update of } M) \\\\
+    W &\\leftarrow \\operatorname{prox}_{\\eta P \\Omega}(W - \\eta P v)
+
+with ``\\tilde x = x - \\mu`` (the objective's centering) and ``P`` a diagonal
+preconditioner. Two products with the batch (scores, then ``D^T X_B``) while
+it is in cache: an epoch reads X once. The smoothed hinge (``mu > 0``) runs
+through the same code.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._losses import score_gradient
+
+__all__ = ["MinibatchSaga", "make_batches"]
+
+
+def make_batches(X, n_batches):
+    """Batches of rows that cover X once, never copying it.
+
+    Dense X: strided views ``X[j::n_batches]`` (each batch samples the whole
+    data set, even when it is sorted by class). CSR: contiguous blocks of
+    rows, as matrices that share X's arrays (slicing a CSR matrix copies).
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    n_batches : int
+
+    Returns
+    -------
+    batches : list of (rows, X_batch)
+        ``rows`` a slice of the samples, ``X_batch`` the rows themselves.
+    """
+    n_samples = X.shape[0]
+    n_batches = int(max(1, min(n_batches, n_samples)))
+    if not sp.issparse(X):
+        return [(slice(j, None, n_batches), X[j::n_batches]) for j in range(n_batches)]
+    X = sp.csr_matrix(X)
+    edges = np.linspace(0, n_samples, n_batches + 1).astype(int)
+    batches = []
+    for start, stop in zip(edges[:-1], edges[1:]):
+        indptr = X.indptr[start : stop + 1]
+        first, last = indptr[0], indptr[-1]
+        block = sp.csr_matrix(
+            (X.data[first:last], X.indices[first:last], indptr - first),
+            shape=(stop - start, X.shape[1]),
+            copy=False,
+        )
+        batches.append((slice(start, stop), block))
+    return batches
+
+
+class MinibatchSaga:
+    """The SAGA memory of one objective and the steps that use it.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    batches : list
+        From :func:`make_batches`.
+    preconditioner : ndarray of shape (n_features,) or None
+        Per-feature step multipliers.
+    """
+
+    def __init__(self, objective, batches, preconditioner=None):
+        self.objective = objective
+        self.batches = batches
+        dtype = objective.dtype
+        n_features = objective.X.shape[1]
+        self.preconditioner = (
+            None if preconditioner is None else np.asarray(preconditioner, dtype=dtype)
+        )
+        self.offset = (
+            np.zeros(n_features, dtype=dtype)
+            if objective.offset is None
+            else objective.offset.astype(dtype)
+        )
+        self.factors = objective._factors(slice(None), objective.n_samples)
+        self.memory = None
+        self.sum_W = None
+        self.sum_b = None
+
+    def reset(self, gradient, weighted_sum):
+        """Fill the memory from score gradients of all samples (a snapshot).
+
+        Parameters
+        ----------
+        gradient : ndarray of shape (n_samples, n_classes)
+            Unweighted score gradients ``G_i``.
+        weighted_sum : ndarray of shape (n_classes, n_features)
+            ``sum_i f_i G_i x_i^T`` (uncentered).
+        """
+        dtype = self.objective.dtype
+        self.memory = (gradient * self.factors[:, None]).astype(dtype)
+        self.sum_W = np.array(weighted_sum, dtype=dtype)  # a copy: updated in place
+        self.sum_b = self.memory.sum(axis=0, dtype=np.float64).astype(dtype)
+
+    def epoch(self, W, b, eta, order, mu=0.0):
+        """One pass of SAGA steps over the batches in ``order`` (in place).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            The objective's intercept parameters (``c`` when centered).
+        eta : float
+            Step size.
+        order : sequence of int
+            Batch indices.
+        mu : float, default=0.0
+            Hinge smoothing.
+
+        Returns
+        -------
+        finite : bool
+            False when the weights stopped being finite (step far too large).
+        """
+        objective = self.objective
+        dtype = W.dtype
+        n_batches = dtype.type(len(self.batches))
+        step = dtype.type(eta)
+        scaled_step = (
+            step if self.preconditioner is None else step * self.preconditioner
+        )
+        fit_intercept = objective.fit_intercept
+        offset = self.offset
+        penalty, smooth_l2 = objective.penalty, _plain_l2(objective.penalty)
+        shrink = dtype.type(1.0 / (1.0 + eta * smooth_l2)) if smooth_l2 else None
+        y, memory = objective.y, self.memory
+        for index in order:
+            rows, X_batch = self.batches[index]
+            scores = np.asarray(X_batch @ W.T)
+            shift = (b - W @ offset) if fit_intercept else 0
+            scores += shift
+            gradient = score_gradient(
+                scores, y[rows], objective.loss, objective.margin, mu, out=scores
+            )
+            gradient *= self.factors[rows, None]
+            delta = gradient - memory[rows]
+            memory[rows] = gradient
+            delta_W = _transposed(delta, X_batch)
+            delta_b = delta.sum(axis=0)
+            direction_b = n_batches * delta_b + self.sum_b
+            direction_W = n_batches * delta_W
+            direction_W += self.sum_W
+            direction_W -= np.outer(direction_b, offset)
+            self.sum_W += delta_W
+            self.sum_b += delta_b
+            direction_W *= scaled_step
+            W -= direction_W
+            if shrink is not None and self.preconditioner is None:
+                W *= shrink
+            else:
+                W[...] = penalty.prox(W, scaled_step)
+            if fit_intercept:
+                b -= step * direction_b
+        return bool(np.isfinite(W).all() and np.isfinite(b).all())
+
+
+def _plain_l2(penalty):
+    """The L2 strength when the penalty is plain L2 (its prox is a scaling)."""
+    return penalty.alpha if type(penalty).__name__ == "L2" else 0.0
+
+
+def _transposed(delta, X_batch):
+    """``delta.T @ X_batch`` as a dense array in X's dtype."""
+    if sp.issparse(X_batch):
+        return np.asarray((X_batch.T @ delta).T)
+    return delta.T @ X_batch

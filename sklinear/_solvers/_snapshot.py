@@ -1,0 +1,261 @@
+"""Snapshots: the best intercept for ``W``, certified by :mod:`sklinear._duality`.
+
+The certificate itself (the dual point made feasible, its value, the gap) is
+:func:`sklinear._duality.duality_gap`. This module adds what the solvers need
+around it and ``_duality`` does not give:
+
+* the best score shift (intercept) for ``W``, for the softmax and for the
+  *smoothed* hinge (Newton's method on ``C`` numbers, no pass over X), which
+  the driver moves the intercept to; ``_duality`` only builds a softmax dual
+  point at that shift, not the shift itself;
+* the score gradients there and ``sum_i f_i G_i x_i^T``, which refill the
+  SAGA memory;
+* for the smoothed hinge, the gap of the smoothed problem, which decides when
+  the homotopy lowers ``mu``.
+
+For the hinge the solver's own dual point (minus the smoothed-hinge gradient,
+or the dual ascent's ``beta``) goes to ``duality_gap`` as ``theta``; for the
+softmax ``duality_gap`` uses minus the gradient and its own best-intercept
+point.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._duality import duality_gap, penalty_strengths
+from ._losses import intercept_hessian, per_sample_loss, score_gradient
+
+__all__ = ["Certificate", "Snapshot", "best_shift"]
+
+# Where the smoothed hinge has no curvature the Newton step is unbounded: at
+# most this many units of score at a time.
+_MAX_SHIFT_STEP = 4.0
+
+
+@dataclass
+class Snapshot:
+    """A certified gap at ``(W, shift)``.
+
+    Attributes
+    ----------
+    primal, dual, gap, relative : float
+        From :func:`sklinear._duality.duality_gap` (``relative`` is its
+        ``relative_gap``).
+    intercept_scores : ndarray of shape (n_classes,)
+        The intercept of the model (the score shift) that was certified.
+    smoothed_gap : float
+        Smoothed hinge: ``P_mu - D_mu`` at the certified dual point (how well
+        the smoothed problem is solved); else ``gap``.
+    smoothing : float
+        Smoothed hinge: ``P - P_mu + mu/2 sum_i f_i |beta_i|^2``, what the
+        smoothing costs the true gap; else 0.
+    smoothed_primal : float
+        The objective with the smoothed hinge (``primal`` for the softmax).
+    gradient : ndarray of shape (n_samples, n_classes) or None
+        Unweighted score gradients at ``intercept_scores`` (SAGA's memory).
+    weighted_sum : ndarray of shape (n_classes, n_features) or None
+        ``sum_i f_i G_i x_i^T`` (uncentered), float64.
+    """
+
+    primal: float
+    dual: float
+    gap: float
+    relative: float
+    intercept_scores: np.ndarray
+    smoothed_gap: float
+    smoothing: float = 0.0
+    smoothed_primal: float = None
+    gradient: np.ndarray = None
+    weighted_sum: np.ndarray = None
+
+
+class Certificate:
+    """Snapshots of one objective (caches what does not depend on ``W``).
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        With ``fit_intercept``; penalty from :mod:`sklinear.penalties`.
+    """
+
+    def __init__(self, objective):
+        self.objective = objective
+        n_samples = objective.n_samples
+        self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
+        self.y = np.asarray(objective.y, dtype=np.intp)
+        self.alpha_l1, self.alpha_l2 = penalty_strengths(objective.penalty)
+
+    def __call__(self, W, b, mu=None, raw=None):
+        """The gap at ``(W, t)``, with ``t`` the best intercept for ``W``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            Intercept parameters of the objective; the search for the best
+            shift starts from them.
+        mu : float, default=None
+            Smoothing of the hinge for the shift and the dual point; None uses
+            ``1e-3`` of the margin. Ignored for the softmax.
+        raw : ndarray of shape (n_samples, n_classes), default=None
+            ``X @ W.T`` when the caller has it (saves a pass over X).
+
+        Returns
+        -------
+        snapshot : Snapshot
+            Certified at the shift ``t``: move the intercept there (``c = t +
+            W @ offset`` when centered) to have this gap.
+        """
+        objective = self.objective
+        hinge = objective.loss == "hinge"
+        if hinge and mu is None:
+            mu = 1e-3 * objective.margin
+        mu = mu if hinge else 0.0
+        raw = self._raw(W, raw)
+        shift = np.asarray(objective._shift(W, b), dtype=np.float64)
+        shift = best_shift(raw, shift, self.y, self.factors, objective, mu)
+        scores = raw + shift
+        gradient = score_gradient(scores, self.y, objective.loss, objective.margin, mu)
+        weighted_sum = _transposed_product(
+            objective.X, gradient * self.factors[:, None]
+        )
+        # The model's intercept after the driver's move is ``shift`` itself.
+        result = self._certify(W, shift, scores, -gradient if hinge else None)
+        snapshot = _snapshot(result, shift, gradient, weighted_sum)
+        if hinge:
+            self._add_smoothed(snapshot, scores, result.theta, mu)
+        return snapshot
+
+    def certify(self, W, b, theta, raw=None):
+        """The gap at ``(W, b)`` with a dual point the solver maintains.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            Intercept parameters of the objective.
+        theta : ndarray of shape (n_samples, n_classes)
+            The solver's dual point (minus unweighted score gradients).
+        raw : ndarray of shape (n_samples, n_classes), default=None
+            ``X @ W.T`` when the caller has it.
+
+        Returns
+        -------
+        snapshot : Snapshot
+        """
+        intercept = np.asarray(self.objective.intercept(W, b), dtype=np.float64)
+        scores = self._raw(W, raw) + intercept
+        result = self._certify(W, intercept, scores, theta)
+        return _snapshot(result, intercept, None, None)
+
+    def _raw(self, W, raw):
+        if raw is None:
+            raw = self.objective.X @ W.T
+        return np.asarray(raw, dtype=np.float64)
+
+    def _certify(self, W, intercept, scores, theta):
+        objective = self.objective
+        return duality_gap(
+            objective.X, self.y, W, intercept, loss=objective.loss,
+            margin=objective.margin, sample_weight=objective.sample_weight,
+            fit_intercept=objective.fit_intercept, alpha_l1=self.alpha_l1,
+            alpha_l2=self.alpha_l2, scores=scores, theta=theta,
+        )  # fmt: skip
+
+    def _add_smoothed(self, snapshot, scores, theta, mu):
+        """The smoothed hinge's primal and gap at the certified dual point:
+        its conjugate adds ``mu/2 |beta|^2``, so ``D_mu = D - mu/2 sum f
+        |beta|^2`` bounds the smoothed optimum for the same ``beta``."""
+        y, f, margin = self.y, self.factors, self.objective.margin
+        exact, _ = per_sample_loss(scores, y, "hinge", margin)
+        smoothed, _ = per_sample_loss(scores, y, "hinge", margin, mu)
+        beta = -np.array(theta)
+        beta[np.arange(len(y)), y] = 0
+        bias = float(f @ (exact - smoothed))
+        spread = 0.5 * mu * float(f @ (beta**2).sum(axis=1))
+        snapshot.smoothed_primal = snapshot.primal - bias
+        snapshot.smoothed_gap = snapshot.smoothed_primal - (snapshot.dual - spread)
+        snapshot.smoothing = bias + spread
+
+
+def _snapshot(result, intercept, gradient, weighted_sum):
+    return Snapshot(
+        result.primal, result.dual, result.gap, result.relative_gap, intercept,
+        result.gap, 0.0, result.primal, gradient, weighted_sum,
+    )  # fmt: skip
+
+
+def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
+    """Newton's method with backtracking on the (smoothed) loss in the shift.
+
+    ``C`` unknowns and ``O(n C)`` work per step (no pass over X).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_classes)
+        ``X @ W.T`` in float64.
+    shift : ndarray of shape (n_classes,)
+        Starting shift (the current intercept).
+    y : ndarray of shape (n_samples,)
+    factors : ndarray of shape (n_samples,)
+        Normalized sample weights.
+    objective : LinearObjective
+        For its loss and margin.
+    mu : float
+        Hinge smoothing (must be positive for the hinge; 0 for the softmax).
+    max_steps : int, default=20
+
+    Returns
+    -------
+    shift : ndarray of shape (n_classes,)
+    """
+    loss, margin = objective.loss, objective.margin
+    n_classes = len(shift)
+    # Adding a constant to every score changes nothing: the Hessian is
+    # singular along the ones vector, which this term pins down.
+    ones = np.ones((n_classes, n_classes))
+    values, helper = per_sample_loss(raw + shift, y, loss, margin, mu)
+    current = float(factors @ values)
+    for _ in range(max_steps):
+        gradient = factors @ score_gradient(raw + shift, y, loss, margin, mu)
+        hessian = intercept_hessian(helper, y, factors, loss, mu)
+        ridge = max(1e-10 * np.trace(hessian), 1e-12)
+        step = -np.linalg.solve(hessian + ones + ridge * np.eye(n_classes), gradient)
+        largest = float(np.max(np.abs(step)))
+        if largest > _MAX_SHIFT_STEP:
+            step *= _MAX_SHIFT_STEP / largest
+        decrement = -float(gradient @ step)
+        if not decrement > 1e-15 * max(abs(current), 1e-300):
+            break
+        moved = _line_search(
+            raw, shift, step, decrement, current, y, factors, objective, mu
+        )
+        if moved is None:
+            break
+        shift, current, helper = moved
+    return shift
+
+
+def _line_search(raw, shift, step, decrement, current, y, factors, objective, mu):
+    """Armijo backtracking: ``(shift, value, helper)`` or None."""
+    length = 1.0
+    while length > 1e-6:
+        candidate = shift + length * step
+        values, helper = per_sample_loss(
+            raw + candidate, y, objective.loss, objective.margin, mu
+        )
+        value = float(factors @ values)
+        if value <= current - 1e-4 * length * decrement:
+            return candidate, value, helper
+        length *= 0.5
+    return None
+
+
+def _transposed_product(X, A):
+    """``A.T @ X`` in X's dtype (a float64 ``A`` would make numpy copy X)."""
+    A = np.ascontiguousarray(A, dtype=X.dtype)
+    if sp.issparse(X):
+        return np.asarray((X.T @ A).T, dtype=np.float64)
+    return np.asarray(A.T @ X, dtype=np.float64)

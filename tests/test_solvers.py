@@ -1,0 +1,92 @@
+"""The default solver of sklinear._solvers reaches the optimum, certified.
+
+References: scikit-learn's lbfgs for softmax + L2 and its saga (tol=1e-10)
+for the zero pattern of L1 / elastic net (``tests/_reference_optimum.py``);
+for the hinge, the optima of that module's exact active-set QP solve
+(``hinge_l2``), stored below because the solve takes seconds.
+"""
+
+import numpy as np
+import pytest
+from _reference_optimum import softmax_l2, softmax_saga
+from sklearn.datasets import load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+
+from sklinear._solvers import Certificate, solve
+from sklinear.objective import LinearObjective
+from sklinear.penalties import make_penalty
+
+# hinge_l2(X, y, alpha).value on the standardized data (KKT violation < 1e-13).
+HINGE_OPTIMA = {
+    ("iris", 5e-3): 0.10052062980549664,
+    ("wine", 5e-3): 0.01272380388375022,
+}
+
+
+def _data(name):
+    X, y = {"iris": load_iris, "wine": load_wine}[name](return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _objective(X, y, loss, penalty, alpha, l1_ratio=0.15):
+    return LinearObjective(
+        X, y, loss=loss, penalty=make_penalty(penalty, alpha, l1_ratio), center=True
+    )
+
+
+def _fit(objective, tol):
+    W, b = objective.initial_weights(objective.n_classes)
+    return solve(objective, W, b, tol=tol, random_state=0)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine"])
+@pytest.mark.parametrize("alpha", [1e-3, 5e-3])
+def test_softmax_l2_within_one_percent(name, alpha):
+    X, y = _data(name)
+    objective = _objective(X, y, "softmax", "l2", alpha)
+    result = _fit(objective, tol=1e-3)
+    optimum = softmax_l2(X, y, alpha).value
+    assert result.converged
+    assert result.primal <= optimum * 1.01
+    # The certificate bounds the true gap.
+    assert result.primal - optimum <= result.gap * result.primal + 1e-12
+    W = result.W
+    assert np.isclose(objective.value(W, result.b), result.primal, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine"])
+def test_hinge_l2_within_one_percent(name):
+    alpha = 5e-3
+    X, y = _data(name)
+    objective = _objective(X, y, "hinge", "l2", alpha)
+    result = _fit(objective, tol=1e-2)
+    optimum = HINGE_OPTIMA[name, alpha]
+    assert result.converged
+    assert optimum <= result.primal <= optimum * 1.01
+    assert result.primal - optimum <= result.gap * result.primal
+
+
+def test_gap_is_zero_at_the_optimum_and_bounds_elsewhere():
+    X, y = _data("iris")
+    objective = _objective(X, y, "softmax", "l2", 5e-3)
+    reference = softmax_l2(X, y, 5e-3)
+    W = reference.W.astype(X.dtype)
+    b = objective.parameters_from_intercept(W, reference.b)
+    gap = Certificate(objective)
+    assert gap(W, b).relative < 1e-9
+    result = gap(W + 0.1, b)
+    # The objective at W + 0.1 and its best intercept, certified.
+    assert 0 < result.primal - reference.value <= result.gap
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_softmax_zero_pattern_matches_saga(penalty):
+    alpha, l1_ratio = 5e-3, 0.15
+    X, y = _data("wine")
+    ratio = 1.0 if penalty == "l1" else l1_ratio
+    objective = _objective(X, y, "softmax", penalty, alpha, l1_ratio)
+    result = _fit(objective, tol=1e-3 if penalty == "elasticnet" else 3e-3)
+    reference = softmax_saga(X, y, alpha, ratio)
+    agreement = np.mean((result.W == 0) == (reference.W == 0))
+    assert agreement >= 0.95
+    assert result.primal <= reference.value * 1.001
