@@ -544,7 +544,7 @@ def test_features_beat_raw_pixels_in_a_tuned_pipeline():
         [
             ("features", features),
             ("scale", StandardScaler()),
-            ("svm", LinearSVMClassifier(random_state=0)),
+            ("svm", LinearSVMClassifier(max_iter=30, tol=None, random_state=0)),
         ]
     )
     grid = GridSearchCV(
@@ -559,7 +559,10 @@ def test_features_beat_raw_pixels_in_a_tuned_pipeline():
     grid.fit(X_train, y_train)
     raw = GridSearchCV(
         Pipeline(
-            [("scale", StandardScaler()), ("svm", LinearSVMClassifier(random_state=0))]
+            [
+                ("scale", StandardScaler()),
+                ("svm", LinearSVMClassifier(max_iter=30, tol=None, random_state=0)),
+            ]
         ),
         {"svm__alpha": [1e-3, 1e-1]},
         cv=3,
