@@ -7,23 +7,40 @@
  * is read from memory once: its scores, then its loss and dscores, then its
  * gradient, while the rows are still in cache. Rows longer than 16 KB are
  * taken in tiles of that size, so that the group's tiles stay in L2 cache
- * next to the matching part of W. Threads (POSIX) take contiguous ranges of
- * rows, each with its own gradient, summed in a fixed order so that results
- * are reproducible for a given number of threads.
+ * next to the matching part of W.
  *
- * The kernels use GCC vector extensions: 32-byte vectors, compiled for
- * AVX2 + FMA where the CPU has them and for the baseline otherwise. The
- * functions are called through ctypes (sklinear/_fused_pass.py); the module
- * object itself only locates the shared library.
+ * Threads and reproducibility: the batch is cut into blocks of rows whose
+ * boundaries depend only on the shape of the problem (plan_batch). Each block
+ * sums into its own buffer, and the blocks are added up in block order, so the
+ * loss and gradients are bit-identical for any number of threads. Threads
+ * (POSIX, created per call so that nothing outlives a call and fork() stays
+ * safe) claim blocks one at a time. Their number is at most the thread limit,
+ * which defaults to the CPUs this process may use (at most OMP_NUM_THREADS
+ * when set) and is read and set through sklinear_fused_get_num_threads and
+ * sklinear_fused_set_num_threads (threadpoolctl calls these).
+ *
+ * The boundary: loss_gradient takes its arrays through the buffer protocol
+ * and checks dtypes, shapes, strides, alignment, overlap of the outputs and
+ * every label before anything is computed (_fused_check.h), then computes
+ * with the GIL released. The kernels use GCC vector extensions: 32-byte
+ * vectors, compiled for AVX2 + FMA where the CPU has them and for the
+ * baseline otherwise.
  */
 #define PY_SSIZE_T_CLEAN
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity */
+#endif
 #include <Python.h>
 
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
+#include <unistd.h>
 
 #define SKLINEAR_HINGE 0
 #define SKLINEAR_SOFTMAX 1
@@ -31,6 +48,31 @@
 #define SKLINEAR_MAX_CLASSES 64
 #define GROUP_ROWS 8
 #define K_TILE_BYTES 16384
+/* Blocks of rows: a block's extra cost is zeroing its partial gradient and
+ * adding that to the total, about 1 to 5% of its work with at least
+ * MIN_BLOCK_ROWS rows and MIN_BLOCK_WORK multiply-adds (rows x features x
+ * classes); at most MAX_BLOCKS blocks per batch. */
+#ifndef MIN_BLOCK_ROWS /* (overridable for experiments) */
+#define MIN_BLOCK_ROWS 128
+#endif
+#ifndef MIN_BLOCK_WORK
+#define MIN_BLOCK_WORK (1 << 20)
+#endif
+#define MAX_BLOCKS 1024
+/* Another thread only for each MIN_THREAD_WORK float32 multiply-adds of the
+ * batch (a float64 one counts as two): creating and joining a thread took 25
+ * to 70 us on a 2-CPU VM, and this much work about 300 us on one thread;
+ * with half of that, two threads were often slower than one on a busy
+ * machine. */
+#ifndef MIN_THREAD_WORK
+#define MIN_THREAD_WORK (1 << 22)
+#endif
+/* Buffers for partial results: one on one thread (each block is added up as
+ * soon as it is done); with more threads, one per block up to SLOT_BYTES in
+ * all (and at least 2 per thread), so that a thread that is ahead, e.g.
+ * while another waits for a busy CPU, never waits for a buffer. */
+#define SLOTS_PER_THREAD 2
+#define SLOT_BYTES (32 << 20)
 /* Every row of dscores sums to zero over the classes (both losses depend only
  * on differences of scores), so the gradient's last row is minus the sum of
  * the others: the pass computes C - 1 rows (for C = 10 that is 3 + 3 + 3
@@ -42,6 +84,72 @@
 #else
 #define SKLINEAR_X86 0
 #endif
+
+/* One call: the checked inputs (contiguous labels and factors, any row
+ * strides for X and W), the outputs, the block schedule and its state. */
+struct batch {
+    const void *X, *W, *shift, *factors;
+    const ptrdiff_t *y;
+    ptrdiff_t x_stride, w_stride; /* in elements */
+    ptrdiff_t n_rows, n_features, n_classes;
+    int loss_kind;
+    double margin;
+    void *grad_W, *grad_b;
+    ptrdiff_t block_rows, n_blocks;
+    int n_threads;
+    /* Shared by the threads, under `lock`. */
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    ptrdiff_t next_block, committed;
+    void *slots; /* partial results of C * F + C elements, slot_size apart */
+    ptrdiff_t slot_size;
+    int n_free, free_slots[MAX_BLOCKS];
+    signed char done[MAX_BLOCKS];
+    short slot_of[MAX_BLOCKS];
+    double loss_of[MAX_BLOCKS], loss;
+};
+
+/* Takes the next block, and a slot for it unless it is block 0 (which sums
+ * into grad_W). Block and slot are taken together: the oldest block not yet
+ * added up then always has a slot and is being computed, so a thread that
+ * waits here for a slot is always woken. Returns 0 when no block is left. */
+static int claim_block(struct batch *b, ptrdiff_t *block, int *slot)
+{
+    pthread_mutex_lock(&b->lock);
+    while (b->next_block > 0 && b->next_block < b->n_blocks && b->n_free == 0)
+        pthread_cond_wait(&b->freed, &b->lock);
+    int more = b->next_block < b->n_blocks;
+    if (more) {
+        *block = b->next_block++;
+        *slot = *block == 0 ? -1 : b->free_slots[--b->n_free];
+    }
+    pthread_mutex_unlock(&b->lock);
+    return more;
+}
+
+/* Records a computed block, then adds up, in block order, every block that
+ * is computed and whose predecessors are all added up. */
+static void finish_block(struct batch *b, ptrdiff_t block, int slot,
+                         double loss, void (*fold)(struct batch *, int))
+{
+    int freed = 0;
+    pthread_mutex_lock(&b->lock);
+    b->done[block] = 1;
+    b->slot_of[block] = (short)slot;
+    b->loss_of[block] = loss;
+    while (b->committed < b->n_blocks && b->done[b->committed]) {
+        const ptrdiff_t next = b->committed++;
+        b->loss += b->loss_of[next];
+        if (b->slot_of[next] >= 0) {
+            fold(b, b->slot_of[next]);
+            b->free_slots[b->n_free++] = b->slot_of[next];
+            freed = 1;
+        }
+    }
+    if (freed)
+        pthread_cond_broadcast(&b->freed);
+    pthread_mutex_unlock(&b->lock);
+}
 
 typedef float vf32 __attribute__((vector_size(32)));
 typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
@@ -98,51 +206,283 @@ typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
 #include "_fused_impl.h"
 #endif
 
-static int has_avx2_fma(void)
+/* The kernels for one dtype: a thread's work and the last gradient row. */
+struct kernels {
+    void *(*work)(void *);
+    void (*last_row)(struct batch *);
+};
+
+/* Chosen once, at import: [0] float32, [1] float64. */
+static struct kernels kernels[2] = {
+    {work_f32, last_row_f32},
+    {work_f64, last_row_f64},
+};
+
+static void choose_kernels(void)
 {
 #if SKLINEAR_X86
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernels[0] = (struct kernels){work_f32_avx2, last_row_f32_avx2};
+        kernels[1] = (struct kernels){work_f64_avx2, last_row_f64_avx2};
+    }
 #endif
 }
 
-int sklinear_max_classes(void) { return SKLINEAR_MAX_CLASSES; }
+/* ------------------------------------------------------------------------
+ * The thread limit. */
 
-#define EXPORT(SUFFIX_NAME, REAL)                                              \
-    double sklinear_loss_gradient_##SUFFIX_NAME(                               \
-        const REAL *X, ptrdiff_t row_stride, ptrdiff_t n_rows,                 \
-        ptrdiff_t n_features, const REAL *W, ptrdiff_t n_classes,              \
-        const REAL *shift, const int64_t *y, ptrdiff_t y_stride,               \
-        const REAL *factors, int loss_kind, double margin, REAL *grad_W,       \
-        REAL *grad_b, REAL *work, int n_threads)                               \
-    {                                                                          \
-        if (SKLINEAR_X86 && has_avx2_fma())                                    \
-            return AVX2_CALL(SUFFIX_NAME);                                     \
-        return loss_gradient_##SUFFIX_NAME(                                    \
-            X, row_stride, n_rows, n_features, W, n_classes, shift, y,         \
-            y_stride, factors, loss_kind, margin, grad_W, grad_b, work,        \
-            n_threads);                                                        \
-    }
+static int thread_limit = 1;            /* set at import, see default_limit */
+static __thread int last_num_threads;   /* of this thread's last call */
 
-#if SKLINEAR_X86
-#define AVX2_CALL(SUFFIX_NAME)                                                 \
-    loss_gradient_##SUFFIX_NAME##_avx2(                                        \
-        X, row_stride, n_rows, n_features, W, n_classes, shift, y, y_stride,   \
-        factors, loss_kind, margin, grad_W, grad_b, work, n_threads)
-#else
-#define AVX2_CALL(SUFFIX_NAME) 0.0
+int sklinear_fused_get_num_threads(void)
+{
+    return __atomic_load_n(&thread_limit, __ATOMIC_RELAXED);
+}
+
+/* Sets the limit, clipped to [1, SKLINEAR_MAX_THREADS]; returns the old one. */
+int sklinear_fused_set_num_threads(int n_threads)
+{
+    n_threads = n_threads < 1 ? 1 : n_threads;
+    if (n_threads > SKLINEAR_MAX_THREADS)
+        n_threads = SKLINEAR_MAX_THREADS;
+    return __atomic_exchange_n(&thread_limit, n_threads, __ATOMIC_RELAXED);
+}
+
+/* The CPUs this process may use, at most OMP_NUM_THREADS when that is set to
+ * a positive number: the limit scikit-learn's compiled code follows, and the
+ * one joblib sets in its workers so that they do not oversubscribe the CPUs. */
+static int default_limit(void)
+{
+    long n_cpus = 0;
+#ifdef __linux__
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof(mask), &mask) == 0)
+        n_cpus = CPU_COUNT(&mask);
 #endif
+    if (n_cpus < 1)
+        n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_cpus < 1)
+        n_cpus = 1;
+    const char *omp = getenv("OMP_NUM_THREADS");
+    if (omp != NULL) {
+        char *end;
+        long limit = strtol(omp, &end, 10); /* "4,2" (nested levels): 4 */
+        if (end != omp && limit > 0 && limit < n_cpus)
+            n_cpus = limit;
+    }
+    return n_cpus > SKLINEAR_MAX_THREADS ? SKLINEAR_MAX_THREADS : (int)n_cpus;
+}
 
-EXPORT(f32, float)
-EXPORT(f64, double)
+/* Block boundaries from the shape alone (never from the thread count); at
+ * most one thread per block and per MIN_THREAD_WORK. */
+static void plan_batch(struct batch *b, size_t item)
+{
+    const ptrdiff_t per_row = b->n_features * b->n_classes;
+    ptrdiff_t rows = MIN_BLOCK_ROWS;
+    ptrdiff_t by_work = MIN_BLOCK_WORK / (per_row > 0 ? per_row : 1);
+    ptrdiff_t by_count = (b->n_rows + MAX_BLOCKS - 1) / MAX_BLOCKS;
+    rows = rows > by_work ? rows : by_work;
+    rows = rows > by_count ? rows : by_count;
+    rows = (rows + GROUP_ROWS - 1) / GROUP_ROWS * GROUP_ROWS;
+    b->block_rows = rows;
+    b->n_blocks = (b->n_rows + rows - 1) / rows;
+    const ptrdiff_t work = b->n_rows * per_row * (ptrdiff_t)(item / 4);
+    ptrdiff_t n_threads = work / MIN_THREAD_WORK;
+    n_threads = n_threads < b->n_blocks ? n_threads : b->n_blocks;
+    n_threads = n_threads < sklinear_fused_get_num_threads()
+                    ? n_threads : sklinear_fused_get_num_threads();
+    b->n_threads = n_threads > 1 ? (int)n_threads : 1;
+}
+
+/* How many partial results to hold at once (see SLOT_BYTES). */
+static ptrdiff_t slot_count(const struct batch *b, size_t slot_bytes)
+{
+    ptrdiff_t n = b->n_threads == 1 ? 1 : (ptrdiff_t)(SLOT_BYTES / slot_bytes);
+    if (b->n_threads > 1 && n < SLOTS_PER_THREAD * b->n_threads)
+        n = SLOTS_PER_THREAD * b->n_threads;
+    return n < b->n_blocks - 1 ? n : b->n_blocks - 1;
+}
+
+/* Runs the batch on b->n_threads threads (fewer if some cannot be created:
+ * the others then take their blocks). The caller's thread is one of them. */
+static int run_batch(struct batch *b, const struct kernels *k, size_t item)
+{
+    /* Slots start on cache lines, as numpy's grad_W does: a misaligned
+     * partial gradient makes the vector stores of the kernels split lines. */
+    const size_t size = ((size_t)(b->n_classes * b->n_features + b->n_classes)
+                         * item + 63) / 64 * 64;
+    pthread_t threads[SKLINEAR_MAX_THREADS];
+    pthread_attr_t attr;
+    const ptrdiff_t n_slots = slot_count(b, size);
+    int started = 0;
+    b->slot_size = (ptrdiff_t)(size / item);
+    b->slots = NULL;
+    if (n_slots > 0 && posix_memalign(&b->slots, 64, size * (size_t)n_slots))
+        return -1;
+    for (b->n_free = 0; b->n_free < n_slots; b->n_free++)
+        b->free_slots[b->n_free] = b->n_free;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->freed, NULL);
+    pthread_attr_init(&attr);
+    /* The kernels keep GROUP_ROWS x classes vectors on the stack. */
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    for (int t = 1; t < b->n_threads; t++)
+        started += pthread_create(&threads[started], &attr, k->work, b) == 0;
+    k->work(b);
+    for (int t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    pthread_attr_destroy(&attr);
+    pthread_cond_destroy(&b->freed);
+    pthread_mutex_destroy(&b->lock);
+    free(b->slots);
+    k->last_row(b);
+    return started + 1;
+}
+
+/* ------------------------------------------------------------------------
+ * The Python boundary. */
+
+#include "_fused_check.h"
+
+PyDoc_STRVAR(loss_gradient_doc,
+"loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin)\n"
+"--\n\n"
+"Loss of the batch X (n_rows, n_features); writes the gradient of the loss\n"
+"with respect to W (n_classes, n_features) into grad_W (same shape,\n"
+"C-contiguous) and with respect to the intercept into grad_b (n_classes,).\n"
+"X, W, shift (n_classes,), factors (n_rows,), grad_W and grad_b share one\n"
+"dtype, float32 or float64; y (n_rows,) holds integers in [0, n_classes).\n"
+"loss_kind is HINGE or SOFTMAX. Raises ValueError for anything else.");
+
+static PyObject *py_loss_gradient(PyObject *self, PyObject *args)
+{
+    PyObject *objects[N_ARRAYS];
+    struct batch *b = calloc(1, sizeof(struct batch));
+    struct arrays arrays = {0};
+    int loss_kind, n_threads = 0;
+    double margin;
+    (void)self;
+    if (b == NULL)
+        return PyErr_NoMemory();
+    if (!PyArg_ParseTuple(args, "OOOOOOOid:loss_gradient", &objects[A_X],
+                          &objects[A_Y], &objects[A_W], &objects[A_SHIFT],
+                          &objects[A_FACTORS], &objects[A_GRAD_W],
+                          &objects[A_GRAD_B], &loss_kind, &margin))
+        goto fail;
+    if (loss_kind != SKLINEAR_HINGE && loss_kind != SKLINEAR_SOFTMAX) {
+        PyErr_SetString(PyExc_ValueError,
+                        "loss_kind must be HINGE or SOFTMAX.");
+        goto fail;
+    }
+    if (prepare_batch(b, &arrays, objects) < 0)
+        goto fail;
+    b->loss_kind = loss_kind;
+    b->margin = margin;
+    const size_t item = arrays.view[A_X].itemsize;
+    plan_batch(b, item);
+    Py_BEGIN_ALLOW_THREADS
+    if (b->n_rows == 0) { /* an empty batch: zero loss and gradients */
+        memset(b->grad_W, 0, item * (size_t)(b->n_classes * b->n_features));
+        memset(b->grad_b, 0, item * (size_t)b->n_classes);
+        n_threads = 1;
+    } else {
+        n_threads = run_batch(b, &kernels[item == 8], item);
+    }
+    Py_END_ALLOW_THREADS
+    if (n_threads < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    last_num_threads = n_threads;
+    double loss = b->loss;
+    release_arrays(&arrays);
+    free(b);
+    return PyFloat_FromDouble(loss);
+fail:
+    release_arrays(&arrays);
+    free(b);
+    return NULL;
+}
+
+static PyObject *py_get_num_threads(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    return PyLong_FromLong(sklinear_fused_get_num_threads());
+}
+
+static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
+{
+    long n_threads = PyLong_AsLong(arg);
+    (void)self;
+    if (n_threads == -1 && PyErr_Occurred())
+        return NULL;
+    n_threads = n_threads > INT_MAX ? INT_MAX : n_threads < 1 ? 1 : n_threads;
+    return PyLong_FromLong(sklinear_fused_set_num_threads((int)n_threads));
+}
+
+static PyObject *py_last_num_threads(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    return PyLong_FromLong(last_num_threads);
+}
+
+static PyObject *py_plan(PyObject *self, PyObject *args)
+{
+    struct batch b = {0};
+    (void)self;
+    Py_ssize_t item;
+    if (!PyArg_ParseTuple(args, "nnnn:plan", &b.n_rows, &b.n_features,
+                          &b.n_classes, &item))
+        return NULL;
+    if (b.n_rows < 0 || b.n_features < 0 || b.n_classes < 1
+        || b.n_classes > SKLINEAR_MAX_CLASSES || (item != 4 && item != 8)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "plan: not a shape the kernel takes.");
+        return NULL;
+    }
+    plan_batch(&b, (size_t)item);
+    return Py_BuildValue("nni", b.block_rows, b.n_blocks,
+                         b.n_threads < 1 ? 1 : b.n_threads);
+}
+
+static PyMethodDef methods[] = {
+    {"loss_gradient", py_loss_gradient, METH_VARARGS, loss_gradient_doc},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS,
+     "The thread limit of loss_gradient."},
+    {"set_num_threads", py_set_num_threads, METH_O,
+     "Set the thread limit of loss_gradient (at least 1); returns the old "
+     "one."},
+    {"last_num_threads", py_last_num_threads, METH_NOARGS,
+     "Threads used by this thread's last call of loss_gradient (0: none yet)."},
+    {"plan", py_plan, METH_VARARGS,
+     "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
+     "n_threads): the row blocks of a batch of that shape and dtype size "
+     "(fixed by them), and the threads loss_gradient would use under the "
+     "current limit."},
+    {NULL, NULL, 0, NULL},
+};
 
 static struct PyModuleDef fused_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_fused",
-    .m_doc = "Fused minibatch loss and gradient kernels (called through ctypes).",
+    .m_doc = "Fused minibatch loss and gradient kernels, checked boundary.",
     .m_size = -1,
+    .m_methods = methods,
 };
 
-PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&fused_module); }
+PyMODINIT_FUNC PyInit__fused(void)
+{
+    PyObject *module = PyModule_Create(&fused_module);
+    if (module == NULL)
+        return NULL;
+    choose_kernels();
+    sklinear_fused_set_num_threads(default_limit());
+    if (PyModule_AddIntConstant(module, "MAX_CLASSES", SKLINEAR_MAX_CLASSES) < 0
+        || PyModule_AddIntConstant(module, "HINGE", SKLINEAR_HINGE) < 0
+        || PyModule_AddIntConstant(module, "SOFTMAX", SKLINEAR_SOFTMAX) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

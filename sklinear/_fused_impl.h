@@ -11,10 +11,10 @@
  * measured 30% faster than 4 x 2 blocks (two runs of micro-benchmarks). */
 
 /* acc[r * n_classes + c] += x_r[k0:k1] * W_c[k0:k1], lane-wise, for the
- * classes c0 <= c < c0 + BLOCK. */
+ * classes c0 <= c < c0 + BLOCK; row c of W starts at W + c * stride. */
 #define SCORES_BLOCK(BLOCK)                                                    \
     TARGET static void SUFFIX(scores_block##BLOCK)(                            \
-        const REAL *const *x, const REAL *W, ptrdiff_t n_features,             \
+        const REAL *const *x, const REAL *W, ptrdiff_t stride,                 \
         ptrdiff_t n_classes, ptrdiff_t c0, ptrdiff_t k0, ptrdiff_t k1,         \
         VEC *acc)                                                              \
     {                                                                          \
@@ -22,7 +22,7 @@
         const REAL *w[BLOCK];                                                  \
         VEC a[4][BLOCK];                                                       \
         for (int j = 0; j < BLOCK; j++) {                                      \
-            w[j] = W + (c0 + j) * n_features;                                  \
+            w[j] = W + (c0 + j) * stride;                                      \
             for (int r = 0; r < 4; r++)                                        \
                 a[r][j] = acc[r * n_classes + c0 + j];                         \
         }                                                                      \
@@ -46,10 +46,10 @@
     }
 
 /* G_c[k0:k1] += sum_r ds[r * n_classes + c] * x_r[k0:k1], for the classes
- * c0 <= c < c0 + BLOCK. */
+ * c0 <= c < c0 + BLOCK; row c of G starts at G + c * stride. */
 #define GRADIENT_BLOCK(BLOCK)                                                  \
     TARGET static void SUFFIX(gradient_block##BLOCK)(                          \
-        const REAL *const *x, const REAL *ds, ptrdiff_t n_features,            \
+        const REAL *const *x, const REAL *ds, ptrdiff_t stride,                \
         ptrdiff_t n_classes, ptrdiff_t c0, ptrdiff_t k0, ptrdiff_t k1,         \
         REAL *G)                                                               \
     {                                                                          \
@@ -57,7 +57,7 @@
         REAL *g[BLOCK];                                                        \
         VEC d[4][BLOCK];                                                       \
         for (int j = 0; j < BLOCK; j++) {                                      \
-            g[j] = G + (c0 + j) * n_features;                                  \
+            g[j] = G + (c0 + j) * stride;                                      \
             for (int r = 0; r < 4; r++)                                        \
                 d[r][j] = (VEC){0} + ds[r * n_classes + c0 + j];               \
         }                                                                      \
@@ -96,20 +96,20 @@ static inline int SUFFIX(block_size)(ptrdiff_t remaining)
 /* KIND_tile: KIND's blocks over the classes c < n_used. */
 #define OVER_CLASS_BLOCKS(KIND, INPUT_TYPE, OUTPUT_TYPE)                       \
     TARGET static void SUFFIX(KIND##_tile)(                                    \
-        const REAL *const *x, INPUT_TYPE input, ptrdiff_t n_features,          \
+        const REAL *const *x, INPUT_TYPE input, ptrdiff_t stride,              \
         ptrdiff_t n_classes, ptrdiff_t n_used, ptrdiff_t k0, ptrdiff_t k1,     \
         OUTPUT_TYPE output)                                                    \
     {                                                                          \
         for (ptrdiff_t c = 0, block; c < n_used; c += block) {                 \
             block = SUFFIX(block_size)(n_used - c);                            \
             if (block == 3)                                                    \
-                SUFFIX(KIND##_block3)(x, input, n_features, n_classes, c, k0,  \
+                SUFFIX(KIND##_block3)(x, input, stride, n_classes, c, k0,      \
                                       k1, output);                             \
             else if (block == 2)                                               \
-                SUFFIX(KIND##_block2)(x, input, n_features, n_classes, c, k0,  \
+                SUFFIX(KIND##_block2)(x, input, stride, n_classes, c, k0,      \
                                       k1, output);                             \
             else                                                               \
-                SUFFIX(KIND##_block1)(x, input, n_features, n_classes, c, k0,  \
+                SUFFIX(KIND##_block1)(x, input, stride, n_classes, c, k0,      \
                                       k1, output);                             \
         }                                                                      \
     }
@@ -121,7 +121,9 @@ OVER_CLASS_BLOCKS(gradient, const REAL *, REAL *)
 #undef GRADIENT_BLOCK
 #undef OVER_CLASS_BLOCKS
 
-/* The loss of one row from its scores s, which become its dscores. */
+/* The loss of one row from its scores s, which become its dscores. A NaN
+ * score makes the loss NaN (a comparison with NaN is false, so the tests
+ * below are written to let NaN through rather than drop it). */
 TARGET static double SUFFIX(loss_row)(
     REAL *s, ptrdiff_t n_classes, ptrdiff_t y, REAL factor, int loss_kind,
     REAL margin)
@@ -130,9 +132,10 @@ TARGET static double SUFFIX(loss_row)(
         const REAL correct = s[y];
         REAL total = 0, active = 0;
         for (ptrdiff_t c = 0; c < n_classes; c++) {
+            /* For c == y, m is margin, or NaN when s[y] is not finite. */
             REAL m = s[c] - correct + margin;
             int violated = c != y && m > 0;
-            total += violated ? m : 0;
+            total += violated || m != m ? m : 0;
             active += violated;
             s[c] = violated ? factor : 0;
         }
@@ -147,7 +150,7 @@ TARGET static double SUFFIX(loss_row)(
     for (ptrdiff_t c = 0; c < n_classes; c++) {
         /* Floored at the smallest normal number, as in losses._softmax. */
         REAL shifted = s[c] - top;
-        s[c] = EXP(shifted > LOG_TINY ? shifted : LOG_TINY);
+        s[c] = EXP(shifted < LOG_TINY ? LOG_TINY : shifted);
         sum_exp += s[c];
     }
     const REAL scale = factor / sum_exp;
@@ -169,18 +172,44 @@ static inline void SUFFIX(quad_rows)(
     }
 }
 
-/* Rows [begin, end) into one gradient G (zeroed here); returns their loss
- * and adds their dscores' column sums to grad_b. */
-TARGET static double SUFFIX(rows_pass)(
-    const REAL *X, ptrdiff_t row_stride, ptrdiff_t begin, ptrdiff_t end,
-    ptrdiff_t n_features, const REAL *W, ptrdiff_t n_classes,
-    const REAL *shift, const int64_t *y, ptrdiff_t y_stride,
-    const REAL *factors, int loss_kind, REAL margin, REAL *G, REAL *grad_b,
-    VEC *acc, REAL *ds)
+/* Scores of one group of rows (at most GROUP_ROWS) into ds, shift added. */
+TARGET static void SUFFIX(group_scores)(
+    const struct batch *b, const REAL *const *x, ptrdiff_t quads,
+    ptrdiff_t rows, VEC *acc, REAL *ds)
 {
-    const ptrdiff_t C = n_classes, tile = K_TILE_BYTES / sizeof(REAL);
+    const ptrdiff_t C = b->n_classes, F = b->n_features;
+    const ptrdiff_t tile = K_TILE_BYTES / sizeof(REAL);
+    const REAL *shift = b->shift;
+    for (ptrdiff_t i = 0; i < quads * 4 * C; i++)
+        acc[i] = (VEC){0};
+    for (ptrdiff_t k0 = 0; k0 < F; k0 += tile) {
+        ptrdiff_t k1 = k0 + tile < F ? k0 + tile : F;
+        for (ptrdiff_t q = 0; q < quads; q++)
+            SUFFIX(scores_tile)(x + 4 * q, b->W, b->w_stride, C, C, k0, k1,
+                                acc + 4 * q * C);
+    }
+    for (ptrdiff_t r = 0; r < quads * 4; r++)
+        for (ptrdiff_t c = 0; c < C; c++) {
+            REAL total = 0;
+            for (int lane = 0; lane < LANES; lane++)
+                total += acc[r * C + c][lane];
+            /* padding rows get zero dscores */
+            ds[r * C + c] = r < rows ? total + shift[c] : 0;
+        }
+}
+
+/* Rows [begin, end) into one gradient G and intercept gradient grad_b (both
+ * zeroed here); returns their loss. Only the first GRADIENT_ROWS(C) rows of
+ * G are computed. */
+TARGET static double SUFFIX(rows_pass)(
+    const struct batch *b, ptrdiff_t begin, ptrdiff_t end, REAL *G,
+    REAL *grad_b, VEC *acc, REAL *ds)
+{
+    const ptrdiff_t C = b->n_classes, F = b->n_features;
+    const ptrdiff_t tile = K_TILE_BYTES / sizeof(REAL);
+    const REAL *factors = b->factors;
     double loss = 0;
-    memset(G, 0, sizeof(REAL) * (size_t)(C * n_features));
+    memset(G, 0, sizeof(REAL) * (size_t)(GRADIENT_ROWS(C) * F));
     for (ptrdiff_t c = 0; c < C; c++)
         grad_b[c] = 0;
     for (ptrdiff_t g = begin; g < end; g += GROUP_ROWS) {
@@ -188,123 +217,73 @@ TARGET static double SUFFIX(rows_pass)(
         const ptrdiff_t quads = (rows + 3) / 4;
         const REAL *x[GROUP_ROWS];
         for (ptrdiff_t q = 0; q < quads; q++)
-            SUFFIX(quad_rows)(x + 4 * q, X, row_stride, g + 4 * q, end - 1);
-        for (ptrdiff_t i = 0; i < quads * 4 * C; i++)
-            acc[i] = (VEC){0};
-        for (ptrdiff_t k0 = 0; k0 < n_features; k0 += tile) {
-            ptrdiff_t k1 = k0 + tile < n_features ? k0 + tile : n_features;
-            for (ptrdiff_t q = 0; q < quads; q++)
-                SUFFIX(scores_tile)(x + 4 * q, W, n_features, C, C, k0, k1,
-                                    acc + 4 * q * C);
-        }
-        for (ptrdiff_t r = 0; r < quads * 4; r++) {
+            SUFFIX(quad_rows)(x + 4 * q, b->X, b->x_stride, g + 4 * q, end - 1);
+        SUFFIX(group_scores)(b, x, quads, rows, acc, ds);
+        for (ptrdiff_t r = 0; r < rows; r++) {
             REAL *s = ds + r * C;
-            if (r >= rows) { /* padding */
-                for (ptrdiff_t c = 0; c < C; c++)
-                    s[c] = 0;
-                continue;
-            }
-            for (ptrdiff_t c = 0; c < C; c++) {
-                REAL total = 0;
-                for (int lane = 0; lane < LANES; lane++)
-                    total += acc[r * C + c][lane];
-                s[c] = total + shift[c];
-            }
-            loss += SUFFIX(loss_row)(s, C, (ptrdiff_t)y[(g + r) * y_stride],
-                                     factors[g + r], loss_kind, margin);
+            loss += SUFFIX(loss_row)(s, C, b->y[g + r], factors[g + r],
+                                     b->loss_kind, (REAL)b->margin);
             for (ptrdiff_t c = 0; c < C; c++)
                 grad_b[c] += s[c];
         }
-        for (ptrdiff_t k0 = 0; k0 < n_features; k0 += tile) {
-            ptrdiff_t k1 = k0 + tile < n_features ? k0 + tile : n_features;
+        for (ptrdiff_t k0 = 0; k0 < F; k0 += tile) {
+            ptrdiff_t k1 = k0 + tile < F ? k0 + tile : F;
             for (ptrdiff_t q = 0; q < quads; q++)
-                SUFFIX(gradient_tile)(x + 4 * q, ds + 4 * q * C, n_features, C,
+                SUFFIX(gradient_tile)(x + 4 * q, ds + 4 * q * C, F, C,
                                       GRADIENT_ROWS(C), k0, k1, G);
         }
     }
     return loss;
 }
 
-/* The whole batch, its rows split into one contiguous range per thread:
- * thread t > 0 accumulates into work[t - 1] (n_classes * (n_features + 1)
- * REALs), and the partial sums are added in thread order, so the result
- * depends on the number of threads but not on their timing. */
-struct SUFFIX(task) {
-    const REAL *X, *W, *shift, *factors;
-    const int64_t *y;
-    ptrdiff_t row_stride, begin, end, n_features, n_classes, y_stride;
-    int loss_kind;
-    REAL margin, *G, *grad_b;
-    double loss;
-};
-
-TARGET static void *SUFFIX(run_task)(void *argument)
+/* Adds the partial result in `slot` to grad_W and grad_b. Called in block
+ * order only (see finish_block), so the sums never depend on the threads. */
+TARGET static void SUFFIX(fold)(struct batch *b, int slot)
 {
-    struct SUFFIX(task) *task = argument;
-    const ptrdiff_t C = task->n_classes;
+    const ptrdiff_t C = b->n_classes, F = b->n_features;
+    const REAL *P = (const REAL *)b->slots + slot * b->slot_size;
+    REAL *G = b->grad_W, *grad_b = b->grad_b;
+    const ptrdiff_t computed = GRADIENT_ROWS(C) * F;
+    for (ptrdiff_t i = 0; i < computed; i++)
+        G[i] += P[i];
+    for (ptrdiff_t c = 0; c < C; c++)
+        grad_b[c] += P[C * F + c];
+}
+
+/* A thread's work: blocks of rows, claimed one at a time, until none are
+ * left. Block 0 accumulates in grad_W itself, any other in a slot. */
+TARGET static void *SUFFIX(work)(void *argument)
+{
+    struct batch *b = argument;
+    const ptrdiff_t C = b->n_classes, F = b->n_features;
     VEC acc[GROUP_ROWS * C];
     REAL ds[GROUP_ROWS * C];
-    task->loss = SUFFIX(rows_pass)(
-        task->X, task->row_stride, task->begin, task->end, task->n_features,
-        task->W, C, task->shift, task->y, task->y_stride, task->factors,
-        task->loss_kind, task->margin, task->G, task->grad_b, acc, ds);
+    ptrdiff_t block;
+    int slot;
+    while (claim_block(b, &block, &slot)) {
+        REAL *G = slot < 0 ? (REAL *)b->grad_W
+                           : (REAL *)b->slots + slot * b->slot_size;
+        REAL *grad_b = slot < 0 ? (REAL *)b->grad_b : G + C * F;
+        ptrdiff_t begin = block * b->block_rows;
+        ptrdiff_t end = begin + b->block_rows;
+        end = end < b->n_rows ? end : b->n_rows;
+        double loss = SUFFIX(rows_pass)(b, begin, end, G, grad_b, acc, ds);
+        finish_block(b, block, slot, loss, SUFFIX(fold));
+    }
     return NULL;
 }
 
-TARGET static double SUFFIX(loss_gradient)(
-    const REAL *X, ptrdiff_t row_stride, ptrdiff_t n_rows, ptrdiff_t n_features,
-    const REAL *W, ptrdiff_t n_classes, const REAL *shift, const int64_t *y,
-    ptrdiff_t y_stride, const REAL *factors, int loss_kind, double margin,
-    REAL *grad_W, REAL *grad_b, REAL *work, int n_threads)
+/* Every row of dscores sums to zero, so the gradient's last row is minus the
+ * sum of the others (the pass computes C - 1 rows). */
+TARGET static void SUFFIX(last_row)(struct batch *b)
 {
-    const ptrdiff_t C = n_classes, size = C * n_features;
-    const ptrdiff_t quads = (n_rows + 3) / 4;
-    struct SUFFIX(task) tasks[SKLINEAR_MAX_THREADS];
-    pthread_t threads[SKLINEAR_MAX_THREADS];
-    int started[SKLINEAR_MAX_THREADS];
-    n_threads = n_threads < 1 ? 1 : n_threads;
-    n_threads = n_threads > SKLINEAR_MAX_THREADS ? SKLINEAR_MAX_THREADS : n_threads;
-    for (int t = 0; t < n_threads; t++) {
-        struct SUFFIX(task) *task = &tasks[t];
-        ptrdiff_t end = quads * (t + 1) / n_threads * 4;
-        task->X = X; task->W = W; task->shift = shift; task->factors = factors;
-        task->y = y; task->row_stride = row_stride; task->y_stride = y_stride;
-        task->begin = quads * t / n_threads * 4;
-        task->end = end < n_rows ? end : n_rows;
-        task->n_features = n_features; task->n_classes = C;
-        task->loss_kind = loss_kind; task->margin = (REAL)margin;
-        task->G = t == 0 ? grad_W : work + (size_t)(t - 1) * (size + C);
-        task->grad_b = t == 0 ? grad_b : task->G + size;
-    }
-    /* Fresh threads on every call: nothing outlives it, so a fork() between
-     * calls is safe (unlike a persistent OpenMP pool, which hangs children). */
-    for (int t = 1; t < n_threads; t++)
-        started[t] = pthread_create(&threads[t], NULL, SUFFIX(run_task),
-                                    &tasks[t]) == 0;
-    SUFFIX(run_task)(&tasks[0]);
-    for (int t = 1; t < n_threads; t++) {
-        if (started[t])
-            pthread_join(threads[t], NULL);
-        else /* no thread to be had: do its share here */
-            SUFFIX(run_task)(&tasks[t]);
-    }
-    double loss = tasks[0].loss;
-    const ptrdiff_t computed = GRADIENT_ROWS(C) * n_features;
-    for (int t = 1; t < n_threads; t++) {
-        const REAL *G = tasks[t].G;
-        loss += tasks[t].loss;
-        for (ptrdiff_t i = 0; i < computed; i++)
-            grad_W[i] += G[i];
-        for (ptrdiff_t c = 0; c < C; c++)
-            grad_b[c] += tasks[t].grad_b[c];
-    }
-    if (C > 1) { /* the last row: minus the sum of the others */
-        REAL *last = grad_W + (C - 1) * n_features;
-        for (ptrdiff_t k = 0; k < n_features; k++)
-            last[k] = 0;
-        for (ptrdiff_t c = 0; c < C - 1; c++)
-            for (ptrdiff_t k = 0; k < n_features; k++)
-                last[k] -= grad_W[c * n_features + k];
-    }
-    return loss;
+    const ptrdiff_t C = b->n_classes, F = b->n_features;
+    REAL *G = b->grad_W, *last = G + (C - 1) * F;
+    if (C < 2)
+        return;
+    for (ptrdiff_t k = 0; k < F; k++)
+        last[k] = 0;
+    for (ptrdiff_t c = 0; c < C - 1; c++)
+        for (ptrdiff_t k = 0; k < F; k++)
+            last[k] -= G[c * F + k];
 }

@@ -1,112 +1,216 @@
-"""The fused minibatch pass of ``_fused.c``, called through ctypes.
+"""The fused minibatch pass of ``_fused.c``, behind a checked boundary.
 
 :func:`fused_loss_gradient` computes what ``LinearObjective.loss_gradient``
 computes with two BLAS products (scores, loss, ``dscores.T @ X``, column sums
-of ``dscores``) in one pass over the batch's rows. It answers None whenever
-it does not apply, and the caller falls back to NumPy and BLAS: when the
-compiled extension is missing (a build without a C compiler), for sparse
-data, for dtypes other than float32 and float64, for rows that are not
-contiguous in memory, and for more than ``max_classes`` classes, where one
-product of many columns runs well in BLAS anyway.
-"""
+of ``dscores``) in one pass over the batch's rows. The compiled function
+takes the arrays through the buffer protocol and checks their dtypes, shapes,
+strides and every label itself, raising ValueError for anything that does not
+fit, so no call can read or write out of bounds.
 
-import ctypes
-import os
+:func:`prepare` makes the decisions that hold for a whole fit once, when the
+objective is built (dense float32 or float64 rows, labels as a contiguous
+integer array); a :class:`FusedPass` then only makes O(1) decisions per
+minibatch, among them whether the kernel is faster than the NumPy/BLAS path
+for the batch's shape (:func:`kernel_is_faster`, from
+``benchmarks/bench_kernel.py``). It answers None where the fused pass does
+not apply, and the caller falls back to NumPy and BLAS: when the compiled
+extension is missing (a build without a C compiler), for sparse data, for
+other dtypes, for rows that are not contiguous in memory, and for more than
+``MAX_CLASSES`` classes.
+
+Results do not depend on the number of threads: the kernel cuts each batch
+into blocks of rows fixed by the batch's shape and adds their sums in a fixed
+order. The thread limit follows threadpoolctl (user_api ``"sklinear"``,
+internal_api ``"sklinear_fused"``), e.g. ``threadpool_limits(1)``, and
+defaults to the CPUs the process may use, at most ``OMP_NUM_THREADS``.
+"""
 
 import numpy as np
 
-__all__ = ["fused_available", "fused_loss_gradient"]
+try:
+    from . import _fused
+except ImportError:  # built without a C compiler
+    _fused = None
 
-_LOSS_KINDS = {"hinge": 0, "softmax": 1}
-# Below this many multiply-adds a second thread costs more than it saves.
-_MIN_WORK_PER_THREAD = 1 << 18
+__all__ = [
+    "FusedPass",
+    "fused_available",
+    "fused_loss_gradient",
+    "kernel_is_faster",
+    "prepare",
+]
 
-# Tests switch the fused pass off to compare it with the NumPy path.
-enabled = True
-
-
-def _load():
-    try:
-        from . import _fused
-    except ImportError:
-        return None
-    library = ctypes.CDLL(_fused.__file__)
-    ssize, pointer, integer = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
-    for name in ("sklinear_loss_gradient_f32", "sklinear_loss_gradient_f64"):
-        function = getattr(library, name)
-        function.restype = ctypes.c_double
-        function.argtypes = [
-            pointer, ssize, ssize, ssize,  # X, row stride, rows, features
-            pointer, ssize, pointer,  # W, classes, shift
-            pointer, ssize, pointer,  # y, y stride, factors
-            integer, ctypes.c_double,  # loss kind, margin
-            pointer, pointer, pointer, integer,  # grad_W, grad_b, work, threads
-        ]  # fmt: skip
-    library.sklinear_max_classes.restype = integer
-    library.sklinear_max_classes.argtypes = []
-    return library
-
-
-_library = _load()
-_MAX_CLASSES = 0 if _library is None else _library.sklinear_max_classes()
-_FUNCTIONS = (
-    {}
-    if _library is None
-    else {
-        np.dtype(np.float32): _library.sklinear_loss_gradient_f32,
-        np.dtype(np.float64): _library.sklinear_loss_gradient_f64,
-    }
+MAX_CLASSES = 0 if _fused is None else _fused.MAX_CLASSES
+_LOSS_KINDS = (
+    {} if _fused is None else {"hinge": _fused.HINGE, "softmax": _fused.SOFTMAX}
 )
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-def available_threads():
-    """CPUs this process may use, at most ``OMP_NUM_THREADS`` when it is set.
-
-    The limit that scikit-learn's own compiled code follows, and that joblib
-    sets in its workers so that parallel jobs do not oversubscribe the CPUs.
-    """
-    try:
-        n_cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n_cpus = os.cpu_count() or 1
-    try:
-        limit = int(os.environ.get("OMP_NUM_THREADS", ""))
-    except ValueError:
-        return n_cpus
-    return max(1, min(n_cpus, limit))
+# Tests and benchmarks switch the fused pass off to compare it with NumPy.
+enabled = True
 
 
 def fused_available():
     """Whether the compiled fused pass was built and is switched on."""
-    return _library is not None and enabled
+    return _fused is not None and enabled
 
 
-def _applies(X, W):
+def _takes(X):
+    """Whether the kernel can read ``X``'s rows (and so any slice of them)."""
     return (
-        fused_available()
+        _fused is not None
         and isinstance(X, np.ndarray)
         and X.ndim == 2
-        and X.dtype in _FUNCTIONS
+        and X.dtype in _DTYPES
         and X.dtype.isnative
-        and X.strides[1] == X.itemsize
-        and X.strides[0] > 0
+        and X.flags.aligned
         and X.strides[0] % X.itemsize == 0
-        and X.shape[0] > 0
-        and W.shape[0] <= _MAX_CLASSES
+        and (X.shape[1] <= 1 or X.strides[1] == X.itemsize)
     )
+
+
+def kernel_is_faster(n_rows, n_features, n_classes, dtype):
+    """Whether the kernel beats the NumPy/BLAS path on a batch of this shape.
+
+    A function of the shape and dtype alone, not of the thread count: which
+    path computes a step must not depend on the threads, or the results
+    would (the two paths round differently). The limits come from
+    ``benchmarks/bench_kernel.py`` (kernel against NumPy/BLAS, interleaved,
+    at 1 and 2 threads on a 2-CPU AMD EPYC VM; where the faster path
+    differed between the thread counts, the limit lies between). With few
+    rows NumPy's fixed cost per call decides; with many, the kernel's cost
+    per row and class outside the products (its horizontal sums, the loss)
+    makes it lose at fewer classes when rows are short, and BLAS's blocked
+    products win at many classes.
+
+    Parameters
+    ----------
+    n_rows, n_features, n_classes : int
+        The shape of the batch and of ``W``.
+    dtype : numpy dtype
+        float32 or float64.
+
+    Returns
+    -------
+    faster : bool
+    """
+    if n_classes > MAX_CLASSES:
+        return False
+    if n_rows <= 64:
+        return True
+    if dtype == np.float64:
+        return n_classes <= (48 if n_features < 1024 else 32)
+    if n_features < 256:
+        limit = 32 if n_rows <= 384 else 16 if n_rows <= 1024 else 5
+    elif n_rows <= 1024:
+        limit = 24
+    else:
+        limit = 16 if n_features < 1024 else 32
+    return n_classes <= limit
+
+
+class FusedPass:
+    """The fused pass for one data set, prepared by :func:`prepare`.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The data's dtype (float32 or float64).
+    labels : ndarray of shape (n_samples,)
+        Class indices, contiguous, of the platform's integer type.
+    loss : {'hinge', 'softmax'}
+    """
+
+    def __init__(self, dtype, labels, loss):
+        self.dtype = dtype
+        self.labels = labels
+        self.loss_kind = _LOSS_KINDS[loss]
+        self._zero_shift = {}
+
+    def __call__(self, X, rows, W, shift, factors, margin):
+        """Loss and gradients of the batch ``X = X_all[rows]``, or None.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            The batch: rows of the prepared data.
+        rows : slice or ndarray
+            Which rows (to pick their labels).
+        W : ndarray of shape (n_classes, n_features)
+        shift : ndarray of shape (n_classes,) or scalar
+            Added to every row of ``X @ W.T``.
+        factors : ndarray of shape (n_rows,)
+            Each row's weight in the loss, in ``X``'s dtype.
+        margin : float
+            The hinge loss's margin.
+
+        Returns
+        -------
+        result : tuple (loss, grad_W, grad_b), or None
+            None when the NumPy/BLAS path is to be used instead.
+        """
+        n_classes = W.shape[0]
+        if not (enabled and W.dtype == self.dtype and 1 <= n_classes <= MAX_CLASSES):
+            return None
+        if not kernel_is_faster(X.shape[0], X.shape[1], n_classes, self.dtype):
+            return None
+        return _run(X, self.labels[rows], W, self._shift(shift, n_classes),
+                    factors, self.loss_kind, margin)  # fmt: skip
+
+    def _shift(self, shift, n_classes):
+        if isinstance(shift, np.ndarray) and shift.dtype == self.dtype:
+            return shift
+        if np.ndim(shift) == 0 and shift == 0:  # no intercept: reuse zeros
+            if n_classes not in self._zero_shift:
+                self._zero_shift[n_classes] = np.zeros(n_classes, self.dtype)
+            return self._zero_shift[n_classes]
+        return np.broadcast_to(np.asarray(shift, dtype=self.dtype), (n_classes,))
+
+
+def prepare(X, y, loss):
+    """The fused pass for data ``X`` and labels ``y``, or None if it never applies.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Integer class indices.
+    loss : {'hinge', 'softmax'}
+
+    Returns
+    -------
+    fused_pass : FusedPass or None
+    """
+    if not (_takes(X) and loss in _LOSS_KINDS):
+        return None
+    return FusedPass(X.dtype, np.ascontiguousarray(y, dtype=np.intp), loss)
+
+
+def _run(X, y, W, shift, factors, loss_kind, margin):
+    if W.shape[1] > 1 and W.strides[1] != W.itemsize:
+        W = np.ascontiguousarray(W)
+    grad_W = np.empty(W.shape, dtype=X.dtype)
+    grad_b = np.empty(W.shape[0], dtype=X.dtype)
+    value = _fused.loss_gradient(
+        X, y, W, shift, factors, grad_W, grad_b, loss_kind, float(margin)
+    )
+    return value, grad_W, grad_b
 
 
 def fused_loss_gradient(X, y, W, shift, factors, loss, margin):
     """Loss, ``dscores.T @ X`` and column sums of ``dscores``, in one pass.
+
+    Unlike a :class:`FusedPass`, runs the kernel whenever it applies, faster
+    or not.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
         The batch (a strided view is fine).
     y : ndarray of shape (n_rows,)
-        Integer class indices.
+        Integer class indices in ``[0, n_classes)``.
     W : ndarray of shape (n_classes, n_features)
-    shift : ndarray of shape (n_classes,)
+    shift : ndarray of shape (n_classes,) or scalar
         Added to every row of ``X @ W.T``.
     factors : ndarray of shape (n_rows,)
         Each row's weight in the loss.
@@ -118,33 +222,57 @@ def fused_loss_gradient(X, y, W, shift, factors, loss, margin):
     -------
     result : tuple (loss, grad_W, grad_b), or None
         None when the fused pass does not apply (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        When the arrays do not fit together (``W``'s width, lengths, dtypes)
+        or a label is outside ``[0, n_classes)``.
     """
-    if not _applies(X, W):
+    if not (fused_available() and _takes(X) and 1 <= W.shape[0] <= MAX_CLASSES):
         return None
-    y = np.asarray(y)
-    if y.min() < 0 or y.max() >= W.shape[0]:
-        return None  # C would index out of bounds; NumPy raises a clear error
-    dtype = X.dtype
-    n_rows, n_features = X.shape
-    n_classes = W.shape[0]
-    W = np.ascontiguousarray(W, dtype=dtype)
-    shift = np.ascontiguousarray(np.broadcast_to(shift, (n_classes,)), dtype=dtype)
-    if y.dtype != np.int64:
-        y = y.astype(np.int64)
-    factors = np.ascontiguousarray(factors, dtype=dtype)
-    work_size = n_rows * n_features * n_classes
-    n_threads = max(
-        1,
-        min(available_threads(), work_size // _MIN_WORK_PER_THREAD),
-    )
-    grad_W = np.empty((n_classes, n_features), dtype=dtype)
-    grad_b = np.empty(n_classes, dtype=dtype)
-    work = np.empty((n_threads - 1, n_classes * (n_features + 1)), dtype=dtype)
-    value = _FUNCTIONS[dtype](
-        X.ctypes.data, X.strides[0] // X.itemsize, n_rows, n_features,
-        W.ctypes.data, n_classes, shift.ctypes.data,
-        y.ctypes.data, y.strides[0] // y.itemsize, factors.ctypes.data,
-        _LOSS_KINDS[loss], float(margin),
-        grad_W.ctypes.data, grad_b.ctypes.data, work.ctypes.data, n_threads,
-    )  # fmt: skip
-    return value, grad_W, grad_b
+    W = np.asarray(W, dtype=X.dtype)
+    shift = np.broadcast_to(np.asarray(shift, dtype=X.dtype), (W.shape[0],))
+    factors = np.asarray(factors, dtype=X.dtype)
+    return _run(X, y, W, shift, factors, _LOSS_KINDS[loss], margin)
+
+
+def _register_with_threadpoolctl():
+    """Let ``threadpool_limits`` and ``threadpool_info`` see the kernel."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+    if _fused is None or not hasattr(threadpoolctl, "register"):  # before 3.5
+        return
+
+    class FusedController(threadpoolctl.LibController):
+        """The thread limit of sklinear's fused pass (``sklinear._fused``)."""
+
+        user_api = "sklinear"
+        internal_api = "sklinear_fused"
+        # threadpoolctl matches loaded libraries by file name prefix; the
+        # symbols below make sure that a file named _fused.* is ours.
+        filename_prefixes = ("_fused.",)
+        check_symbols = (
+            "sklinear_fused_get_num_threads",
+            "sklinear_fused_set_num_threads",
+        )
+
+        def get_num_threads(self):
+            get = getattr(self.dynlib, "sklinear_fused_get_num_threads", None)
+            return None if get is None else get()
+
+        def set_num_threads(self, num_threads):
+            set_ = getattr(self.dynlib, "sklinear_fused_set_num_threads", None)
+            return None if set_ is None else set_(int(num_threads))
+
+        def get_version(self):
+            from . import __version__
+
+            return __version__
+
+    threadpoolctl.register(FusedController)
+
+
+_register_with_threadpoolctl()

@@ -139,9 +139,13 @@ def _hinge(scores, y, weights, margin=1.0):
     """Unchecked hinge loss; ``weights`` are normalized to sum to one."""
     scores, correct_at = _with_correct_positions(scores, y)
     n_classes = scores.shape[1]
-    margins = scores - scores.ravel()[correct_at][:, None]
+    correct = scores.ravel()[correct_at]
+    margins = scores - correct[:, None]
     margins += scores.dtype.type(margin)
-    margins.ravel()[correct_at] = 0
+    # Zero at the correct class, unless its score is NaN or infinite: NaN
+    # must never give a finite loss, not even with one class (no other
+    # margin to carry it).
+    margins.ravel()[correct_at] = correct - correct
     np.maximum(margins, 0, out=margins)
     # Row sums as products with ones: several times faster than .sum(axis=1)
     # on rows of a few classes.

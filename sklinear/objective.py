@@ -15,7 +15,7 @@ optimizers in :mod:`sklinear.optimize` only ever talk to it.
 import numpy as np
 import scipy.sparse as sp
 
-from ._fused_pass import fused_loss_gradient
+from . import _fused_pass
 from .losses import _checked_sample_weight, _hinge, _softmax
 from .penalties import NoPenalty
 
@@ -125,6 +125,9 @@ class LinearObjective:
                 f"weight scale (n_samples / total) of {weight_scale}."
             )
         self._weight_scale = float(weight_scale)
+        # What holds for the whole fit is decided here, once: whether the
+        # compiled pass can read X, and the labels as it reads them best.
+        self._fused = _fused_pass.prepare(X, y, loss)
 
     def initial_weights(self, n_classes):
         """Zero weights ``W`` (n_classes, n_features) and intercepts ``b``.
@@ -224,18 +227,19 @@ class LinearObjective:
         grad_b : ndarray of shape (n_classes,)
         """
         X_batch = self.X[rows]
-        y_batch = self.y[rows]
         factors = self._factors(rows, X_batch.shape[0])
         self._check_n_classes(W.shape[0])
         # One pass over the rows in compiled code where it applies (dense
-        # rows, float32 or float64), else two BLAS products.
+        # rows, float32 or float64) and is the faster, else two BLAS products.
         shift = self._shift(W, b)
-        fused = fused_loss_gradient(
-            X_batch, y_batch, W, shift, factors, self.loss, self.margin
+        fused = (
+            None
+            if self._fused is None
+            else self._fused(X_batch, rows, W, shift, factors, self.margin)
         )
         if fused is None:
             loss, grad_W, grad_b = self._blas_loss_gradient(
-                W, shift, X_batch, y_batch, factors
+                W, shift, X_batch, self.y[rows], factors
             )
         else:
             loss, grad_W, grad_b = fused

@@ -1,16 +1,23 @@
-"""The compiled fused pass (sklinear/_fused.c) against the NumPy and BLAS path."""
+"""The compiled fused pass (sklinear/_fused.c) against the NumPy and BLAS path,
+and its threads. The checks of its boundary are in test_kernel_boundary.py."""
 
 import multiprocessing
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklinear._fused_pass as fused_pass
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
-from sklinear._fused_pass import available_threads, fused_loss_gradient
+from sklinear._fused_pass import fused_loss_gradient
 from sklinear.losses import _hinge, _softmax
 from sklinear.objective import LinearObjective
+
+_fused = fused_pass._fused
 
 pytestmark = pytest.mark.skipif(
     not fused_pass.fused_available(),
@@ -33,7 +40,7 @@ def _problem(n_rows, n_features, n_classes, dtype, seed=0, row_step=3):
     rng = np.random.default_rng(seed)
     # Every third row of a larger array: a strided view, as in training.
     X = rng.standard_normal((row_step * n_rows, n_features)).astype(dtype)
-    X = X[1::row_step]
+    X = X[row_step - 1 :: row_step]
     y = rng.integers(0, n_classes, n_rows)
     W = rng.standard_normal((n_classes, n_features)).astype(dtype)
     shift = rng.standard_normal(n_classes).astype(dtype)
@@ -93,26 +100,116 @@ def test_non_finite_scores_give_a_non_finite_loss():
     assert not np.isfinite(value)
 
 
-def test_thread_counts_agree_and_each_is_reproducible(monkeypatch):
-    X, y, W, shift, factors = _problem(4000, 200, 10, np.float32)
+def _results_by_thread_count(thread_counts, *problem):
     results = {}
+    for n_threads in thread_counts:
+        with threadpool_limits(n_threads):
+            results[n_threads] = fused_loss_gradient(*problem)
+            results[n_threads] += (_fused.last_num_threads(),)
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["hinge", "softmax"])
+@pytest.mark.parametrize("n_rows", [12000, 12011])  # 12011: a partial group
+def test_thread_counts_give_bit_identical_results(n_rows, loss, dtype):
+    X, y, W, shift, factors = _problem(n_rows, 300, 10, dtype, row_step=1)
+    results = _results_by_thread_count((1, 2, 3, 8), X, y, W, shift, factors, loss, 0.7)
+    with threadpool_limits(8):
+        assert _fused.plan(n_rows, 300, 10, X.itemsize)[2] == 8  # enough work
+    for n_threads in (2, 3, 8):
+        value, grad_W, grad_b, used = results[n_threads]
+        assert used == n_threads
+        assert value == results[1][0]
+        np.testing.assert_array_equal(grad_W, results[1][1])
+        np.testing.assert_array_equal(grad_b, results[1][2])
+    expected = _reference(X, y, W, shift, factors, loss, 0.7)
+    _assert_close(results[1][:3], expected, dtype)
+
+
+@pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
+def test_fitted_models_do_not_depend_on_the_kernel_thread_count(Estimator):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=8192, n_features=800, n_informative=40, n_classes=10,
+        random_state=0,
+    )  # fmt: skip
+    X = X.astype(np.float32)
+    params = dict(max_iter=3, tol=None, random_state=0, batch_size=2048)
+    with threadpool_limits(3):  # enough work per batch for 3 threads
+        assert _fused.plan(2048, 800, 10, 4)[2] == 3
+    models = []
+    # The kernel's threads only: BLAS, which computes the data's mean and
+    # curvature, rounds differently with a different number of its threads.
     for n_threads in (1, 2, 3):
-        monkeypatch.setattr(fused_pass, "available_threads", lambda n=n_threads: n)
-        monkeypatch.setattr(fused_pass, "_MIN_WORK_PER_THREAD", 1)
-        first = fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
-        again = fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
-        for a, b in zip(first, again):
-            np.testing.assert_array_equal(a, b)
-        results[n_threads] = first
-    for n_threads in (2, 3):
-        _assert_close(results[n_threads], results[1], np.float32)
+        with threadpool_limits(n_threads, user_api="sklinear"):
+            models.append(Estimator(**params).fit(X, y))
+        assert _fused.last_num_threads() == n_threads  # the kernel ran
+    for model in models[1:]:
+        np.testing.assert_array_equal(model.coef_, models[0].coef_)
+        np.testing.assert_array_equal(model.intercept_, models[0].intercept_)
 
 
-def test_omp_num_threads_limits_the_threads(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert available_threads() == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert available_threads() >= 1
+def test_threadpool_limits_limit_the_kernel():
+    X, y, W, shift, factors = _problem(12000, 300, 10, np.float32, row_step=1)
+    previous = _fused.set_num_threads(3)
+    try:
+        assert _fused.plan(12000, 300, 10, 4)[2] == 3
+        with threadpool_limits(1):
+            assert _fused.get_num_threads() == 1
+            fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
+            assert _fused.last_num_threads() == 1
+        with threadpool_limits(limits=2, user_api="sklinear"):
+            fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
+            assert _fused.last_num_threads() == 2
+        assert _fused.get_num_threads() == 3  # restored on exit
+        fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
+        assert _fused.last_num_threads() == 3
+    finally:
+        _fused.set_num_threads(previous)
+
+
+@pytest.mark.parametrize(
+    "n_rows, n_features, n_classes, most",
+    # 2000 rows: 6 blocks, but work enough for 2 threads only
+    [(100, 20, 3, 1), (2000, 300, 10, 2), (12000, 300, 10, 8)],
+)
+def test_no_more_threads_than_the_work_justifies(n_rows, n_features, n_classes, most):
+    X, y, W, shift, factors = _problem(
+        n_rows, n_features, n_classes, np.float64, row_step=1
+    )
+    with threadpool_limits(8):
+        fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0)
+        assert _fused.last_num_threads() == most
+
+
+def test_threadpool_info_lists_the_kernel():
+    entries = [
+        info for info in threadpool_info() if info["internal_api"] == "sklinear_fused"
+    ]
+    assert len(entries) == 1
+    assert entries[0]["user_api"] == "sklinear"
+    assert os.path.samefile(entries[0]["filepath"], _fused.__file__)
+    assert entries[0]["num_threads"] == _fused.get_num_threads()
+
+
+def _default_limit_in_child(omp_num_threads):
+    env = dict(os.environ, OMP_NUM_THREADS=omp_num_threads)
+    code = "from sklinear import _fused; print(_fused.get_num_threads())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout)
+
+
+def test_omp_num_threads_sets_the_default_limit():
+    n_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    assert _default_limit_in_child("1") == 1
+    if n_cpus:
+        assert _default_limit_in_child("not a number") == n_cpus
+        assert _default_limit_in_child(str(n_cpus + 5)) == n_cpus
 
 
 @pytest.mark.parametrize(
@@ -121,11 +218,9 @@ def test_omp_num_threads_limits_the_threads(monkeypatch):
         lambda X: sp.csr_matrix(X),
         lambda X: X.astype(np.float16),
         lambda X: X[:, ::2],  # columns not contiguous
-        lambda X: X[::-1],  # rows backwards
         lambda X: X.astype(X.dtype.newbyteorder()),
-        lambda X: X[:0],
     ],
-    ids=["sparse", "float16", "column-strided", "reversed", "byteswapped", "empty"],
+    ids=["sparse", "float16", "column-strided", "byteswapped"],
 )
 def test_inputs_it_does_not_take_fall_back(make_input):
     X, y, W, shift, factors = _problem(10, 6, 3, np.float64)
@@ -136,16 +231,46 @@ def test_inputs_it_does_not_take_fall_back(make_input):
     )
 
 
-@pytest.mark.parametrize("bad_label", [-1, 3])
-def test_labels_out_of_range_fall_back(bad_label):
+@pytest.mark.parametrize(
+    "rows", [slice(None, None, -1), slice(None, None, -3), slice(0)]
+)
+def test_reversed_rows_and_empty_batches(rows):
+    X, y, W, shift, factors = _problem(30, 6, 3, np.float64)
+    X, y, factors = X[rows], y[rows], factors[rows]
+    result = fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)
+    _assert_close(
+        result, _reference(X, y, W, shift, factors, "softmax", 1.0), np.float64
+    )
+
+
+@pytest.mark.parametrize("bad_label", [-1, 3, 2**40])
+def test_labels_out_of_range_raise(bad_label):
     X, y, W, shift, factors = _problem(10, 6, 3, np.float64)
     y[4] = bad_label
-    assert fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0) is None
+    with pytest.raises(ValueError, match=r"y\[4\] = .* not a class index"):
+        fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0)
 
 
 def test_more_classes_than_the_kernel_takes_fall_back():
-    X, y, W, shift, factors = _problem(10, 6, 65, np.float64)
+    X, y, W, shift, factors = _problem(10, 6, fused_pass.MAX_CLASSES + 1, np.float64)
     assert fused_loss_gradient(X, y, W, shift, factors, "hinge", 1.0) is None
+
+
+@pytest.mark.parametrize("loss", ["hinge", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [1, 2, 5])
+def test_nan_in_X_gives_a_nan_loss_on_both_paths(monkeypatch, n_classes, dtype, loss):
+    X, y, W, _, _ = _problem(40, 7, n_classes, dtype)
+    X[13, 2] = np.nan
+    objective = LinearObjective(X, y % n_classes, loss)
+    b = np.zeros(n_classes, dtype=dtype)
+    fused_value = fused_loss_gradient(
+        X, y % n_classes, W, b, np.full(40, 1 / 40, dtype), loss, 1.0
+    )[0]
+    monkeypatch.setattr(fused_pass, "enabled", False)
+    numpy_value = objective.loss_gradient(W, b)[0]
+    assert np.isnan(fused_value)
+    assert np.isnan(numpy_value)
 
 
 @pytest.mark.parametrize("center", [False, True])
@@ -163,6 +288,23 @@ def test_objective_gradient_is_the_same_either_way(monkeypatch, center, fit_inte
     fused = objective.loss_gradient(W, b, rows)
     monkeypatch.setattr(fused_pass, "enabled", False)
     _assert_close(fused, objective.loss_gradient(W, b, rows), np.float64)
+
+
+@pytest.mark.parametrize("faster", [False, True])
+def test_the_objective_follows_the_dispatch_rule(monkeypatch, faster):
+    X, y, W, _, _ = _problem(300, 25, 4, np.float64)
+    objective = LinearObjective(X, y, "softmax")
+    asked = []
+
+    def kernel_is_faster(*shape):
+        asked.append(shape)
+        return faster
+
+    monkeypatch.setattr(fused_pass, "kernel_is_faster", kernel_is_faster)
+    factors = np.full(300, 1 / 300)
+    result = objective._fused(X, slice(None), W, 0, factors, 1.0)
+    assert asked == [(300, 25, 4, np.dtype(np.float64))]
+    assert (result is not None) == faster
 
 
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])

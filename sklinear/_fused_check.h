@@ -1,0 +1,264 @@
+/* The checked boundary of loss_gradient (included once by _fused.c).
+ *
+ * Every array comes in through the buffer protocol with its format, shape
+ * and strides, and nothing reaches the kernels unless it fits: one float
+ * dtype in native byte order, consistent shapes, unit column strides, row
+ * strides that are whole elements, element-aligned data, outputs that are
+ * C-contiguous and overlap no other array, and labels in [0, n_classes).
+ * Labels, factors and shift are copied into contiguous scratch (O(rows)),
+ * reading the labels byte-wise so that any stride works, even one that is
+ * not a multiple of their size (a column of a packed record array).
+ */
+
+enum { A_X, A_Y, A_W, A_SHIFT, A_FACTORS, A_GRAD_W, A_GRAD_B, N_ARRAYS };
+static const char *const array_names[N_ARRAYS] = {
+    "X", "y", "W", "shift", "factors", "grad_W", "grad_b",
+};
+static const int array_ndim[N_ARRAYS] = {2, 1, 2, 1, 1, 2, 1};
+
+struct arrays {
+    Py_buffer view[N_ARRAYS];
+    int held[N_ARRAYS];
+    void *scratch; /* labels, then factors, then shift */
+};
+
+static void release_arrays(struct arrays *a)
+{
+    for (int i = 0; i < N_ARRAYS; i++)
+        if (a->held[i])
+            PyBuffer_Release(&a->view[i]);
+    free(a->scratch);
+    memset(a, 0, sizeof(*a));
+}
+
+static int fail(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    PyErr_FormatV(PyExc_ValueError, format, args);
+    va_end(args);
+    return -1;
+}
+
+/* 'f' for a float of the buffer's itemsize (4 or 8), 'i' or 'u' for a signed
+ * or unsigned integer of 1, 2, 4 or 8 bytes, in native byte order; else 0. */
+static char kind_of(const Py_buffer *view)
+{
+    const char *f = view->format == NULL ? "B" : view->format;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const char native = '<';
+#else
+    const char native = '>';
+#endif
+    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
+        f++;
+    if (f[0] == '\0' || f[1] != '\0')
+        return 0;
+    const Py_ssize_t size = view->itemsize;
+    if (f[0] == 'f' || f[0] == 'd')
+        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        return 0;
+    if (strchr("bhilqn", f[0]) != NULL)
+        return 'i';
+    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
+}
+
+/* Whether every stride is a whole number of elements (a dimension of
+ * length 0 or 1 is never stepped along, so its stride does not matter). */
+static int whole_strides(const Py_buffer *view)
+{
+    for (int d = 0; d < view->ndim; d++)
+        if (view->shape[d] > 1 && view->strides[d] % view->itemsize != 0)
+            return 0;
+    return 1;
+}
+
+/* The stride of dimension `dim` in elements, 0 where it does not matter. */
+static ptrdiff_t element_stride(const Py_buffer *view, int dim)
+{
+    return view->shape[dim] <= 1 ? 0 : view->strides[dim] / view->itemsize;
+}
+
+/* The bytes an array spans, for the overlap check. */
+static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
+{
+    intptr_t first = 0, last = 0;
+    for (int d = 0; d < view->ndim; d++) {
+        if (view->shape[d] == 0) {
+            *lo = *hi = (uintptr_t)view->buf;
+            return;
+        }
+        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
+        first += span < 0 ? span : 0;
+        last += span > 0 ? span : 0;
+    }
+    *lo = (uintptr_t)view->buf + first;
+    *hi = (uintptr_t)view->buf + last + view->itemsize;
+}
+
+static int overlap(const Py_buffer *a, const Py_buffer *b)
+{
+    uintptr_t a_lo, a_hi, b_lo, b_hi;
+    extent(a, &a_lo, &a_hi);
+    extent(b, &b_lo, &b_hi);
+    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
+}
+
+/* Buffers with the right number of dimensions; outputs writable. */
+static int get_views(struct arrays *a, PyObject *const *objects)
+{
+    for (int i = 0; i < N_ARRAYS; i++) {
+        int writable = i == A_GRAD_W || i == A_GRAD_B;
+        int flags = PyBUF_STRIDES | PyBUF_FORMAT;
+        flags |= writable ? PyBUF_WRITABLE : 0;
+        if (PyObject_GetBuffer(objects[i], &a->view[i], flags) < 0) {
+            PyObject *type, *value, *traceback;
+            PyErr_Fetch(&type, &value, &traceback);
+            PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S",
+                         array_names[i], writable ? " writable" : "n",
+                         value != NULL ? value : Py_None);
+            Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+            return -1;
+        }
+        a->held[i] = 1;
+        if (a->view[i].ndim != array_ndim[i])
+            return fail("%s must be %d-D, got %d-D.", array_names[i],
+                        array_ndim[i], a->view[i].ndim);
+    }
+    return 0;
+}
+
+/* Dtypes, shapes, strides, alignment and overlap. */
+static int check_layout(const struct arrays *a)
+{
+    const Py_buffer *v = a->view, *X = &v[A_X], *W = &v[A_W];
+    const Py_ssize_t n_rows = X->shape[0], F = X->shape[1], C = W->shape[0];
+    const Py_ssize_t expected[N_ARRAYS][2] = {
+        {n_rows, F}, {n_rows, 0}, {C, F}, {C, 0}, {n_rows, 0}, {C, F}, {C, 0},
+    };
+    if (kind_of(X) != 'f')
+        return fail("X must be float32 or float64 in native byte order, got "
+                    "format '%s'.", X->format ? X->format : "B");
+    if (C < 1 || C > SKLINEAR_MAX_CLASSES)
+        return fail("W must have 1 to %d rows (classes), got %zd.",
+                    SKLINEAR_MAX_CLASSES, C);
+    for (int i = 0; i < N_ARRAYS; i++) {
+        const Py_buffer *view = &v[i];
+        const char *name = array_names[i];
+        for (int d = 0; d < view->ndim; d++)
+            if (view->shape[d] != expected[i][d])
+                return fail("%s has %zd %s, expected %zd (X is %zd x %zd, "
+                            "W has %zd rows).", name, view->shape[d],
+                            d == 0 ? "rows" : "columns", expected[i][d],
+                            n_rows, F, C);
+        if (i == A_Y) {
+            if (kind_of(view) != 'i' && kind_of(view) != 'u')
+                return fail("y must hold integers, got format '%s'.",
+                            view->format ? view->format : "B");
+            continue; /* read byte-wise: any stride and alignment */
+        }
+        if (kind_of(view) != 'f' || view->itemsize != X->itemsize)
+            return fail("%s must have X's dtype (format '%s'), got '%s'.", name,
+                        X->format, view->format ? view->format : "B");
+        if ((uintptr_t)view->buf % (uintptr_t)view->itemsize != 0)
+            return fail("%s is not aligned to its element size.", name);
+        if (!whole_strides(view))
+            return fail("%s's strides must be whole elements.", name);
+        if (view->ndim == 2 && element_stride(view, 1) != 0
+            && element_stride(view, 1) != 1)
+            return fail("%s's rows must be contiguous (unit column stride).",
+                        name);
+    }
+    if (!PyBuffer_IsContiguous(&v[A_GRAD_W], 'C')
+        || !PyBuffer_IsContiguous(&v[A_GRAD_B], 'C'))
+        return fail("grad_W and grad_b must be C-contiguous.");
+    for (int out = A_GRAD_W; out <= A_GRAD_B; out++)
+        for (int i = 0; i < N_ARRAYS; i++)
+            if (i != out && overlap(&v[out], &v[i]))
+                return fail("%s overlaps %s in memory.", array_names[out],
+                            array_names[i]);
+    return 0;
+}
+
+/* One label, whatever its integer type and alignment. */
+static int read_label(const char *p, Py_ssize_t size, char kind, ptrdiff_t C,
+                      ptrdiff_t *label)
+{
+    int64_t value;
+    if (kind == 'i') {
+        int8_t i8; int16_t i16; int32_t i32;
+        switch (size) {
+        case 1: memcpy(&i8, p, 1); value = i8; break;
+        case 2: memcpy(&i16, p, 2); value = i16; break;
+        case 4: memcpy(&i32, p, 4); value = i32; break;
+        default: memcpy(&value, p, 8);
+        }
+    } else {
+        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
+        switch (size) {
+        case 1: memcpy(&u8, p, 1); value = u8; break;
+        case 2: memcpy(&u16, p, 2); value = u16; break;
+        case 4: memcpy(&u32, p, 4); value = u32; break;
+        default:
+            memcpy(&u64, p, 8);
+            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
+        }
+    }
+    *label = (ptrdiff_t)value;
+    return value >= 0 && value < C;
+}
+
+/* Contiguous checked labels, factors and shift in a.scratch. */
+static int copy_inputs(struct arrays *a)
+{
+    const Py_buffer *v = a->view, *y = &v[A_Y];
+    const Py_ssize_t n = y->shape[0], C = v[A_W].shape[0];
+    const Py_ssize_t item = v[A_X].itemsize;
+    const char kind = kind_of(y);
+    a->scratch = malloc((size_t)n * sizeof(ptrdiff_t)
+                        + (size_t)(n + C) * (size_t)item + 1);
+    if (a->scratch == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    ptrdiff_t *labels = a->scratch;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *p = (const char *)y->buf + i * y->strides[0];
+        if (!read_label(p, y->itemsize, kind, C, &labels[i]))
+            return fail("y[%zd] = %zd is not a class index in [0, %zd).", i,
+                        labels[i], C);
+    }
+    char *out = (char *)(labels + n);
+    const int vectors[2] = {A_FACTORS, A_SHIFT}; /* in this order */
+    for (int i = 0; i < 2; i++) {
+        const Py_buffer *view = &v[vectors[i]];
+        for (Py_ssize_t j = 0; j < view->shape[0]; j++, out += item)
+            memcpy(out, (const char *)view->buf + j * view->strides[0], item);
+    }
+    return 0;
+}
+
+/* Checks the arrays and fills in b's inputs and outputs; -1 with a Python
+ * exception (ValueError) set when something does not fit. */
+static int prepare_batch(struct batch *b, struct arrays *a,
+                         PyObject *const *objects)
+{
+    if (get_views(a, objects) < 0 || check_layout(a) < 0 || copy_inputs(a) < 0)
+        return -1;
+    const Py_buffer *v = a->view;
+    const Py_ssize_t n = v[A_X].shape[0], item = v[A_X].itemsize;
+    b->X = v[A_X].buf;
+    b->x_stride = element_stride(&v[A_X], 0);
+    b->n_rows = n;
+    b->n_features = v[A_X].shape[1];
+    b->W = v[A_W].buf;
+    b->w_stride = element_stride(&v[A_W], 0);
+    b->n_classes = v[A_W].shape[0];
+    b->y = a->scratch;
+    b->factors = (const char *)a->scratch + (size_t)n * sizeof(ptrdiff_t);
+    b->shift = (const char *)b->factors + (size_t)n * item;
+    b->grad_W = v[A_GRAD_W].buf;
+    b->grad_b = v[A_GRAD_B].buf;
+    return 0;
+}
