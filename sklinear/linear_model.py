@@ -945,10 +945,10 @@ _SHARED_PARAMETERS = """
         optimizer's state). The classes and number of features must match.
     random_state : int, RandomState instance or None, default=None
         Seeds the batch order, the validation split and random search. The
-        weights start at zero, so the same seed gives the same results on the
-        same machine, for any number of threads of the compiled pass (BLAS,
-        which computes the rest, may round differently with another number
-        of its threads).
+        weights start at zero, so the same seed gives bit-identical results
+        on the same machine for any number of threads of the compiled pass
+        and of BLAS (steps that go through NumPy and BLAS, e.g. on sparse
+        data, may differ in the last bits with the BLAS thread count).
     verbose : int, default=0
         Print one line per epoch when positive.
     average : bool, default=False

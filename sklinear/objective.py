@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _fused_pass
+from ._threads import one_blas_thread
 from .losses import _checked_sample_weight, _hinge, _softmax
 from .penalties import NoPenalty
 
@@ -327,6 +328,7 @@ class LinearObjective:
         )
         return X, weights / weights.sum()
 
+    @one_blas_thread
     def feature_preconditioner(self, floor=1e-2, max_rows=2048):
         """Per-feature step multipliers ``1 / variance`` (a Jacobi preconditioner).
 
@@ -360,6 +362,7 @@ class LinearObjective:
         floor = floor * variance.mean() if variance.mean() > 0 else 1.0
         return (1.0 / np.maximum(variance, floor)).astype(self.dtype)
 
+    @one_blas_thread
     def second_moment(self, preconditioner=None, max_rows=1024, n_power_iterations=15):
         """Largest eigenvalue of the weighted second-moment matrix of the rows.
 
@@ -485,6 +488,7 @@ def _checked_inputs(X, y, sample_weight):
     return _checked_sample_weight(sample_weight, X.shape[0])
 
 
+@one_blas_thread
 def _weighted_mean_row(X, weights=None):
     """Weighted mean of the rows, in X's dtype.
 
