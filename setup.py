@@ -20,7 +20,7 @@ import textwrap
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
-from setuptools.errors import BaseError, CCompilerError
+from setuptools.errors import BaseError, CCompilerError, CompileError
 
 # The record of the build, beside the extension; sklinear/_build_status.py
 # reads it under the same name.
@@ -33,6 +33,16 @@ _ERROR_LINE = re.compile(
 )
 _QUOTED_LINES = 5
 _QUOTED_WIDTH = 300
+# The kernel is GNU C (vector_size types, target attributes,
+# __builtin_cpu_supports) on POSIX threads: MSVC, the compiler setuptools
+# uses for CPython on Windows, has none of these. Trying would only print pages
+# of syntax errors, so the build stops before compiling with this reason, which
+# is reported and recorded like any failed build (Windows wheels then train
+# through NumPy and BLAS, and say so on import).
+MSVC_REASON = (
+    "MSVC cannot compile it: the kernel needs GCC's vector extensions and "
+    "POSIX threads, so Windows builds go without it"
+)
 
 
 def write_build_record(directory, extension, reason):
@@ -101,25 +111,33 @@ def _captured_output(into):
             sys.stderr.flush()
 
 
-def _print_failure_banner(extension, reason):
+_REINSTALL_ADVICE = """\
+To build the kernel, install a C compiler with GCC's vector
+extensions (GCC or Clang), then reinstall sklinear from source:
+    pip install --force-reinstall --no-cache-dir --no-deps sklinear
+(in a source checkout: pip install -e . again)."""
+# Reinstalling would only meet MSVC again: there is nothing to do.
+_MSVC_ADVICE = "This is expected on Windows, where setuptools compiles with MSVC."
+
+
+def _print_failure_banner(extension, reason, advice=_REINSTALL_ADVICE):
     rule = "*" * 76
     message = f"""\
 {rule}
 WARNING: the optional C extension {extension} was NOT built:
 {textwrap.indent(reason, "    ")}
 sklinear installs without it: training still works, through NumPy and BLAS,
-at lower speed. To build the kernel, install a C compiler with GCC's vector
-extensions (GCC or Clang), then reinstall sklinear from source:
-    pip install --force-reinstall --no-cache-dir --no-deps sklinear
-(in a source checkout: pip install -e . again).
+at lower speed. {advice}
 {rule}"""
     print(message, file=sys.stderr, flush=True)
 
 
 class BuildExtOptimized(build_ext):
-    """Optimize and link POSIX threads with GCC-like compilers."""
+    """Optimize and link POSIX threads with GCC-like compilers; refuse MSVC."""
 
     def build_extension(self, ext):
+        if self.compiler.compiler_type == "msvc":
+            raise CompileError(MSVC_REASON)
         if self.compiler.compiler_type == "unix":
             ext.extra_compile_args = ["-O3", "-pthread"]
             ext.extra_link_args = ["-pthread"]
@@ -156,7 +174,10 @@ class ReportingBuildExt(BuildExtOptimized):
         except (CCompilerError, BaseError) as error:
             reason = failure_reason(error, "".join(output))
             self._record(ext.name, reason)
-            _print_failure_banner(ext.name, reason)
+            msvc = self.compiler.compiler_type == "msvc"
+            _print_failure_banner(
+                ext.name, reason, _MSVC_ADVICE if msvc else _REINSTALL_ADVICE
+            )
             raise  # setuptools goes on without the optional extension
         self._record(ext.name, None)
 
@@ -171,7 +192,7 @@ setup(
         Extension(
             "sklinear._fused",
             sources=["sklinear/_fused.c"],
-            depends=["sklinear/_fused_impl.h"],
+            depends=["sklinear/_fused_impl.h", "sklinear/_fused_check.h"],
             optional=True,
         )
     ],
