@@ -25,10 +25,13 @@ BUILD_RECORD = Path(__file__).with_name("_build_status.json")
 _KERNEL = "sklinear._fused"
 _MESSAGE = """\
 sklinear's compiled kernel ({kernel}) is not available: {reason}
-Training still works, through NumPy and BLAS, at lower speed. To get the
+Training still works, through NumPy and BLAS, at lower speed. {advice}"""
+_REBUILD = """To get the
 kernel, install a C compiler (GCC or Clang) and reinstall sklinear from
 source: pip install --force-reinstall --no-cache-dir --no-deps sklinear
 (in a source checkout: pip install -e . again)."""
+# setup.py skips MSVC (see its MSVC_REASON): reinstalling would meet it again.
+_NO_KERNEL_WITH_MSVC = "Builds with MSVC (Windows wheels) come without it."
 
 
 class KernelNotBuiltWarning(UserWarning):
@@ -110,7 +113,8 @@ def warn_if_kernel_missing():
     """
     built, reason = kernel_status()
     if not built:
-        message = _MESSAGE.format(kernel=_KERNEL, reason=reason)
+        advice = _NO_KERNEL_WITH_MSVC if "MSVC" in reason else _REBUILD
+        message = _MESSAGE.format(kernel=_KERNEL, reason=reason, advice=advice)
         # 1: this function, 2: sklinear/__init__.py, 3: whoever imports it
         # (warnings skips importlib's frames in between).
         warnings.warn(message, KernelNotBuiltWarning, stacklevel=3)

@@ -141,6 +141,18 @@ def test_warn_if_kernel_missing_names_the_reason_and_the_fix(no_kernel):
     assert "install a C compiler" in message
 
 
+def test_warning_after_an_msvc_build_does_not_ask_for_a_compiler(
+    monkeypatch, setup_script
+):
+    reason = f"its build failed: {setup_script.MSVC_REASON}"
+    monkeypatch.setattr(_build_status, "kernel_status", lambda: (False, reason))
+    with pytest.warns(KernelNotBuiltWarning) as record:
+        _build_status.warn_if_kernel_missing()
+    message = str(record[0].message)
+    assert "Builds with MSVC (Windows wheels) come without it" in message
+    assert "install a C compiler" not in message
+
+
 def test_failure_reason_quotes_the_compilers_error_lines(setup_script):
     from setuptools.errors import CompileError
 
