@@ -1,7 +1,12 @@
-"""Test-session settings shared by every test module."""
+"""Test-session settings and fixtures shared by the test modules."""
+
+import importlib.util
+from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,3 +22,17 @@ def one_blas_thread():
     """
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@pytest.fixture(scope="module")
+def setup_script():
+    """setup.py as a module, with setuptools.setup() doing nothing."""
+    if not (ROOT / "setup.py").is_file():
+        pytest.skip("needs the source tree's setup.py")
+    setuptools = pytest.importorskip("setuptools")
+    spec = importlib.util.spec_from_file_location("setup_script", ROOT / "setup.py")
+    module = importlib.util.module_from_spec(spec)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(setuptools, "setup", lambda **kwargs: None)
+        spec.loader.exec_module(module)
+    return module

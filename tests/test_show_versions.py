@@ -45,18 +45,6 @@ def no_kernel(monkeypatch, tmp_path):
     monkeypatch.setattr(_build_status, "BUILD_RECORD", tmp_path / "absent.json")
 
 
-@pytest.fixture(scope="module")
-def setup_script():
-    """setup.py as a module, with setuptools.setup() doing nothing."""
-    setuptools = pytest.importorskip("setuptools")
-    spec = importlib.util.spec_from_file_location("setup_script", ROOT / "setup.py")
-    module = importlib.util.module_from_spec(spec)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(setuptools, "setup", lambda **kwargs: None)
-        spec.loader.exec_module(module)
-    return module
-
-
 def _value(output, key):
     """The value of the first ``key: value`` line of show_versions' output."""
     for line in output.splitlines():
