@@ -1087,6 +1087,21 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         )
         self.margin = margin
 
+    def __getattr__(self, name):
+        # The hinge loss gives scores, not probabilities: no predict_proba,
+        # so hasattr() stays False (scikit-learn's meta-estimators rely on
+        # it), but the error says where probabilities come from.
+        if name in ("predict_proba", "predict_log_proba"):
+            raise AttributeError(
+                f"LinearSVMClassifier has no {name}: the hinge loss gives class "
+                "scores (decision_function), not probabilities. Wrap it in "
+                "sklearn.calibration.CalibratedClassifierCV for calibrated "
+                "probabilities, or use SoftmaxClassifier."
+            )
+        raise AttributeError(
+            f"'{type(self).__name__}' object has no attribute '{name}'"
+        )
+
 
 class SoftmaxClassifier(_BaseLinearClassifier):
     """Multinomial logistic regression (softmax) trained by minibatch SGD.

@@ -729,3 +729,15 @@ def test_column_sum_overflow_is_not_mistaken_for_bad_input(Classifier):
         Classifier(random_state=0, max_iter=5).fit(X, y)
     except ValueError as error:
         assert "contains" not in str(error), error
+
+
+def test_svm_has_no_predict_proba_and_points_to_calibration(blobs):
+    X, y = blobs
+    model = LinearSVMClassifier(random_state=0).fit(X, y)
+    assert not hasattr(model, "predict_proba")
+    with pytest.raises(AttributeError, match="CalibratedClassifierCV"):
+        model.predict_proba(X)
+    with pytest.raises(AttributeError, match="CalibratedClassifierCV"):
+        model.predict_log_proba(X)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
+        model.no_such_thing
