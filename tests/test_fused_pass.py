@@ -127,15 +127,25 @@ def test_thread_counts_give_bit_identical_results(n_rows, loss, dtype):
     _assert_close(results[1][:3], expected, dtype)
 
 
-@pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
-def test_fitted_models_do_not_depend_on_the_kernel_thread_count(Estimator):
+def _ten_classes(n_samples, n_features, n_informative, offset=0.0, scale=1.0):
     from sklearn.datasets import make_classification
 
     X, y = make_classification(
-        n_samples=8192, n_features=800, n_informative=40, n_classes=10,
-        random_state=0,
+        n_samples=n_samples, n_features=n_features, n_informative=n_informative,
+        n_classes=10, random_state=0,
     )  # fmt: skip
-    X = X.astype(np.float32)
+    return (X * scale + offset).astype(np.float32), y
+
+
+def _assert_same_models(models):
+    for model in models[1:]:
+        np.testing.assert_array_equal(model.coef_, models[0].coef_)
+        np.testing.assert_array_equal(model.intercept_, models[0].intercept_)
+
+
+@pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
+def test_fitted_models_do_not_depend_on_the_kernel_thread_count(Estimator):
+    X, y = _ten_classes(8192, 800, n_informative=40)
     params = dict(max_iter=3, tol=None, random_state=0, batch_size=2048)
     with threadpool_limits(3):  # enough work per batch for 3 threads
         assert _fused.plan(2048, 800, 10, 4)[2] == 3
@@ -144,9 +154,7 @@ def test_fitted_models_do_not_depend_on_the_kernel_thread_count(Estimator):
         with threadpool_limits(n_threads, user_api="sklinear"):
             models.append(Estimator(**params).fit(X, y))
         assert _fused.last_num_threads() == n_threads  # the kernel ran
-    for model in models[1:]:
-        np.testing.assert_array_equal(model.coef_, models[0].coef_)
-        np.testing.assert_array_equal(model.intercept_, models[0].intercept_)
+    _assert_same_models(models)
 
 
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
@@ -154,20 +162,12 @@ def test_fitted_models_do_not_depend_on_the_blas_thread_count(Estimator):
     # The data's mean row, preconditioner and curvature are computed on one
     # BLAS thread whatever the limit: with two, OpenBLAS splits these
     # products differently, and on this shape the coefficients differed.
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=6000, n_features=400, n_informative=50, n_classes=10,
-        random_state=0,
-    )  # fmt: skip
-    X = (X * 30 + 100).astype(np.float32)
+    X, y = _ten_classes(6000, 400, n_informative=50, offset=100.0, scale=30.0)
     models = []
     for n_blas_threads in (1, 2):
         with threadpool_limits(n_blas_threads, user_api="blas"):
             models.append(Estimator(max_iter=3, tol=None, random_state=0).fit(X, y))
-    for model in models[1:]:
-        np.testing.assert_array_equal(model.coef_, models[0].coef_)
-        np.testing.assert_array_equal(model.intercept_, models[0].intercept_)
+    _assert_same_models(models)
 
 
 def test_threadpool_limits_limit_the_kernel():

@@ -1,7 +1,6 @@
 """The command line of the demo: options, progress lines, the results."""
 
 import argparse
-import pickle
 import tempfile
 import time
 from pathlib import Path
@@ -242,7 +241,7 @@ def _load_data(args, settings, parser, progress):
             seed=args.seed,
             cifar10=args.cifar10,
         )
-    except (OSError, ValueError, pickle.UnpicklingError) as error:
+    except (OSError, ValueError) as error:
         print("failed", flush=True)
         parser.error(str(error))
     progress.done(data.description)

@@ -67,7 +67,7 @@ def load_data(settings=DEFAULT, *, n_train=None, n_test=None, seed=0, cifar10=No
 
     Raises
     ------
-    ValueError, OSError or pickle.UnpicklingError
+    ValueError or OSError
         For sizes the data cannot provide, or unreadable CIFAR-10 files.
     """
     wanted_train = settings.n_train if n_train is None else n_train
