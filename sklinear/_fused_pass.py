@@ -125,7 +125,6 @@ class FusedPass:
         self.dtype = dtype
         self.labels = labels
         self.loss_kind = _LOSS_KINDS[loss]
-        self._zero_shift = {}
 
     def __call__(self, X, rows, W, shift, factors, margin):
         """Loss and gradients of the batch ``X = X_all[rows]``, or None.
@@ -154,17 +153,8 @@ class FusedPass:
             return None
         if not kernel_is_faster(X.shape[0], X.shape[1], n_classes, self.dtype):
             return None
-        return _run(X, self.labels[rows], W, self._shift(shift, n_classes),
+        return _run(X, self.labels[rows], W, _as_shift(shift, n_classes, self.dtype),
                     factors, self.loss_kind, margin)  # fmt: skip
-
-    def _shift(self, shift, n_classes):
-        if isinstance(shift, np.ndarray) and shift.dtype == self.dtype:
-            return shift
-        if np.ndim(shift) == 0 and shift == 0:  # no intercept: reuse zeros
-            if n_classes not in self._zero_shift:
-                self._zero_shift[n_classes] = np.zeros(n_classes, self.dtype)
-            return self._zero_shift[n_classes]
-        return np.broadcast_to(np.asarray(shift, dtype=self.dtype), (n_classes,))
 
 
 def prepare(X, y, loss):
@@ -184,6 +174,12 @@ def prepare(X, y, loss):
     if not (_takes(X) and loss in _LOSS_KINDS):
         return None
     return FusedPass(X.dtype, np.ascontiguousarray(y, dtype=np.intp), loss)
+
+
+def _as_shift(shift, n_classes, dtype):
+    """``shift`` (an array, or a scalar such as 0 without an intercept) as a
+    vector of ``n_classes``: a broadcast view, which the kernel accepts."""
+    return np.broadcast_to(np.asarray(shift, dtype=dtype), (n_classes,))
 
 
 def _run(X, y, W, shift, factors, loss_kind, margin):
@@ -232,7 +228,7 @@ def fused_loss_gradient(X, y, W, shift, factors, loss, margin):
     if not (fused_available() and _takes(X) and 1 <= W.shape[0] <= MAX_CLASSES):
         return None
     W = np.asarray(W, dtype=X.dtype)
-    shift = np.broadcast_to(np.asarray(shift, dtype=X.dtype), (W.shape[0],))
+    shift = _as_shift(shift, W.shape[0], X.dtype)
     factors = np.asarray(factors, dtype=X.dtype)
     return _run(X, y, W, shift, factors, _LOSS_KINDS[loss], margin)
 
@@ -251,8 +247,10 @@ def _register_with_threadpoolctl():
 
         user_api = "sklinear"
         internal_api = "sklinear_fused"
-        # threadpoolctl matches loaded libraries by file name prefix; the
-        # symbols below make sure that a file named _fused.* is ours.
+        # threadpoolctl matches loaded libraries by file name prefix only
+        # (it reads check_symbols for Windows BLAS alone), so another file
+        # named _fused.* may match: the methods look the symbols up and
+        # answer None for a library that lacks them.
         filename_prefixes = ("_fused.",)
         check_symbols = (
             "sklinear_fused_get_num_threads",
