@@ -311,12 +311,10 @@ def check_loaded(obj):
         If a fitted classifier in it fails :func:`check_training_state`.
     """
     from ._composite import leaf_estimators
-    from .linear_model import _BaseLinearClassifier
+    from .linear_model import _BaseLinearClassifier, _has_fitted_state
 
     for leaf in leaf_estimators(obj):
-        fitted = isinstance(leaf, _BaseLinearClassifier) and any(
-            name.endswith("_") for name in vars(leaf)
-        )
-        if fitted:
+        # The rule partial_fit and warm starts use for "a model to continue".
+        if isinstance(leaf, _BaseLinearClassifier) and _has_fitted_state(leaf):
             check_training_state(leaf)
     return obj
