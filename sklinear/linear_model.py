@@ -31,6 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import FitTask
+from ._certified import CERTIFIED_SOLVERS, certified_fit, certify, resolve_solver
 from ._sklearn_compat import (
     ALL_ZERO_WEIGHTS_OK,
     CallbackSupportMixin,
@@ -52,7 +53,7 @@ from .penalties import make_penalty
 
 __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
 
-_SOLVERS = ("sgd", "gd", "random_search")
+_SOLVERS = ("auto", "saga", "sdca", "sgd", "gd", "random_search")
 # batch_size='auto': about this many steps per epoch, within this range of
 # batch sizes (small data gets enough steps, large data efficient products).
 _AUTO_BATCHES_PER_EPOCH = 30
@@ -105,7 +106,7 @@ class _BaseLinearClassifier(
         l1_ratio=0.15,
         max_norm=None,
         fit_intercept=True,
-        solver="sgd",
+        solver="auto",
         batch_size="auto",
         max_iter=1000,
         learning_rate="adaptive",
@@ -188,6 +189,7 @@ class _BaseLinearClassifier(
             return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
+        solver = resolve_solver(self)
         warm = self.warm_start and _has_fitted_state(self)
         if warm:  # before validate_data replaces n_features_in_
             check_training_state(self)
@@ -204,7 +206,7 @@ class _BaseLinearClassifier(
         X_checked = X
         X, y_index, weights = _drop_zero_weights(X, y_index, weights)
         X_val = y_val = w_val = None
-        if self.early_stopping and self.solver != "random_search":
+        if self.early_stopping and solver != "random_search":
             X, y_index, weights, X_val, y_val, w_val = self._validation_split(
                 X, y_index, weights
             )
@@ -220,7 +222,7 @@ class _BaseLinearClassifier(
         validation_score = None
         if X_val is not None:
             validation_score = _accuracy_scorer(X_val, y_val, w_val, objective)
-        task = self._callback_task("fit", X_checked, y, sample_weight)
+        task = self._callback_task("fit", X_checked, y, sample_weight, solver=solver)
         result = self._optimize(
             objective,
             W,
@@ -231,6 +233,7 @@ class _BaseLinearClassifier(
             hooks=task.epoch_hooks(
                 functools.partial(_model_attributes, objective, classes)
             ),
+            solver=solver,
         )
         # For partial_fit: count, total weight in units, the unit.
         self._samples_seen = (len(weights), float(np.sum(weights)), weight_unit)
@@ -244,6 +247,7 @@ class _BaseLinearClassifier(
             result.best_validation_score if X_val is not None else None
         )
         self._store_weights(objective, result)
+        self._store_certificate(objective, result, solver)
         task.end()
         self._warn_if_not_converged(result)
         return self
@@ -448,17 +452,25 @@ class _BaseLinearClassifier(
         epochs=None,
         continuing=False,
         hooks=None,
+        solver=None,
     ):
         """Train from ``W, b``; ``continuing`` when they are a trained model
         (warm start, later ``partial_fit`` calls), not zeros. ``hooks``: the
-        optimizer's per-epoch callback hooks."""
+        optimizer's per-epoch callback hooks. ``solver``: the resolved solver
+        of a fit; None for ``partial_fit``, which runs an SGD epoch (a trial
+        for random search)."""
         hooks = {} if hooks is None else hooks
+        if solver is None:
+            solver = "random_search" if self.solver == "random_search" else "sgd"
         rng = check_random_state(self.random_state)
         if state is None:
-            # Random search too: a model it made may continue with 'sgd'.
+            # Random search and the certified solvers too: a model they made
+            # may continue with SGD (partial_fit).
             state = self._new_sgd_state(objective, epochs)
         state.offset = objective.offset
-        if self.solver == "random_search":
+        if solver in CERTIFIED_SOLVERS:
+            return certified_fit(self, objective, W, b, solver, state, hooks)
+        if solver == "random_search":
             scale = 1.0 / np.sqrt(max(objective.second_moment(), 1e-12))
             result = random_search(
                 objective,
@@ -471,7 +483,7 @@ class _BaseLinearClassifier(
             )
             result.state = state
             return result
-        full_batch = self.solver == "gd"
+        full_batch = solver == "gd"
         return minibatch_sgd(
             objective,
             W,
@@ -497,9 +509,9 @@ class _BaseLinearClassifier(
             **hooks,
         )
 
-    def _callback_task(self, name, X, y, sample_weight, epochs=None):
+    def _callback_task(self, name, X, y, sample_weight, epochs=None, solver=None):
         """The callbacks' task of this call: one subtask per epoch (or trial)."""
-        trials = self.solver == "random_search"  # max_iter trials, even per chunk
+        trials = (solver or self.solver) == "random_search"  # even per chunk
         return FitTask(
             self,
             X,
@@ -603,11 +615,32 @@ class _BaseLinearClassifier(
         self.t_ = int(result.state.t)
         self.learning_rate_ = float(result.state.eta0)
 
+    def _store_certificate(self, objective, result, solver):
+        """``solver_``, ``objective_`` and ``duality_gap_`` of a fit."""
+        self.solver_ = solver
+        certificate = getattr(result, "certificate", None)
+        if certificate is None:  # the lecture's solvers: measured after the fit
+            certificate = certify(objective, result.W, result.b, self.max_norm)
+        self.objective_ = certificate.objective
+        self.duality_gap_ = certificate.relative_gap
+
     def _warn_if_not_converged(self, result):
         # A stop asked by a callback (interrupted) is not running out of epochs.
-        if self.solver == "random_search" or self.tol is None:
+        if self.solver_ == "random_search" or self.tol is None:
             return
         if result.converged or result.interrupted:
+            return
+        if self.solver_ in CERTIFIED_SOLVERS:
+            warnings.warn(
+                f"solver={self.solver_!r} ran max_iter={self.max_iter} epochs "
+                f"and stopped at a relative duality gap of "
+                f"{self.duality_gap_:.3g} (tol={self.tol}): the training "
+                f"objective {self.objective_:.6g} is at most "
+                f"{100 * self.duality_gap_:.3g}% above its minimum. Increase "
+                f"max_iter to get closer.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
             return
         warnings.warn(
             f"Maximum number of iterations (max_iter={self.max_iter}) reached "
@@ -1043,7 +1076,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         l1_ratio=0.15,
         max_norm=None,
         fit_intercept=True,
-        solver="sgd",
+        solver="auto",
         batch_size="auto",
         max_iter=1000,
         learning_rate="adaptive",

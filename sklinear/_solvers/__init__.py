@@ -32,7 +32,14 @@ What is missing
       ``max_norm``, ``partial_fit`` and ``fit_intercept=False``.
 """
 
-from ._driver import SolverResult, auto_batches, solve
+from ._driver import SolverResult, auto_batches, resolve_method, solve
 from ._snapshot import Certificate, Snapshot
 
-__all__ = ["Certificate", "Snapshot", "SolverResult", "auto_batches", "solve"]
+__all__ = [
+    "Certificate",
+    "Snapshot",
+    "SolverResult",
+    "auto_batches",
+    "resolve_method",
+    "solve",
+]

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
@@ -80,8 +81,12 @@ class SolverResult:
     ----------
     W, b : ndarray
         Weights and intercept parameters of the objective (updated in place).
+    method : {'saga', 'sdca'}
+        The method that ran.
     n_epochs : int
-        SAGA epochs run (each reads X once).
+        Epochs run (each reads X once).
+    n_steps : int
+        Minibatch steps taken.
     n_snapshots : int
         Snapshots (each reads X twice: scores, then the gradient).
     gap : float
@@ -90,6 +95,8 @@ class SolverResult:
         The objective at ``(W, b)``.
     converged : bool
         Whether ``gap <= tol``.
+    interrupted : bool
+        Whether ``on_epoch_end`` asked to stop.
     history : list of tuple
         ``(epochs, relative gap, primal, mu, seconds)`` at every snapshot
         (``seconds`` since the start, snapshots included).
@@ -97,15 +104,18 @@ class SolverResult:
 
     W: np.ndarray
     b: np.ndarray
+    method: str = "saga"
     n_epochs: int = 0
+    n_steps: int = 0
     n_snapshots: int = 0
     gap: float = np.inf
     primal: float = np.inf
     converged: bool = False
+    interrupted: bool = False
     history: list = field(default_factory=list)
 
 
-def auto_batches(n_samples, n_features, n_classes, batch_size="auto"):
+def auto_batches(n_samples, n_features, n_classes, batch_size="auto", nonzeros=None):
     """Number of minibatches per epoch.
 
     Parameters
@@ -115,6 +125,12 @@ def auto_batches(n_samples, n_features, n_classes, batch_size="auto"):
         'auto': batches of ``_MIN_BATCH`` to ``_MAX_BATCH`` rows holding at
         least ``_MIN_BATCH_WORK`` multiply-adds, so that tiny data (iris)
         runs full-batch and large data many steps per epoch.
+    nonzeros : int, default=None
+        Stored entries of a sparse X. A step updates all ``n_classes x
+        n_features`` weights, so 'auto' batches then hold at least as many
+        nonzeros as there are features: the dense update costs no more than
+        the batch's products, and an epoch stays proportional to the
+        nonzeros.
 
     Returns
     -------
@@ -124,6 +140,9 @@ def auto_batches(n_samples, n_features, n_classes, batch_size="auto"):
         return max(1, -(-n_samples // int(batch_size)))
     rows = _MIN_BATCH_WORK / max(n_features * n_classes, 1)
     rows = min(max(rows, _MIN_BATCH), _MAX_BATCH)
+    if nonzeros is not None:
+        per_row = max(nonzeros / max(n_samples, 1), 1.0)
+        rows = max(rows, n_features / per_row)
     # Variance reduction needs several steps per epoch: with one batch it is
     # plain (proximal) gradient descent, hundreds of epochs on iris.
     at_least = min(_MIN_BATCHES, n_samples // _MIN_BATCH)
@@ -165,22 +184,27 @@ def solve(
     W,
     b,
     *,
+    method="auto",
     tol=1e-3,
     max_epochs=1000,
     batch_size="auto",
     preconditioner=None,
     step_factor=1.0,
     mu=None,
+    max_norm=None,
     random_state=None,
     gap=None,
     verbose=0,
+    on_epoch_begin=None,
+    on_epoch_end=None,
 ):
     """Minimize ``objective`` to a certified relative duality gap ``tol``.
 
-    Softmax (any penalty) and the hinge with an L1 penalty: minibatch
-    proximal SAGA (the hinge through a homotopy on its smoothing). Hinge with
-    an L2 part (L2, elastic net): minibatch dual coordinate ascent, which
-    starts from ``W = 0`` whatever ``W`` holds (only ``b`` is used).
+    ``'saga'``: minibatch proximal SAGA, for either loss and any penalty
+    (the hinge through a homotopy on its smoothing). ``'sdca'``: minibatch
+    dual coordinate ascent, for the hinge with an L2 part (L2, elastic net)
+    and no ``max_norm``; it starts from ``W = 0`` whatever ``W`` holds (only
+    ``b`` is used).
 
     Parameters
     ----------
@@ -192,6 +216,8 @@ def solve(
     b : ndarray of shape (n_classes,)
         Starting intercept parameters (``c`` when the objective is centered),
         updated in place.
+    method : {'auto', 'saga', 'sdca'}, default='auto'
+        'auto': 'sdca' where it applies, else 'saga'.
     tol : float, default=1e-3
         Target relative gap ``(P - D) / P``.
     max_epochs : int, default=1000
@@ -205,44 +231,123 @@ def solve(
         Multiplies the step ``1 / L(m)``.
     mu : float, default=None
         Initial hinge smoothing; None uses the margin.
-    random_state : int, Generator or None, default=None
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row of ``W`` (a projection after
+        every proximal step; 'saga' only).
+    random_state : int, RandomState or None, default=None
         Order of the batches.
     gap : Certificate, default=None
         A :class:`~sklinear._solvers._snapshot.Certificate` of ``objective``
         to reuse; the gaps come from :func:`sklinear._duality.duality_gap`.
     verbose : int, default=0
         Print a line per snapshot.
+    on_epoch_begin : callable, default=None
+        Called as ``on_epoch_begin(epoch)`` (0-based) before each epoch.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(epoch, W, b)`` after each epoch; a true
+        return value stops the solver (``result.interrupted``).
 
     Returns
     -------
     result : SolverResult
     """
+    method = resolve_method(objective.loss, objective.penalty, method, max_norm)
     n_batches = auto_batches(
-        objective.n_samples, objective.X.shape[1], W.shape[0], batch_size
-    )
+        objective.n_samples, objective.X.shape[1], W.shape[0], batch_size,
+        nonzeros=_nonzeros(objective.X),
+    )  # fmt: skip
     work = objective.n_samples / n_batches * objective.X.shape[1] * W.shape[0]
+    hooks = _Hooks(on_epoch_begin, on_epoch_end)
     with _blas_threads(work):
         return _solve(
-            objective, W, b, n_batches, tol, max_epochs, preconditioner,
-            step_factor, mu, random_state, gap, verbose, batch_size != "auto",
+            objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
+            step_factor, mu, max_norm, random_state, gap, verbose,
+            batch_size != "auto", hooks,
         )  # fmt: skip
 
 
+def resolve_method(loss, penalty, method, max_norm=None):
+    """The method ``solve`` runs: 'sdca' where it applies, else 'saga'.
+
+    Parameters
+    ----------
+    loss : {'softmax', 'hinge'}
+    penalty : Penalty
+        From :func:`sklinear.penalties.make_penalty`.
+    method : {'auto', 'saga', 'sdca'}
+    max_norm : float or None
+
+    Returns
+    -------
+    method : {'saga', 'sdca'}
+
+    Raises
+    ------
+    ValueError
+        If 'sdca' is asked for where it does not apply.
+    """
+    dual_applies = (
+        loss == "hinge"
+        and penalty_strengths(penalty)[1] > 0
+        and max_norm is None
+    )
+    if method == "auto":
+        return "sdca" if dual_applies else "saga"
+    if method == "sdca" and not dual_applies:
+        raise ValueError(
+            "solver='sdca' needs the hinge loss with an L2 part in the penalty "
+            "('l2' or 'elasticnet' with l1_ratio < 1, alpha > 0) and no "
+            "max_norm; use solver='saga' for this objective."
+        )
+    return method
+
+
+def _random_state(seed):
+    """The package's convention (scikit-learn's): a RandomState instance."""
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    return np.random.RandomState(seed)
+
+
+def _nonzeros(X):
+    return X.nnz if sp.issparse(X) else None
+
+
+class _Hooks:
+    """The per-epoch hooks of one solve (callbacks)."""
+
+    def __init__(self, on_epoch_begin, on_epoch_end):
+        self.begin, self.end = on_epoch_begin, on_epoch_end
+
+    def run_epoch(self, result, n_batches, run, b_now=None):
+        """Run one epoch ``run()`` between the hooks; whether to go on."""
+        if self.begin is not None:
+            self.begin(result.n_epochs)
+        finite = run()
+        result.n_epochs += 1
+        result.n_steps += n_batches
+        if self.end is not None:
+            b = result.b if b_now is None else b_now()
+            if self.end(result.n_epochs - 1, result.W, b):
+                result.interrupted = True
+        return finite and not result.interrupted
+
+
 def _solve(
-    objective, W, b, n_batches, tol, max_epochs, preconditioner, step_factor, mu,
-    random_state, gap, verbose, batch_size_given,
+    objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
+    step_factor, mu, max_norm, random_state, gap, verbose, batch_size_given,
+    hooks,
 ):  # fmt: skip
-    rng = np.random.default_rng(random_state)
-    gap = Certificate(objective) if gap is None else gap
-    batches = make_batches(objective.X, n_batches)
-    strengths = penalty_strengths(objective.penalty)
-    if objective.loss == "hinge" and strengths[1] > 0:
+    rng = _random_state(random_state)
+    gap = Certificate(objective, max_norm=max_norm) if gap is None else gap
+    if method == "sdca":
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
         batches = make_batches(objective.X, n_batches if batch_size_given else n_dual)
         return _solve_hinge_dual(
-            objective, W, b, batches, tol, max_epochs, rng, gap, verbose
+            objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
         )
-    saga = MinibatchSaga(objective, batches, preconditioner)
+    batches = make_batches(objective.X, n_batches)
+    saga = MinibatchSaga(objective, batches, preconditioner, max_norm=max_norm)
     hinge = objective.loss == "hinge"
     mu = (objective.margin if mu is None else mu) if hinge else 0.0
     started = _clock()
@@ -301,10 +406,15 @@ def _solve(
         for _ in range(epochs_to_next):
             if result.n_epochs >= max_epochs:
                 break
-            finite = saga.epoch(W, b, eta, rng.permutation(n_batches), mu)
-            result.n_epochs += 1
-            if not finite:
+            order = rng.permutation(n_batches)
+            if not hooks.run_epoch(
+                result, n_batches, lambda: saga.epoch(W, b, eta, order, mu)
+            ):
                 break
+        if result.interrupted:
+            snapshot = gap(W, b, mu=mu if hinge else None)
+            _move_intercept(objective, W, b, snapshot.intercept_scores)
+            break
         epochs_to_next = _epochs_to_next(result.history, tol, epochs_to_next)
     if best[1].relative < snapshot.relative:  # out of epochs on a noisy step
         W[...], b[...] = best[0]
@@ -315,16 +425,21 @@ def _solve(
     return result
 
 
-def _solve_hinge_dual(objective, W, b, batches, tol, max_epochs, rng, gap, verbose):
+def _solve_hinge_dual(
+    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
+):
     """The hinge loss with an L2 part: minibatch dual coordinate ascent.
 
     Starts from the dual point 0 (``W = 0``), keeping only the intercept.
     """
+    # Without an intercept the dual has no equality constraint: no multiplier.
     ascent = HingeDualAscent(
-        objective, batches, penalty_strengths(objective.penalty), b
-    )
+        objective, batches, penalty_strengths(objective.penalty),
+        b if objective.fit_intercept else np.zeros_like(b),
+        rho_factor=1e-2 if objective.fit_intercept else 0.0,
+    )  # fmt: skip
     started = _clock()
-    result = SolverResult(W=W, b=b)
+    result = SolverResult(W=W, b=b, method="sdca")
     n_batches = len(batches)
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
@@ -350,19 +465,34 @@ def _solve_hinge_dual(objective, W, b, batches, tol, max_epochs, rng, gap, verbo
                 f"epoch {result.n_epochs}: relative gap {snapshot.relative:.3e}, "
                 f"objective {snapshot.primal:.8g}"
             )
-        if snapshot.relative <= tol or result.n_epochs >= max_epochs:
+        if (
+            snapshot.relative <= tol
+            or result.n_epochs >= max_epochs
+            or result.interrupted
+        ):
             break
         for _ in range(epochs_to_next):
             if result.n_epochs >= max_epochs:
                 break
-            ascent.epoch(W, rng.permutation(n_batches))
-            ascent.update_multiplier()
-            result.n_epochs += 1
+            order = rng.permutation(n_batches)
+            if not hooks.run_epoch(
+                result,
+                n_batches,
+                lambda: _dual_epoch(ascent, W, order),
+                b_now=ascent.intercept,
+            ):
+                break
         epochs_to_next = _epochs_to_next(result.history, tol, epochs_to_next)
     result.gap = snapshot.relative
     result.primal = snapshot.primal
     result.converged = snapshot.relative <= tol
     return result
+
+
+def _dual_epoch(ascent, W, order):
+    ascent.epoch(W, order)
+    ascent.update_multiplier()
+    return True
 
 
 def _weighted_sum(gap, gradient):

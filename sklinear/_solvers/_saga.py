@@ -74,10 +74,15 @@ class MinibatchSaga:
         From :func:`make_batches`.
     preconditioner : ndarray of shape (n_features,) or None
         Per-feature step multipliers.
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row: a projection after each
+        step, the proximal step of the bound's indicator (exact in the
+        Euclidean metric, i.e. without a preconditioner).
     """
 
-    def __init__(self, objective, batches, preconditioner=None):
+    def __init__(self, objective, batches, preconditioner=None, max_norm=None):
         self.objective = objective
+        self.max_norm = max_norm
         self.batches = batches
         dtype = objective.dtype
         n_features = objective.X.shape[1]
@@ -166,9 +171,19 @@ class MinibatchSaga:
                 W *= shrink
             else:
                 W[...] = penalty.prox(W, scaled_step)
+            if self.max_norm is not None:
+                _project_rows(W, self.max_norm)
             if fit_intercept:
                 b -= step * direction_b
         return bool(np.isfinite(W).all() and np.isfinite(b).all())
+
+
+def _project_rows(W, max_norm):
+    """Scale every row of ``W`` longer than ``max_norm`` back onto the ball."""
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W, dtype=np.float64))
+    over = norms > max_norm
+    if over.any():
+        W[over] *= (max_norm / norms[over])[:, None].astype(W.dtype)
 
 
 def _plain_l2(penalty):

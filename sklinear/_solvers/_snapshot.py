@@ -77,11 +77,14 @@ class Certificate:
     Parameters
     ----------
     objective : LinearObjective
-        With ``fit_intercept``; penalty from :mod:`sklinear.penalties`.
+        Penalty from :mod:`sklinear.penalties`.
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row (part of the objective).
     """
 
-    def __init__(self, objective):
+    def __init__(self, objective, max_norm=None):
         self.objective = objective
+        self.max_norm = max_norm
         n_samples = objective.n_samples
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
         self.y = np.asarray(objective.y, dtype=np.intp)
@@ -114,8 +117,11 @@ class Certificate:
             mu = 1e-3 * objective.margin
         mu = mu if hinge else 0.0
         raw = self._raw(W, raw)
-        shift = np.asarray(objective._shift(W, b), dtype=np.float64)
-        shift = best_shift(raw, shift, self.y, self.factors, objective, mu)
+        if objective.fit_intercept:
+            shift = np.asarray(objective._shift(W, b), dtype=np.float64)
+            shift = best_shift(raw, shift, self.y, self.factors, objective, mu)
+        else:
+            shift = np.zeros(W.shape[0])
         scores = raw + shift
         gradient = score_gradient(scores, self.y, objective.loss, objective.margin, mu)
         weighted_sum = _transposed_product(
@@ -128,7 +134,7 @@ class Certificate:
             self._add_smoothed(snapshot, scores, result.theta, mu)
         return snapshot
 
-    def certify(self, W, b, theta, raw=None):
+    def certify(self, W, b, theta=None, raw=None):
         """The gap at ``(W, b)`` with a dual point the solver maintains.
 
         Parameters
@@ -136,8 +142,9 @@ class Certificate:
         W : ndarray of shape (n_classes, n_features)
         b : ndarray of shape (n_classes,)
             Intercept parameters of the objective.
-        theta : ndarray of shape (n_samples, n_classes)
-            The solver's dual point (minus unweighted score gradients).
+        theta : ndarray of shape (n_samples, n_classes), default=None
+            The solver's dual point (minus unweighted score gradients); None
+            builds one from the gradients at ``(W, b)``.
         raw : ndarray of shape (n_samples, n_classes), default=None
             ``X @ W.T`` when the caller has it.
 
@@ -161,7 +168,8 @@ class Certificate:
             objective.X, self.y, W, intercept, loss=objective.loss,
             margin=objective.margin, sample_weight=objective.sample_weight,
             fit_intercept=objective.fit_intercept, alpha_l1=self.alpha_l1,
-            alpha_l2=self.alpha_l2, scores=scores, theta=theta,
+            alpha_l2=self.alpha_l2, max_norm=self.max_norm, scores=scores,
+            theta=theta,
         )  # fmt: skip
 
     def _add_smoothed(self, snapshot, scores, theta, mu):
