@@ -908,12 +908,25 @@ _SHARED_PARAMETERS = """
         rows, so its norm can reach twice this.
     fit_intercept : bool, default=True
         Whether to learn an (unpenalized) intercept per class.
-    solver : {'sgd', 'gd', 'random_search'}, default='sgd'
-        ``'sgd'``: minibatch stochastic gradient descent; ``'gd'``: full-batch
-        gradient descent (``max_iter`` steps); ``'random_search'``: the
-        lecture's baseline, ``max_iter`` random weight matrices, keeping the
-        best (``partial_fit`` and ``warm_start`` keep the current model unless
-        a trial beats it on the new data).
+    solver : {'auto', 'saga', 'sdca', 'sgd', 'gd', 'random_search'}, \
+default='auto'
+        The certified solvers minimize the objective until its relative
+        duality gap is below ``tol`` (see ``duality_gap_``):
+        ``'saga'``, minibatch proximal SAGA (either loss; the hinge through a
+        smoothing homotopy, which is slow to close the gap); ``'sdca'``,
+        minibatch stochastic dual coordinate ascent (the hinge loss with an
+        L2 part in the penalty, no ``max_norm``). The lecture's solvers:
+        ``'sgd'``, minibatch stochastic gradient descent with the schedule
+        below; ``'gd'``, full-batch gradient descent (``max_iter`` steps);
+        ``'random_search'``, ``max_iter`` random weight matrices, keeping the
+        best (``partial_fit`` and ``warm_start`` keep the current model
+        unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
+        the hinge with an L2 part, ``'saga'`` for the softmax, and ``'sgd'``
+        for the hinge with L1 or ``max_norm``, with ``early_stopping``,
+        ``average`` or a numeric ``learning_rate_init``, or without any
+        penalty (no certificate applies). The
+        solver that ran is ``solver_``. ``partial_fit`` always takes SGD
+        steps (trials for ``'random_search'``).
     batch_size : int or 'auto', default='auto'
         The largest number of samples per minibatch (``'sgd'``): an epoch has
         ``m = ceil(n_samples / batch_size)`` batches of equal size (up to one
@@ -922,10 +935,13 @@ _SHARED_PARAMETERS = """
         samples. Batches are strided views of ``X`` (rows ``k, k + m, k + 2m,
         ...``), so no data is copied per batch.
     max_iter : int, default=1000
-        Maximum number of epochs (``'sgd'``), steps (``'gd'``), or trials
-        (``'random_search'``).
+        Maximum number of epochs (``'saga'``, ``'sdca'``, ``'sgd'``), steps
+        (``'gd'``), or trials (``'random_search'``).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='adaptive'
-        Step-size schedule. ``'constant'``: :math:`\\eta_0`;
+        Step-size schedule of ``'sgd'`` and ``'gd'`` (the certified solvers
+        choose their steps from the data's curvature, and so ignore
+        ``learning_rate``, ``learning_rate_init``, ``power_t``, ``momentum``,
+        ``n_iter_no_change`` and ``shuffle``). ``'constant'``: :math:`\\eta_0`;
         ``'invscaling'``: :math:`\\eta_0 / (1 + \\text{epochs})^{\\text{power\\_t}}`;
         ``'adaptive'``: :math:`\\eta_0`, divided by 5 whenever the training
         objective (or the validation score) has not improved by ``tol`` for
@@ -951,15 +967,23 @@ _SHARED_PARAMETERS = """
         Heavy-ball momentum in [0, 1): each step adds ``momentum`` times the
         previous one. Not in the lecture; it speeds up training a lot.
     tol : float or None, default=1e-3
-        Stopping tolerance: an epoch counts as an improvement when the mean
-        training objective drops (or, with ``early_stopping``, the validation
-        accuracy rises) by more than ``tol``. None runs all ``max_iter`` epochs.
+        Stopping tolerance. ``'saga'`` and ``'sdca'``: the fit stops once the
+        relative duality gap is at most ``tol``, i.e. once the training
+        objective is certified to be at most ``100 * tol`` percent above its
+        minimum (tiny problems, of at most :math:`10^5` multiply-adds per
+        epoch, go on to ``1e-10``: the optimum to rounding, at a cost of
+        microseconds per epoch). ``'sgd'`` and ``'gd'``: an epoch counts as an improvement
+        when the mean training objective drops (or, with ``early_stopping``,
+        the validation accuracy rises) by more than ``tol``. None runs all
+        ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement before the step shrinks or training stops.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified),
         stop on its accuracy, and keep the weights with the best one.
-        Ignored by ``solver='random_search'``, which has no epochs to stop.
+        An option of ``'sgd'`` and ``'gd'`` (``'auto'`` then runs ``'sgd'``;
+        ``'saga'`` and ``'sdca'`` raise a ValueError); ignored by
+        ``solver='random_search'``, which has no epochs to stop.
     validation_fraction : float, default=0.1
         Share of the training data held out by ``early_stopping``.
     shuffle : bool, default=True
@@ -985,7 +1009,8 @@ _SHARED_PARAMETERS = """
     verbose : int, default=0
         Print one line per epoch when positive.
     average : bool, default=False
-        Averaged SGD: ``coef_`` and ``intercept_`` are the running mean of all
+        Averaged SGD (``'sgd'`` and ``'gd'`` only, like ``early_stopping``):
+        ``coef_`` and ``intercept_`` are the running mean of all
         the iterates instead of the last one. Much less noisy at a constant
         step, so it suits ``partial_fit`` on streams, where the 'adaptive'
         schedule cannot lower the step."""
@@ -1006,15 +1031,27 @@ _SHARED_ATTRIBUTES = """
     n_iter_ : int
         Epochs run (steps for ``'gd'``, trials for ``'random_search'``);
         ``partial_fit`` adds one per call.
+    solver_ : str
+        The solver that ``fit`` ran (``solver`` with ``'auto'`` resolved).
+    objective_ : float
+        The training objective (mean weighted loss plus penalty) at
+        ``coef_`` and ``intercept_``, after ``fit``.
+    duality_gap_ : float
+        The relative duality gap ``(P - D) / P`` after ``fit``: ``P`` is
+        ``objective_`` and ``D`` the value of a feasible dual point, a lower
+        bound on the minimum, so ``objective_`` is at most ``100 *
+        duality_gap_`` percent above the minimum. Measured for every solver
+        (``inf`` without a penalty, where no finite bound exists).
     t_ : int
         Number of weight updates (minibatch steps) so far.
     learning_rate_ : float
         The initial step size used (the resolved ``'auto'``); for
-        ``'random_search'``, the one ``'sgd'`` or ``'gd'`` would continue
-        from.
+        ``'random_search'``, ``'saga'`` and ``'sdca'``, the one that
+        ``partial_fit``'s SGD steps continue from.
     loss_curve_ : list of float
         The training objective of every minibatch, before its step (for
-        ``'random_search'``: the best objective after every trial).
+        ``'random_search'``: the best objective after every trial; for
+        ``'saga'`` and ``'sdca'``: the objective at every certificate check).
     validation_scores_ : list of float or None
         Validation accuracy after every epoch, with ``early_stopping``.
     best_validation_score_ : float or None

@@ -134,7 +134,9 @@ def test_fitted_estimator_is_the_model_of_its_epoch(
 ):
     X, y = iris
     X, y = X[y < n_classes], y[y < n_classes]
-    params = {"tol": None, "average": average, "random_state": 0}
+    # SGD's epochs are whole models; a certified solver's fit also moves the
+    # intercept after its last epoch (test_certified_epochs_are_reported).
+    params = {"solver": "sgd", "tol": None, "average": average, "random_state": 0}
     recorder = Recorder()
     Classifier(max_iter=6, **params).set_callbacks(recorder).fit(X, y)
     assert len(recorder.models) == 6
@@ -177,7 +179,7 @@ def test_scoring_monitor_logs_the_score_of_every_epoch(
 
     X, y = iris
     monitor = ScoringMonitor(scoring=scoring)
-    params = {"tol": None, "random_state": 0}
+    params = {"solver": "sgd", "tol": None, "random_state": 0}
     Classifier(max_iter=5, **params).set_callbacks(monitor).fit(X, y)
     rows = [row for row in monitor.get_logs().data if row["task_name"] == "epoch"]
     assert [row["task_id"] for row in rows] == [0, 1, 2, 3, 4]
@@ -256,6 +258,7 @@ def test_verbose_output_is_unchanged_by_callbacks(iris, capsys):
         return [re.sub(r", [0-9.]+ s$", "", line) for line in out.splitlines()]
 
     params = {"max_iter": 5, "tol": None, "verbose": 1, "random_state": 0}
+    params["solver"] = "sgd"  # a line per epoch (the certified: per check)
     plain = epoch_lines(SoftmaxClassifier(**params))
     watched = epoch_lines(SoftmaxClassifier(**params).set_callbacks(Recorder()))
     assert len(plain) == 5 and plain[0].startswith("-- Epoch 1: objective")

@@ -1,0 +1,177 @@
+"""Default fits reach the optimum of their objective, and say how close.
+
+The optima come from tests/_reference_optimum.py (scikit-learn's lbfgs and
+saga, an exact active-set QP for the hinge): nothing there uses sklinear.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from _reference_optimum import hinge_l2, objective_value, softmax_l2, softmax_saga
+from sklinear import LinearSVMClassifier, SoftmaxClassifier
+
+
+def _standardized(load):
+    X, y = load(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return _standardized(load_iris)
+
+
+@pytest.fixture(scope="module")
+def wine():
+    return _standardized(load_wine)
+
+
+def _assert_certified_near(model, reference_value, X, y, loss, **strengths):
+    """The fit's objective is what the reference formula gives at its
+    weights, at least the optimum, and within its certified gap of it."""
+    W, b = _model_rows(model)
+    a = np.full(len(y), 1 / len(y))
+    value = objective_value(X, y, W, b, loss, a, **strengths)
+    assert value == pytest.approx(model.objective_, rel=1e-9)
+    assert model.duality_gap_ <= model.tol
+    assert value >= reference_value * (1 - 1e-9)
+    assert value - reference_value <= model.duality_gap_ * value + 1e-12
+
+
+def _model_rows(model):
+    """One weight row per class, also for two classes (sklinear's W)."""
+    return model.coef_, model.intercept_
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_softmax_reaches_the_lbfgs_optimum(data, request):
+    X, y = request.getfixturevalue(data)
+    model = SoftmaxClassifier(random_state=0).fit(X, y)
+    assert model.solver_ == "saga"
+    reference = softmax_l2(X, y, model.alpha)
+    _assert_certified_near(model, reference.value, X, y, "softmax", alpha_l2=model.alpha)
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_svm_reaches_the_exact_optimum(data, request):
+    X, y = request.getfixturevalue(data)
+    model = LinearSVMClassifier(random_state=0).fit(X, y)
+    assert model.solver_ == "sdca"
+    reference = hinge_l2(X, y, model.alpha)
+    _assert_certified_near(model, reference.value, X, y, "hinge", alpha_l2=model.alpha)
+
+
+def test_l1_fit_finds_the_optimum_zeros(wine):
+    X, y = wine
+    model = SoftmaxClassifier(penalty="l1", alpha=1e-2, tol=1e-4, random_state=0)
+    model.fit(X, y)
+    reference = softmax_saga(X, y, 1e-2, 1.0)
+    _assert_certified_near(model, reference.value, X, y, "softmax", alpha_l1=1e-2)
+    # Exact zeros where saga (tol 1e-10) has them, up to a few near-ties.
+    agree = np.mean((model.coef_ == 0) == (np.abs(reference.W) < 1e-8))
+    assert agree >= 0.95, agree
+
+
+@pytest.mark.parametrize(
+    ("Classifier", "params", "expected"),
+    [
+        (SoftmaxClassifier, {}, "saga"),
+        (SoftmaxClassifier, {"penalty": "l1"}, "saga"),
+        (SoftmaxClassifier, {"max_norm": 2.0}, "saga"),
+        (SoftmaxClassifier, {"penalty": None}, "sgd"),
+        (SoftmaxClassifier, {"early_stopping": True}, "sgd"),
+        (SoftmaxClassifier, {"average": True}, "sgd"),
+        (SoftmaxClassifier, {"learning_rate_init": 0.1}, "sgd"),
+        (LinearSVMClassifier, {}, "sdca"),
+        (LinearSVMClassifier, {"penalty": "elasticnet"}, "sdca"),
+        (LinearSVMClassifier, {"penalty": "l1"}, "sgd"),
+        (LinearSVMClassifier, {"max_norm": 2.0}, "sgd"),
+        (LinearSVMClassifier, {"solver": "gd"}, "gd"),
+    ],
+)
+def test_auto_solver_choice(iris, Classifier, params, expected):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Classifier(max_iter=3, random_state=0, **params).fit(X, y)
+    assert model.solver_ == expected
+    assert np.isfinite(model.objective_) and model.duality_gap_ >= 0
+
+
+@pytest.mark.parametrize(
+    ("Classifier", "params", "match"),
+    [
+        (SoftmaxClassifier, {"solver": "sdca"}, "needs the hinge loss"),
+        (LinearSVMClassifier, {"solver": "sdca", "max_norm": 1.0}, "no max_norm"),
+        (LinearSVMClassifier, {"solver": "sdca", "penalty": "l1"}, "L2 part"),
+        (SoftmaxClassifier, {"solver": "saga", "early_stopping": True}, "early_"),
+        (LinearSVMClassifier, {"solver": "sdca", "average": True}, "average"),
+    ],
+)
+def test_certified_solver_refuses_what_it_cannot_do(iris, Classifier, params, match):
+    with pytest.raises(ValueError, match=match):
+        Classifier(**params).fit(*iris)
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_convergence_warning_states_the_gap(wine, Classifier):
+    model = Classifier(max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="relative duality gap of") as record:
+        model.fit(*wine)
+    message = str(record[0].message)
+    assert f"{model.duality_gap_:.3g}" in message and "above its minimum" in message
+    assert model.duality_gap_ > model.tol
+
+
+def test_sgd_fits_report_a_valid_certificate(wine):
+    # The lecture's solvers are measured too: the gap bounds how far they are.
+    X, y = wine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier(solver="sgd", max_iter=5, random_state=0).fit(X, y)
+    optimum = softmax_l2(X, y, model.alpha).value
+    assert model.objective_ - optimum <= model.duality_gap_ * model.objective_
+    assert model.objective_ > optimum
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_certified_fit_without_intercept(iris, Classifier):
+    X, y = iris
+    model = Classifier(fit_intercept=False, random_state=0).fit(X, y)
+    assert np.all(model.intercept_ == 0)
+    assert model.duality_gap_ <= model.tol
+
+
+def test_max_norm_is_certified(iris):
+    X, y = iris
+    model = SoftmaxClassifier(max_norm=0.5, random_state=0).fit(X, y)
+    assert np.linalg.norm(model.coef_, axis=1).max() <= 0.5 * (1 + 1e-6)
+    assert model.duality_gap_ <= model.tol
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_float32_and_sparse_are_certified(iris, Classifier):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    dense = Classifier(random_state=0).fit(X32, y)
+    sparse = Classifier(random_state=0).fit(sp.csr_matrix(X32), y)
+    for model in (dense, sparse):
+        assert model.coef_.dtype == np.float32
+        assert model.duality_gap_ <= model.tol
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_partial_fit_continues_a_certified_model_with_sgd(iris, Classifier):
+    X, y = iris
+    model = Classifier(random_state=0).fit(X, y)
+    assert model.learning_rate_ > 0
+    before = model.score(X, y)
+    model.partial_fit(X, y)
+    assert model.n_iter_ >= 2 and np.isfinite(model.coef_).all()
+    assert model.score(X, y) >= before - 0.05
