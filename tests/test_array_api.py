@@ -19,7 +19,8 @@ from sklearn.utils.estimator_checks import (
     check_array_api_same_namespace,
 )
 
-from sklinear import LinearSVMClassifier, SoftmaxClassifier
+from sklinear import HOGFeatures, HueHistogram, LinearSVMClassifier, SoftmaxClassifier
+from sklinear.features import hog, hue_histogram
 
 xps = pytest.importorskip("array_api_strict")
 
@@ -295,3 +296,44 @@ def test_unsupported_options_say_so(params):
     xp, device = _xp("array_api_strict")
     with pytest.raises(ValueError, match="not supported for array API inputs"):
         SoftmaxClassifier(**params).fit(xp.asarray(X, device=device), y)
+
+
+IMAGES = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+ROWS = IMAGES.reshape(3, -1)  # what a pipeline passes the transformers
+FEATURES = [
+    (HOGFeatures(cells_per_block=(1, 1), image_shape=(16, 16, 3)).fit_transform, ROWS),
+    (HueHistogram(image_shape=(16, 16, 3)).fit_transform, ROWS),
+    (hog, IMAGES),
+    (hue_histogram, IMAGES),
+]
+IDS = ["HOGFeatures", "HueHistogram", "hog", "hue_histogram"]
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("feature, images", FEATURES, ids=IDS)
+def test_features_refuse_arrays_under_dispatch(feature, images, namespace):
+    xp, device = _xp(namespace)
+    with pytest.raises(TypeError, match="needs NumPy input.*host memory"):
+        feature(xp.asarray(images, device=device))
+
+
+@pytest.mark.parametrize("feature, images", FEATURES, ids=IDS)
+def test_features_refuse_arrays_numpy_cannot_read(feature, images):
+    # array-api-strict's second device stands for device memory (a CUDA
+    # tensor): np.asarray cannot read it, and the error says what to do.
+    images = xps.asarray(images, device=xps.Device("device1"))
+    message = r"needs NumPy input.*cpu\(\)\.numpy"
+    with (
+        sklearn.config_context(array_api_dispatch=False),
+        pytest.raises(TypeError, match=message),
+    ):
+        feature(images)
+
+
+def test_features_read_cpu_tensors_without_dispatch():
+    torch = pytest.importorskip("torch")
+    with sklearn.config_context(array_api_dispatch=False):
+        for feature, images in FEATURES:
+            np.testing.assert_array_equal(
+                feature(torch.asarray(images)), feature(images)
+            )
