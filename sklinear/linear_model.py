@@ -187,7 +187,7 @@ class _BaseLinearClassifier(
             not fit together (changed after fitting, or a damaged file).
         """
         with _fitted_state_restored_on_error(self):
-            if _array_api.dispatches(self, X):
+            if _array_api.dispatches(self, X, fit=True):
                 return _array_api.fit(self, X, y, sample_weight)
             return self._fit(X, y, sample_weight)
 

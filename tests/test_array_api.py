@@ -288,6 +288,24 @@ def test_numpy_input_to_a_namespace_model_raises():
         model.predict_proba(X)
 
 
+def test_refit_and_continue_across_namespaces():
+    X, y = _data(3)
+    xp, device = _xp("array_api_strict")
+    X_xp, y_xp = (xp.asarray(a, device=device) for a in (X, y))
+    model = SoftmaxClassifier(random_state=0).fit(X_xp, y_xp)
+    # A new fit on NumPy starts afresh on the NumPy path...
+    assert isinstance(model.fit(X, y).coef_, np.ndarray)
+    # ...and a NumPy model cannot be continued on other arrays.
+    with pytest.raises(ValueError, match="same namespace"):
+        model.partial_fit(X_xp, y_xp)
+    model.set_params(warm_start=True)
+    with pytest.raises(ValueError, match="same namespace"):
+        model.fit(X_xp, y_xp)
+    # warm_start in the namespace continues from the previous optimum.
+    model = SoftmaxClassifier(tol=1e-6, warm_start=True).fit(X_xp, y_xp)
+    assert model.fit(X_xp, y_xp).n_iter_ <= 2
+
+
 @pytest.mark.parametrize(
     "params", [{"early_stopping": True}, {"solver": "random_search"}]
 )

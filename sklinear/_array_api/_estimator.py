@@ -28,16 +28,21 @@ from . import _training as tr
 from ._solver import sgd_epoch, solve
 
 
-def dispatches(estimator, X):
+def dispatches(estimator, X, fit=False):
     """Whether a call with ``X`` goes through the array API path.
 
     True when dispatch is on and ``X``, or the fitted ``coef_``, is not a
-    NumPy array. NumPy inputs of a NumPy model keep the NumPy path, exactly
-    as without dispatch.
+    NumPy array (for ``fit``, the fitted ``coef_`` counts only with
+    ``warm_start``: a new fit starts afresh in the namespace of its ``X``).
+    NumPy inputs of a NumPy model keep the NumPy path, exactly as without
+    dispatch.
     """
     if not HAS_ARRAY_API_HELPERS or not get_config()["array_api_dispatch"]:
         return False
-    return _foreign(X) or _foreign(getattr(estimator, "coef_", None))
+    fitted = getattr(estimator, "coef_", None)
+    if fit and not estimator.warm_start:
+        fitted = None
+    return _foreign(X) or _foreign(fitted)
 
 
 def _foreign(array):
@@ -54,7 +59,7 @@ def _foreign(array):
 def fit(estimator, X, y, sample_weight):
     """``fit`` for array API inputs: accelerated proximal gradient."""
     tr.check_supported_options(estimator, X)
-    previous = _warm_state(estimator)
+    previous = _continued_state(estimator, X, "fit") if estimator.warm_start else None
     X, data = tr.training_data(
         estimator, X, y, sample_weight, classes=None, known=None, reset=True
     )
@@ -76,8 +81,7 @@ def fit(estimator, X, y, sample_weight):
         "W": W,
         "b": b,
         "offset": objective.offset,
-        # partial_fit continues with the stochastic step of these data.
-        "step": 0.5 / (objective.curvature() + objective.alpha_l2),
+        "step": None,  # partial_fit derives its step when it continues
         "calls": 0,
         "seen": (X.shape[0], float(total)),
     }
@@ -89,20 +93,8 @@ def fit(estimator, X, y, sample_weight):
 def partial_fit(estimator, X, y, classes, sample_weight):
     """``partial_fit`` for array API inputs: one epoch of proximal SGD."""
     tr.check_supported_options(estimator, X)
-    state = getattr(estimator, "_xp_state", None)
-    if state is None and classes is None:
-        raise ValueError(
-            "classes must be passed on the first call to partial_fit: the full "
-            "list of class labels, e.g. classes=np.unique(y_all)."
-        )
-    if estimator.class_weight == "balanced":
-        raise ValueError(
-            "class_weight='balanced' is not supported by partial_fit, which sees "
-            "only one chunk. Pass the dict from sklearn.utils.compute_class_weight."
-        )
-    known = None if state is None else estimator.classes_
-    if known is not None and classes is not None:
-        _check_same_classes(tr._unique(np.asarray(classes)), known)
+    state = _continued_state(estimator, X, "partial_fit")
+    known = _check_partial_fit_call(estimator, state, classes)
     X, data = tr.training_data(
         estimator,
         X,
@@ -129,9 +121,11 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     objective = tr.objective(estimator, X, data["Y"], a, xp, offset=offset)
     W, c = tr.starting_point(objective, xp, state)
     if state is None:
+        state = {"offset": objective.offset, "step": None, "calls": 0}
+    if state["step"] is None:
         # 1 / (2 L): the usual stable step for stochastic gradients.
         step = 0.5 / (objective.curvature() + objective.alpha_l2)
-        state = {"offset": objective.offset, "step": step, "calls": 0}
+        state = dict(state, step=step)
     calls = state["calls"] + 1
     W, c, curve, steps = sgd_epoch(
         objective,
@@ -150,10 +144,38 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     return estimator
 
 
-def _warm_state(estimator):
-    if not estimator.warm_start or not hasattr(estimator, "_xp_state"):
+def _check_partial_fit_call(estimator, state, classes):
+    """The classes of the model being continued (None on a first call)."""
+    if state is None and classes is None:
+        raise ValueError(
+            "classes must be passed on the first call to partial_fit: the full "
+            "list of class labels, e.g. classes=np.unique(y_all)."
+        )
+    if estimator.class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' is not supported by partial_fit, which sees "
+            "only one chunk. Pass the dict from sklearn.utils.compute_class_weight."
+        )
+    known = None if state is None else estimator.classes_
+    if known is not None and classes is not None:
+        _check_same_classes(tr.unique_labels(np.asarray(classes)), known)
+    return known
+
+
+def _continued_state(estimator, X, method):
+    """The state of the model a call continues, after checking that it was
+    fitted in the namespace and on the device of ``X`` (else scikit-learn's
+    clear error); None for a model not fitted yet."""
+    if not hasattr(estimator, "coef_"):
         return None
-    return estimator._xp_state
+    check_same_namespace(X, estimator, attribute="coef_", method=method)
+    state = getattr(estimator, "_xp_state", None)
+    if state is not None and state["W"].shape[1] != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the model being continued was "
+            f"fitted with {state['W'].shape[1]}."
+        )
+    return state
 
 
 def _check_same_classes(classes, expected):

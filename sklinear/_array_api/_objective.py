@@ -169,10 +169,14 @@ class XpObjective:
         dS = slope - Y * xp.sum(slope, axis=1, keepdims=True)
         return value, self.a[:, None] * dS
 
-    def curvature(self, n_iter=20):
+    def curvature(self, n_iter=8):
         """An estimate of the loss gradient's Lipschitz constant in ``W``:
         the loss curvature times the largest eigenvalue of the weighted
-        (centered) second-moment matrix, by power iteration (without mu)."""
+        (centered) second-moment matrix, by power iteration (without mu).
+
+        Only a starting guess for the backtracking, which corrects it either
+        way: a few iterations (two passes over ``X`` each) suffice.
+        """
         xp, X = self.xp, self.X
         # A fixed, non-random start: the same estimate on every run.
         v = xp.ones(X.shape[1], dtype=X.dtype, device=device(X))

@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from .._sklearn_compat import device
+
 # After an accepted step the next trial step is this much longer: the
 # backtracking then follows the local curvature, not the global bound.
 _LIPSCHITZ_DECREASE = 0.9
@@ -51,13 +53,24 @@ class SolverResult:
 def solve(objective, W, c, *, tol, max_iter):
     """Minimize the objective from ``(W, c)``; smoothing homotopy for the hinge."""
     lipschitz = objective.curvature() + objective.alpha_l2
+    mu = objective.margin if objective.loss == "hinge" else 0.0
+    lipschitz = lipschitz / mu if mu else lipschitz
+    # tol is relative to the mapping at the zero model, whatever the start,
+    # so that a warm start near the optimum stops at once.
+    reference = _mapping_at_zero(objective, lipschitz, mu)
     if objective.loss == "softmax":
         return accelerated_proximal_gradient(
-            objective, W, c, lipschitz=lipschitz, tol=tol, max_iter=max_iter
+            objective,
+            W,
+            c,
+            lipschitz=lipschitz,
+            tol=tol,
+            max_iter=max_iter,
+            reference=reference,
         )
     eps = float(np.finfo(_numpy_dtype(objective.X)).eps)
-    mu, floor = objective.margin, objective.margin * math.sqrt(eps)
-    n_iter, curve, reference = 0, [], None
+    floor = objective.margin * math.sqrt(eps)
+    n_iter, curve = 0, []
     while True:
         # Each smoothed problem is solved to tol (looser early stages were
         # measured to cost more passes in all: the next stage starts farther).
@@ -65,7 +78,7 @@ def solve(objective, W, c, *, tol, max_iter):
             objective,
             W,
             c,
-            lipschitz=lipschitz / mu,
+            lipschitz=lipschitz,
             tol=tol,
             max_iter=max_iter - n_iter,
             mu=mu,
@@ -79,7 +92,7 @@ def solve(objective, W, c, *, tol, max_iter):
         if smooth_enough or mu <= floor or n_iter >= max_iter:
             break
         # The smoothed loss's curvature scales as 1 / mu.
-        lipschitz = result.lipschitz * mu
+        lipschitz = result.lipschitz * _HOMOTOPY_FACTOR
         mu /= _HOMOTOPY_FACTOR
     converged = result.converged and (smooth_enough or mu <= floor)
     return dataclasses.replace(
@@ -126,6 +139,18 @@ def accelerated_proximal_gradient(
         lipschitz=L,
         reference=reference,
     )
+
+
+def _mapping_at_zero(objective, lipschitz, mu):
+    """The norm of the proximal gradient mapping at ``W = 0, c = 0``, whose
+    scores are zero: one product (the gradient), no scores to compute."""
+    xp, X, n_classes = objective.xp, objective.X, objective.n_classes
+    S = xp.zeros((X.shape[0], n_classes), dtype=X.dtype, device=device(X))
+    gW, gc = objective.gradient(objective.loss_and_dscores(S, mu)[1])
+    W1 = objective.prox(-gW / lipschitz, 1.0 / lipschitz)
+    # The intercept's step is -gc / L: its part of the mapping is gc itself.
+    squared = lipschitz**2 * float(xp.sum(W1 * W1)) + float(xp.sum(gc * gc))
+    return math.sqrt(squared)
 
 
 def _backtracking_step(objective, y, x, f_y, grad, L, mu):

@@ -62,9 +62,11 @@ def training_data(estimator, X, y, sample_weight, *, classes, known, reset):
     if known is not None:
         classes = known
     elif classes is not None:
-        classes = _unique(classes if hasattr(classes, "shape") else np.asarray(classes))
+        if not hasattr(classes, "shape"):
+            classes = np.asarray(classes)
+        classes = unique_labels(classes)
     else:
-        classes = _unique(y)
+        classes = unique_labels(y)
     if size(classes) < 2:
         raise ValueError(
             "The number of classes has to be greater than one; got "
@@ -84,7 +86,8 @@ def training_data(estimator, X, y, sample_weight, *, classes, known, reset):
     return X, {"Y": Y, "weights": weights, "classes": classes}
 
 
-def _unique(labels):
+def unique_labels(labels):
+    """Sorted unique labels, in their own namespace (NumPy for strings)."""
     xp_labels, _ = get_namespace(labels)
     if _is_numpy_namespace(xp_labels):
         return np.unique(np.asarray(labels))
