@@ -196,8 +196,9 @@ def decision_function(estimator, X, method="decision_function"):
     coef = estimator.coef_
     X = validate_data(estimator, X, dtype=tr.float_dtypes(xp, device), reset=False)
     dtype = xp.result_type(X.dtype, coef.dtype)
-    scores = xp.astype(X, dtype) @ xp.astype(coef, dtype).T
-    scores = scores + xp.astype(estimator.intercept_, dtype)
+    # copy=False: X is cast (copied) only when its dtype differs from coef_'s.
+    scores = xp.astype(X, dtype, copy=False) @ xp.astype(coef, dtype, copy=False).T
+    scores = scores + xp.astype(estimator.intercept_, dtype, copy=False)
     return xp.reshape(scores, (-1,)) if scores.shape[1] == 1 else scores
 
 
