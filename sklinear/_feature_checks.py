@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+from sklearn import get_config
 
 from ._hog import BLOCK_NORMS
 from ._images import as_4d
@@ -50,8 +51,40 @@ def check_hue_params(n_bins, scale):
     return n_bins, float(scale)
 
 
-def as_numeric_images(images, channels_first):
+def check_host_images(images, owner):
+    """Raise a clear TypeError for images NumPy cannot compute on here.
+
+    The image features are NumPy code (lookup tables, strided views, the
+    batched histograms). Arrays of other libraries are therefore refused
+    under ``array_api_dispatch=True``, where the array API contract is a
+    result in the input's namespace, which these features cannot give; and,
+    without dispatch, when ``np.asarray`` cannot read them (device memory,
+    e.g. a CUDA tensor). Without dispatch, arrays NumPy can read (a CPU
+    PyTorch tensor) are converted as before, and the result is NumPy.
+    """
+    if isinstance(images, np.ndarray) or not (
+        hasattr(images, "__array_namespace__") or hasattr(images, "__dlpack__")
+    ):
+        return
+    library = type(images).__module__.split(".")[0]
+    fix = (
+        f"{owner} computes with NumPy and needs NumPy input; got an array from "
+        f"{library}. Move it to host memory as a NumPy array first, e.g. "
+        "X.cpu().numpy() for a PyTorch tensor, cupy.asnumpy(X) for CuPy, "
+        "np.asarray(X) for array-api-strict, then pass the features on (e.g. "
+        "torch.asarray(features, device=...))."
+    )
+    if get_config().get("array_api_dispatch", False):
+        raise TypeError(fix + " (array_api_dispatch=True)")
+    try:
+        np.asarray(images)
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise TypeError(fix) from error
+
+
+def as_numeric_images(images, channels_first, owner="the image features"):
     """An image array as a 4-D ``(n, H, W, C)`` view of real numbers."""
+    check_host_images(images, owner)
     images = np.asarray(images)
     if images.dtype == np.bool_:
         images = images.astype(np.uint8)

@@ -7,6 +7,7 @@ import numpy as np
 from ._feature_checks import (
     as_numeric_images,
     check_hog_params,
+    check_host_images,
     check_hue_channels,
     check_hue_params,
     check_nonnegative_for_sqrt,
@@ -83,6 +84,7 @@ def hog(
     orientations, pixels_per_cell, cells_per_block = check_hog_params(
         orientations, pixels_per_cell, cells_per_block, block_norm
     )
+    check_host_images(images, "hog")
     check_not_one_color_image(images, "hog", min_width=pixels_per_cell[1])
     images = as_numeric_images(images, channels_first)
     if transform_sqrt:
@@ -150,6 +152,7 @@ def hog_visualization(
             "hog_visualization draws one glyph per cell and needs cells of at "
             f"least 2 x 2 pixels, got pixels_per_cell={pixels_per_cell}."
         )
+    check_host_images(image, "hog_visualization")
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(
@@ -213,6 +216,7 @@ def hue_histogram(
     array([[2., 1., 1.]])
     """
     n_bins, scale = check_hue_params(n_bins, scale)
+    check_host_images(images, "hue_histogram")
     check_not_one_color_image(images, "hue_histogram")
     images = as_numeric_images(images, channels_first)
     check_hue_channels(images, "hue_histogram")

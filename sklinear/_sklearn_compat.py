@@ -11,6 +11,24 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+try:  # scikit-learn >= 1.9: array API helpers with move_to and check_same_namespace
+    from sklearn.utils._array_api import (
+        _is_numpy_namespace,
+        _max_precision_float_dtype,
+        check_same_namespace,
+        device,
+        get_namespace,
+        get_namespace_and_device,
+        move_to,
+        size,
+    )
+
+    HAS_ARRAY_API_HELPERS = True
+except ImportError:  # older scikit-learn: array API inputs are not supported
+    HAS_ARRAY_API_HELPERS = False
+    _is_numpy_namespace = _max_precision_float_dtype = check_same_namespace = None
+    device = get_namespace = get_namespace_and_device = move_to = size = None
+
 try:  # scikit-learn >= 1.9
     from sklearn.callback import CallbackSupportMixin
 except ImportError:
@@ -24,11 +42,20 @@ except ImportError:
 
 __all__ = [
     "ALL_ZERO_WEIGHTS_OK",
+    "HAS_ARRAY_API_HELPERS",
     "CallbackSupportMixin",
     "Interval",
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",
+    "_is_numpy_namespace",
+    "_max_precision_float_dtype",
+    "check_same_namespace",
+    "device",
+    "get_namespace",
+    "get_namespace_and_device",
+    "move_to",
+    "size",
 ]
 
 # scikit-learn 1.7 rejects all-zero sample weights unless told not to; 1.6

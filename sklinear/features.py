@@ -29,6 +29,12 @@ equals ``np.histogram`` of ``skimage.color.rgb2hsv`` hues. 8-bit images
 Like scikit-image, a float32 image is computed in float32: its hues can fall
 in the neighbouring bin at a bin edge, so its histogram can differ from the
 same image in uint8 or float64.
+
+Both take NumPy input only (arrays, lists, anything ``np.asarray`` reads) and
+return NumPy arrays. Under ``sklearn.set_config(array_api_dispatch=True)``,
+arrays of other libraries (PyTorch, CuPy, array-api-strict) raise a
+``TypeError`` naming the fix (``X.cpu().numpy()`` for PyTorch), as do, in any
+case, arrays NumPy cannot read, such as CUDA tensors.
 """
 
 import numpy as np
@@ -37,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._feature_checks import (
     check_hog_params,
+    check_host_images,
     check_hue_channels,
     check_hue_params,
     check_input_features,
@@ -159,6 +166,7 @@ class HOGFeatures(
     def _checked_images(self, X, reset):
         """Checked parameters and the ``(n, H, W, C)`` images of ``X``."""
         params = self._checked_params()
+        check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         if self.transform_sqrt:
             check_nonnegative_for_sqrt(images)
@@ -345,6 +353,7 @@ class HueHistogram(
 
     def _checked_images(self, X, reset):
         n_bins, scale = check_hue_params(self.n_bins, self.scale)
+        check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         name = type(self).__name__
         check_hue_channels(images, name)

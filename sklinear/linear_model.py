@@ -30,6 +30,7 @@ from sklearn.utils import assert_all_finite, check_random_state, compute_class_w
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _array_api
 from ._callbacks import FitTask
 from ._certified import CERTIFIED_SOLVERS, certified_fit, certify, resolve_solver
 from ._sklearn_compat import (
@@ -150,6 +151,7 @@ class _BaseLinearClassifier(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     # -- fitting -----------------------------------------------------------
@@ -186,6 +188,8 @@ class _BaseLinearClassifier(
             not fit together (changed after fitting, or a damaged file).
         """
         with _fitted_state_restored_on_error(self):
+            if _array_api.dispatches(self, X, fit=True):
+                return _array_api.fit(self, X, y, sample_weight)
             return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
@@ -300,6 +304,8 @@ class _BaseLinearClassifier(
             after fitting, or loaded from a damaged file).
         """
         with _fitted_state_restored_on_error(self):
+            if _array_api.dispatches(self, X):
+                return _array_api.partial_fit(self, X, y, classes, sample_weight)
             return self._partial_fit(X, y, classes, sample_weight)
 
     def _partial_fit(self, X, y, classes, sample_weight):
@@ -666,6 +672,8 @@ class _BaseLinearClassifier(
             For two classes, the score of ``classes_[1]`` minus that of
             ``classes_[0]`` (positive means ``classes_[1]``).
         """
+        if _array_api.dispatches(self, X):
+            return _array_api.decision_function(self, X)
         check_is_fitted(self)
         check_prediction_state(self)  # a wrong width would be a wrong answer
         X = validate_data(
@@ -687,6 +695,8 @@ class _BaseLinearClassifier(
         y_pred : ndarray of shape (n_samples,)
             Predicted labels, from ``classes_``.
         """
+        if _array_api.dispatches(self, X):
+            return _array_api.predict(self, X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
@@ -1228,6 +1238,8 @@ class SoftmaxClassifier(_BaseLinearClassifier):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
+        if _array_api.dispatches(self, X):
+            return _array_api.predict_log_proba(self, X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             scores = np.column_stack([np.zeros_like(scores), scores])
@@ -1246,6 +1258,8 @@ class SoftmaxClassifier(_BaseLinearClassifier):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to one.
         """
+        if _array_api.dispatches(self, X):
+            return _array_api.predict_proba(self, X)
         return np.exp(self.predict_log_proba(X))
 
 

@@ -1,10 +1,16 @@
 """Test-session settings and fixtures shared by the test modules."""
 
-import importlib.util
+import os
+
+# scikit-learn's array API dispatch needs SciPy's own array API support, which
+# SciPy reads once, when first imported: set it before anything imports it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import importlib.util  # noqa: E402
 from pathlib import Path
 
-import pytest
-from threadpoolctl import threadpool_limits
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
