@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import importlib.util  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path
 
 import pytest  # noqa: E402
@@ -28,6 +29,17 @@ def one_blas_thread():
     """
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """PyTorch's own thread pool (not threadpoolctl's) on one thread too,
+    once a test has imported it: its checks ran 5 to 50 times slower with
+    two threads on the shared CI cores."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    yield
 
 
 @pytest.fixture(scope="module")
