@@ -4,7 +4,7 @@
 
 import numpy as np
 
-from ._feature_checks import (
+from ._checks import (
     as_numeric_images,
     check_hog_params,
     check_hue_channels,

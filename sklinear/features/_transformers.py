@@ -1,41 +1,13 @@
-"""Classic image features as scikit-learn transformers: HOG and hue histograms.
-
-Both transformers take images as they are, ``(n, H, W)`` gray or
-``(n, H, W, C)`` color arrays, or as 2-D rows (what a ``Pipeline`` passes):
-each row a C-order flattened ``H x W`` or ``H x W x C`` image, or, with
-``channels_first=True``, a flattened ``C x H x W`` image (the CIFAR-10 and
-OpenML layout; 4-D arrays are then read as ``(n, C, H, W)``).
-
-Image shape rule
-----------------
-``image_shape`` is always given as ``(H, W)`` or ``(H, W, C)``, whatever the
-memory layout. With ``image_shape=None`` it is taken from a 3-D/4-D array,
-and for rows of ``n_features`` values it is inferred:
-
-* ``n_features == s * s``: a square gray image ``(s, s)``;
-* ``n_features == 3 * s * s``: a square RGB image ``(s, s, 3)``;
-* anything else is not a recognisable image, and each row is read as a gray
-  image of one row of pixels, ``(1, n_features)``.
-
-The shape is stored in ``image_shape_`` at fit time; ``transform`` raises a
-``ValueError`` naming the expected and the received shape when later data do
-not match it.
-
-Both transformers are stateless (fit only records the input shape), work on
-all images at once in chunks of bounded memory, and reproduce scikit-image:
-:class:`HOGFeatures` equals ``skimage.feature.hog`` and :class:`HueHistogram`
-equals ``np.histogram`` of ``skimage.color.rgb2hsv`` hues. 8-bit images
-(uint8, or whole numbers 0-255 of any dtype) take exact lookup-table paths.
-Like scikit-image, a float32 image is computed in float32: its hues can fall
-in the neighbouring bin at a bin edge, so its histogram can differ from the
-same image in uint8 or float64.
-"""
+"""The image features as scikit-learn transformers: :class:`HOGFeatures` and
+:class:`HueHistogram` (input layouts and the image-shape rule: see
+:mod:`sklinear.features`)."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._feature_checks import (
+from .._versioned import VersionedStateMixin
+from ._checks import (
     check_hog_params,
     check_hue_channels,
     check_hue_params,
@@ -43,19 +15,9 @@ from ._feature_checks import (
     check_nonnegative_for_sqrt,
     check_pixel_range,
 )
-from ._feature_functions import hog, hog_visualization, hue_histogram
 from ._hog import hog_4d, hog_geometry
 from ._hue import hue_histogram_4d
 from ._images import ImageInputMixin
-from ._versioned import VersionedStateMixin
-
-__all__ = [
-    "HOGFeatures",
-    "HueHistogram",
-    "hog",
-    "hog_visualization",
-    "hue_histogram",
-]
 
 
 class HOGFeatures(
