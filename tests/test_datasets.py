@@ -16,8 +16,12 @@ from cifar_files import (
 )
 from sklearn.datasets import load_sample_image
 
-from sklinear import _cifar_files
-from sklinear.datasets import PHOTO_NAMES, load_cifar10, load_photo_patches
+from sklinear.datasets import (
+    PHOTO_NAMES,
+    _cifar_files,
+    load_cifar10,
+    load_photo_patches,
+)
 
 # ---------------------------------------------------------------------------
 # load_photo_patches

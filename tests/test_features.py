@@ -20,8 +20,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import sklinear._hog
-import sklinear._images
+import sklinear.features._hog
+import sklinear.features._images
 from sklinear.datasets import load_photo_patches
 from sklinear.features import (
     HOGFeatures,
@@ -373,8 +373,8 @@ def test_chunks_give_the_same_result(monkeypatch):
     images[5:9] = photo("astronaut", (20, 28))
     float_images = images / 255.0
     expected = [hog(images), hog(float_images), hue_histogram(images)]
-    monkeypatch.setattr(sklinear._images, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(sklinear._images, "CACHE_BYTES", 1)
+    monkeypatch.setattr(sklinear.features._images, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(sklinear.features._images, "CACHE_BYTES", 1)
     assert_array_equal(hog(images), expected[0])
     assert_array_equal(hog(float_images), expected[1])
     assert_array_equal(hue_histogram(images), expected[2])
@@ -417,9 +417,9 @@ def test_cell_histogram_accumulations_agree_bit_for_bit(monkeypatch, dtype):
     images = np.stack([photo(name, (40, 48)) for name in RGB_PHOTOS])
     images = as_dtype(images, dtype)
     params = dict(cells_per_block=(2, 2), block_norm="L1")
-    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 0)
+    monkeypatch.setattr(sklinear.features._hog, "_AT_PIXELS", 0)
     one_offset_at_a_time = hog(images, **params)
-    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 10**9)
+    monkeypatch.setattr(sklinear.features._hog, "_AT_PIXELS", 10**9)
     pixel_by_pixel = hog(images, **params)
     assert_array_equal(pixel_by_pixel, one_offset_at_a_time)
     for image, row in zip(images, pixel_by_pixel):
@@ -432,13 +432,15 @@ def test_plain_arrays_skip_validate_data_with_the_same_result(monkeypatch, trans
     rows = images.reshape(len(images), -1)
     expected = clone(transformer).fit(rows).transform(rows)
     calls = []
-    original = sklinear._images.validate_data
+    original = sklinear.features._images.validate_data
 
     def counting_validate_data(*args, **kwargs):
         calls.append(type(args[1]).__name__)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(sklinear._images, "validate_data", counting_validate_data)
+    monkeypatch.setattr(
+        sklinear.features._images, "validate_data", counting_validate_data
+    )
     for X in (rows[:1], images[:1], rows.astype(np.float32)[:1], rows > 99):
         fitted = clone(transformer).fit(X)
         assert fitted.n_features_in_ == 3072

@@ -16,8 +16,13 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 import sklinear
-from sklinear import HOGFeatures, HueHistogram, LinearSVMClassifier, SoftmaxClassifier
-from sklinear import persistence
+from sklinear import (
+    HOGFeatures,
+    HueHistogram,
+    LinearSVMClassifier,
+    SoftmaxClassifier,
+    persistence,
+)
 
 HERE = Path(__file__).parent
 
@@ -37,7 +42,9 @@ def _models(X, y):
         HueHistogram(n_bins=6),
     )
     pipeline = make_pipeline(
-        features, StandardScaler(), SoftmaxClassifier(random_state=0, max_iter=20, tol=None)
+        features,
+        StandardScaler(),
+        SoftmaxClassifier(random_state=0, max_iter=20, tol=None),
     )
     svm = LinearSVMClassifier(random_state=0, max_iter=20, tol=None, average=True)
     return {"pipeline": pipeline.fit(X, y), "svm": svm.fit(X / 255, y)}
