@@ -6,14 +6,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import _check_feature_names_in, _fit_context
 from .._versioned import VersionedStateMixin
 from ._checks import (
-    check_hog_params,
+    HOG_CONSTRAINTS,
+    HUE_CONSTRAINTS,
+    IMAGE_SHAPE_CONSTRAINT,
     check_hue_channels,
-    check_hue_params,
-    check_input_features,
     check_nonnegative_for_sqrt,
     check_pixel_range,
+    int_pair,
 )
 from ._hog import hog_4d, hog_geometry
 from ._hue import hue_histogram_4d
@@ -92,6 +94,11 @@ class HOGFeatures(
     array(['hog_b0_0_c0_0_o0', 'hog_b0_0_c0_0_o1'], dtype=object)
     """
 
+    _parameter_constraints = {
+        **HOG_CONSTRAINTS,
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
+    }
+
     def __init__(
         self,
         orientations=9,
@@ -110,33 +117,24 @@ class HOGFeatures(
         self.image_shape = image_shape
         self.channels_first = channels_first
 
-    def _checked_params(self):
-        return check_hog_params(
-            self.orientations,
-            self.pixels_per_cell,
-            self.cells_per_block,
-            self.block_norm,
-        )
-
     def _checked_images(self, X, reset):
-        """Checked parameters and the ``(n, H, W, C)`` images of ``X``."""
-        params = self._checked_params()
+        """The ``(n, H, W, C)`` images of ``X``, checked."""
         images = self._validate_images(X, reset=reset)
         if self.transform_sqrt:
             check_nonnegative_for_sqrt(images)
-        return images, params
+        return images
 
-    def _hog(self, images, params):
-        orientations, pixels_per_cell, cells_per_block = params
+    def _hog(self, images):
         return hog_4d(
             images,
-            orientations,
-            pixels_per_cell,
-            cells_per_block,
+            int(self.orientations),
+            int_pair(self.pixels_per_cell),
+            int_pair(self.cells_per_block),
             self.block_norm,
             bool(self.transform_sqrt),
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape; HOG has nothing to learn.
 
@@ -155,6 +153,7 @@ class HOGFeatures(
         self._checked_images(X, reset=True)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its HOG features, checking ``X`` once.
 
@@ -170,7 +169,7 @@ class HOGFeatures(
         features : ndarray of shape (n_samples, n_features_out)
             float32 for float32 input, float64 otherwise.
         """
-        return self._hog(*self._checked_images(X, reset=True))
+        return self._hog(self._checked_images(X, reset=True))
 
     def transform(self, X):
         """HOG descriptor of every image.
@@ -186,7 +185,7 @@ class HOGFeatures(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        return self._hog(*self._checked_images(X, reset=False))
+        return self._hog(self._checked_images(X, reset=False))
 
     def get_feature_names_out(self, input_features=None):
         """Names ``hog_b{row}_{col}_c{i}_{j}_o{k}``, in output order.
@@ -204,10 +203,10 @@ class HOGFeatures(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        check_input_features(self, input_features)
-        orientations, pixels_per_cell, cells_per_block = self._checked_params()
+        _check_feature_names_in(self, input_features)
+        cells_per_block = int_pair(self.cells_per_block)
         _, n_blocks = hog_geometry(
-            self.image_shape_[:2], pixels_per_cell, cells_per_block
+            self.image_shape_[:2], int_pair(self.pixels_per_cell), cells_per_block
         )
         names = [
             f"hog_b{row}_{col}_c{i}_{j}_o{k}"
@@ -215,7 +214,7 @@ class HOGFeatures(
             for col in range(n_blocks[1])
             for i in range(cells_per_block[0])
             for j in range(cells_per_block[1])
-            for k in range(orientations)
+            for k in range(self.orientations)
         ]
         return np.asarray(names, dtype=object)
 
@@ -291,6 +290,11 @@ class HueHistogram(
            'hue_bin3_0.75-1.00'], dtype=object)
     """
 
+    _parameter_constraints = {
+        **HUE_CONSTRAINTS,
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
+    }
+
     def __init__(
         self,
         n_bins=10,
@@ -306,13 +310,19 @@ class HueHistogram(
         self.channels_first = channels_first
 
     def _checked_images(self, X, reset):
-        n_bins, scale = check_hue_params(self.n_bins, self.scale)
+        """The ``(n, H, W, C)`` images of ``X``, checked."""
         images = self._validate_images(X, reset=reset)
         name = type(self).__name__
         check_hue_channels(images, name)
-        check_pixel_range(images, scale, name)
-        return images, n_bins, scale
+        check_pixel_range(images, self.scale, name)
+        return images
 
+    def _hue(self, images):
+        return hue_histogram_4d(
+            images, int(self.n_bins), float(self.scale), bool(self.normalize)
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape and check the values; nothing to learn.
 
@@ -331,6 +341,7 @@ class HueHistogram(
         self._checked_images(X, reset=True)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its hue histograms, checking ``X`` once.
 
@@ -346,8 +357,7 @@ class HueHistogram(
         histograms : ndarray of shape (n_samples, n_bins)
             float32 for float32 input, float64 otherwise.
         """
-        images, n_bins, scale = self._checked_images(X, reset=True)
-        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
+        return self._hue(self._checked_images(X, reset=True))
 
     def transform(self, X):
         """Hue histogram of every image.
@@ -363,8 +373,7 @@ class HueHistogram(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        images, n_bins, scale = self._checked_images(X, reset=False)
-        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
+        return self._hue(self._checked_images(X, reset=False))
 
     def get_feature_names_out(self, input_features=None):
         """Names ``hue_bin{k}_{low:.2f}-{high:.2f}``, one per bin.
@@ -379,10 +388,11 @@ class HueHistogram(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        check_input_features(self, input_features)
-        n_bins, _ = check_hue_params(self.n_bins, self.scale)
-        edges = np.linspace(0, 1, n_bins + 1)
-        names = [f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(n_bins)]
+        _check_feature_names_in(self, input_features)
+        edges = np.linspace(0, 1, self.n_bins + 1)
+        names = [
+            f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(self.n_bins)
+        ]
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

@@ -4,16 +4,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._composite import final_estimator
+from ..features._images import infer_image_shape
 from ._base import as_names, grid_axes, import_pyplot
-
-
-def _infer_image_shape(n_features):
-    """(s, s, 3) or (s, s) for square RGB or gray images, else None."""
-    for n_channels in (3, 1):
-        side = round((n_features / n_channels) ** 0.5)
-        if n_channels * side * side == n_features:
-            return (side, side, 3) if n_channels == 3 else (side, side)
-    return None
 
 
 def _rescale_each(images):
@@ -122,9 +114,7 @@ class WeightTemplateDisplay:
         if coef is None or np.ndim(coef) not in (1, 2):
             raise ValueError(f"{type(model).__name__} has no 2-D coef_ to show.")
         coef = np.atleast_2d(np.asarray(coef, dtype=float))
-        shape = (
-            _infer_image_shape(coef.shape[1]) if image_shape is None else image_shape
-        )
+        shape = infer_image_shape(coef.shape[1]) if image_shape is None else image_shape
         if shape is None or np.prod(shape) != coef.shape[1]:
             raise ValueError(
                 f"Cannot show {coef.shape[1]} weights per class as images of "
