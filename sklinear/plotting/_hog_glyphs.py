@@ -3,32 +3,24 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..features._glyphs import glyph_segments
 from ._base import as_names, grid_axes, hog_step, import_pyplot
 
 
-def _glyph_segments(histograms, pixels_per_cell):
-    """Line segments (x, y) of the HOG glyphs of one image.
+def _glyph_lines(histograms, pixels_per_cell):
+    """Line segments ``(x, y)`` of the HOG glyphs of one image.
 
     ``histograms`` has shape (n_cell_rows, n_cell_cols, orientations). Each
-    bin becomes a line through the cell centre, perpendicular to the bin's
-    middle gradient angle (so along the edges), as long as the bin's share
-    of the largest bin in the image.
+    bin's line is centred in its cell and as long as the bin's share of the
+    largest bin in the image times the cell's smaller side.
     """
     n_rows, n_cols, orientations = histograms.shape
-    cell_rows, cell_cols = pixels_per_cell
-    centre_rows = np.arange(n_rows) * cell_rows + (cell_rows - 1) / 2
-    centre_cols = np.arange(n_cols) * cell_cols + (cell_cols - 1) / 2
-    angles = np.pi * (np.arange(orientations) + 0.5) / orientations
-    radius = min(cell_rows, cell_cols) / 2 * histograms / max(histograms.max(), 1e-12)
-    # Gradient angle t is arctan2(d_row, d_col); the edge runs along
-    # (d_row, d_col) = (cos t, -sin t).
-    d_col = radius * np.sin(angles)
-    d_row = radius * np.cos(angles)
-    rows = centre_rows[:, None, None]
-    cols = centre_cols[None, :, None]
-    start = np.stack(np.broadcast_arrays(cols + d_col, rows - d_row), axis=-1)
-    end = np.stack(np.broadcast_arrays(cols - d_col, rows + d_row), axis=-1)
-    return np.stack([start, end], axis=-2).reshape(-1, 2, 2)
+    half_lengths = min(pixels_per_cell) / 2 * histograms / max(histograms.max(), 1e-12)
+    centre = ((pixels_per_cell[0] - 1) / 2, (pixels_per_cell[1] - 1) / 2)
+    segments = glyph_segments(
+        (n_rows, n_cols), pixels_per_cell, orientations, centre, half_lengths
+    )
+    return segments[..., ::-1].reshape(-1, 2, 2)  # (row, col) -> (x, y)
 
 
 def _gray_for_display(image):
@@ -243,9 +235,7 @@ orientations)
         self.line_collections_ = []
         for axis, image, cells, name in zip(axes, self.images, histograms, names):
             axis.imshow(_gray_for_display(image), cmap="gray", vmin=0.0, vmax=1.5)
-            lines = LineCollection(
-                _glyph_segments(cells, self.pixels_per_cell), **kwargs
-            )
+            lines = LineCollection(_glyph_lines(cells, self.pixels_per_cell), **kwargs)
             axis.add_collection(lines)
             self.line_collections_.append(lines)
             if name is not None:
