@@ -728,7 +728,7 @@ def _gradient_cases():
             "numerical_gradient-h-zero",
             lambda x: numerical_gradient(_square, x, h=0),
             (np.ones(3),),
-            Error(ValueError, "h must be positive"),
+            Error(ValueError, r"'h' parameter of numerical_gradient must be a float"),
         ),
         Case(
             "numerical_gradient",

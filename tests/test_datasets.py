@@ -135,7 +135,9 @@ def test_photo_patches_bad_parameters(kwargs, message):
 
 
 def test_load_photo_patches_rejects_a_nan_test_size():
-    with pytest.raises(ValueError, match="test_size must be strictly between"):
+    with pytest.raises(
+        ValueError, match=r"'test_size' parameter of load_photo_patches must be"
+    ):
         load_photo_patches(test_size=float("nan"))
 
 

@@ -1,7 +1,10 @@
 """CIFAR-10 read from local files, never downloaded or unpickled."""
 
+import os
+
 import numpy as np
 
+from .._sklearn_compat import validate_params
 from ._base import split_bunch
 from ._cifar_files import (
     TRAIN_BATCHES,
@@ -11,6 +14,10 @@ from ._cifar_files import (
 )
 
 
+@validate_params(
+    {"path": [str, os.PathLike], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_cifar10(path, *, return_X_y=False):
     """Load CIFAR-10 (python version) from a local folder or archive.
 

@@ -1,13 +1,14 @@
 """Patches of the photographs bundled with scikit-image and scikit-learn."""
 
 import functools
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import skimage.data
 from sklearn.datasets import load_sample_image
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
 
+from .._sklearn_compat import Interval, validate_params
 from ._base import split_bunch
 
 # (class name, loader, integer downscale factor). All of these ship inside the
@@ -163,6 +164,17 @@ def _cut_patches(photo, origins, patch_size):
     return np.ascontiguousarray(patches.transpose(0, 2, 3, 1))
 
 
+@validate_params(
+    {
+        "patch_size": [Interval(Integral, 2, None, closed="left")],
+        "n_train_per_class": [Interval(Integral, 1, None, closed="left")],
+        "n_test_per_class": [Interval(Integral, 1, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_photo_patches(
     *,
     patch_size=32,
@@ -244,21 +256,6 @@ def load_photo_patches(
     >>> [a.shape for a in small]
     [(500, 768), (200, 768), (500,), (200,)]
     """
-    check_scalar(patch_size, "patch_size", numbers.Integral, min_val=2)
-    check_scalar(n_train_per_class, "n_train_per_class", numbers.Integral, min_val=1)
-    check_scalar(n_test_per_class, "n_test_per_class", numbers.Integral, min_val=1)
-    check_scalar(
-        test_size,
-        "test_size",
-        numbers.Real,
-        min_val=0,
-        max_val=1,
-        include_boundaries="neither",
-    )
-    if not 0 < test_size < 1:  # NaN passes check_scalar
-        raise ValueError(
-            f"test_size must be strictly between 0 and 1, got {test_size}."
-        )
     rng = check_random_state(random_state)
     region_size = 2 * patch_size
 
