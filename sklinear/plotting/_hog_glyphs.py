@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..features import hog
 from ..features._glyphs import glyph_segments
 from ._base import as_names, grid_axes, hog_step, import_pyplot
 
@@ -125,8 +126,6 @@ orientations)
         -------
         display : HOGGlyphDisplay
         """
-        from ..features import hog
-
         import_pyplot(f"{cls.__name__}.from_images")
         images = np.asarray(images)
         if images.ndim not in (3, 4):
