@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
     generate_invalid_param_val,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
@@ -41,6 +42,7 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "generate_invalid_param_val",
+    "validate_parameter_constraints",
     "validate_params",
 ]
 

@@ -329,3 +329,20 @@ def test_features_beat_raw_pixels_in_a_tuned_pipeline():
     print(f"test accuracy: features {feature_score:.3f}, raw pixels {raw_score:.3f}")
     assert feature_score > raw_score + 0.05, (feature_score, raw_score)
     assert math.isfinite(grid.best_score_)
+
+
+def test_settings_that_passed_validation_are_told_apart_by_type():
+    # Validation remembers settings that passed; equal values of another
+    # type must still be checked.
+    X = np.zeros((2, 16 * 16))
+    HOGFeatures(pixels_per_cell=(8, 8), orientations=4).fit(X)
+    for params in (
+        dict(pixels_per_cell=(8.0, 8), orientations=4),
+        dict(pixels_per_cell=(8, 8), orientations=4.0),
+        dict(pixels_per_cell=(True, 8), orientations=4),
+    ):
+        with pytest.raises(ValueError, match="parameter of HOGFeatures must be"):
+            HOGFeatures(**params).fit(X)
+    HueHistogram(n_bins=2).fit(X)
+    with pytest.raises(ValueError, match="'n_bins' parameter of HueHistogram"):
+        HueHistogram(n_bins=2.0).fit(X)

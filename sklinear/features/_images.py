@@ -16,6 +16,8 @@ import numpy as np
 from sklearn import get_config
 from sklearn.utils.validation import validate_data
 
+from .._sklearn_compat import validate_parameter_constraints
+
 # Scratch memory allowed per chunk of images (bytes). A module attribute so
 # tests can shrink it to exercise the chunk boundaries.
 CHUNK_BYTES = 32 * 2**20
@@ -132,6 +134,31 @@ def working_dtype(dtype):
     return np.float32 if dtype == np.float32 else np.float64
 
 
+# (transformer class, _settings_key of its settings) that passed validation.
+_VALID_SETTINGS = set()
+
+
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+
+
+def _settings_key(values):
+    """A hashable key, equal only for values of equal types and values.
+
+    Handles None, bools, ints, floats, strings and tuples or lists of them;
+    None for anything else (which is then validated every time).
+    """
+    key = []
+    for value in values:
+        kind = type(value)
+        if kind in _SCALARS:
+            key.append((kind, value))
+        elif kind in (tuple, list) and all(type(item) in _SCALARS for item in value):
+            key.append((kind, tuple((type(item), item) for item in value)))
+        else:
+            return None
+    return tuple(key)
+
+
 class ImageInputMixin:
     """Input validation shared by the image transformers.
 
@@ -141,6 +168,29 @@ class ImageInputMixin:
     With ``reset=False`` the caller has checked that the transformer is
     fitted (``check_is_fitted`` once per call: it is not free).
     """
+
+    def _validate_params(self):
+        """``BaseEstimator._validate_params``, remembering the settings it passed.
+
+        Validation costs about as much as the features of a small image, and
+        ``fit_transform`` of one image per call repeats it with the same
+        settings. Settings equal in type and value to ones that passed before
+        pass again; any other goes through scikit-learn's validation. The
+        parameters are read directly: ``get_params`` inspects ``__init__``
+        on every call, and ``_parameter_constraints`` names exactly its
+        parameters (scikit-learn's ``check_param_validation`` checks that).
+        """
+        params = {name: getattr(self, name) for name in self._parameter_constraints}
+        key = _settings_key(params.values())
+        if key is not None and (type(self), key) in _VALID_SETTINGS:
+            return
+        validate_parameter_constraints(
+            self._parameter_constraints, params, caller_name=type(self).__name__
+        )
+        if key is not None:
+            if len(_VALID_SETTINGS) >= 256:  # bounded: settings of a grid search
+                _VALID_SETTINGS.clear()
+            _VALID_SETTINGS.add((type(self), key))
 
     def _validate_images(self, X, reset):
         channels_first = bool(self.channels_first)
