@@ -28,12 +28,11 @@ from . import (
 )
 from ._build_status import KernelNotBuiltWarning
 from ._show_versions import show_versions
+from ._versioned import __version__
 from .datasets import load_cifar10, load_photo_patches
 from .features import HOGFeatures, HueHistogram
 from .gradient_check import numerical_gradient
 from .linear_model import LinearSVMClassifier, SoftmaxClassifier
-
-__version__ = "0.1.0"
 
 # After the imports above, which load the kernel if it is there.
 _build_status.warn_if_kernel_missing()

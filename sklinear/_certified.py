@@ -71,9 +71,7 @@ def resolve_solver(estimator):
         name for name, off in _SGD_ONLY.items() if getattr(estimator, name) != off
     ]
     if solver == "auto":
-        penalized = any(penalty_strengths(penalty)) or (
-            estimator.max_norm is not None
-        )
+        penalized = any(penalty_strengths(penalty)) or (estimator.max_norm is not None)
         if sgd_options or not penalized:
             return "sgd"
         method = resolve_method(estimator._loss, penalty, "auto", estimator.max_norm)

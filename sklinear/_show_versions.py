@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_info
 
 from . import _fused_pass
 from ._build_status import build_record, failed_build, kernel_status
+from ._versioned import __version__
 
 __all__ = ["show_versions"]
 
@@ -37,8 +38,6 @@ def _system_info():
 
 
 def _dependency_versions():
-    from . import __version__  # at call time: the package imports this module
-
     versions = {"sklinear": __version__}
     for name in _DEPENDENCIES:
         try:

@@ -6,10 +6,19 @@ a one-file fix.
 """
 
 import inspect
+import numbers
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    generate_invalid_param_val,
+    validate_parameter_constraints,
+    validate_params,
+)
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
 try:  # scikit-learn >= 1.9: array API helpers with move_to and check_same_namespace
     from sklearn.utils._array_api import (
@@ -45,7 +54,10 @@ __all__ = [
     "HAS_ARRAY_API_HELPERS",
     "CallbackSupportMixin",
     "Interval",
+    "InvalidParameterError",
+    "PositiveIntegers",
     "StrOptions",
+    "_check_feature_names_in",
     "_check_sample_weight",
     "_fit_context",
     "_is_numpy_namespace",
@@ -56,6 +68,9 @@ __all__ = [
     "get_namespace_and_device",
     "move_to",
     "size",
+    "generate_invalid_param_val",
+    "validate_parameter_constraints",
+    "validate_params",
 ]
 
 # scikit-learn 1.7 rejects all-zero sample weights unless told not to; 1.6
@@ -65,3 +80,33 @@ ALL_ZERO_WEIGHTS_OK = (
     if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
     else {}
 )
+
+
+class PositiveIntegers(Options):
+    """Constraint: a tuple or list of ``lengths`` integers of at least ``low``.
+
+    For sizes such as ``pixels_per_cell=(8, 8)`` or ``image_shape=(32, 32, 3)``,
+    which scikit-learn's constraints cannot express. It subclasses ``Options``
+    only because ``make_constraint`` accepts no constraint classes but its own.
+    """
+
+    def __init__(self, lengths, low=1):
+        super().__init__(tuple, set())
+        self.lengths = tuple(lengths)
+        self.low = low
+
+    def is_satisfied_by(self, val):
+        return (
+            isinstance(val, tuple | list)
+            and len(val) in self.lengths
+            and all(
+                isinstance(size, numbers.Integral)
+                and not isinstance(size, bool)
+                and size >= self.low
+                for size in val
+            )
+        )
+
+    def __str__(self):
+        counts = " or ".join(str(length) for length in self.lengths)
+        return f"a tuple of {counts} integers >= {self.low}"

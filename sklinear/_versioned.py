@@ -6,7 +6,15 @@ of its own package. This mixin does the same for sklinear's estimators, in
 pickle, joblib and skops files alike (all go through ``__getstate__``).
 """
 
+import importlib.metadata
 import warnings
+
+try:
+    # The one version source: the installed distribution's metadata, which the
+    # build writes from pyproject.toml.
+    __version__ = importlib.metadata.version("sklinear")
+except importlib.metadata.PackageNotFoundError:  # sources on sys.path, not installed
+    __version__ = "0+unknown"
 
 _VERSION_KEY = "_sklinear_version"
 
@@ -19,13 +27,9 @@ class VersionedStateMixin:
     """Put ``_sklinear_version`` in the saved state; warn on a mismatch."""
 
     def __getstate__(self):
-        from . import __version__
-
         return {**super().__getstate__(), _VERSION_KEY: __version__}
 
     def __setstate__(self, state):
-        from . import __version__
-
         if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
             # What pickle or skops restores must be a dict of attribute names;
             # anything else is a damaged file, not a model.

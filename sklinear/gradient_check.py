@@ -9,12 +9,23 @@ and reports the largest relative error
 """
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
+
+from ._sklearn_compat import Interval, validate_params
 
 __all__ = ["numerical_gradient", "gradient_check", "GradientCheckResult"]
 
 
+@validate_params(
+    {
+        "f": [callable],
+        "x": ["array-like"],
+        "h": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def numerical_gradient(f, x, h=1e-5):
     """Gradient of a scalar function by centered differences.
 
@@ -47,8 +58,6 @@ def numerical_gradient(f, x, h=1e-5):
     array([ 1., -2.,  3.])
     """
     _check_perturbable(x)
-    if not h > 0:
-        raise ValueError(f"h must be positive, got {h}.")
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
         old_value = x[index]

@@ -42,6 +42,8 @@ True
 
 from ._state import check_loaded
 from ._versioned import InconsistentVersionWarning
+from .features import HOGFeatures, HueHistogram
+from .linear_model import LinearSVMClassifier, SoftmaxClassifier
 
 __all__ = [
     "InconsistentVersionWarning",
@@ -53,13 +55,12 @@ __all__ = [
     "untrusted_types",
 ]
 
+_TRUSTED_CLASSES = (HOGFeatures, HueHistogram, LinearSVMClassifier, SoftmaxClassifier)
+
 #: Fully qualified names of the sklinear types that :func:`load` trusts: every
-#: estimator and transformer of the package.
-TRUSTED_TYPES = (
-    "sklinear.features.HOGFeatures",
-    "sklinear.features.HueHistogram",
-    "sklinear.linear_model.LinearSVMClassifier",
-    "sklinear.linear_model.SoftmaxClassifier",
+#: estimator and transformer of the package, named as saved files name them.
+TRUSTED_TYPES = tuple(
+    sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in _TRUSTED_CLASSES)
 )
 
 

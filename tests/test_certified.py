@@ -9,11 +9,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference_optimum import hinge_l2, objective_value, softmax_l2, softmax_saga
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from _reference_optimum import hinge_l2, objective_value, softmax_l2, softmax_saga
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 
 
@@ -55,7 +55,9 @@ def test_softmax_reaches_the_lbfgs_optimum(data, request):
     model = SoftmaxClassifier(random_state=0).fit(X, y)
     assert model.solver_ == "saga"
     reference = softmax_l2(X, y, model.alpha)
-    _assert_certified_near(model, reference.value, X, y, "softmax", alpha_l2=model.alpha)
+    _assert_certified_near(
+        model, reference.value, X, y, "softmax", alpha_l2=model.alpha
+    )
 
 
 @pytest.mark.parametrize("data", ["iris", "wine"])

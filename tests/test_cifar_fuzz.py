@@ -32,8 +32,8 @@ from cifar_files import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sklinear import _cifar_pickle
-from sklinear._cifar_pickle import read_cifar_pickle
+from sklinear.datasets import _cifar_pickle
+from sklinear.datasets._cifar_pickle import read_cifar_pickle
 
 PROTOCOLS = [None, 2, 3, 4, 5]  # None: as Python 2's cPickle wrote the files
 

@@ -7,6 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 import skimage.data
+from bad_input import Case, Error, run
 from cifar_files import (
     BATCHES,
     LABEL_NAMES,
@@ -16,8 +17,12 @@ from cifar_files import (
 )
 from sklearn.datasets import load_sample_image
 
-from sklinear import _cifar_files
-from sklinear.datasets import PHOTO_NAMES, load_cifar10, load_photo_patches
+from sklinear.datasets import (
+    PHOTO_NAMES,
+    _cifar_files,
+    load_cifar10,
+    load_photo_patches,
+)
 
 # ---------------------------------------------------------------------------
 # load_photo_patches
@@ -131,7 +136,9 @@ def test_photo_patches_bad_parameters(kwargs, message):
 
 
 def test_load_photo_patches_rejects_a_nan_test_size():
-    with pytest.raises(ValueError, match="test_size must be strictly between"):
+    with pytest.raises(
+        ValueError, match=r"'test_size' parameter of load_photo_patches must be"
+    ):
         load_photo_patches(test_size=float("nan"))
 
 
@@ -455,3 +462,36 @@ def test_load_cifar10_reads_archives_in_other_compressions(tmp_path, mode):
     with tarfile.open(archive, mode) as tar:
         tar.add(folder, arcname="cifar-10-batches-py")
     _check_matches(load_cifar10(archive), written)
+
+
+# Bad input, as the table of tests/bad_input.py runs it.
+BAD_INPUT_CASES = [
+    Case(
+        "load_photo_patches",
+        "load_photo_patches-patch-size",
+        lambda: load_photo_patches(patch_size=0),
+        (),
+        Error(ValueError, "patch_size"),
+    ),
+    Case(
+        "load_photo_patches",
+        "load_photo_patches-test-size",
+        lambda: load_photo_patches(test_size=1.0),
+        (),
+        Error(ValueError, "test_size"),
+    ),
+    Case(
+        "load_cifar10",
+        "load_cifar10-missing",
+        lambda: load_cifar10("/nonexistent/cifar"),
+        (),
+        Error(FileNotFoundError, "CIFAR-10 not found"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id) for case in BAD_INPUT_CASES]
+)
+def test_bad_input(case):
+    run(case)

@@ -1,283 +1,35 @@
-"""Tests of the HOG and hue-histogram transformers.
-
-The references are scikit-image's own ``feature.hog`` and ``color.rgb2hsv``
-followed by ``np.histogram``, evaluated image by image on real photographs
-shipped with scikit-image.
-"""
+"""The image transformers and functions: input layouts, image shapes, errors,
+the single-image paths and scikit-learn integration (HOG and hue values
+against scikit-image: tests/test_hog.py and tests/test_hue.py)."""
 
 import math
 import warnings
 
 import numpy as np
 import pytest
+from feature_references import (
+    RGB_PHOTOS,
+    as_dtype,
+    photo,
+    reference_hog,
+)
 from numpy.testing import assert_allclose, assert_array_equal
-from skimage import data
-from skimage.color import rgb2hsv
-from skimage.feature import hog as skimage_hog
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import sklinear._hog
-import sklinear._images
+import sklinear.features._hog
+import sklinear.features._images
 from sklinear.datasets import load_photo_patches
 from sklinear.features import (
     HOGFeatures,
     HueHistogram,
     hog,
-    hog_visualization,
     hue_histogram,
 )
 from sklinear.linear_model import LinearSVMClassifier
-
-BLOCK_NORMS = ["L1", "L1-sqrt", "L2", "L2-Hys"]
-RGB_PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
-GRAY_PHOTOS = ["camera", "moon"]
-
-
-def photo(name, shape, start=(40, 30)):
-    """A crop of a scikit-image photograph (uint8)."""
-    image = getattr(data, name)()
-    return image[start[0] : start[0] + shape[0], start[1] : start[1] + shape[1]]
-
-
-def reference_hog(image, **params):
-    """scikit-image's HOG of one image (channels last if color)."""
-    channel_axis = -1 if image.ndim == 3 else None
-    return skimage_hog(image, channel_axis=channel_axis, **params)
-
-
-def reference_hue_counts(image, n_bins, scale=255):
-    """np.histogram of rgb2hsv hues of one RGB image, as the issue defines."""
-    hue = rgb2hsv(image / scale)[..., 0]
-    return np.histogram(hue, bins=n_bins, range=(0, 1))[0]
-
-
-def as_dtype(image, dtype):
-    """uint8 as it is, or floats in [0, 1]."""
-    if dtype == np.uint8:
-        return image
-    return image.astype(dtype) / dtype(255)
-
-
-# --------------------------------------------------------------------------
-# HOG against scikit-image
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("block_norm", BLOCK_NORMS)
-@pytest.mark.parametrize("transform_sqrt", [False, True])
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
-@pytest.mark.parametrize("name", RGB_PHOTOS + GRAY_PHOTOS)
-def test_hog_equals_skimage_on_photographs(name, dtype, transform_sqrt, block_norm):
-    # Odd sizes whose cells do not tile the image; several photos per batch.
-    params = dict(
-        pixels_per_cell=(8, 8),
-        cells_per_block=(3, 3),
-        block_norm=block_norm,
-        transform_sqrt=transform_sqrt,
-    )
-    images = np.stack(
-        [as_dtype(photo(name, (45, 61), start), dtype) for start in [(0, 0), (90, 77)]]
-    )
-    features = hog(images, **params)
-    assert features.dtype == (np.float32 if dtype == np.float32 else np.float64)
-    for image, row in zip(images, features):
-        reference = reference_hog(image, **params)
-        assert reference.dtype == features.dtype
-        assert_allclose(row, reference, rtol=0, atol=1e-6)
-
-
-@pytest.mark.parametrize(
-    "shape, pixels_per_cell, cells_per_block, orientations",
-    [
-        ((37, 53), (7, 5), (2, 3), 9),  # odd cells, odd sizes
-        ((64, 48), (16, 16), (1, 1), 12),
-        ((33, 29), (3, 3), (4, 2), 7),
-        ((24, 24), (8, 8), (3, 3), 9),  # exactly one block
-        ((50, 70), (9, 12), (2, 2), 4),  # 45-degree bin edges
-        ((30, 41), (5, 5), (2, 2), 1),
-    ],
-)
-@pytest.mark.parametrize("name", ["astronaut", "camera"])
-def test_hog_equals_skimage_any_geometry(
-    name, shape, pixels_per_cell, cells_per_block, orientations
-):
-    params = dict(
-        orientations=orientations,
-        pixels_per_cell=pixels_per_cell,
-        cells_per_block=cells_per_block,
-    )
-    image = photo(name, shape)
-    for variant in (image, image.astype(np.float64) / 255):
-        features = hog(variant[np.newaxis], **params)[0]
-        assert_allclose(features, reference_hog(variant, **params), rtol=0, atol=1e-6)
-
-
-@pytest.mark.parametrize("n_channels", [2, 3, 4])
-def test_hog_equals_skimage_on_8bit_noise(n_channels):
-    # Uniform noise spreads the gradients over the whole 8-bit range and
-    # makes channels tie often, so the lookup tables and the channel choice
-    # are exercised everywhere; the same values stored as floats take the
-    # general path.
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(6, 26, 34, n_channels), dtype=np.uint8)
-    params = dict(pixels_per_cell=(6, 8), cells_per_block=(2, 2), orientations=11)
-    features = hog(images, **params)
-    for image, row in zip(images, features):
-        assert_allclose(row, reference_hog(image, **params), rtol=0, atol=1e-6)
-    assert_array_equal(hog(images.astype(np.float64), **params), features)
-
-
-def _equal_norm_gradient_pairs():
-    """Pairs of integer gradients with equal squared norm whose float64
-    ``np.hypot`` values differ: the argmax over channels must still pick
-    the one scikit-image picks."""
-    values = np.arange(0, 256)
-    g_row, g_col = (g.ravel() for g in np.meshgrid(values, values, indexing="ij"))
-    squared = g_row**2 + g_col**2
-    magnitude = np.hypot(g_row.astype(float), g_col.astype(float))
-    order = np.lexsort((magnitude, squared))
-    same_norm = squared[order][1:] == squared[order][:-1]
-    differs = magnitude[order][1:] != magnitude[order][:-1]
-    first, second = order[:-1][same_norm & differs], order[1:][same_norm & differs]
-    return [(g_row[i], g_col[i], g_row[j], g_col[j]) for i, j in zip(first, second)]
-
-
-def test_hog_channel_choice_on_one_ulp_ties():
-    pairs = _equal_norm_gradient_pairs()
-    if not pairs:
-        pytest.skip("np.hypot is correctly rounded on this platform")
-    # One 3 x 3 patch per pair: the centre pixel's gradient is (a, b) in one
-    # channel and (c, d) in the other, in both channel orders.
-    image = np.zeros((3 * len(pairs), 6, 2), dtype=np.uint8)
-    for k, (a, b, c, d) in enumerate(pairs):
-        row = 3 * k + 1
-        image[row + 1, 1, 0], image[row, 2, 0] = a, b
-        image[row + 1, 1, 1], image[row, 2, 1] = c, d
-        image[row + 1, 4, 1], image[row, 5, 1] = a, b
-        image[row + 1, 4, 0], image[row, 5, 0] = c, d
-    params = dict(pixels_per_cell=(3, 3), cells_per_block=(1, 1), block_norm="L1")
-    features = hog(image[np.newaxis], **params)[0]
-    assert_allclose(features, reference_hog(image, **params), rtol=0, atol=1e-12)
-
-
-def test_hog_images_smaller_than_a_block_are_zero_padded():
-    image = photo("astronaut", (13, 30))
-    features = hog(image[np.newaxis])[0]  # 24 x 24 needed with the defaults
-    padded = np.zeros((24, 30, 3), dtype=np.uint8)
-    padded[:13] = image
-    assert_allclose(features, reference_hog(padded), rtol=0, atol=1e-6)
-
-
-def test_hog_float32_stays_float32_and_integers_give_float64():
-    image = photo("coffee", (32, 32))
-    assert hog(image[np.newaxis]).dtype == np.float64
-    assert hog(image[np.newaxis].astype(np.int64)).dtype == np.float64
-    assert hog(image[np.newaxis].astype(np.float32)).dtype == np.float32
-
-
-def test_hog_8bit_floats_match_uint8_exactly():
-    images = np.stack([photo(name, (40, 40)) for name in RGB_PHOTOS])
-    expected = hog(images, cells_per_block=(2, 2))
-    for dtype in (np.float64, np.float32, np.int16):
-        got = hog(images.astype(dtype), cells_per_block=(2, 2))
-        assert_allclose(got, expected, rtol=0, atol=1e-7 if dtype == np.float32 else 0)
-
-
-@pytest.mark.parametrize("pixels_per_cell", [(8, 8), (7, 5), (16, 12), (3, 3)])
-@pytest.mark.parametrize("name", ["camera", "chelsea"])
-def test_hog_visualization_equals_skimage(name, pixels_per_cell):
-    image = photo(name, (75, 90))
-    glyphs = hog_visualization(image, pixels_per_cell=pixels_per_cell)
-    _, reference = reference_hog(
-        image, pixels_per_cell=pixels_per_cell, cells_per_block=(1, 1), visualize=True
-    )
-    assert glyphs.shape == image.shape[:2]
-    assert_allclose(glyphs, reference, rtol=0, atol=1e-9)
-    as_float32 = hog_visualization(image.astype(np.float32) / 255)
-    assert as_float32.dtype == np.float32
-
-
-# --------------------------------------------------------------------------
-# Hue histograms against rgb2hsv + np.histogram
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n_bins", [1, 3, 6, 10, 12, 36, 255])
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
-def test_hue_histogram_equals_reference_on_photographs(dtype, n_bins):
-    images = np.stack([photo(name, (50, 50)) for name in RGB_PHOTOS])
-    counts = hue_histogram(images.astype(dtype), n_bins=n_bins, normalize=False)
-    fractions = hue_histogram(images.astype(dtype), n_bins=n_bins)
-    out_dtype = np.float32 if dtype == np.float32 else np.float64
-    assert counts.dtype == fractions.dtype == out_dtype
-    for image, row_counts, row_fractions in zip(images, counts, fractions):
-        expected = reference_hue_counts(image.astype(dtype), n_bins)
-        assert_array_equal(row_counts, expected)
-        assert_allclose(row_fractions, expected / (50 * 50), rtol=1e-6)
-    assert_allclose(fractions.sum(axis=1), 1, rtol=1e-6)
-
-
-@pytest.mark.parametrize("n_bins", [3, 6, 10, 12, 24, 360])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hue_histogram_every_pixel_in_its_bin(dtype, n_bins):
-    # A 52^3 grid of 8-bit colors, full of hues that lie exactly on bin
-    # edges (pure and mixed primaries, grays), plus random colors; the
-    # histogram of each single pixel must match rgb2hsv + np.histogram.
-    levels = np.arange(0, 256, 5)
-    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1)
-    rng = np.random.default_rng(n_bins)
-    colors = np.concatenate(
-        [grid.reshape(-1, 3), rng.integers(0, 256, size=(30_000, 3))]
-    ).astype(np.uint8)
-    images = colors.astype(dtype)[:, np.newaxis, np.newaxis, :]  # 1 x 1 images
-    one_hot = hue_histogram(images, n_bins=n_bins, normalize=False)
-    hue = rgb2hsv(colors.astype(dtype) / 255)[..., 0]
-    assert_array_equal(one_hot.sum(axis=0), np.histogram(hue, n_bins, range=(0, 1))[0])
-    # np.histogram's rule: edges[k] <= hue < edges[k + 1], the last bin closed.
-    edges = np.histogram_bin_edges(hue, bins=n_bins, range=(0, 1))
-    expected = np.clip(np.searchsorted(edges, hue, side="right") - 1, 0, n_bins - 1)
-    assert_array_equal(one_hot.argmax(axis=1), expected)
-
-
-def test_hue_histogram_scale_one_for_images_in_0_1():
-    image = photo("rocket", (40, 40)).astype(np.float64) / 255
-    got = hue_histogram(image[np.newaxis], n_bins=8, scale=1.0, normalize=False)[0]
-    assert_array_equal(got, reference_hue_counts(image, 8, scale=1.0))
-
-
-def test_hue_histogram_16bit_integers_with_their_scale():
-    image = photo("astronaut", (30, 30)).astype(np.uint16) * 257  # 0..65535
-    got = hue_histogram(image[np.newaxis], n_bins=7, scale=65535, normalize=False)
-    assert_array_equal(got[0], reference_hue_counts(image, 7, scale=65535))
-
-
-def test_hue_histogram_gray_images_fall_in_bin_zero():
-    gray = photo("camera", (20, 30))
-    expected = np.array([[1.0, 0.0, 0.0, 0.0]])
-    assert_array_equal(hue_histogram(gray[np.newaxis], n_bins=4), expected)
-    as_rgb = np.repeat(gray[..., np.newaxis], 3, axis=-1)
-    assert_array_equal(hue_histogram(as_rgb[np.newaxis], n_bins=4), expected)
-
-
-@pytest.mark.parametrize(
-    "images, match",
-    [
-        (np.full((1, 4, 4, 3), -1.0), "Negative values in data passed to"),
-        (np.full((1, 4, 4, 3), 256.0), r"\[0, scale=255\], got a maximum of 256"),
-        (np.zeros((1, 4, 4, 4)), "3 channels"),
-        (np.full((1, 4, 4, 3), np.nan), "NaN"),
-    ],
-)
-def test_hue_histogram_rejects_bad_values(images, match):
-    with pytest.raises(ValueError, match=match):
-        hue_histogram(images)
-    with pytest.raises(ValueError, match=match):
-        HueHistogram().fit(images)
-
 
 # --------------------------------------------------------------------------
 # Input layouts, image shapes and errors
@@ -340,7 +92,9 @@ def test_explicit_image_shape_and_its_errors():
     assert_array_equal(transformer.transform(rows), hog(images))
     with pytest.raises(ValueError, match=r"image_shape=\(24, 41, 3\) needs rows of"):
         HOGFeatures(image_shape=(24, 41, 3)).fit(rows)
-    with pytest.raises(ValueError, match="image_shape must be None"):
+    with pytest.raises(
+        ValueError, match="'image_shape' parameter of HOGFeatures must be a tuple"
+    ):
         HOGFeatures(image_shape=(24, 0)).fit(rows)
 
 
@@ -373,8 +127,8 @@ def test_chunks_give_the_same_result(monkeypatch):
     images[5:9] = photo("astronaut", (20, 28))
     float_images = images / 255.0
     expected = [hog(images), hog(float_images), hue_histogram(images)]
-    monkeypatch.setattr(sklinear._images, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(sklinear._images, "CACHE_BYTES", 1)
+    monkeypatch.setattr(sklinear.features._images, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(sklinear.features._images, "CACHE_BYTES", 1)
     assert_array_equal(hog(images), expected[0])
     assert_array_equal(hog(float_images), expected[1])
     assert_array_equal(hue_histogram(images), expected[2])
@@ -383,17 +137,17 @@ def test_chunks_give_the_same_result(monkeypatch):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(block_norm="L3"), "block_norm must be one of"),
-        (dict(orientations=0), "orientations must be a positive integer"),
-        (dict(pixels_per_cell=(8,)), "pixels_per_cell must be a pair"),
-        (dict(cells_per_block=(2, -1)), "cells_per_block must be a positive"),
+        (dict(block_norm="L3"), "'block_norm' parameter of {} must be a str among"),
+        (dict(orientations=0), "'orientations' parameter of {} must be an int in"),
+        (dict(pixels_per_cell=(8,)), "'pixels_per_cell' parameter of {} must be a"),
+        (dict(cells_per_block=(2, -1)), "'cells_per_block' parameter of {} must be"),
     ],
 )
 def test_hog_parameter_errors(params, match):
     X = np.zeros((2, 32 * 32))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=match.format("HOGFeatures")):
         HOGFeatures(**params).fit(X)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=match.format("hog")):
         hog(X.reshape(2, 32, 32), **params)
 
 
@@ -417,9 +171,9 @@ def test_cell_histogram_accumulations_agree_bit_for_bit(monkeypatch, dtype):
     images = np.stack([photo(name, (40, 48)) for name in RGB_PHOTOS])
     images = as_dtype(images, dtype)
     params = dict(cells_per_block=(2, 2), block_norm="L1")
-    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 0)
+    monkeypatch.setattr(sklinear.features._hog, "_AT_PIXELS", 0)
     one_offset_at_a_time = hog(images, **params)
-    monkeypatch.setattr(sklinear._hog, "_AT_PIXELS", 10**9)
+    monkeypatch.setattr(sklinear.features._hog, "_AT_PIXELS", 10**9)
     pixel_by_pixel = hog(images, **params)
     assert_array_equal(pixel_by_pixel, one_offset_at_a_time)
     for image, row in zip(images, pixel_by_pixel):
@@ -432,13 +186,15 @@ def test_plain_arrays_skip_validate_data_with_the_same_result(monkeypatch, trans
     rows = images.reshape(len(images), -1)
     expected = clone(transformer).fit(rows).transform(rows)
     calls = []
-    original = sklinear._images.validate_data
+    original = sklinear.features._images.validate_data
 
     def counting_validate_data(*args, **kwargs):
         calls.append(type(args[1]).__name__)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(sklinear._images, "validate_data", counting_validate_data)
+    monkeypatch.setattr(
+        sklinear.features._images, "validate_data", counting_validate_data
+    )
     for X in (rows[:1], images[:1], rows.astype(np.float32)[:1], rows > 99):
         fitted = clone(transformer).fit(X)
         assert fitted.n_features_in_ == 3072
@@ -573,3 +329,20 @@ def test_features_beat_raw_pixels_in_a_tuned_pipeline():
     print(f"test accuracy: features {feature_score:.3f}, raw pixels {raw_score:.3f}")
     assert feature_score > raw_score + 0.05, (feature_score, raw_score)
     assert math.isfinite(grid.best_score_)
+
+
+def test_settings_that_passed_validation_are_told_apart_by_type():
+    # Validation remembers settings that passed; equal values of another
+    # type must still be checked.
+    X = np.zeros((2, 16 * 16))
+    HOGFeatures(pixels_per_cell=(8, 8), orientations=4).fit(X)
+    for params in (
+        dict(pixels_per_cell=(8.0, 8), orientations=4),
+        dict(pixels_per_cell=(8, 8), orientations=4.0),
+        dict(pixels_per_cell=(True, 8), orientations=4),
+    ):
+        with pytest.raises(ValueError, match="parameter of HOGFeatures must be"):
+            HOGFeatures(**params).fit(X)
+    HueHistogram(n_bins=2).fit(X)
+    with pytest.raises(ValueError, match="'n_bins' parameter of HueHistogram"):
+        HueHistogram(n_bins=2.0).fit(X)

@@ -306,7 +306,9 @@ def test_sparse_csr_matches_dense(blobs, Classifier):
     dense = Classifier(random_state=0, tol=1e-6).fit(X, y)
     sparse = Classifier(random_state=0, tol=1e-6).fit(sp.csr_matrix(X), y)
     assert sparse.solver_ == dense.solver_ != "sgd"
-    radius = [np.sqrt(2 * m.duality_gap_ * m.objective_ / m.alpha) for m in (dense, sparse)]
+    radius = [
+        np.sqrt(2 * m.duality_gap_ * m.objective_ / m.alpha) for m in (dense, sparse)
+    ]
     assert np.linalg.norm(sparse.coef_ - dense.coef_) <= sum(radius)
 
 

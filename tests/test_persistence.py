@@ -7,6 +7,7 @@ import os
 import pickle
 import pkgutil
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -182,10 +183,10 @@ def test_fitted_attributes_are_plain_data(name):
 
 def _public_estimator_types():
     found = set()
-    for module_info in pkgutil.iter_modules(sklinear.__path__):
-        if module_info.name.startswith("_"):
+    for module_info in pkgutil.walk_packages(sklinear.__path__, "sklinear."):
+        if "._" in module_info.name:
             continue
-        module = importlib.import_module(f"sklinear.{module_info.name}")
+        module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             public = not cls.__name__.startswith("_")
             ours = cls.__module__.startswith("sklinear")
@@ -196,6 +197,9 @@ def _public_estimator_types():
 
 def test_trusted_types_are_exactly_the_public_estimators():
     assert set(TRUSTED_TYPES) == _public_estimator_types()
+    # Saved files name these paths: public ones, which survive moves of the
+    # private modules that define the classes.
+    assert not any("._" in name for name in TRUSTED_TYPES), TRUSTED_TYPES
     for name in TRUSTED_TYPES:
         module, _, qualname = name.rpartition(".")
         assert inspect.isclass(getattr(importlib.import_module(module), qualname))
@@ -250,7 +254,45 @@ def test_loading_another_versions_model_warns(name, round_trip, tmp_path, monkey
     assert "_sklinear_version" not in vars(same)
     saved_by = sklinear.__version__
     dumped = {"pickle": pickle.dumps(model), "skops": persistence.dumps(model)}
-    monkeypatch.setattr(sklinear, "__version__", "99.0")
+    monkeypatch.setattr(sklinear._versioned, "__version__", "99.0")
     for data, load in zip(dumped.values(), (pickle.loads, persistence.loads)):
         with pytest.warns(InconsistentVersionWarning, match=f"sklinear {saved_by}"):
             load(data)
+
+
+def test_every_public_estimator_round_trips():
+    # Discovered, not listed: a new public estimator that skops cannot save,
+    # or that persistence does not trust, fails here.
+    found = _public_estimator_types()
+    assert found
+    for name in sorted(found):
+        module, _, qualname = name.rpartition(".")
+        cls = getattr(importlib.import_module(module), qualname)
+        model = cls()
+        restored = persistence.loads(persistence.dumps(model))
+        assert type(restored) is cls
+        assert restored.get_params() == model.get_params()
+
+
+LEGACY = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name", ["pipeline", "svm"])
+@pytest.mark.parametrize("fmt", ["pkl", "skops"])
+def test_models_saved_before_the_move_load_and_predict_identically(name, fmt):
+    # Saved by sklinear at 1f5540c, when features, datasets and plotting were
+    # single modules (tests/data/make_legacy_models.py).
+    path = LEGACY / f"legacy_{name}.{fmt}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if fmt == "pkl":
+            with open(path, "rb") as file:
+                model = pickle.load(file)
+        else:
+            model = persistence.load(path)
+    expected = np.load(LEGACY / "legacy_outputs.npz")
+    X = expected["X_test"] / 255 if name == "svm" else expected["X_test"]
+    np.testing.assert_array_equal(model.predict(X), expected[f"{name}_predict"])
+    np.testing.assert_array_equal(
+        model.decision_function(X), expected[f"{name}_decision_function"]
+    )

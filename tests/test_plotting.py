@@ -35,16 +35,16 @@ def digits():
 @pytest.fixture(scope="module")
 def svm(digits):
     # A curve of minibatch objectives: SGD's loss_curve_.
-    return LinearSVMClassifier(
-        max_iter=4, tol=None, random_state=0, solver="sgd"
-    ).fit(*digits)
+    return LinearSVMClassifier(max_iter=4, tol=None, random_state=0, solver="sgd").fit(
+        *digits
+    )
 
 
 @pytest.fixture(scope="module")
 def softmax(digits):
-    return SoftmaxClassifier(
-        max_iter=4, tol=None, random_state=0, solver="sgd"
-    ).fit(*digits)
+    return SoftmaxClassifier(max_iter=4, tol=None, random_state=0, solver="sgd").fit(
+        *digits
+    )
 
 
 def _assert_png(figure, path):

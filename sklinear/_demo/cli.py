@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plotting import PLOT_EXTRA_HINT
+from ..plotting._base import PLOT_EXTRA_HINT
 from .data import load_data
 from .experiments import DEFAULT, EXPERIMENTS, QUICK, format_table, run_experiments
 from .figures import PICTURES

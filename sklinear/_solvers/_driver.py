@@ -15,6 +15,7 @@ the hinge, so the gap closes as ``mu`` shrinks.
 """
 
 import contextlib
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -287,9 +288,7 @@ def resolve_method(loss, penalty, method, max_norm=None):
         If 'sdca' is asked for where it does not apply.
     """
     dual_applies = (
-        loss == "hinge"
-        and penalty_strengths(penalty)[1] > 0
-        and max_norm is None
+        loss == "hinge" and penalty_strengths(penalty)[1] > 0 and max_norm is None
     )
     if method == "auto":
         return "sdca" if dual_applies else "saga"
@@ -408,7 +407,7 @@ def _solve(
                 break
             order = rng.permutation(n_batches)
             if not hooks.run_epoch(
-                result, n_batches, lambda: saga.epoch(W, b, eta, order, mu)
+                result, n_batches, functools.partial(saga.epoch, W, b, eta, order, mu)
             ):
                 break
         if result.interrupted:
@@ -478,7 +477,7 @@ def _solve_hinge_dual(
             if not hooks.run_epoch(
                 result,
                 n_batches,
-                lambda: _dual_epoch(ascent, W, order),
+                functools.partial(_dual_epoch, ascent, W, order),
                 b_now=ascent.intercept,
             ):
                 break

@@ -2,7 +2,7 @@
 
 The folder or the archive is read file by file. Each file's size is checked
 (from the file system or its tar header) before it is read, and its bytes go
-to :func:`~sklinear._cifar_pickle.read_cifar_pickle`, which never unpickles
+to :func:`~sklinear.datasets._cifar_pickle.read_cifar_pickle`, which never unpickles
 them. tarfile reads the archive through :class:`_BoundedStream`, which bounds
 what a small archive can make it read. The values are checked again here
 before numpy sees them.

@@ -10,12 +10,13 @@ memory.
 """
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 from sklearn import get_config
 from sklearn.utils.validation import validate_data
+
+from .._sklearn_compat import validate_parameter_constraints
 
 # Scratch memory allowed per chunk of images (bytes). A module attribute so
 # tests can shrink it to exercise the chunk boundaries.
@@ -25,13 +26,12 @@ CACHE_BYTES = 4 * 2**20
 
 
 def infer_image_shape(n_features):
-    """Image shape ``(H, W)`` or ``(H, W, 3)`` guessed from a row length.
+    """Image shape ``(H, W)`` or ``(H, W, 3)`` of a row of ``n_features`` values.
 
-    The rule: a perfect square ``s * s`` is a square gray image ``(s, s)``;
-    otherwise ``3 * s * s`` is a square RGB image ``(s, s, 3)``; anything else
-    is not a recognisable image and is read as one gray row of pixels
-    ``(1, n_features)``. (No number is both a square and three times a
-    square, so the rule is unambiguous.)
+    The package's one rule: a perfect square ``s * s`` is a square gray image
+    ``(s, s)``, ``3 * s * s`` a square RGB image ``(s, s, 3)``. No number is
+    both a square and three times a square, so the rule is unambiguous.
+    Anything else is not a recognisable image: None.
     """
     side = math.isqrt(n_features)
     if side * side == n_features:
@@ -40,23 +40,15 @@ def infer_image_shape(n_features):
         side = math.isqrt(n_features // 3)
         if 3 * side * side == n_features:
             return (side, side, 3)
-    return (1, n_features)
+    return None
 
 
-def check_image_shape_param(image_shape):
-    """Validate the ``image_shape`` parameter; return it as a tuple of ints."""
+def as_image_shape(image_shape):
+    """A valid ``image_shape`` parameter as a tuple of ints; one channel is gray."""
     if image_shape is None:
         return None
-    shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or not all(
-        isinstance(size, numbers.Integral) and size >= 1 for size in shape
-    ):
-        raise ValueError(
-            "image_shape must be None, (H, W) or (H, W, C) with positive "
-            f"integers, got {image_shape!r}."
-        )
-    shape = tuple(int(size) for size in shape)
-    return shape[:2] if shape[2:] == (1,) else shape  # one channel is gray
+    shape = tuple(int(size) for size in image_shape)
+    return shape[:2] if shape[2:] == (1,) else shape
 
 
 def as_4d(images, channels_first=False):
@@ -142,6 +134,31 @@ def working_dtype(dtype):
     return np.float32 if dtype == np.float32 else np.float64
 
 
+# (transformer class, _settings_key of its settings) that passed validation.
+_VALID_SETTINGS = set()
+
+
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+
+
+def _settings_key(values):
+    """A hashable key, equal only for values of equal types and values.
+
+    Handles None, bools, ints, floats, strings and tuples or lists of them;
+    None for anything else (which is then validated every time).
+    """
+    key = []
+    for value in values:
+        kind = type(value)
+        if kind in _SCALARS:
+            key.append((kind, value))
+        elif kind in (tuple, list) and all(type(item) in _SCALARS for item in value):
+            key.append((kind, tuple((type(item), item) for item in value)))
+        else:
+            return None
+    return tuple(key)
+
+
 class ImageInputMixin:
     """Input validation shared by the image transformers.
 
@@ -152,9 +169,32 @@ class ImageInputMixin:
     fitted (``check_is_fitted`` once per call: it is not free).
     """
 
+    def _validate_params(self):
+        """``BaseEstimator._validate_params``, remembering the settings it passed.
+
+        Validation costs about as much as the features of a small image, and
+        ``fit_transform`` of one image per call repeats it with the same
+        settings. Settings equal in type and value to ones that passed before
+        pass again; any other goes through scikit-learn's validation. The
+        parameters are read directly: ``get_params`` inspects ``__init__``
+        on every call, and ``_parameter_constraints`` names exactly its
+        parameters (scikit-learn's ``check_param_validation`` checks that).
+        """
+        params = {name: getattr(self, name) for name in self._parameter_constraints}
+        key = _settings_key(params.values())
+        if key is not None and (type(self), key) in _VALID_SETTINGS:
+            return
+        validate_parameter_constraints(
+            self._parameter_constraints, params, caller_name=type(self).__name__
+        )
+        if key is not None:
+            if len(_VALID_SETTINGS) >= 256:  # bounded: settings of a grid search
+                _VALID_SETTINGS.clear()
+            _VALID_SETTINGS.add((type(self), key))
+
     def _validate_images(self, X, reset):
         channels_first = bool(self.channels_first)
-        image_shape = check_image_shape_param(self.image_shape)
+        image_shape = as_image_shape(self.image_shape)
         if isinstance(X, list) and np.ndim(X) in (3, 4):  # nested lists of images
             X = np.asarray(X)
         if isinstance(X, np.ndarray) and X.ndim in (3, 4):
@@ -210,7 +250,9 @@ class ImageInputMixin:
         """The ``image_shape_`` of rows of ``n_features`` values, at fit."""
         if image_shape is None:
             image_shape = infer_image_shape(n_features)
-            if image_shape == (1, n_features) and n_features > 1:
+            if image_shape is None:
+                # Not an image: each row is read as a gray strip of pixels.
+                image_shape = (1, n_features)
                 warnings.warn(
                     f"{type(self).__name__}: rows of {n_features} values are "
                     "not a square gray (s * s) or RGB (3 * s * s) image, so "
@@ -218,7 +260,8 @@ class ImageInputMixin:
                     "image_shape=(H, W) or (H, W, 3) if they are flattened "
                     "images.",
                     UserWarning,
-                    stacklevel=4,
+                    # The caller of fit, past _fit_context and the checks.
+                    stacklevel=6,
                 )
         elif math.prod(image_shape) != n_features:
             raise ValueError(

@@ -4,23 +4,27 @@
 
 import numpy as np
 
-from ._feature_checks import (
+from .._sklearn_compat import validate_params
+from ._checks import (
+    HOG_CONSTRAINTS,
+    HUE_CONSTRAINTS,
     as_numeric_images,
-    check_hog_params,
     check_host_images,
     check_hue_channels,
-    check_hue_params,
     check_nonnegative_for_sqrt,
     check_not_one_color_image,
-    check_pair,
     check_pixel_range,
-    check_positive_int,
+    int_pair,
 )
-from ._hog import hog_4d, hog_glyphs, image_cell_histograms
+from ._glyphs import glyph_image
+from ._hog import hog_4d, image_cell_histograms
 from ._hue import hue_histogram_4d
 from ._images import working_dtype
 
 
+@validate_params(
+    {"images": ["array-like"], **HOG_CONSTRAINTS}, prefer_skip_nested_validation=True
+)
 def hog(
     images,
     *,
@@ -81,9 +85,8 @@ def hog(
     >>> bool(np.allclose(features[1], reference, rtol=0, atol=1e-12))
     True
     """
-    orientations, pixels_per_cell, cells_per_block = check_hog_params(
-        orientations, pixels_per_cell, cells_per_block, block_norm
-    )
+    pixels_per_cell = int_pair(pixels_per_cell)
+    cells_per_block = int_pair(cells_per_block)
     check_host_images(images, "hog")
     check_not_one_color_image(images, "hog", min_width=pixels_per_cell[1])
     images = as_numeric_images(images, channels_first)
@@ -91,7 +94,7 @@ def hog(
         check_nonnegative_for_sqrt(images)
     return hog_4d(
         images,
-        orientations,
+        int(orientations),
         pixels_per_cell,
         cells_per_block,
         block_norm,
@@ -99,6 +102,21 @@ def hog(
     )
 
 
+@validate_params(
+    {
+        "image": ["array-like"],
+        **{
+            name: HOG_CONSTRAINTS[name]
+            for name in (
+                "orientations",
+                "pixels_per_cell",
+                "transform_sqrt",
+                "channels_first",
+            )
+        },
+    },
+    prefer_skip_nested_validation=True,
+)
 def hog_visualization(
     image,
     *,
@@ -145,8 +163,7 @@ def hog_visualization(
     >>> bool(np.allclose(glyphs, reference, rtol=0, atol=1e-12))
     True
     """
-    orientations = check_positive_int(orientations, "orientations")
-    pixels_per_cell = check_pair(pixels_per_cell, "pixels_per_cell")
+    pixels_per_cell = int_pair(pixels_per_cell)
     if min(pixels_per_cell) < 2:
         raise ValueError(
             "hog_visualization draws one glyph per cell and needs cells of at "
@@ -162,12 +179,15 @@ def hog_visualization(
     if transform_sqrt:
         check_nonnegative_for_sqrt(images)
     histograms = image_cell_histograms(
-        images, orientations, pixels_per_cell, bool(transform_sqrt)
+        images, int(orientations), pixels_per_cell, bool(transform_sqrt)
     )
     dtype = working_dtype(images.dtype)
-    return hog_glyphs(histograms[0], images.shape[1:3], pixels_per_cell, dtype)
+    return glyph_image(histograms[0], images.shape[1:3], pixels_per_cell, dtype)
 
 
+@validate_params(
+    {"images": ["array-like"], **HUE_CONSTRAINTS}, prefer_skip_nested_validation=True
+)
 def hue_histogram(
     images, *, n_bins=10, scale=255, normalize=True, channels_first=False
 ):
@@ -215,10 +235,9 @@ def hue_histogram(
     >>> hue_histogram(images, n_bins=3, normalize=False)
     array([[2., 1., 1.]])
     """
-    n_bins, scale = check_hue_params(n_bins, scale)
     check_host_images(images, "hue_histogram")
     check_not_one_color_image(images, "hue_histogram")
     images = as_numeric_images(images, channels_first)
     check_hue_channels(images, "hue_histogram")
     check_pixel_range(images, scale, "hue_histogram")
-    return hue_histogram_4d(images, n_bins, scale, bool(normalize))
+    return hue_histogram_4d(images, int(n_bins), float(scale), bool(normalize))

@@ -1,79 +1,15 @@
-"""Small image-classification datasets with a fixed train/test split.
-
-Two loaders return the same structure, so an example can switch between them:
-
-- :func:`load_photo_patches`: an offline, CIFAR-sized default built from the
-  colour photographs bundled with scikit-image and scikit-learn. Each class is
-  one photograph; train and test patches come from disjoint regions of it.
-- :func:`load_cifar10`: the real CIFAR-10 ("python version"), read from a
-  folder or the downloaded archive. It is never downloaded for you.
-
-Both return a :class:`~sklearn.utils.Bunch` with ``images_train`` /
-``images_test`` of shape ``(n, height, width, 3)`` (``uint8``, channels
-last), ``data_train`` / ``data_test`` (the same pixels flattened row by row,
-``(n, height * width * 3)``), ``target_train`` / ``target_test``,
-``target_names`` and ``DESCR``; with ``return_X_y=True`` they return
-``X_train, X_test, y_train, y_test`` like
-:func:`~sklearn.model_selection.train_test_split`.
-
-Examples
---------
->>> from sklinear.datasets import load_photo_patches
->>> X_train, X_test, y_train, y_test = load_photo_patches(return_X_y=True)
->>> X_train.shape, X_test.shape
-((5000, 3072), (1000, 3072))
-"""
+"""Patches of the photographs bundled with scikit-image and scikit-learn."""
 
 import functools
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import skimage.data
 from sklearn.datasets import load_sample_image
-from sklearn.utils import Bunch, check_random_state, check_scalar
+from sklearn.utils import check_random_state
 
-from ._cifar_files import (
-    TRAIN_BATCHES,
-    cifar_batch_arrays,
-    cifar_label_names,
-    read_cifar,
-)
-
-__all__ = ["PHOTO_NAMES", "load_cifar10", "load_photo_patches"]
-
-
-def _split_bunch(
-    *,
-    images_train,
-    target_train,
-    images_test,
-    target_test,
-    target_names,
-    descr,
-    return_X_y,
-    **extra,
-):
-    """Package a train/test split the same way for every loader."""
-    data_train = images_train.reshape(len(images_train), -1)
-    data_test = images_test.reshape(len(images_test), -1)
-    if return_X_y:
-        return data_train, data_test, target_train, target_test
-    return Bunch(
-        data_train=data_train,
-        images_train=images_train,
-        target_train=target_train,
-        data_test=data_test,
-        images_test=images_test,
-        target_test=target_test,
-        target_names=np.asarray(target_names),
-        DESCR=descr,
-        **extra,
-    )
-
-
-# ---------------------------------------------------------------------------
-# Patches of bundled photographs
-# ---------------------------------------------------------------------------
+from .._sklearn_compat import Interval, validate_params
+from ._base import split_bunch
 
 # (class name, loader, integer downscale factor). All of these ship inside the
 # scikit-image / scikit-learn wheels, so no network access is needed. The two
@@ -228,6 +164,17 @@ def _cut_patches(photo, origins, patch_size):
     return np.ascontiguousarray(patches.transpose(0, 2, 3, 1))
 
 
+@validate_params(
+    {
+        "patch_size": [Interval(Integral, 2, None, closed="left")],
+        "n_train_per_class": [Interval(Integral, 1, None, closed="left")],
+        "n_test_per_class": [Interval(Integral, 1, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_photo_patches(
     *,
     patch_size=32,
@@ -309,21 +256,6 @@ def load_photo_patches(
     >>> [a.shape for a in small]
     [(500, 768), (200, 768), (500,), (200,)]
     """
-    check_scalar(patch_size, "patch_size", numbers.Integral, min_val=2)
-    check_scalar(n_train_per_class, "n_train_per_class", numbers.Integral, min_val=1)
-    check_scalar(n_test_per_class, "n_test_per_class", numbers.Integral, min_val=1)
-    check_scalar(
-        test_size,
-        "test_size",
-        numbers.Real,
-        min_val=0,
-        max_val=1,
-        include_boundaries="neither",
-    )
-    if not 0 < test_size < 1:  # NaN passes check_scalar
-        raise ValueError(
-            f"test_size must be strictly between 0 and 1, got {test_size}."
-        )
     rng = check_random_state(random_state)
     region_size = 2 * patch_size
 
@@ -351,135 +283,9 @@ def load_photo_patches(
         order = rng.permutation(sum(len(t) for t in parts[1]))
         for field, part in zip(("images", "target", "origins"), parts):
             arrays[f"{field}_{split}"] = np.concatenate(part)[order]
-    return _split_bunch(
+    return split_bunch(
         **arrays,
         target_names=list(PHOTO_NAMES),
         descr=_PHOTO_PATCHES_DESCR,
         return_X_y=return_X_y,
     )
-
-
-# ---------------------------------------------------------------------------
-# CIFAR-10
-# ---------------------------------------------------------------------------
-
-
-def load_cifar10(path, *, return_X_y=False):
-    """Load CIFAR-10 (python version) from a local folder or archive.
-
-    Reads ``data_batch_1`` ... ``data_batch_5`` (50000 training images),
-    ``test_batch`` (10000 test images) and ``batches.meta`` (label names).
-    Nothing is downloaded: get ``cifar-10-python.tar.gz`` from
-    https://www.cs.toronto.edu/~kriz/cifar.html first.
-
-    The files are Python pickles, but they are never unpickled (which could
-    run any code a file names). A small reader parses the pickle opcodes
-    itself and accepts only the structure of the real files, as written by
-    Python 2's cPickle or by Python 3 at protocols 2 to 5: a dict of
-    byte-string keys to ints, byte strings, lists of ints or of byte strings,
-    and one C-order uint8 array of N x 3072 whose bytes are in the file. It
-    runs no code and builds nothing but those dicts, lists, ints and bytes
-    and that one array. Lengths are checked against the bytes left in the
-    file before anything is made, and the objects made are charged against
-    a budget of 4 bytes per byte of the file plus 1 MiB. A file of more than
-    128 MiB is refused before it is read, and so is an archive that unpacks
-    to more than 16 times its size, holds more than 64 members or has a tar
-    header of more than 1 MiB.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Where the data is: the extracted ``cifar-10-batches-py`` folder, the
-        folder that contains it (or contains the archive), or the
-        ``cifar-10-python.tar.gz`` archive itself, which is read in memory
-        without extracting it to disk.
-    return_X_y : bool, default=False
-        If True, return ``(X_train, X_test, y_train, y_test)`` with the
-        flattened ``data_*`` arrays instead of a Bunch.
-
-    Returns
-    -------
-    dataset : :class:`~sklearn.utils.Bunch`
-        The same fields as :func:`load_photo_patches` except ``origins_*``:
-
-        images_train, images_test : ndarray of shape (n, 32, 32, 3)
-            uint8 RGB images, channels last (converted from CIFAR's
-            channels-first rows).
-        data_train, data_test : ndarray of shape (n, 3072)
-            The images flattened in C order (row, column, channel). This is
-            *not* the column order of CIFAR's own rows, which hold the whole
-            red plane, then green, then blue.
-        target_train, target_test : ndarray of shape (n,)
-            int64 class index into ``target_names``.
-        target_names : ndarray of str, shape (10,)
-            'airplane', 'automobile', ..., 'truck'.
-        DESCR : str
-            Description of the dataset.
-    (X_train, X_test, y_train, y_test) : tuple of ndarrays
-        If ``return_X_y`` is True.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist or holds no (or only part of the) CIFAR-10
-        files.
-    ValueError
-        If a file is not a tar archive, is a truncated, corrupt or oversized
-        one, or is not a CIFAR-10 pickle of the structure above (such as a
-        pickle that names any other global; the message names the file, the
-        byte and the problem).
-
-    See Also
-    --------
-    load_photo_patches : An offline stand-in with the same structure.
-
-    Examples
-    --------
-    >>> from sklinear.datasets import load_cifar10
-    >>> cifar = load_cifar10("~/data/cifar-10-python.tar.gz")  # doctest: +SKIP
-    >>> cifar.images_train.shape, cifar.images_test.shape  # doctest: +SKIP
-    ((50000, 32, 32, 3), (10000, 32, 32, 3))
-
-    It is never downloaded; a wrong path says what was expected:
-
-    >>> load_cifar10("no/such/folder")
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: CIFAR-10 not found at 'no/such/folder': no such file ...
-    """
-    contents = read_cifar(path)
-    target_names = cifar_label_names(contents["batches.meta"])
-    n_classes = len(target_names)
-    train = [
-        cifar_batch_arrays(contents[name], name, n_classes) for name in TRAIN_BATCHES
-    ]
-    images_test, target_test = cifar_batch_arrays(
-        contents["test_batch"], "test_batch", n_classes
-    )
-    return _split_bunch(
-        images_train=np.concatenate([images for images, _ in train]),
-        target_train=np.concatenate([labels for _, labels in train]),
-        images_test=images_test,
-        target_test=target_test,
-        target_names=target_names,
-        descr=_CIFAR_DESCR,
-        return_X_y=return_X_y,
-    )
-
-
-_CIFAR_DESCR = """\
-CIFAR-10
---------
-
-60000 colour images of 32 x 32 pixels in 10 classes (airplane, automobile,
-bird, cat, deer, dog, frog, horse, ship, truck): 50000 training images
-(data_batch_1 to data_batch_5) and 10000 test images (test_batch).
-
-Images are uint8 RGB, converted to channels-last (n, 32, 32, 3); data_* are
-these images flattened in (row, column, channel) order, which differs from
-the channel-planar rows of the original files.
-
-Reference: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny
-Images", technical report, University of Toronto, 2009.
-https://www.cs.toronto.edu/~kriz/cifar.html
-"""

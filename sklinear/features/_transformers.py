@@ -1,68 +1,26 @@
-"""Classic image features as scikit-learn transformers: HOG and hue histograms.
-
-Both transformers take images as they are, ``(n, H, W)`` gray or
-``(n, H, W, C)`` color arrays, or as 2-D rows (what a ``Pipeline`` passes):
-each row a C-order flattened ``H x W`` or ``H x W x C`` image, or, with
-``channels_first=True``, a flattened ``C x H x W`` image (the CIFAR-10 and
-OpenML layout; 4-D arrays are then read as ``(n, C, H, W)``).
-
-Image shape rule
-----------------
-``image_shape`` is always given as ``(H, W)`` or ``(H, W, C)``, whatever the
-memory layout. With ``image_shape=None`` it is taken from a 3-D/4-D array,
-and for rows of ``n_features`` values it is inferred:
-
-* ``n_features == s * s``: a square gray image ``(s, s)``;
-* ``n_features == 3 * s * s``: a square RGB image ``(s, s, 3)``;
-* anything else is not a recognisable image, and each row is read as a gray
-  image of one row of pixels, ``(1, n_features)``.
-
-The shape is stored in ``image_shape_`` at fit time; ``transform`` raises a
-``ValueError`` naming the expected and the received shape when later data do
-not match it.
-
-Both transformers are stateless (fit only records the input shape), work on
-all images at once in chunks of bounded memory, and reproduce scikit-image:
-:class:`HOGFeatures` equals ``skimage.feature.hog`` and :class:`HueHistogram`
-equals ``np.histogram`` of ``skimage.color.rgb2hsv`` hues. 8-bit images
-(uint8, or whole numbers 0-255 of any dtype) take exact lookup-table paths.
-Like scikit-image, a float32 image is computed in float32: its hues can fall
-in the neighbouring bin at a bin edge, so its histogram can differ from the
-same image in uint8 or float64.
-
-Both take NumPy input only (arrays, lists, anything ``np.asarray`` reads) and
-return NumPy arrays. Under ``sklearn.set_config(array_api_dispatch=True)``,
-arrays of other libraries (PyTorch, CuPy, array-api-strict) raise a
-``TypeError`` naming the fix (``X.cpu().numpy()`` for PyTorch), as do, in any
-case, arrays NumPy cannot read, such as CUDA tensors.
-"""
+"""The image features as scikit-learn transformers: :class:`HOGFeatures` and
+:class:`HueHistogram` (input layouts and the image-shape rule: see
+:mod:`sklinear.features`)."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._feature_checks import (
-    check_hog_params,
+from .._sklearn_compat import _check_feature_names_in, _fit_context
+from .._versioned import VersionedStateMixin
+from ._checks import (
+    HOG_CONSTRAINTS,
+    HUE_CONSTRAINTS,
+    IMAGE_SHAPE_CONSTRAINT,
     check_host_images,
     check_hue_channels,
-    check_hue_params,
-    check_input_features,
     check_nonnegative_for_sqrt,
     check_pixel_range,
+    int_pair,
 )
-from ._feature_functions import hog, hog_visualization, hue_histogram
 from ._hog import hog_4d, hog_geometry
 from ._hue import hue_histogram_4d
 from ._images import ImageInputMixin
-from ._versioned import VersionedStateMixin
-
-__all__ = [
-    "HOGFeatures",
-    "HueHistogram",
-    "hog",
-    "hog_visualization",
-    "hue_histogram",
-]
 
 
 class HOGFeatures(
@@ -137,6 +95,11 @@ class HOGFeatures(
     array(['hog_b0_0_c0_0_o0', 'hog_b0_0_c0_0_o1'], dtype=object)
     """
 
+    _parameter_constraints = {
+        **HOG_CONSTRAINTS,
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
+    }
+
     def __init__(
         self,
         orientations=9,
@@ -155,34 +118,25 @@ class HOGFeatures(
         self.image_shape = image_shape
         self.channels_first = channels_first
 
-    def _checked_params(self):
-        return check_hog_params(
-            self.orientations,
-            self.pixels_per_cell,
-            self.cells_per_block,
-            self.block_norm,
-        )
-
     def _checked_images(self, X, reset):
-        """Checked parameters and the ``(n, H, W, C)`` images of ``X``."""
-        params = self._checked_params()
+        """The ``(n, H, W, C)`` images of ``X``, checked."""
         check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         if self.transform_sqrt:
             check_nonnegative_for_sqrt(images)
-        return images, params
+        return images
 
-    def _hog(self, images, params):
-        orientations, pixels_per_cell, cells_per_block = params
+    def _hog(self, images):
         return hog_4d(
             images,
-            orientations,
-            pixels_per_cell,
-            cells_per_block,
+            int(self.orientations),
+            int_pair(self.pixels_per_cell),
+            int_pair(self.cells_per_block),
             self.block_norm,
             bool(self.transform_sqrt),
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape; HOG has nothing to learn.
 
@@ -201,6 +155,7 @@ class HOGFeatures(
         self._checked_images(X, reset=True)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its HOG features, checking ``X`` once.
 
@@ -216,7 +171,7 @@ class HOGFeatures(
         features : ndarray of shape (n_samples, n_features_out)
             float32 for float32 input, float64 otherwise.
         """
-        return self._hog(*self._checked_images(X, reset=True))
+        return self._hog(self._checked_images(X, reset=True))
 
     def transform(self, X):
         """HOG descriptor of every image.
@@ -232,7 +187,7 @@ class HOGFeatures(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        return self._hog(*self._checked_images(X, reset=False))
+        return self._hog(self._checked_images(X, reset=False))
 
     def get_feature_names_out(self, input_features=None):
         """Names ``hog_b{row}_{col}_c{i}_{j}_o{k}``, in output order.
@@ -250,10 +205,10 @@ class HOGFeatures(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        check_input_features(self, input_features)
-        orientations, pixels_per_cell, cells_per_block = self._checked_params()
+        _check_feature_names_in(self, input_features)
+        cells_per_block = int_pair(self.cells_per_block)
         _, n_blocks = hog_geometry(
-            self.image_shape_[:2], pixels_per_cell, cells_per_block
+            self.image_shape_[:2], int_pair(self.pixels_per_cell), cells_per_block
         )
         names = [
             f"hog_b{row}_{col}_c{i}_{j}_o{k}"
@@ -261,7 +216,7 @@ class HOGFeatures(
             for col in range(n_blocks[1])
             for i in range(cells_per_block[0])
             for j in range(cells_per_block[1])
-            for k in range(orientations)
+            for k in range(self.orientations)
         ]
         return np.asarray(names, dtype=object)
 
@@ -337,6 +292,11 @@ class HueHistogram(
            'hue_bin3_0.75-1.00'], dtype=object)
     """
 
+    _parameter_constraints = {
+        **HUE_CONSTRAINTS,
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
+    }
+
     def __init__(
         self,
         n_bins=10,
@@ -352,14 +312,20 @@ class HueHistogram(
         self.channels_first = channels_first
 
     def _checked_images(self, X, reset):
-        n_bins, scale = check_hue_params(self.n_bins, self.scale)
+        """The ``(n, H, W, C)`` images of ``X``, checked."""
         check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         name = type(self).__name__
         check_hue_channels(images, name)
-        check_pixel_range(images, scale, name)
-        return images, n_bins, scale
+        check_pixel_range(images, self.scale, name)
+        return images
 
+    def _hue(self, images):
+        return hue_histogram_4d(
+            images, int(self.n_bins), float(self.scale), bool(self.normalize)
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape and check the values; nothing to learn.
 
@@ -378,6 +344,7 @@ class HueHistogram(
         self._checked_images(X, reset=True)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its hue histograms, checking ``X`` once.
 
@@ -393,8 +360,7 @@ class HueHistogram(
         histograms : ndarray of shape (n_samples, n_bins)
             float32 for float32 input, float64 otherwise.
         """
-        images, n_bins, scale = self._checked_images(X, reset=True)
-        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
+        return self._hue(self._checked_images(X, reset=True))
 
     def transform(self, X):
         """Hue histogram of every image.
@@ -410,8 +376,7 @@ class HueHistogram(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        images, n_bins, scale = self._checked_images(X, reset=False)
-        return hue_histogram_4d(images, n_bins, scale, bool(self.normalize))
+        return self._hue(self._checked_images(X, reset=False))
 
     def get_feature_names_out(self, input_features=None):
         """Names ``hue_bin{k}_{low:.2f}-{high:.2f}``, one per bin.
@@ -426,10 +391,11 @@ class HueHistogram(
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        check_input_features(self, input_features)
-        n_bins, _ = check_hue_params(self.n_bins, self.scale)
-        edges = np.linspace(0, 1, n_bins + 1)
-        names = [f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(n_bins)]
+        _check_feature_names_in(self, input_features)
+        edges = np.linspace(0, 1, self.n_bins + 1)
+        names = [
+            f"hue_bin{k}_{edges[k]:.2f}-{edges[k + 1]:.2f}" for k in range(self.n_bins)
+        ]
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

@@ -1,54 +1,47 @@
-"""Parameter and value checks of the image feature functions and transformers."""
+"""Parameter constraints and value checks of the image features.
 
-import numbers
+The constraints are written once, here, and shared: the functions
+(:func:`~sklinear.features.hog`, :func:`~sklinear.features.hue_histogram`)
+validate them with ``validate_params``, the transformers with
+``_parameter_constraints`` and ``_fit_context``, so both raise scikit-learn's
+``InvalidParameterError`` with the same message.
+"""
+
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn import get_config
 
+from .._sklearn_compat import Interval, PositiveIntegers, StrOptions
 from ._hog import BLOCK_NORMS
 from ._images import as_4d
 
+#: Parameters of the HOG descriptor, as ``hog`` and ``HOGFeatures`` take them.
+HOG_CONSTRAINTS = {
+    "orientations": [Interval(Integral, 1, None, closed="left")],
+    "pixels_per_cell": [PositiveIntegers([2])],
+    "cells_per_block": [PositiveIntegers([2])],
+    "block_norm": [StrOptions(set(BLOCK_NORMS))],
+    "transform_sqrt": ["boolean"],
+    "channels_first": ["boolean"],
+}
 
-def check_positive_int(value, name):
-    if type(value) is int and value >= 1:  # the usual case, without ABC checks
-        return value
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+#: Parameters of the hue histogram, as ``hue_histogram`` and ``HueHistogram``
+#: take them. ``scale`` is finite: the largest possible pixel value.
+HUE_CONSTRAINTS = {
+    "n_bins": [Interval(Integral, 1, None, closed="left")],
+    "scale": [Interval(Real, 0, np.inf, closed="neither")],
+    "normalize": ["boolean"],
+    "channels_first": ["boolean"],
+}
 
-
-def check_pair(value, name):
-    """A pair of positive integers such as ``pixels_per_cell``."""
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}.")
-    return tuple(check_positive_int(size, name) for size in pair)
-
-
-def check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm):
-    orientations = check_positive_int(orientations, "orientations")
-    pixels_per_cell = check_pair(pixels_per_cell, "pixels_per_cell")
-    cells_per_block = check_pair(cells_per_block, "cells_per_block")
-    if block_norm not in BLOCK_NORMS:
-        raise ValueError(
-            f"block_norm must be one of {BLOCK_NORMS}, got {block_norm!r}."
-        )
-    return orientations, pixels_per_cell, cells_per_block
+#: ``image_shape`` of the transformers: ``(H, W)`` or ``(H, W, C)``, or None.
+IMAGE_SHAPE_CONSTRAINT = [PositiveIntegers([2, 3]), None]
 
 
-def check_hue_params(n_bins, scale):
-    n_bins = check_positive_int(n_bins, "n_bins")
-    if (
-        not isinstance(scale, numbers.Real)
-        or isinstance(scale, bool)
-        or not np.isfinite(scale)
-        or scale <= 0
-    ):
-        raise ValueError(f"scale must be a positive number, got {scale!r}.")
-    return n_bins, float(scale)
+def int_pair(pair):
+    """A validated pair such as ``pixels_per_cell`` as a tuple of ints."""
+    return (int(pair[0]), int(pair[1]))
 
 
 def check_host_images(images, owner):
@@ -156,18 +149,3 @@ def check_hue_channels(images, owner):
             f"{owner} needs RGB images (3 channels) or gray images, got "
             f"{images.shape[3]} channels."
         )
-
-
-def check_input_features(estimator, input_features):
-    """Validate ``input_features`` of ``get_feature_names_out``."""
-    if input_features is None:
-        return
-    input_features = np.asarray(input_features, dtype=object)
-    if len(input_features) != estimator.n_features_in_:
-        raise ValueError(
-            f"input_features should have length equal to number of features "
-            f"({estimator.n_features_in_}), got {len(input_features)}"
-        )
-    names_in = getattr(estimator, "feature_names_in_", None)
-    if names_in is not None and not np.array_equal(names_in, input_features):
-        raise ValueError("input_features is not equal to feature_names_in_")
