@@ -266,7 +266,7 @@ def _register_with_threadpoolctl():
             return None if set_ is None else set_(int(num_threads))
 
         def get_version(self):
-            from . import __version__
+            from ._versioned import __version__
 
             return __version__
 

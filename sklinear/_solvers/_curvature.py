@@ -23,6 +23,11 @@ import scipy.sparse as sp
 __all__ = ["sample_rows", "local_curvature", "score_curvature"]
 
 
+# The curvature is estimated on a float64 copy of a sample of rows: at most
+# this many entries (2 MiB), so that its memory stays a small fraction of X's.
+_MAX_SAMPLE_ENTRIES = 1 << 18
+
+
 def sample_rows(objective, max_rows=1024):
     """Evenly spaced rows (a view for dense X), their indices and ``n f_i``.
 
@@ -30,6 +35,8 @@ def sample_rows(objective, max_rows=1024):
     ----------
     objective : LinearObjective
     max_rows : int, default=1024
+        At most this many rows, and at most ``_MAX_SAMPLE_ENTRIES`` entries
+        (at least 64 rows).
 
     Returns
     -------
@@ -39,6 +46,7 @@ def sample_rows(objective, max_rows=1024):
         ``n f_i``: the mean is the weight a batch row carries on average.
     """
     n_samples = objective.n_samples
+    max_rows = min(max_rows, max(64, _MAX_SAMPLE_ENTRIES // objective.X.shape[1]))
     step = max(1, -(-n_samples // max_rows))
     rows = slice(0, None, step)
     X = objective.X[rows]
@@ -111,7 +119,7 @@ def local_curvature(X, weights, offset, preconditioner, n_iterations=12):
     else:
         # Centered before the products: no cancellation for data far from 0.
         X = np.asarray(X, dtype=np.float64) - offset
-        norms = ((X * scale) ** 2).sum(axis=1)
+        norms = np.einsum("ij,ij,j->i", X, X, scale**2)
         offset = np.zeros(n_features)
     per_row = float(weights @ (norms + 1.0))
     v = np.append(scale * (weights @ X - weights.sum() * offset), 1.0) + 1e-3
