@@ -94,7 +94,8 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
     ``state`` is the SGD state stored with the model, so that
     ``partial_fit`` can continue with SGD steps afterwards.
     """
-    tol = 0.0 if estimator.tol is None else estimator.tol
+    asked = 0.0 if estimator.tol is None else estimator.tol
+    tol = asked
     n_samples, n_features = objective.X.shape
     if n_samples * n_features * W.shape[0] <= _CHEAP_EPOCH_WORK:
         tol = min(tol, _CHEAP_TOL)
@@ -110,7 +111,7 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
         W=found.W,
         b=found.b,
         n_iter=found.n_epochs,
-        converged=found.converged,
+        converged=found.gap <= asked,  # the user's tol, not the cheap one
         interrupted=found.interrupted,
         loss_curve=[float(entry[2]) for entry in found.history],
         state=state,
