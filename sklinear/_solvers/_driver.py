@@ -325,7 +325,6 @@ def _solve_hinge_dual(objective, W, b, batches, tol, max_epochs, rng, gap, verbo
     )
     started = _clock()
     result = SolverResult(W=W, b=b)
-    n_batches = len(batches)
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
     while True:
@@ -355,7 +354,8 @@ def _solve_hinge_dual(objective, W, b, batches, tol, max_epochs, rng, gap, verbo
         for _ in range(epochs_to_next):
             if result.n_epochs >= max_epochs:
                 break
-            ascent.epoch(W, rng.permutation(n_batches))
+            # Samples (the compiled sweep) or batches (NumPy).
+            ascent.epoch(W, rng.permutation(ascent.n_steps))
             ascent.update_multiplier()
             result.n_epochs += 1
         epochs_to_next = _epochs_to_next(result.history, tol, epochs_to_next)
