@@ -61,8 +61,7 @@ MSVC_REASON = (
 # Windows builds go without it rather than ship untested code.
 MSVC_REASONS = {
     "sklinear._dual_sweep": (
-        "MSVC builds of the dual sweep are not tested, so Windows builds go "
-        "without it"
+        "MSVC builds of the dual sweep are not tested, so Windows builds go without it"
     ),
 }
 

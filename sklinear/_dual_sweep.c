@@ -115,6 +115,8 @@ static double block_root(const double *v, ptrdiff_t K, double A,
         e[n++] = (struct event){v[j] - 1.0, 1};
         e[n++] = (struct event){v[j], 0};
     }
+    if (n == 0)
+        return -A;
     sort_events(e, n);
     double sum = (double)K, at = e[0].at; /* the right side, at `at` */
     for (ptrdiff_t q = 0; q < n; q++) {
