@@ -19,6 +19,11 @@
  * goes into r alone). That form needs W linear in U, so the elastic net with
  * centered sparse X is refused (the caller's NumPy path takes it).
  *
+ * Optionally it records for each visited sample how settled it is: the
+ * smallest margin by which a sign keeps an a_ij at its bound (0 with a
+ * negative margin, 1 with a positive one; negative when a step would move
+ * it). The caller may skip settled samples for a few epochs (shrinking).
+ *
  * The boundary (_dual_sweep_check.h) checks every array before anything is
  * computed and copies the labels and the order into scratch; the sweep runs
  * single-threaded (deterministic) with the GIL released, and re-checks each
@@ -62,6 +67,7 @@ struct sweep {
     const ptrdiff_t *y, *order;
     const double *factors, *curvature, *multiplier, *offset;
     double *a, *U, *residual;
+    double *slack; /* optional output: how settled each visited sample is */
     double l1, l2, rho, margin;
     int split; /* CSR with an offset: Ut holds V^T, see the top */
     double mu_sq, x_mu;
@@ -140,7 +146,7 @@ static int block_step(struct sweep *w, ptrdiff_t i, const double *s)
     const double f = w->factors[i], h = w->curvature[i]; /* per unit f */
     double *a = w->a + i * C, *m = w->change, *v = w->targets;
     const double c_y = w->multiplier[yi] - w->rho * w->residual[yi];
-    double A = 0, check = 0;
+    double A = 0, check = 0, settled = INFINITY;
     int rising = 0;
     ptrdiff_t K = 0;
     for (ptrdiff_t j = 0; j < C; j++) {
@@ -152,9 +158,15 @@ static int block_step(struct sweep *w, ptrdiff_t i, const double *s)
         A += a[j];
         rising |= m[j] > 0;
         v[K++] = a[j] + m[j] / h;
+        /* By how much the margin keeps a_ij where it is: at 0 below it, at
+         * 1 above it; in between it never does. */
+        const double keeps = a[j] <= 0 ? -m[j] : a[j] >= 1 ? m[j] : -fabs(m[j]);
+        settled = keeps < settled ? keeps : settled;
     }
     if (!isfinite(check) || !isfinite(h))
         return -1;
+    if (w->slack != NULL)
+        w->slack[i] = K > 0 ? settled : INFINITY;
     if (A == 0 && !rising) /* every a_ij at 0 with a margin <= 0: optimal */
         return 0;
     const double t = block_root(v, K, A, w->events);

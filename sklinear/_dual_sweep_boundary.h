@@ -5,13 +5,13 @@
 
 enum {
     V_X, V_INDICES, V_INDPTR, V_Y, V_ORDER, V_FACTORS, V_CURVATURE, V_A, V_U,
-    V_RESIDUAL, V_MULTIPLIER, V_OFFSET, N_VIEWS
+    V_RESIDUAL, V_MULTIPLIER, V_OFFSET, V_SLACK, N_VIEWS
 };
 static const char *const view_names[N_VIEWS] = {
     "X", "indices", "indptr", "y", "order", "factors", "curvature", "a", "U",
-    "residual", "multiplier", "offset",
+    "residual", "multiplier", "offset", "slack",
 };
-static const int view_ndim[N_VIEWS] = {2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1};
+static const int view_ndim[N_VIEWS] = {2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1};
 
 struct call {
     Py_buffer view[N_VIEWS];
@@ -34,9 +34,11 @@ static void release_call(struct call *c)
 static int get_views(struct call *c, PyObject *const *objects, int csr)
 {
     for (int v = 0; v < N_VIEWS; v++) {
-        if (objects[v] == NULL || (v == V_OFFSET && objects[v] == Py_None))
+        if (objects[v] == NULL
+            || ((v == V_OFFSET || v == V_SLACK) && objects[v] == Py_None))
             continue;
-        const int writable = v == V_A || v == V_U || v == V_RESIDUAL;
+        const int writable = v == V_A || v == V_U || v == V_RESIDUAL
+                             || v == V_SLACK;
         const int ndim = v == V_X && csr ? 1 : view_ndim[v];
         if (get_view(objects[v], &c->view[v], &c->held[v], view_names[v], ndim,
                      writable) < 0)
@@ -97,12 +99,15 @@ static int check_layout(struct call *c, int csr, Py_ssize_t *n, Py_ssize_t *C,
         || check_float64(&v[V_RESIDUAL], "residual", *C, -1) < 0
         || check_float64(&v[V_MULTIPLIER], "multiplier", *C, -1) < 0
         || (c->held[V_OFFSET]
-            && check_float64(&v[V_OFFSET], "offset", *F, -1) < 0))
+            && check_float64(&v[V_OFFSET], "offset", *F, -1) < 0)
+        || (c->held[V_SLACK]
+            && check_float64(&v[V_SLACK], "slack", *n, -1) < 0))
         return -1;
-    const int outputs[3] = {V_A, V_U, V_RESIDUAL};
-    for (int o = 0; o < 3; o++)
+    const int outputs[4] = {V_A, V_U, V_RESIDUAL, V_SLACK};
+    for (int o = 0; o < 4; o++)
         for (int i = 0; i < N_VIEWS; i++)
-            if (i != outputs[o] && c->held[i] && overlap(&v[outputs[o]], &v[i]))
+            if (i != outputs[o] && c->held[i] && c->held[outputs[o]]
+                && overlap(&v[outputs[o]], &v[i]))
                 return fail("%s overlaps %s in memory.",
                             view_names[outputs[o]], view_names[i]);
     return 0;
@@ -199,6 +204,7 @@ static int prepare(struct call *c, int csr, const double *scalars)
     w->a = v[V_A].buf, w->U = v[V_U].buf, w->residual = v[V_RESIDUAL].buf;
     w->multiplier = v[V_MULTIPLIER].buf;
     w->offset = c->held[V_OFFSET] ? v[V_OFFSET].buf : NULL;
+    w->slack = c->held[V_SLACK] ? v[V_SLACK].buf : NULL;
     w->split = csr && w->offset != NULL;
     if (allocate(w, n, w->n_order) < 0)
         return -1;
@@ -262,7 +268,7 @@ static PyObject *sweep(PyObject *const *objects, int csr, const double *scalars)
 
 PyDoc_STRVAR(sweep_dense_doc,
 "sweep_dense(X, y, order, factors, curvature, a, U, residual, multiplier,\n"
-"            offset, l1, l2, rho, margin)\n"
+"            offset, l1, l2, rho, margin, slack=None)\n"
 "--\n\n"
 "One pass of dual coordinate ascent over the samples in `order` (any\n"
 "integers in [0, n_samples), repeats allowed). X (n_samples, n_features)\n"
@@ -270,25 +276,28 @@ PyDoc_STRVAR(sweep_dense_doc,
 "[0, n_classes). Float64, C-contiguous: factors and curvature\n"
 "(n_samples,), a (n_samples, n_classes) updated in place, U (n_classes,\n"
 "n_features) updated in place, residual (n_classes,) updated in place,\n"
-"multiplier (n_classes,), offset (n_features,) or None. Returns the\n"
-"increase of the dual. Raises ValueError for anything else.");
+"multiplier (n_classes,), offset (n_features,) or None; slack\n"
+"(n_samples,) or None gets, for each visited sample, the smallest margin\n"
+"by which a sign keeps one of its a_ij at its bound (< 0: it would move).\n"
+"Returns the increase of the dual. Raises ValueError for anything else.");
 
 static PyObject *py_sweep_dense(PyObject *self, PyObject *args)
 {
     PyObject *o[N_VIEWS] = {NULL};
     double s[4];
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd:sweep_dense", &o[V_X], &o[V_Y],
-                          &o[V_ORDER], &o[V_FACTORS], &o[V_CURVATURE], &o[V_A],
-                          &o[V_U], &o[V_RESIDUAL], &o[V_MULTIPLIER],
-                          &o[V_OFFSET], &s[0], &s[1], &s[2], &s[3]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd|O:sweep_dense", &o[V_X],
+                          &o[V_Y], &o[V_ORDER], &o[V_FACTORS], &o[V_CURVATURE],
+                          &o[V_A], &o[V_U], &o[V_RESIDUAL], &o[V_MULTIPLIER],
+                          &o[V_OFFSET], &s[0], &s[1], &s[2], &s[3],
+                          &o[V_SLACK]))
         return NULL;
     return sweep(o, 0, s);
 }
 
 PyDoc_STRVAR(sweep_csr_doc,
 "sweep_csr(data, indices, indptr, y, order, factors, curvature, a, U,\n"
-"          residual, multiplier, offset, l1, l2, rho, margin)\n"
+"          residual, multiplier, offset, l1, l2, rho, margin, slack=None)\n"
 "--\n\n"
 "sweep_dense for CSR X: data float32 or float64, indices and indptr int32\n"
 "or int64 (indices in [0, n_features), indptr non-decreasing within data).\n"
@@ -299,11 +308,11 @@ static PyObject *py_sweep_csr(PyObject *self, PyObject *args)
     PyObject *o[N_VIEWS] = {NULL};
     double s[4];
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd:sweep_csr", &o[V_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd|O:sweep_csr", &o[V_X],
                           &o[V_INDICES], &o[V_INDPTR], &o[V_Y], &o[V_ORDER],
                           &o[V_FACTORS], &o[V_CURVATURE], &o[V_A], &o[V_U],
                           &o[V_RESIDUAL], &o[V_MULTIPLIER], &o[V_OFFSET],
-                          &s[0], &s[1], &s[2], &s[3]))
+                          &s[0], &s[1], &s[2], &s[3], &o[V_SLACK]))
         return NULL;
     return sweep(o, 1, s);
 }

@@ -58,7 +58,7 @@ def _ascent(objective, compiled):
     X = objective.X
     batches = make_batches(X, X.shape[0])
     strengths = penalty_strengths(objective.penalty)
-    ascent = HingeDualAscent(objective, batches, strengths, np.zeros(3))
+    ascent = HingeDualAscent(objective, batches, strengths, np.zeros(3), shrink=False)
     if not compiled:
         ascent._sweep = None
     return ascent
@@ -136,6 +136,30 @@ def test_the_sweep_returns_the_dual_increase(layout):
     increase = ascent._sweep(order, ascent)
     assert increase > 0
     assert np.isclose(increase, _dual(ascent) - before, rtol=1e-9)
+
+
+@needs_sweep
+def test_shrinking_skips_settled_samples_and_still_raises_the_dual():
+    X, y = _data("wine")
+    ascent = _ascent(_objective(X, y, alpha=1e-2), compiled=True)
+    ascent.shrink = True
+    visits, sweep = [], ascent._sweep
+    ascent._sweep = lambda order, state: (
+        visits.append(len(order)) or sweep(order, state)
+    )
+    W = ascent.weights(np.float64)
+    rng = np.random.default_rng(0)
+    for _ in range(9):
+        before = _dual(ascent)
+        ascent.epoch(W, rng.permutation(len(y)))
+        assert _dual(ascent) >= before
+        ascent.update_multiplier()
+    # Full sweeps first and every 8 epochs; most samples settle in between.
+    assert visits[0] == visits[8] == len(y)
+    assert min(visits) < len(y) / 2
+    ascent.refresh((ascent.gradient() * ascent.factors[:, None]).T @ X)
+    ascent.epoch(W, rng.permutation(len(y)))
+    assert visits[-1] == len(y)  # full after a refresh
 
 
 @needs_sweep
@@ -242,6 +266,7 @@ def _arguments(n=12, n_features=5, n_classes=3, dtype=np.float64, csr=False, see
         a=np.zeros((n, n_classes)), U=np.zeros((n_classes, n_features)),
         residual=np.zeros(n_classes), multiplier=rng.standard_normal(n_classes),
         offset=rng.standard_normal(n_features), l1=0.0, l2=0.1, rho=0.1, margin=1.0,
+        slack=np.zeros(n),
     )  # fmt: skip
     return arguments
 
@@ -250,7 +275,7 @@ def _call(arguments):
     from sklinear import _dual_sweep
 
     names = ["y", "order", "factors", "curvature", "a", "U", "residual"]
-    names += ["multiplier", "offset", "l1", "l2", "rho", "margin"]
+    names += ["multiplier", "offset", "l1", "l2", "rho", "margin", "slack"]
     if "X" in arguments:
         return _dual_sweep.sweep_dense(*(arguments[k] for k in ["X", *names]))
     prefix = ["data", "indices", "indptr"]
@@ -306,6 +331,9 @@ def _common_bad_cases(base):
         "l1 negative": dict(l1=-1.0),
         "rho NaN": dict(rho=np.nan),
         "margin inf": dict(margin=np.inf),
+        "slack float32": dict(slack=np.zeros(n, np.float32)),
+        "slack too short": dict(slack=np.zeros(n - 1)),
+        "slack in a": dict(slack=base["a"].ravel()[:n]),
     }
 
 
