@@ -26,7 +26,9 @@ that a busy moment of the shared machine hits both; every figure that
 matters is a ratio measured in this run.
 
 Run: ``python benchmarks/bench_optimum.py [--big] [--repeats 3]``, or
-``python benchmarks/bench_optimum.py --sweep [--only iris,dense20k]``.
+``python benchmarks/bench_optimum.py --sweep [--only iris,dense20k]``;
+``--epoch`` times one epoch of the compiled sweep against one of the NumPy
+minibatch path on the same sets.
 """
 
 import argparse
@@ -253,6 +255,36 @@ def bench_hinge(name, X, y, alpha, repeats):
     )
 
 
+def bench_sweep_epoch(name, X, y, alpha, repeats):
+    """One dual-ascent epoch from the same state: the compiled per-sample
+    sweep against the NumPy minibatch path (batches of 16 rows), interleaved."""
+    from sklinear._duality import penalty_strengths
+    from sklinear._solvers._saga import make_batches
+
+    objective = make_objective(X, y, "hinge", alpha)
+    batches = make_batches(X, max(1, X.shape[0] // 16))
+    strengths = penalty_strengths(objective.penalty)
+    times = {True: [], False: []}
+    for _ in range(repeats):
+        for compiled in times:
+            ascent = _dual_cd.HingeDualAscent(
+                objective, batches, strengths, np.zeros(objective.n_classes)
+            )
+            if not compiled:
+                ascent._sweep = None
+            W = ascent.weights(objective.dtype)
+            order = np.random.default_rng(0).permutation(ascent.n_steps)
+            started = time.perf_counter()
+            ascent.epoch(W, order)
+            times[compiled].append(time.perf_counter() - started)
+    fast, slow = min(times[True]), min(times[False])
+    print(
+        f"{name:14s} one epoch alpha={alpha:g}: compiled {fast:.4f}s, NumPy "
+        f"minibatches {slow:.4f}s ({slow / fast:.1f}x)",
+        flush=True,
+    )
+
+
 def bench_small_overhead(name, X, y, repeats):
     objective = make_objective(X, y, "softmax", 5e-3)
     sgd = SGDClassifier(loss="log_loss", alpha=5e-3, random_state=0)
@@ -274,10 +306,15 @@ def main():
     parser.add_argument("--only", default=None, help="comma-separated data sets")
     parser.add_argument("--sweep", action="store_true", help="hinge sweep only")
     parser.add_argument("--max-epochs", type=int, default=1000)
+    parser.add_argument("--epoch", action="store_true", help="one sweep epoch")
     args = parser.parse_args()
     names = list(SMALL) + (["big"] if args.big else [])
     if args.only:
         names = args.only.split(",")
+    if args.epoch:
+        for name in names if args.only else SWEEP_SETS:
+            bench_sweep_epoch(name, *load(name), 5e-3, args.repeats)
+        return
     if args.sweep:
         for name in names if args.only else SWEEP_SETS:
             X, y = load(name)
