@@ -11,13 +11,24 @@ bench_classifiers.py), loss and alpha, prints:
 * hinge + L2: the same gaps, then the time to 1e-2 against LinearSVC
   (``C = 1 / (alpha n)``) with both test accuracies (75/25 split);
 * for iris and digits, the time of the default solve (tol 1e-3) against
-  SGDClassifier's default fit.
+  SGDClassifier's default fit;
+* with ``--sweep``, the hinge + L2 alone (the compiled per-sample dual sweep,
+  sklinear/_dual_sweep.c): the time until a certified relative gap of 1e-2
+  and of 1e-3 (whole solves with that ``tol``, objective set-up included)
+  against LinearSVC's default fit (``C = 1 / (alpha n)``), at alpha 5e-3 and
+  1e-4, on the small sets plus a dense 20,000 x 500 10-class
+  make_classification (``dense20k``) and a CSR tf-idf-like 20,000 x 20,000
+  set with ~100 values per row and 20 classes (``tfidf20k``); on the small
+  sets also against the same solve through the NumPy minibatch path.
 
 Times are the best of ``--repeats`` runs alternated between the methods, so
 that a busy moment of the shared machine hits both; every figure that
 matters is a ratio measured in this run.
 
-Run: ``python benchmarks/bench_optimum.py [--big] [--repeats 3]``.
+Run: ``python benchmarks/bench_optimum.py [--big] [--repeats 3]``, or
+``python benchmarks/bench_optimum.py --sweep [--only iris,dense20k]``;
+``--epoch`` times one epoch of the compiled sweep against one of the NumPy
+minibatch path on the same sets.
 """
 
 import argparse
@@ -25,6 +36,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
@@ -32,7 +44,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from sklinear._solvers import solve
+from sklinear._solvers import _dual_cd, solve
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
@@ -43,6 +55,36 @@ SMALL = {
     "digits": datasets.load_digits,
 }
 GAPS = (1e-2, 1e-3, 1e-4)
+SWEEP_SETS = (*SMALL, "dense20k", "tfidf20k")
+
+
+def make_tfidf(n_samples=20_000, n_features=20_000, n_classes=20, per_row=100):
+    """A CSR tf-idf-like set: each row draws ``per_row`` words, a third from
+    its class's 500 topic words, the rest from a Zipf-like vocabulary; values
+    are log(1 + count) times an idf, rows scaled to unit length."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, n_classes, n_samples)
+    popularity = 1.0 / np.arange(1, n_features + 1)
+    popularity /= popularity.sum()
+    topics = rng.integers(0, n_features, (n_classes, 500))
+    n_topic = per_row // 3
+    words = np.concatenate(
+        [
+            topics[y[:, None], rng.integers(0, 500, (n_samples, n_topic))],
+            rng.choice(n_features, (n_samples, per_row - n_topic), p=popularity),
+        ],
+        axis=1,
+    )
+    rows = np.repeat(np.arange(n_samples), per_row)
+    counts = sp.csr_matrix(
+        (np.ones(rows.size), (rows, words.ravel())), shape=(n_samples, n_features)
+    )  # duplicates are summed: word counts
+    counts.sum_duplicates()
+    documents = np.bincount(counts.indices, minlength=n_features)
+    idf = np.log((1 + n_samples) / (1 + documents)) + 1
+    counts.data = np.log1p(counts.data) * idf[counts.indices]
+    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1 / norms) @ counts), y
 
 
 def load(name):
@@ -51,6 +93,14 @@ def load(name):
 
         X, _, y, _ = bench_classifiers.make_data(40_000, 10_000, 3072)
         return X, y
+    if name == "dense20k":
+        X, y = datasets.make_classification(
+            n_samples=20_000, n_features=500, n_informative=50, n_redundant=0,
+            n_classes=10, n_clusters_per_class=1, random_state=0,
+        )  # fmt: skip
+        return StandardScaler().fit_transform(X), y
+    if name == "tfidf20k":
+        return make_tfidf()
     X, y = SMALL[name](return_X_y=True)
     return StandardScaler().fit_transform(X), y
 
@@ -60,11 +110,56 @@ def make_objective(X, y, loss, alpha):
     return LinearObjective(X, y, loss=loss, penalty=penalty, center=True)
 
 
-def run_solver(objective, tol):
+def run_solver(objective, tol, max_epochs=1000):
     W, b = objective.initial_weights(objective.n_classes)
     started = time.perf_counter()
-    result = solve(objective, W, b, tol=tol, random_state=0)
+    result = solve(objective, W, b, tol=tol, random_state=0, max_epochs=max_epochs)
     return result, time.perf_counter() - started
+
+
+def timed_hinge_solve(X, y, alpha, tol, compiled=True, max_epochs=1000):
+    """A whole hinge solve (objective set-up included): result, seconds."""
+    _dual_cd.enabled = compiled
+    try:
+        started = time.perf_counter()
+        objective = make_objective(X, y, "hinge", alpha)
+        result, _ = run_solver(objective, tol, max_epochs)
+        return result, time.perf_counter() - started
+    finally:
+        _dual_cd.enabled = True
+
+
+def bench_sweep(name, X, y, alpha, repeats, max_epochs):
+    """Time to certified gaps 1e-2 and 1e-3 against LinearSVC (and, on the
+    small sets, against the NumPy minibatch path), interleaved."""
+    svc = LinearSVC(C=1 / (alpha * X.shape[0]))
+    numpy_too = name in SMALL
+    ours = {tol: [] for tol in (1e-2, 1e-3)}
+    numpy_path, theirs, results = [], [], {}
+    for _ in range(repeats):
+        for tol in ours:
+            results[tol], seconds = timed_hinge_solve(
+                X, y, alpha, tol, True, max_epochs
+            )
+            ours[tol].append(seconds if results[tol].converged else np.inf)
+        if numpy_too:
+            result, seconds = timed_hinge_solve(X, y, alpha, 1e-2, False, max_epochs)
+            numpy_path.append(seconds if result.converged else np.inf)
+        theirs.append(quiet_fit(svc, X, y))
+    svc_time = min(theirs)
+    line = f"{name:14s} hinge alpha={alpha:g}: LinearSVC {svc_time:.4f}s"
+    for tol, times in ours.items():
+        r = results[tol]
+        line += (
+            f"; gap {tol:g}: {min(times):.4f}s ({r.n_epochs} ep, {r.n_snapshots} "
+            f"snapshots, gap {r.gap:.1e}) = {min(times) / svc_time:.2f}x"
+        )
+    if numpy_too:
+        line += (
+            f"; NumPy path to 1e-2 {min(numpy_path):.4f}s = compiled "
+            f"{min(numpy_path) / min(ours[1e-2]):.1f}x faster"
+        )
+    print(line, flush=True)
 
 
 def first_reached(history, threshold):
@@ -160,6 +255,36 @@ def bench_hinge(name, X, y, alpha, repeats):
     )
 
 
+def bench_sweep_epoch(name, X, y, alpha, repeats):
+    """One dual-ascent epoch from the same state: the compiled per-sample
+    sweep against the NumPy minibatch path (batches of 16 rows), interleaved."""
+    from sklinear._duality import penalty_strengths
+    from sklinear._solvers._saga import make_batches
+
+    objective = make_objective(X, y, "hinge", alpha)
+    batches = make_batches(X, max(1, X.shape[0] // 16))
+    strengths = penalty_strengths(objective.penalty)
+    times = {True: [], False: []}
+    for _ in range(repeats):
+        for compiled in times:
+            ascent = _dual_cd.HingeDualAscent(
+                objective, batches, strengths, np.zeros(objective.n_classes)
+            )
+            if not compiled:
+                ascent._sweep = None
+            W = ascent.weights(objective.dtype)
+            order = np.random.default_rng(0).permutation(ascent.n_steps)
+            started = time.perf_counter()
+            ascent.epoch(W, order)
+            times[compiled].append(time.perf_counter() - started)
+    fast, slow = min(times[True]), min(times[False])
+    print(
+        f"{name:14s} one epoch alpha={alpha:g}: compiled {fast:.4f}s, NumPy "
+        f"minibatches {slow:.4f}s ({slow / fast:.1f}x)",
+        flush=True,
+    )
+
+
 def bench_small_overhead(name, X, y, repeats):
     objective = make_objective(X, y, "softmax", 5e-3)
     sgd = SGDClassifier(loss="log_loss", alpha=5e-3, random_state=0)
@@ -179,10 +304,23 @@ def main():
     parser.add_argument("--big", action="store_true", help="add the 40,000 x 3,072")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default=None, help="comma-separated data sets")
+    parser.add_argument("--sweep", action="store_true", help="hinge sweep only")
+    parser.add_argument("--max-epochs", type=int, default=1000)
+    parser.add_argument("--epoch", action="store_true", help="one sweep epoch")
     args = parser.parse_args()
     names = list(SMALL) + (["big"] if args.big else [])
     if args.only:
         names = args.only.split(",")
+    if args.epoch:
+        for name in names if args.only else SWEEP_SETS:
+            bench_sweep_epoch(name, *load(name), 5e-3, args.repeats)
+        return
+    if args.sweep:
+        for name in names if args.only else SWEEP_SETS:
+            X, y = load(name)
+            for alpha in (5e-3, 1e-4):
+                bench_sweep(name, X, y, alpha, args.repeats, args.max_epochs)
+        return
     for name in names:
         X, y = load(name)
         for alpha in (1e-3, 5e-3):

@@ -1,8 +1,10 @@
-"""Whether the compiled kernel ``sklinear._fused`` is there, and if not, why.
+"""Whether the compiled kernels are there, and if not, why.
 
-setup.py writes ``_build_status.json`` beside the extension when it builds the
-package: whether the optional C extension was built and, if not, the
-compiler's complaint. :func:`kernel_status` prefers that record to the bare
+setup.py writes a build record beside each optional C extension when it
+builds the package (``_build_status.json`` for the kernel ``sklinear._fused``,
+``_build_status_dual_sweep.json`` for the hinge solver's ``sklinear._dual_sweep``):
+whether it was built and, if not, the compiler's complaint.
+:func:`kernel_status` and :func:`sweep_status` prefer that record to the bare
 ImportError, which only says that the module is missing.
 """
 
@@ -16,16 +18,23 @@ __all__ = [
     "build_record",
     "failed_build",
     "kernel_status",
+    "sweep_status",
     "warn_if_kernel_missing",
 ]
 
-# Written by setup.py under the same name.
+# Written by setup.py under the same names (its BUILD_RECORDS).
 BUILD_RECORD = Path(__file__).with_name("_build_status.json")
+SWEEP_RECORD = Path(__file__).with_name("_build_status_dual_sweep.json")
 
 _KERNEL = "sklinear._fused"
+_SWEEP = "sklinear._dual_sweep"
 _MESSAGE = """\
 sklinear's compiled kernel ({kernel}) is not available: {reason}
 Training still works, through NumPy and BLAS, at lower speed. {advice}"""
+_SWEEP_MESSAGE = """\
+sklinear's compiled kernel ({kernel}) is not available: {reason}
+The hinge solver's dual coordinate ascent still works, through NumPy
+minibatches, at lower speed. {advice}"""
 _REBUILD = """To get the
 kernel, install a C compiler (GCC or Clang) and reinstall sklinear from
 source: pip install --force-reinstall --no-cache-dir --no-deps sklinear
@@ -39,7 +48,10 @@ class KernelNotBuiltWarning(UserWarning):
 
     The optional C extension ``sklinear._fused`` computes each minibatch's loss
     and gradient in one pass; without it training goes through NumPy and BLAS,
-    more slowly. The message gives the reason: the compiler's error recorded
+    more slowly. The optional ``sklinear._dual_sweep`` runs the hinge solver's
+    dual coordinate ascent one sample at a time; without it that goes through
+    NumPy minibatches, more slowly. One warning names every missing kernel,
+    each with its reason: the compiler's error recorded
     when the package was built, or else why the module could not be imported.
     As it is warned while sklinear is being imported, filter it by its message
     beforehand to silence it.
@@ -81,8 +93,28 @@ def kernel_status(record=None):
         The extension's file when it imports; else the build failure that the
         record names, or the ImportError's message when there is none.
     """
+    return _status(_KERNEL, record or BUILD_RECORD)
+
+
+def sweep_status(record=None):
+    """:func:`kernel_status` for the dual sweep ``sklinear._dual_sweep``.
+
+    Parameters
+    ----------
+    record : path-like, default=None
+        Its build record; None for the one beside this module.
+
+    Returns
+    -------
+    built : bool
+    detail : str
+    """
+    return _status(_SWEEP, record or SWEEP_RECORD)
+
+
+def _status(module_name, record):
     try:
-        module = importlib.import_module(_KERNEL)
+        module = importlib.import_module(module_name)
     except ImportError as error:
         return False, _reason(error, build_record(record))
     return True, module.__file__
@@ -111,10 +143,16 @@ def warn_if_kernel_missing():
     Called once, by ``import sklinear``: the warning points at the line that
     imports sklinear.
     """
-    built, reason = kernel_status()
-    if not built:
-        advice = _NO_KERNEL_WITH_MSVC if "MSVC" in reason else _REBUILD
-        message = _MESSAGE.format(kernel=_KERNEL, reason=reason, advice=advice)
+    parts = []
+    for status, template, kernel in (
+        (kernel_status, _MESSAGE, _KERNEL),
+        (sweep_status, _SWEEP_MESSAGE, _SWEEP),
+    ):
+        built, reason = status()
+        if not built:
+            advice = _NO_KERNEL_WITH_MSVC if "MSVC" in reason else _REBUILD
+            parts.append(template.format(kernel=kernel, reason=reason, advice=advice))
+    if parts:
         # 1: this function, 2: sklinear/__init__.py, 3: whoever imports it
         # (warnings skips importlib's frames in between).
-        warnings.warn(message, KernelNotBuiltWarning, stacklevel=3)
+        warnings.warn("\n".join(parts), KernelNotBuiltWarning, stacklevel=3)

@@ -8,7 +8,13 @@ from importlib.metadata import PackageNotFoundError, version
 from threadpoolctl import threadpool_info
 
 from . import _fused_pass
-from ._build_status import build_record, failed_build, kernel_status
+from ._build_status import (
+    SWEEP_RECORD,
+    build_record,
+    failed_build,
+    kernel_status,
+    sweep_status,
+)
 from ._versioned import __version__
 
 __all__ = ["show_versions"]
@@ -62,14 +68,29 @@ def _cpu_info():
 
 
 def _kernel_info():
-    built, detail = kernel_status()
+    return _extension_info(
+        kernel_status(), _fused_pass.fused_available(), build_record()
+    )
+
+
+def _sweep_info():
+    # At call time: the solvers are not part of import sklinear.
+    from ._solvers import _dual_cd
+
+    return _extension_info(
+        sweep_status(), _dual_cd.sweep_available(), build_record(SWEEP_RECORD)
+    )
+
+
+def _extension_info(status, available, record):
+    built, detail = status
     if not built:
         return {"built": "no", "reason": detail}
-    # Built, but the NumPy and BLAS path may have been chosen by switching it off.
-    in_use = "yes" if _fused_pass.fused_available() else "no (switched off)"
+    # Built, but the NumPy path may have been chosen by switching it off.
+    in_use = "yes" if available else "no (switched off)"
     info = {"built": "yes", "in use": in_use, "file": detail}
     # An in-place or editable rebuild that fails leaves the old file behind.
-    reason = failed_build(build_record())
+    reason = failed_build(record)
     if reason:
         info["last build"] = f"failed, so this file is older: {reason}"
     return info
@@ -100,7 +121,8 @@ def show_versions():
     installed); the CPUs this process may use and the thread-limiting
     environment variables; every BLAS, OpenMP and other thread pool that
     threadpoolctl finds loaded, with its thread count; and whether the
-    compiled kernel ``sklinear._fused`` is built and in use, or else why not.
+    compiled kernel ``sklinear._fused`` and the hinge solver's compiled sweep
+    ``sklinear._dual_sweep`` are built and in use, or else why not.
 
     Examples
     --------
@@ -121,6 +143,8 @@ def show_versions():
     ...
     Compiled kernel (sklinear._fused):
         built: ...
+    Compiled kernel (sklinear._dual_sweep):
+        built: ...
     """
     sections = {
         "System": _format(_system_info()),
@@ -128,6 +152,7 @@ def show_versions():
         "CPUs and threads": _format(_cpu_info()),
         "Thread pools (threadpoolctl)": _threadpool_sections(),
         "Compiled kernel (sklinear._fused)": _format(_kernel_info()),
+        "Compiled kernel (sklinear._dual_sweep)": _format(_sweep_info()),
     }
     for title, body in sections.items():
         print(f"\n{title}:\n{body}")

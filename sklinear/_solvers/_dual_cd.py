@@ -20,12 +20,43 @@ multiplier, the inner problems add ``-rho / 2 |r|^2`` for the residual
 ``r = sum_i f_i G_i``, margins are taken at ``c_k - rho r``, and after each
 epoch ``c_k <- c_k - rho r``. A smoothing ``mu`` of the hinge adds ``-mu / 2
 sum_i f_i |a_i|^2``, which makes the dual strongly concave.
+
+When the compiled extension ``sklinear._dual_sweep`` is there, an epoch
+instead visits the samples one at a time in C (the liblinear / SDCA order):
+each sample's block is solved exactly with the current ``U`` and ``r``, so no
+step along a batch direction is needed (with only an L2 part the block is the
+dual's exact restriction; an L1 part's quadratic bounds the dual from below).
+It reads dense rows or CSR rows (work per sample proportional to its stored
+values, X never densified), for CSR with an offset through ``V = U - r mu^T``
+(see ``sklinear/_dual_sweep.c``). It takes every hinge objective except the
+elastic net on centered sparse X, a smoothed hinge (``mu > 0``) and layouts
+it cannot read without a copy (e.g. Fortran-ordered X): those, and every
+build without the extension, run the minibatch epochs below.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["HingeDualAscent"]
+try:
+    from .. import _dual_sweep
+except ImportError:  # built without a C compiler (import sklinear warns)
+    _dual_sweep = None
+
+__all__ = ["HingeDualAscent", "sweep_available"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# Shrinking: between full sweeps the compiled epochs skip the samples the
+# last visit found settled; a full sweep follows every refresh and at least
+# every this many epochs, so a sample that comes unsettled waits no longer.
+_FULL_SWEEP_EVERY = 8
+_INDICES = (np.dtype(np.int32), np.dtype(np.int64))
+# Tests and benchmarks switch the compiled sweep off to compare it with NumPy.
+enabled = True
+
+
+def sweep_available():
+    """Whether the compiled per-sample sweep was built and is switched on."""
+    return _dual_sweep is not None and enabled
 
 
 class HingeDualAscent:
@@ -46,9 +77,16 @@ class HingeDualAscent:
         ``|x_i - mu|^2 / l2`` (the intercept as a feature ``sqrt(rho_factor)``
         times as large as the rows): larger values correct the intercept
         faster but make it oscillate.
+    shrink : bool, default=True
+        With the compiled sweep, skip settled samples between full sweeps
+        (every sample whose a_ij all sit at a bound that their margins keep
+        them at; see ``sklinear/_dual_sweep.c``). Certificates still read
+        every sample, so this changes the path, not what is certified.
     """
 
-    def __init__(self, objective, batches, strengths, intercept, rho_factor=1e-2):
+    def __init__(
+        self, objective, batches, strengths, intercept, rho_factor=1e-2, shrink=True
+    ):
         self.objective = objective
         self.batches = batches
         self.l1, self.l2 = strengths
@@ -61,13 +99,23 @@ class HingeDualAscent:
             np.zeros(n_features) if objective.offset is None else objective.offset
         ).astype(np.float64)
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
-        self.norms = _centered_row_norms(X, self.offset, batches)
+        self.norms = _centered_row_norms(X, self.offset)
         self.rho = rho_factor * float(np.mean(self.norms) / self.l2)
         self.curvature = self.factors * (self.norms / self.l2 + self.rho)
         self.a = np.zeros((n_samples, n_classes))
         self.U = np.zeros((n_classes, n_features))
         self.residual = np.zeros(n_classes)
         self.multiplier = np.asarray(intercept, dtype=np.float64).copy()
+        offset = None if objective.offset is None else self.offset
+        self._sweep = _compiled_sweep(X, offset, self.l1)
+        self.shrink = shrink
+        self.slack = np.full(n_samples, -np.inf)
+        self._since_full = None  # epochs since the last full sweep
+
+    @property
+    def n_steps(self):
+        """What an epoch's ``order`` permutes: samples (compiled) or batches."""
+        return self.objective.n_samples if self._sweep else len(self.batches)
 
     def intercept(self):
         """The primal intercept ``c_k - rho r`` of the current subproblem."""
@@ -97,6 +145,16 @@ class HingeDualAscent:
         """
         self.residual = self.factors @ self.gradient()
         self.U = -(weighted_sum - np.outer(self.residual, self.offset))
+        self._since_full = None
+
+    def _visits(self, order):
+        """``order``, without the settled samples between full sweeps."""
+        since = self._since_full
+        if not self.shrink or since is None or since + 1 >= _FULL_SWEEP_EVERY:
+            self._since_full = 0
+            return order
+        self._since_full = since + 1
+        return order[self.slack[order] <= 0]
 
     def update_multiplier(self):
         """The multiplier step ``c_k <- c_k - rho r``."""
@@ -110,9 +168,15 @@ class HingeDualAscent:
         W : ndarray of shape (n_classes, n_features)
             Must equal :meth:`weights` on entry.
         order : sequence of int
+            A permutation of ``range(n_steps)``: of the samples when the
+            compiled sweep runs, else of the batches.
         mu : float, default=0.0
             Smoothing of the hinge.
         """
+        if self._sweep is not None and mu == 0:
+            self._sweep(self._visits(np.asarray(order)), self)
+            W[...] = self.weights(W.dtype)
+            return
         objective = self.objective
         y, margin, offset = objective.y, objective.margin, self.offset
         dtype = W.dtype
@@ -149,6 +213,57 @@ class HingeDualAscent:
             self.U += t * change_U
             self.residual += t * change_r
             W[...] = self.weights(dtype)
+
+
+def _compiled_sweep(X, offset, l1):
+    """``sweep(order, ascent)`` running an epoch in C, or None where the
+    extension is missing or switched off or cannot read ``X`` as it is.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    offset : ndarray of shape (n_features,) or None
+        The centering row (float64), None when the objective is not centered.
+    l1 : float
+        The L1 strength of the penalty.
+    """
+    if not sweep_available():
+        return None
+    if sp.issparse(X):
+        readable = (
+            X.format == "csr"
+            and X.dtype in _FLOATS
+            and X.indices.dtype in _INDICES
+            and X.indptr.dtype in _INDICES
+            and (offset is None or l1 == 0)
+        )
+        arrays = (X.data, X.indices, X.indptr)
+        function = _dual_sweep.sweep_csr
+    else:
+        readable = (
+            isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.dtype in _FLOATS
+            and X.dtype.isnative
+            and X.flags.aligned
+            and X.strides[0] % X.itemsize == 0
+            and (X.shape[1] <= 1 or X.strides[1] == X.itemsize)
+        )
+        arrays = (X,)
+        function = _dual_sweep.sweep_dense
+    if not readable:
+        return None
+
+    def sweep(order, ascent):
+        objective = ascent.objective
+        return function(
+            *arrays, objective.y, np.asarray(order), ascent.factors,
+            ascent.curvature, ascent.a, ascent.U, ascent.residual,
+            ascent.multiplier, offset, ascent.l1, ascent.l2, ascent.rho,
+            float(objective.margin), ascent.slack,
+        )  # fmt: skip
+
+    return sweep
 
 
 def block_maximizer(ascent, curvature, mu, low, high):
@@ -221,14 +336,18 @@ def _transposed(change, X_batch):
     return np.asarray(change.T @ X_batch, dtype=np.float64)
 
 
-def _centered_row_norms(X, offset, batches):
-    """``|x_i - offset|^2`` for every row, batch by batch (no copy of X)."""
+def _centered_row_norms(X, offset, rows_per_chunk=1024):
+    """``|x_i - offset|^2`` for every row (no copy of dense X; sparse X in
+    one pass over its stored values: per-batch calls cost more than the
+    arithmetic)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        squares = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+        norms = squares - 2 * (X @ offset) + offset @ offset
+        return np.maximum(norms, 0)
     norms = np.empty(X.shape[0])
-    for rows, X_batch in batches:
-        if sp.issparse(X_batch):
-            squares = np.asarray(X_batch.multiply(X_batch).sum(axis=1)).ravel()
-            norms[rows] = squares - 2 * (X_batch @ offset) + offset @ offset
-        else:
-            centered = np.asarray(X_batch, dtype=np.float64) - offset
-            norms[rows] = np.einsum("ij,ij->i", centered, centered)
+    for start in range(0, X.shape[0], rows_per_chunk):
+        rows = slice(start, start + rows_per_chunk)
+        centered = np.asarray(X[rows], dtype=np.float64) - offset
+        norms[rows] = np.einsum("ij,ij->i", centered, centered)
     return np.maximum(norms, 0)

@@ -1,0 +1,300 @@
+/* One epoch of dual coordinate ascent for the Weston-Watkins hinge, one
+ * sample at a time (the liblinear / SDCA order of work).
+ *
+ * Sample i owns C - 1 dual variables a_ij in [0, 1] (j != y_i); with
+ * G_i = sum_j a_ij (e_j - e_{y_i}) the dual-weight accumulator is
+ * U = -sum_i f_i G_i (x_i - mu)^T and the weights W = soft(U, l1) / l2. A
+ * step reads the sample's scores W (x_i - mu) + c - rho r (c the intercept
+ * multiplier, r = sum_i f_i G_i the residual of the intercept's constraint),
+ * solves its block of the augmented dual exactly (a box-constrained quadratic
+ * in C - 1 unknowns: block_root) and adds the change to U and r. With a pure
+ * L2 penalty the block is the dual's exact restriction; with an L1 part its
+ * quadratic bounds the dual from below, so every step still raises it.
+ *
+ * Work per sample is proportional to its stored values times C: U is kept
+ * transposed (features x classes) in scratch so that a feature's C entries
+ * are adjacent. Sparse rows are never centered: for CSR X with an offset mu,
+ * the scratch holds V = U - r mu^T, and the scores use x.mu (one pass over
+ * the row), the running p = V mu and |mu|^2 (the rank-1 part of the update
+ * goes into r alone). That form needs W linear in U, so the elastic net with
+ * centered sparse X is refused (the caller's NumPy path takes it).
+ *
+ * Optionally it records for each visited sample how settled it is: the
+ * smallest margin by which a sign keeps an a_ij at its bound (0 with a
+ * negative margin, 1 with a positive one; negative when a step would move
+ * it). The caller may skip settled samples for a few epochs (shrinking).
+ *
+ * The boundary (_dual_sweep_check.h) checks every array before anything is
+ * computed and copies the labels and the order into scratch; the sweep runs
+ * single-threaded (deterministic) with the GIL released, and re-checks each
+ * CSR row's bounds when it reads it, so a caller that changes X meanwhile
+ * gets a ValueError, not an out-of-bounds read.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* More classes than any linear model here has; keeps scratch sizes small
+ * numbers whose products cannot overflow. */
+#define MAX_CLASSES (1 << 20)
+/* Below this many breakpoints insertion sort beats qsort's calls. */
+#define INSERTION_SORT_LIMIT 32
+
+#include "_dual_sweep_check.h"
+
+enum { BAD_NONE, BAD_NON_FINITE, BAD_ROW };
+
+struct event {
+    double at;
+    int starts; /* 1: a term starts to fall here; 0: it reaches 0 */
+};
+
+struct sweep {
+    /* X: dense rows (indices NULL) or CSR */
+    const void *values;
+    int single; /* float32 values */
+    ptrdiff_t stride;
+    const void *indices, *indptr;
+    int wide_indices, wide_indptr;
+    ptrdiff_t nnz, row_capacity;
+    ptrdiff_t n_samples, n_classes, n_features, n_order;
+    const ptrdiff_t *y, *order;
+    const double *factors, *curvature, *multiplier, *offset;
+    double *a, *U, *residual;
+    double *slack; /* optional output: how settled each visited sample is */
+    double l1, l2, rho, margin;
+    int split; /* CSR with an offset: Ut holds V^T, see the top */
+    double mu_sq, x_mu;
+    /* scratch */
+    double *Ut, *row, *scores, *change, *targets, *p;
+    ptrdiff_t *columns, *labels;
+    struct event *events;
+    /* results */
+    double increase;
+    int bad;
+    ptrdiff_t bad_sample;
+};
+
+static double soft(double u, double l1)
+{
+    return u > l1 ? u - l1 : (u < -l1 ? u + l1 : 0.0);
+}
+
+static int earlier(const void *left, const void *right)
+{
+    const double a = ((const struct event *)left)->at;
+    const double b = ((const struct event *)right)->at;
+    return (a > b) - (a < b);
+}
+
+/* The breakpoints are finite (block_step checks), so the order is total. */
+static void sort_events(struct event *e, ptrdiff_t n)
+{
+    if (n > INSERTION_SORT_LIMIT) {
+        qsort(e, (size_t)n, sizeof(*e), earlier);
+        return;
+    }
+    for (ptrdiff_t q = 1; q < n; q++) {
+        const struct event item = e[q];
+        ptrdiff_t k = q;
+        for (; k > 0 && e[k - 1].at > item.at; k--)
+            e[k] = e[k - 1];
+        e[k] = item;
+    }
+}
+
+/* The root t of t + A = sum_j clip(v_j - t, 0, 1) over v's K entries: the
+ * left side rises and the right falls, piecewise linearly between the
+ * breakpoints v_j - 1 and v_j, so the root lies on the first piece where
+ * their difference turns non-negative and is found there exactly. */
+static double block_root(const double *v, ptrdiff_t K, double A,
+                         struct event *e)
+{
+    ptrdiff_t n = 0, active = 0;
+    for (ptrdiff_t j = 0; j < K; j++) {
+        e[n++] = (struct event){v[j] - 1.0, 1};
+        e[n++] = (struct event){v[j], 0};
+    }
+    if (n == 0)
+        return -A;
+    sort_events(e, n);
+    double sum = (double)K, at = e[0].at; /* the right side, at `at` */
+    for (ptrdiff_t q = 0; q < n; q++) {
+        sum -= (double)active * (e[q].at - at);
+        at = e[q].at;
+        const double difference = at + A - sum;
+        if (difference >= 0)
+            return at - difference / (double)(1 + active);
+        active += e[q].starts ? 1 : -1;
+    }
+    return -A; /* past every breakpoint the right side is 0 */
+}
+
+/* Sample i's exact block step from its scores s (without the intercept):
+ * updates its a_ij, writes the change of f_i G_i into w->change and adds the
+ * dual's increase. Returns 1 if it moved, 0 if not, -1 on non-finite
+ * scores. */
+static int block_step(struct sweep *w, ptrdiff_t i, const double *s)
+{
+    const ptrdiff_t C = w->n_classes, yi = w->labels[i];
+    const double f = w->factors[i], h = w->curvature[i]; /* per unit f */
+    double *a = w->a + i * C, *m = w->change, *v = w->targets;
+    const double c_y = w->multiplier[yi] - w->rho * w->residual[yi];
+    double A = 0, check = 0, settled = INFINITY;
+    int rising = 0;
+    ptrdiff_t K = 0;
+    for (ptrdiff_t j = 0; j < C; j++) {
+        if (j == yi)
+            continue;
+        const double c_j = w->multiplier[j] - w->rho * w->residual[j];
+        m[j] = (s[j] + c_j) - (s[yi] + c_y) + w->margin;
+        check += m[j];
+        A += a[j];
+        rising |= m[j] > 0;
+        v[K++] = a[j] + m[j] / h;
+        /* By how much the margin keeps a_ij where it is: at 0 below it, at
+         * 1 above it; in between it never does. */
+        const double keeps = a[j] <= 0 ? -m[j] : a[j] >= 1 ? m[j] : -fabs(m[j]);
+        settled = keeps < settled ? keeps : settled;
+    }
+    if (!isfinite(check) || !isfinite(h))
+        return -1;
+    if (w->slack != NULL)
+        w->slack[i] = K > 0 ? settled : INFINITY;
+    if (A == 0 && !rising) /* every a_ij at 0 with a margin <= 0: optimal */
+        return 0;
+    const double t = block_root(v, K, A, w->events);
+    double total = 0, linear = 0, squares = 0;
+    K = 0;
+    for (ptrdiff_t j = 0; j < C; j++) {
+        if (j == yi)
+            continue;
+        const double target = v[K++] - t;
+        const double next = target < 0 ? 0 : (target > 1 ? 1 : target);
+        const double d = next - a[j];
+        a[j] = next;
+        linear += m[j] * d;
+        squares += d * d;
+        total += d;
+        m[j] = f * d; /* the margin is used: now the change of f_i G_i */
+    }
+    m[yi] = -f * total;
+    w->increase += f * (linear - 0.5 * h * (squares + total * total));
+    return squares > 0;
+}
+
+/* Row i into w->row (dense: x_i - mu; CSR: its values, columns in
+ * w->columns). Returns its length, or -1 if a CSR row is out of bounds. */
+static ptrdiff_t load_row(struct sweep *w, ptrdiff_t i)
+{
+    const ptrdiff_t F = w->n_features;
+    double *row = w->row;
+    if (w->indices == NULL) {
+        const char *x = (const char *)w->values
+                        + i * w->stride * (w->single ? 4 : 8);
+        if (w->single)
+            for (ptrdiff_t k = 0; k < F; k++)
+                row[k] = ((const float *)x)[k];
+        else
+            memcpy(row, x, (size_t)F * sizeof(double));
+        if (w->offset != NULL)
+            for (ptrdiff_t k = 0; k < F; k++)
+                row[k] -= w->offset[k];
+        return F;
+    }
+    const int64_t start = index_at(w->indptr, w->wide_indptr, i);
+    const int64_t end = index_at(w->indptr, w->wide_indptr, i + 1);
+    if (start < 0 || end < start || end > w->nnz
+        || end - start > w->row_capacity)
+        return -1;
+    const ptrdiff_t count = (ptrdiff_t)(end - start);
+    for (ptrdiff_t q = 0; q < count; q++) {
+        const int64_t column = index_at(w->indices, w->wide_indices, start + q);
+        if (column < 0 || column >= F)
+            return -1;
+        w->columns[q] = (ptrdiff_t)column;
+        row[q] = w->single ? ((const float *)w->values)[start + q]
+                           : ((const double *)w->values)[start + q];
+    }
+    return count;
+}
+
+/* s = W (x_i - mu) for the loaded row. */
+static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
+{
+    const ptrdiff_t C = w->n_classes;
+    const double l1 = w->l1;
+    memset(s, 0, (size_t)C * sizeof(double));
+    w->x_mu = 0;
+    for (ptrdiff_t q = 0; q < count; q++) {
+        const double x = w->row[q];
+        const ptrdiff_t k = w->indices == NULL ? q : w->columns[q];
+        const double *u = w->Ut + k * C;
+        if (x == 0)
+            continue;
+        if (w->split)
+            w->x_mu += x * w->offset[k];
+        if (l1 > 0)
+            for (ptrdiff_t j = 0; j < C; j++)
+                s[j] += x * soft(u[j], l1);
+        else
+            for (ptrdiff_t j = 0; j < C; j++)
+                s[j] += x * u[j];
+    }
+    for (ptrdiff_t j = 0; j < C; j++) {
+        if (w->split) /* U (x - mu) = V x + r x.mu - V mu - r |mu|^2 */
+            s[j] += w->residual[j] * (w->x_mu - w->mu_sq) - w->p[j];
+        s[j] /= w->l2;
+    }
+}
+
+/* U -= change (x_i - mu)^T and r += change. */
+static void row_update(struct sweep *w, ptrdiff_t count)
+{
+    const ptrdiff_t C = w->n_classes;
+    const double *g = w->change;
+    for (ptrdiff_t q = 0; q < count; q++) {
+        const double x = w->row[q];
+        double *u = w->Ut + (w->indices == NULL ? q : w->columns[q]) * C;
+        if (x != 0)
+            for (ptrdiff_t j = 0; j < C; j++)
+                u[j] -= g[j] * x;
+    }
+    for (ptrdiff_t j = 0; j < C; j++) {
+        if (w->split)
+            w->p[j] -= g[j] * w->x_mu;
+        w->residual[j] += g[j];
+    }
+}
+
+static void run_sweep(struct sweep *w)
+{
+    for (ptrdiff_t t = 0; t < w->n_order; t++) {
+        const ptrdiff_t i = w->order[t];
+        /* A sample of weight 0 (or with nothing to move) has no effect. */
+        if (!(w->factors[i] > 0 && w->curvature[i] > 0))
+            continue;
+        const ptrdiff_t count = load_row(w, i);
+        if (count < 0) {
+            w->bad = BAD_ROW, w->bad_sample = i;
+            return;
+        }
+        row_scores(w, count, w->scores);
+        const int moved = block_step(w, i, w->scores);
+        if (moved < 0) {
+            w->bad = BAD_NON_FINITE, w->bad_sample = i;
+            return;
+        }
+        if (moved)
+            row_update(w, count);
+    }
+}
+
+
+#include "_dual_sweep_boundary.h"

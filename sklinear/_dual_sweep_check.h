@@ -1,0 +1,234 @@
+/* The checked boundary of the dual sweep (included once by _dual_sweep.c).
+ *
+ * The house rule of sklinear's kernels (see _fused_check.h): every array
+ * comes in through the buffer protocol with its format, shape and strides,
+ * and nothing reaches the sweep unless it fits. Here: X dense (float32 or
+ * float64, unit column stride, whole-element row stride) or CSR (data,
+ * int32/int64 indices in [0, n_features), indptr non-decreasing within the
+ * data); the float64 state and parameters C-contiguous; labels in
+ * [0, n_classes) and every entry of the order in [0, n_samples), both copied
+ * into scratch; outputs that overlap no other array. The helpers repeat
+ * _fused_check.h's in spirit but not its array table, so the two boundaries
+ * can change independently.
+ */
+
+static int fail(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    PyErr_FormatV(PyExc_ValueError, format, args);
+    va_end(args);
+    return -1;
+}
+
+/* 'f' for a float of its itemsize, 'i' or 'u' for a signed or unsigned
+ * integer of 1, 2, 4 or 8 bytes, in native byte order; else 0. */
+static char kind_of(const Py_buffer *view)
+{
+    const char *f = view->format == NULL ? "B" : view->format;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const char native = '<';
+#else
+    const char native = '>';
+#endif
+    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
+        f++;
+    if (f[0] == '\0' || f[1] != '\0')
+        return 0;
+    const Py_ssize_t size = view->itemsize;
+    if (f[0] == 'f' || f[0] == 'd')
+        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        return 0;
+    if (strchr("bhilqn", f[0]) != NULL)
+        return 'i';
+    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
+}
+
+static int aligned(const Py_buffer *view)
+{
+    return (uintptr_t)view->buf % (uintptr_t)view->itemsize == 0;
+}
+
+/* The bytes an array spans, for the overlap check. */
+static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
+{
+    intptr_t first = 0, last = 0;
+    for (int d = 0; d < view->ndim; d++) {
+        if (view->shape[d] == 0) {
+            *lo = *hi = (uintptr_t)view->buf;
+            return;
+        }
+        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
+        first += span < 0 ? span : 0;
+        last += span > 0 ? span : 0;
+    }
+    *lo = (uintptr_t)view->buf + first;
+    *hi = (uintptr_t)view->buf + last + view->itemsize;
+}
+
+static int overlap(const Py_buffer *a, const Py_buffer *b)
+{
+    uintptr_t a_lo, a_hi, b_lo, b_hi;
+    extent(a, &a_lo, &a_hi);
+    extent(b, &b_lo, &b_hi);
+    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
+}
+
+/* A buffer of `ndim` dimensions (writable if asked), or -1 with ValueError. */
+static int get_view(PyObject *object, Py_buffer *view, int *held,
+                    const char *name, int ndim, int writable)
+{
+    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object, view, flags) < 0) {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S", name,
+                     writable ? " writable" : "n",
+                     value != NULL ? value : Py_None);
+        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+        return -1;
+    }
+    *held = 1;
+    if (view->ndim != ndim)
+        return fail("%s must be %d-D, got %d-D.", name, ndim, view->ndim);
+    return 0;
+}
+
+/* float64, C-contiguous, aligned, of the given shape (-1: any). */
+static int check_float64(const Py_buffer *view, const char *name,
+                         Py_ssize_t rows, Py_ssize_t columns)
+{
+    if (kind_of(view) != 'f' || view->itemsize != 8)
+        return fail("%s must be float64 in native byte order, got format "
+                    "'%s'.", name, view->format ? view->format : "B");
+    if (view->shape[0] != rows && rows >= 0)
+        return fail("%s has %zd rows, expected %zd.", name, view->shape[0],
+                    rows);
+    if (view->ndim == 2 && view->shape[1] != columns && columns >= 0)
+        return fail("%s has %zd columns, expected %zd.", name, view->shape[1],
+                    columns);
+    if (!aligned(view) || !PyBuffer_IsContiguous(view, 'C'))
+        return fail("%s must be C-contiguous and aligned.", name);
+    return 0;
+}
+
+/* Contiguous native integers of 4 or 8 bytes (CSR indices and indptr). */
+static int check_index_array(const Py_buffer *view, const char *name)
+{
+    if (kind_of(view) != 'i' || (view->itemsize != 4 && view->itemsize != 8))
+        return fail("%s must be int32 or int64 in native byte order, got "
+                    "format '%s'.", name, view->format ? view->format : "B");
+    if (!aligned(view) || !PyBuffer_IsContiguous(view, 'C'))
+        return fail("%s must be C-contiguous and aligned.", name);
+    return 0;
+}
+
+static int64_t index_at(const void *data, int wide, Py_ssize_t k)
+{
+    return wide ? ((const int64_t *)data)[k] : ((const int32_t *)data)[k];
+}
+
+/* One integer, whatever its type, size and alignment; 0 if it does not fit
+ * in [0, bound). */
+static int read_integer(const char *p, Py_ssize_t size, char kind,
+                        ptrdiff_t bound, ptrdiff_t *out)
+{
+    int64_t value;
+    if (kind == 'i') {
+        int8_t i8; int16_t i16; int32_t i32;
+        switch (size) {
+        case 1: memcpy(&i8, p, 1); value = i8; break;
+        case 2: memcpy(&i16, p, 2); value = i16; break;
+        case 4: memcpy(&i32, p, 4); value = i32; break;
+        default: memcpy(&value, p, 8);
+        }
+    } else {
+        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
+        switch (size) {
+        case 1: memcpy(&u8, p, 1); value = u8; break;
+        case 2: memcpy(&u16, p, 2); value = u16; break;
+        case 4: memcpy(&u32, p, 4); value = u32; break;
+        default:
+            memcpy(&u64, p, 8);
+            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
+        }
+    }
+    *out = (ptrdiff_t)value;
+    return value >= 0 && value < (int64_t)bound;
+}
+
+/* A 1-D integer array copied into `out`, every entry in [0, bound). */
+static int copy_integers(const Py_buffer *view, const char *name,
+                         ptrdiff_t bound, ptrdiff_t *out)
+{
+    const char kind = kind_of(view);
+    if (kind != 'i' && kind != 'u')
+        return fail("%s must hold integers, got format '%s'.", name,
+                    view->format ? view->format : "B");
+    for (Py_ssize_t i = 0; i < view->shape[0]; i++) {
+        const char *p = (const char *)view->buf + i * view->strides[0];
+        if (!read_integer(p, view->itemsize, kind, bound, &out[i]))
+            return fail("%s[%zd] = %zd is not in [0, %zd).", name, i, out[i],
+                        bound);
+    }
+    return 0;
+}
+
+/* Non-negative finite values (factors, curvatures). */
+static int check_non_negative(const double *values, Py_ssize_t n,
+                              const char *name)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(values[i] >= 0 && isfinite(values[i])))
+            return fail("%s[%zd] = %g is not a finite number >= 0.", name, i,
+                        values[i]);
+    return 0;
+}
+
+static int check_finite(const double *values, Py_ssize_t n, const char *name)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!isfinite(values[i]))
+            return fail("%s[%zd] = %g is not finite.", name, i, values[i]);
+    return 0;
+}
+
+/* Dual variables in [0, 1], zero at each sample's own class. */
+static int check_duals(const double *a, const ptrdiff_t *y, Py_ssize_t n,
+                       Py_ssize_t C)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = 0; j < C; j++) {
+            const double value = a[i * C + j];
+            if (!(value >= 0 && value <= (j == y[i] ? 0.0 : 1.0)))
+                return fail("a[%zd, %zd] = %g is outside [0, 1] (or not 0 at "
+                            "the sample's class).", i, j, value);
+        }
+    return 0;
+}
+
+/* indptr non-decreasing within the data, and every index it covers in
+ * [0, n_features). */
+static int check_csr(const Py_buffer *indices, const Py_buffer *indptr,
+                     Py_ssize_t n_features)
+{
+    const int wide_ptr = indptr->itemsize == 8;
+    const int wide_idx = indices->itemsize == 8;
+    const Py_ssize_t n_rows = indptr->shape[0] - 1, nnz = indices->shape[0];
+    for (Py_ssize_t i = 0; i <= n_rows; i++) {
+        const int64_t at = index_at(indptr->buf, wide_ptr, i);
+        const int64_t before = i ? index_at(indptr->buf, wide_ptr, i - 1) : 0;
+        if (at < before || at > (int64_t)nnz)
+            return fail("indptr[%zd] = %lld is out of order or beyond the "
+                        "%zd stored values.", i, (long long)at, nnz);
+    }
+    const int64_t end = index_at(indptr->buf, wide_ptr, n_rows);
+    for (int64_t k = index_at(indptr->buf, wide_ptr, 0); k < end; k++) {
+        const int64_t column = index_at(indices->buf, wide_idx, k);
+        if (column < 0 || column >= (int64_t)n_features)
+            return fail("indices[%lld] = %lld is not a column in [0, %zd).",
+                        (long long)k, (long long)column, n_features);
+    }
+    return 0;
+}
