@@ -177,3 +177,20 @@ def test_partial_fit_continues_a_certified_model_with_sgd(iris, Classifier):
     model.partial_fit(X, y)
     assert model.n_iter_ >= 2 and np.isfinite(model.coef_).all()
     assert model.score(X, y) >= before - 0.05
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_certified_fits_do_not_depend_on_the_blas_thread_count(Classifier):
+    from sklearn.datasets import make_classification
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_classification(
+        3000, 300, n_informative=30, n_classes=5, random_state=0
+    )
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    models = []
+    for n_threads in (1, 2):
+        with threadpool_limits(n_threads, user_api="blas"):
+            models.append(Classifier(random_state=0, max_iter=20, tol=None).fit(X, y))
+    np.testing.assert_array_equal(models[0].coef_, models[1].coef_)
+    np.testing.assert_array_equal(models[0].intercept_, models[1].intercept_)
