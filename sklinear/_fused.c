@@ -111,6 +111,15 @@ struct batch {
     double loss_of[MAX_BLOCKS], loss;
 };
 
+/* The first row of block i (n_rows for i = n_blocks): blocks of about
+ * n_rows / n_blocks rows, starting on whole groups of rows. */
+static inline ptrdiff_t block_begin(const struct batch *b, ptrdiff_t i)
+{
+    if (i >= b->n_blocks)
+        return b->n_rows;
+    return i * b->n_rows / b->n_blocks / GROUP_ROWS * GROUP_ROWS;
+}
+
 /* Takes the next block, and a slot for it unless it is block 0 (which sums
  * into grad_W). Block and slot are taken together: the oldest block not yet
  * added up then always has a slot and is being computed, so a thread that
@@ -285,7 +294,9 @@ static int default_limit(void)
 }
 
 /* Block boundaries from the shape alone (never from the thread count); at
- * most one thread per block and per MIN_THREAD_WORK. */
+ * most one thread per block and per MIN_THREAD_WORK. An even number of
+ * blocks of about equal size (block_begin), so that two threads end
+ * together rather than one waiting for the other's last block. */
 static void plan_batch(struct batch *b, size_t item)
 {
     const ptrdiff_t per_row = b->n_features * b->n_classes;
@@ -295,8 +306,10 @@ static void plan_batch(struct batch *b, size_t item)
     rows = rows > by_work ? rows : by_work;
     rows = rows > by_count ? rows : by_count;
     rows = (rows + GROUP_ROWS - 1) / GROUP_ROWS * GROUP_ROWS;
-    b->block_rows = rows;
     b->n_blocks = (b->n_rows + rows - 1) / rows;
+    b->n_blocks -= b->n_blocks > 1 && b->n_blocks % 2; /* fewer, longer */
+    b->block_rows = b->n_blocks > 0 ? (b->n_rows + b->n_blocks - 1) / b->n_blocks
+                                    : rows;
     const ptrdiff_t work = b->n_rows * per_row * (ptrdiff_t)(item / 4);
     ptrdiff_t n_threads = work / MIN_THREAD_WORK;
     n_threads = n_threads < b->n_blocks ? n_threads : b->n_blocks;

@@ -380,7 +380,7 @@ static PyMethodDef methods[] = {
     {"plan", py_plan, METH_VARARGS,
      "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
      "n_threads): the row blocks of a batch of that shape and dtype size "
-     "(fixed by them), and the threads loss_gradient would use under the "
+     "(fixed by them; blocks of about block_rows rows), and the threads loss_gradient would use under the "
      "current limit."},
     {NULL, NULL, 0, NULL},
 };
