@@ -18,7 +18,8 @@ child processes running the earlier and this tree.
 Usage::
 
     python benchmarks/bench_kernel.py [--quick] [--threads 1 2] [--dtype float64]
-                                      [--old PATH]
+                                      [--classes 16 24] [--features 3072]
+                                      [--rows 666 2048] [--old PATH]
     python benchmarks/bench_kernel.py --epoch-only --old PATH
 """
 
@@ -136,6 +137,7 @@ def sweep(classes, features, rows, thread_counts, dtype=np.float32):
     )
     flagged = 0
     for n_threads in thread_counts:
+        print(f"load average before {n_threads} thread(s): {_load()}", flush=True)
         with threadpool_limits(n_threads):
             for n_rows in rows:
                 for n_features in features:
@@ -145,7 +147,17 @@ def sweep(classes, features, rows, thread_counts, dtype=np.float32):
                             kernel_is_faster(n_rows, n_features, n_classes,
                                              np.dtype(dtype)),
                         )  # fmt: skip
+    print(f"load average at the end: {_load()}", flush=True)
     return flagged
+
+
+def _load():
+    """The 1, 5 and 15 minute load averages: on a shared machine, two-thread
+    times only mean something while the load stays below the CPU count."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:  # not available on this platform
+        return "unknown"
 
 
 def _sweep_row(n_threads, n_rows, n_features, n_classes, dtype, picks_kernel):
@@ -241,6 +253,8 @@ def main(argv=None):
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--old", help="an earlier sklinear tree, built in place")
     parser.add_argument("--epoch-only", action="store_true")
+    for axis in ("classes", "features", "rows"):
+        parser.add_argument(f"--{axis}", type=int, nargs="+", help="a sub-grid")
     args = parser.parse_args(argv)
     import sklinear._fused_pass as fused_pass
 
@@ -250,6 +264,7 @@ def main(argv=None):
     if not args.epoch_only:
         full = dict(classes=CLASSES, features=FEATURES, rows=ROWS)
         grid = QUICK if args.quick else full
+        grid = {axis: getattr(args, axis) or grid[axis] for axis in grid}
         flagged = sweep(
             grid["classes"], grid["features"], grid["rows"], args.threads,
             np.dtype(args.dtype).type,
