@@ -402,8 +402,12 @@ static int pool_grow(int wanted)
 static int pool_run(struct batch *b, void *(*work)(void *), int wanted)
 {
     int helpers = 0, owner = 0;
+    if (wanted < 1) {
+        work(b);
+        return 0;
+    }
     pthread_mutex_lock(&pool.lock);
-    if (wanted > 0 && !pool.busy) {
+    if (!pool.busy) {
         pool.busy = owner = 1;
         helpers = pool_grow(wanted);
         helpers = helpers < wanted ? helpers : wanted;
