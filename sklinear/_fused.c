@@ -48,13 +48,17 @@
 #define SKLINEAR_SOFTMAX 1
 #define SKLINEAR_MAX_THREADS 256
 #define SKLINEAR_MAX_CLASSES 64
+#ifndef GROUP_ROWS /* (these three overridable for experiments) */
 #define GROUP_ROWS 8
+#endif
+#ifndef K_TILE_BYTES
 #define K_TILE_BYTES 16384
+#endif
 /* Blocks of rows: a block's extra cost is zeroing its partial gradient and
  * adding that to the total, about 1 to 5% of its work with at least
  * MIN_BLOCK_ROWS rows and MIN_BLOCK_WORK multiply-adds (rows x features x
  * classes); at most MAX_BLOCKS blocks per batch. */
-#ifndef MIN_BLOCK_ROWS /* (overridable for experiments) */
+#ifndef MIN_BLOCK_ROWS
 #define MIN_BLOCK_ROWS 128
 #endif
 #ifndef MIN_BLOCK_WORK
