@@ -22,7 +22,10 @@ Results do not depend on the number of threads: the kernel cuts each batch
 into blocks of rows fixed by the batch's shape and adds their sums in a fixed
 order. The thread limit follows threadpoolctl (user_api ``"sklinear"``,
 internal_api ``"sklinear_fused"``), e.g. ``threadpool_limits(1)``, and
-defaults to the CPUs the process may use, at most ``OMP_NUM_THREADS``.
+defaults to the CPUs the process may use, at most ``OMP_NUM_THREADS``. The
+calling thread works with helper threads from a pool that starts on first
+use and sleeps between calls (no thread is created per call); a forked child
+starts without helpers and makes its own.
 """
 
 import numpy as np
