@@ -42,7 +42,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SKLINEAR_HINGE 0
@@ -242,10 +241,22 @@ static struct kernels kernels[2] = {
     {work_f64, last_row_f64},
 };
 
+static void choose_kernels(void)
+{
+#if SKLINEAR_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernels[0] = (struct kernels){work_f32_avx2, last_row_f32_avx2};
+        kernels[1] = (struct kernels){work_f64_avx2, last_row_f64_avx2};
+    }
+#endif
+}
+
 /* ------------------------------------------------------------------------
  * The thread limit. */
 
 static int thread_limit = 1;            /* set at import, see default_limit */
+static __thread int last_num_threads;   /* of this thread's last call */
 
 int sklinear_fused_get_num_threads(void)
 {
@@ -259,6 +270,31 @@ int sklinear_fused_set_num_threads(int n_threads)
     if (n_threads > SKLINEAR_MAX_THREADS)
         n_threads = SKLINEAR_MAX_THREADS;
     return __atomic_exchange_n(&thread_limit, n_threads, __ATOMIC_RELAXED);
+}
+
+/* The CPUs this process may use, at most OMP_NUM_THREADS when that is set to
+ * a positive number: the limit scikit-learn's compiled code follows, and the
+ * one joblib sets in its workers so that they do not oversubscribe the CPUs. */
+static int default_limit(void)
+{
+    long n_cpus = 0;
+#ifdef __linux__
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof(mask), &mask) == 0)
+        n_cpus = CPU_COUNT(&mask);
+#endif
+    if (n_cpus < 1)
+        n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_cpus < 1)
+        n_cpus = 1;
+    const char *omp = getenv("OMP_NUM_THREADS");
+    if (omp != NULL) {
+        char *end;
+        long limit = strtol(omp, &end, 10); /* "4,2" (nested levels): 4 */
+        if (end != omp && limit > 0 && limit < n_cpus)
+            n_cpus = limit;
+    }
+    return n_cpus > SKLINEAR_MAX_THREADS ? SKLINEAR_MAX_THREADS : (int)n_cpus;
 }
 
 /* Block boundaries from the shape alone (never from the thread count); at
@@ -276,8 +312,8 @@ static void plan_batch(struct batch *b, size_t item)
     rows = (rows + GROUP_ROWS - 1) / GROUP_ROWS * GROUP_ROWS;
     b->n_blocks = (b->n_rows + rows - 1) / rows;
     b->n_blocks -= b->n_blocks > 1 && b->n_blocks % 2; /* fewer, longer */
-    b->block_rows = b->n_blocks < 1 ? rows
-                    : (b->n_rows + b->n_blocks - 1) / b->n_blocks;
+    b->block_rows = b->n_blocks > 0 ? (b->n_rows + b->n_blocks - 1) / b->n_blocks
+                                    : rows;
     const ptrdiff_t work = b->n_rows * per_row * (ptrdiff_t)(item / 4);
     ptrdiff_t n_threads = work / MIN_THREAD_WORK;
     n_threads = n_threads < b->n_blocks ? n_threads : b->n_blocks;
@@ -311,63 +347,20 @@ static ptrdiff_t slot_count(const struct batch *b, size_t slot_bytes)
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
-    int n_helpers, busy, wanted, joined;
-    unsigned long running;    /* helpers working on the job */
+    int n_helpers, busy, wanted, joined, running;
     unsigned long generation; /* of the last job; helpers take each once */
     struct batch *job;        /* the open job, NULL when there is none */
     void *(*work)(void *);
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
           .idle = PTHREAD_COND_INITIALIZER};
-
-/* Waiting threads spin a little before they sleep: a thread that sleeps
- * and is woken then waits for a CPU, which on a busy machine or a VM takes
- * far longer than the pause it waited out. A helper spins after each job,
- * so that back-to-back minibatch steps find it running, and the caller
- * spins for its helpers' last blocks. Both spins are bounded, so idle
- * threads cost no CPU. */
-#define HELPER_SPIN_NS 300000LL
-#define CALLER_SPIN_NS 1000000LL
-
-static int new_job(unsigned long seen)
-{
-    return __atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) != seen;
-}
-
-static int helpers_done(unsigned long unused)
-{
-    (void)unused;
-    return __atomic_load_n(&pool.running, __ATOMIC_ACQUIRE) == 0;
-}
-
-/* Spins until ready(argument) or `ns` nanoseconds have passed. */
-static void spin_for(int (*ready)(unsigned long), unsigned long argument,
-                     long long ns)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    const long long end = t.tv_sec * 1000000000LL + t.tv_nsec + ns;
-    for (;;) {
-        for (int i = 0; i < 64; i++) {
-            if (ready(argument))
-                return;
-#if SKLINEAR_X86
-            __builtin_ia32_pause();
-#endif
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if (t.tv_sec * 1000000000LL + t.tv_nsec >= end)
-            return;
-    }
-}
 
 static void *pool_helper(void *unused)
 {
     unsigned long seen = 0;
     (void)unused;
+    pthread_mutex_lock(&pool.lock);
     for (;;) {
-        if (seen != 0) /* just after a job: the next one may come soon */
-            spin_for(new_job, seen, HELPER_SPIN_NS);
-        pthread_mutex_lock(&pool.lock);
         while (pool.job == NULL || pool.generation == seen
                || pool.joined >= pool.wanted)
             pthread_cond_wait(&pool.wake, &pool.lock);
@@ -375,13 +368,12 @@ static void *pool_helper(void *unused)
         struct batch *job = pool.job;
         void *(*work)(void *) = pool.work;
         pool.joined++;
-        __atomic_add_fetch(&pool.running, 1, __ATOMIC_RELEASE);
+        pool.running++;
         pthread_mutex_unlock(&pool.lock);
         work(job);
         pthread_mutex_lock(&pool.lock);
-        if (__atomic_sub_fetch(&pool.running, 1, __ATOMIC_RELEASE) == 0)
+        if (--pool.running == 0)
             pthread_cond_broadcast(&pool.idle);
-        pthread_mutex_unlock(&pool.lock);
     }
     return NULL;
 }
@@ -427,17 +419,14 @@ static int pool_run(struct batch *b, void *(*work)(void *), int wanted)
         pool.work = work;
         pool.wanted = helpers;
         pool.joined = 0;
-        __atomic_add_fetch(&pool.generation, 1, __ATOMIC_RELEASE);
+        pool.generation++;
         pthread_cond_broadcast(&pool.wake);
     }
     pthread_mutex_unlock(&pool.lock);
     work(b);
     if (owner) {
         pthread_mutex_lock(&pool.lock);
-        pool.job = NULL; /* closed: no helper joins from now on */
-        pthread_mutex_unlock(&pool.lock);
-        spin_for(helpers_done, 0, CALLER_SPIN_NS);
-        pthread_mutex_lock(&pool.lock);
+        pool.job = NULL;
         while (pool.running > 0)
             pthread_cond_wait(&pool.idle, &pool.lock);
         pool.busy = 0;

@@ -267,45 +267,6 @@ static int prepare_batch(struct batch *b, struct arrays *a,
 /* ------------------------------------------------------------------------
  * The module's functions. */
 
-static __thread int last_num_threads;   /* of this thread's last call */
-
-/* The kernels for this CPU, chosen once, at import. */
-static void choose_kernels(void)
-{
-#if SKLINEAR_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        kernels[0] = (struct kernels){work_f32_avx2, last_row_f32_avx2};
-        kernels[1] = (struct kernels){work_f64_avx2, last_row_f64_avx2};
-    }
-#endif
-}
-
-/* The CPUs this process may use, at most OMP_NUM_THREADS when that is set to
- * a positive number: the limit scikit-learn's compiled code follows, and the
- * one joblib sets in its workers so that they do not oversubscribe the CPUs. */
-static int default_limit(void)
-{
-    long n_cpus = 0;
-#ifdef __linux__
-    cpu_set_t mask;
-    if (sched_getaffinity(0, sizeof(mask), &mask) == 0)
-        n_cpus = CPU_COUNT(&mask);
-#endif
-    if (n_cpus < 1)
-        n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n_cpus < 1)
-        n_cpus = 1;
-    const char *omp = getenv("OMP_NUM_THREADS");
-    if (omp != NULL) {
-        char *end;
-        long limit = strtol(omp, &end, 10); /* "4,2" (nested levels): 4 */
-        if (end != omp && limit > 0 && limit < n_cpus)
-            n_cpus = limit;
-    }
-    return n_cpus > SKLINEAR_MAX_THREADS ? SKLINEAR_MAX_THREADS : (int)n_cpus;
-}
-
 PyDoc_STRVAR(loss_gradient_doc,
 "loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin)\n"
 "--\n\n"
@@ -419,8 +380,8 @@ static PyMethodDef methods[] = {
     {"plan", py_plan, METH_VARARGS,
      "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
      "n_threads): the row blocks of a batch of that shape and dtype size "
-     "(fixed by them; blocks of about block_rows rows), and the threads "
-     "loss_gradient would use under the current limit."},
+     "(fixed by them; blocks of about block_rows rows), and the threads loss_gradient would use under the "
+     "current limit."},
     {NULL, NULL, 0, NULL},
 };
 
