@@ -18,7 +18,8 @@ child processes running the earlier and this tree.
 Usage::
 
     python benchmarks/bench_kernel.py [--quick] [--threads 1 2] [--dtype float64]
-                                      [--old PATH]
+                                      [--classes 16 24] [--features 3072]
+                                      [--rows 666 2048] [--cpu-time] [--old PATH]
     python benchmarks/bench_kernel.py --epoch-only --old PATH
 """
 
@@ -79,7 +80,8 @@ def _best_of(function, repeats, clock=time.perf_counter):
     return best
 
 
-def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9):
+def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
+               clock=time.perf_counter):  # fmt: skip
     """Per-round best times (seconds) of the kernel and the NumPy path.
 
     Returns
@@ -101,7 +103,7 @@ def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9):
             with _path(kind):
                 call = lambda: objective.loss_gradient(W, b, rows)  # noqa: E731
                 call()  # warm: first-touch of the outputs, caches
-                times[kind].append(_best_of(call, repeats))
+                times[kind].append(_best_of(call, repeats, clock))
     return {
         "numpy": np.array(times["numpy"]),
         "kernel": np.array(times["kernel"]) if "kernel" in times else None,
@@ -126,8 +128,11 @@ def judge(times, picks_kernel):
     return ratio, noise, loss > noise
 
 
-def sweep(classes, features, rows, thread_counts, dtype=np.float32):
-    """Print the comparison table; returns the number of flagged picks."""
+def sweep(classes, features, rows, thread_counts, dtype=np.float32, cpu_time=False):
+    """Print the comparison table; returns the number of flagged picks.
+
+    With ``cpu_time``, one-thread rows are timed by the calling thread's CPU
+    time, which a busy machine does not inflate by taking the CPU away."""
     from sklinear._fused_pass import kernel_is_faster
 
     print(
@@ -136,22 +141,36 @@ def sweep(classes, features, rows, thread_counts, dtype=np.float32):
     )
     flagged = 0
     for n_threads in thread_counts:
+        print(f"load average before {n_threads} thread(s): {_load()}", flush=True)
         with threadpool_limits(n_threads):
             for n_rows in rows:
                 for n_features in features:
                     for n_classes in classes:
                         flagged += _sweep_row(
                             n_threads, n_rows, n_features, n_classes, dtype,
+                            cpu_time and n_threads == 1,
                             kernel_is_faster(n_rows, n_features, n_classes,
                                              np.dtype(dtype)),
                         )  # fmt: skip
+    print(f"load average at the end: {_load()}", flush=True)
     return flagged
 
 
-def _sweep_row(n_threads, n_rows, n_features, n_classes, dtype, picks_kernel):
+def _load():
+    """The 1, 5 and 15 minute load averages: on a shared machine, two-thread
+    times only mean something while the load stays below the CPU count."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:  # not available on this platform
+        return "unknown"
+
+
+def _sweep_row(n_threads, n_rows, n_features, n_classes, dtype, cpu_time,
+               picks_kernel):  # fmt: skip
     if n_rows * n_features * n_classes > 2_000_000_000:
         return 0  # minutes per shape: skipped
-    times = time_paths(n_rows, n_features, n_classes, dtype)
+    clock = time.thread_time if cpu_time else time.perf_counter
+    times = time_paths(n_rows, n_features, n_classes, dtype, clock=clock)
     ratio, noise, slower = judge(times, picks_kernel)
     kernel_ms = "-" if ratio is None else f"{1e3 * times['kernel'].min():.3f}"
     ratio_text = "-" if ratio is None else f"{ratio:.2f}"
@@ -241,6 +260,12 @@ def main(argv=None):
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--old", help="an earlier sklinear tree, built in place")
     parser.add_argument("--epoch-only", action="store_true")
+    parser.add_argument(
+        "--cpu-time", action="store_true",
+        help="time one-thread rows by CPU time (for a busy machine)",
+    )  # fmt: skip
+    for axis in ("classes", "features", "rows"):
+        parser.add_argument(f"--{axis}", type=int, nargs="+", help="a sub-grid")
     args = parser.parse_args(argv)
     import sklinear._fused_pass as fused_pass
 
@@ -250,9 +275,10 @@ def main(argv=None):
     if not args.epoch_only:
         full = dict(classes=CLASSES, features=FEATURES, rows=ROWS)
         grid = QUICK if args.quick else full
+        grid = {axis: getattr(args, axis) or grid[axis] for axis in grid}
         flagged = sweep(
             grid["classes"], grid["features"], grid["rows"], args.threads,
-            np.dtype(args.dtype).type,
+            np.dtype(args.dtype).type, args.cpu_time,
         )  # fmt: skip
         print(f"\n{flagged} pick(s) slower than the other path by more than noise.")
     if args.old:

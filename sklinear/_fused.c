@@ -12,9 +12,10 @@
  * Threads and reproducibility: the batch is cut into blocks of rows whose
  * boundaries depend only on the shape of the problem (plan_batch). Each block
  * sums into its own buffer, and the blocks are added up in block order, so the
- * loss and gradients are bit-identical for any number of threads. Threads
- * (POSIX, created per call so that nothing outlives a call and fork() stays
- * safe) claim blocks one at a time. Their number is at most the thread limit,
+ * loss and gradients are bit-identical for any number of threads. The
+ * caller's thread and helpers from a pool of POSIX threads (started once,
+ * asleep between calls, rebuilt empty in a forked child) claim blocks one
+ * at a time. Their number is at most the thread limit,
  * which defaults to the CPUs this process may use (at most OMP_NUM_THREADS
  * when set) and is read and set through sklinear_fused_get_num_threads and
  * sklinear_fused_set_num_threads (threadpoolctl calls these).
@@ -36,6 +37,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,13 +48,17 @@
 #define SKLINEAR_SOFTMAX 1
 #define SKLINEAR_MAX_THREADS 256
 #define SKLINEAR_MAX_CLASSES 64
+#ifndef GROUP_ROWS /* (these three overridable for experiments) */
 #define GROUP_ROWS 8
+#endif
+#ifndef K_TILE_BYTES
 #define K_TILE_BYTES 16384
+#endif
 /* Blocks of rows: a block's extra cost is zeroing its partial gradient and
  * adding that to the total, about 1 to 5% of its work with at least
  * MIN_BLOCK_ROWS rows and MIN_BLOCK_WORK multiply-adds (rows x features x
  * classes); at most MAX_BLOCKS blocks per batch. */
-#ifndef MIN_BLOCK_ROWS /* (overridable for experiments) */
+#ifndef MIN_BLOCK_ROWS
 #define MIN_BLOCK_ROWS 128
 #endif
 #ifndef MIN_BLOCK_WORK
@@ -60,10 +66,9 @@
 #endif
 #define MAX_BLOCKS 1024
 /* Another thread only for each MIN_THREAD_WORK float32 multiply-adds of the
- * batch (a float64 one counts as two): creating and joining a thread took 25
- * to 70 us on a 2-CPU VM, and this much work about 300 us on one thread;
- * with half of that, two threads were often slower than one on a busy
- * machine. */
+ * batch (a float64 one counts as two): waking a helper and waiting for it
+ * costs tens of microseconds on a busy 2-CPU VM, and this much work about
+ * 300 us on one thread. */
 #ifndef MIN_THREAD_WORK
 #define MIN_THREAD_WORK (1 << 22)
 #endif
@@ -101,6 +106,7 @@ struct batch {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     ptrdiff_t next_block, committed;
+    int folding; /* a thread is adding up blocks (see finish_block) */
     void *slots; /* partial results of C * F + C elements, slot_size apart */
     ptrdiff_t slot_size;
     int n_free, free_slots[MAX_BLOCKS];
@@ -108,6 +114,15 @@ struct batch {
     short slot_of[MAX_BLOCKS];
     double loss_of[MAX_BLOCKS], loss;
 };
+
+/* The first row of block i (n_rows for i = n_blocks): blocks of about
+ * n_rows / n_blocks rows, starting on whole groups of rows. */
+static inline ptrdiff_t block_begin(const struct batch *b, ptrdiff_t i)
+{
+    if (i >= b->n_blocks)
+        return b->n_rows;
+    return i * b->n_rows / b->n_blocks / GROUP_ROWS * GROUP_ROWS;
+}
 
 /* Takes the next block, and a slot for it unless it is block 0 (which sums
  * into grad_W). Block and slot are taken together: the oldest block not yet
@@ -128,26 +143,34 @@ static int claim_block(struct batch *b, ptrdiff_t *block, int *slot)
 }
 
 /* Records a computed block, then adds up, in block order, every block that
- * is computed and whose predecessors are all added up. */
+ * is computed and whose predecessors are all added up. One thread at a time
+ * adds up (`folding`), and it does so outside the lock: a fold reads and
+ * writes a whole gradient, and under the lock it would stall every other
+ * thread that finishes or claims a block meanwhile. */
 static void finish_block(struct batch *b, ptrdiff_t block, int slot,
                          double loss, void (*fold)(struct batch *, int))
 {
-    int freed = 0;
     pthread_mutex_lock(&b->lock);
     b->done[block] = 1;
     b->slot_of[block] = (short)slot;
     b->loss_of[block] = loss;
-    while (b->committed < b->n_blocks && b->done[b->committed]) {
-        const ptrdiff_t next = b->committed++;
-        b->loss += b->loss_of[next];
-        if (b->slot_of[next] >= 0) {
-            fold(b, b->slot_of[next]);
-            b->free_slots[b->n_free++] = b->slot_of[next];
-            freed = 1;
+    if (!b->folding) {
+        b->folding = 1;
+        while (b->committed < b->n_blocks && b->done[b->committed]) {
+            const ptrdiff_t next = b->committed;
+            const int next_slot = b->slot_of[next];
+            b->loss += b->loss_of[next];
+            if (next_slot >= 0) {
+                pthread_mutex_unlock(&b->lock);
+                fold(b, next_slot);
+                pthread_mutex_lock(&b->lock);
+                b->free_slots[b->n_free++] = next_slot;
+                pthread_cond_broadcast(&b->freed);
+            }
+            b->committed++;
         }
+        b->folding = 0;
     }
-    if (freed)
-        pthread_cond_broadcast(&b->freed);
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -275,7 +298,9 @@ static int default_limit(void)
 }
 
 /* Block boundaries from the shape alone (never from the thread count); at
- * most one thread per block and per MIN_THREAD_WORK. */
+ * most one thread per block and per MIN_THREAD_WORK. An even number of
+ * blocks of about equal size (block_begin), so that two threads end
+ * together rather than one waiting for the other's last block. */
 static void plan_batch(struct batch *b, size_t item)
 {
     const ptrdiff_t per_row = b->n_features * b->n_classes;
@@ -285,8 +310,10 @@ static void plan_batch(struct batch *b, size_t item)
     rows = rows > by_work ? rows : by_work;
     rows = rows > by_count ? rows : by_count;
     rows = (rows + GROUP_ROWS - 1) / GROUP_ROWS * GROUP_ROWS;
-    b->block_rows = rows;
     b->n_blocks = (b->n_rows + rows - 1) / rows;
+    b->n_blocks -= b->n_blocks > 1 && b->n_blocks % 2; /* fewer, longer */
+    b->block_rows = b->n_blocks > 0 ? (b->n_rows + b->n_blocks - 1) / b->n_blocks
+                                    : rows;
     const ptrdiff_t work = b->n_rows * per_row * (ptrdiff_t)(item / 4);
     ptrdiff_t n_threads = work / MIN_THREAD_WORK;
     n_threads = n_threads < b->n_blocks ? n_threads : b->n_blocks;
@@ -304,18 +331,141 @@ static ptrdiff_t slot_count(const struct batch *b, size_t slot_bytes)
     return n < b->n_blocks - 1 ? n : b->n_blocks - 1;
 }
 
-/* Runs the batch on b->n_threads threads (fewer if some cannot be created:
- * the others then take their blocks). The caller's thread is one of them. */
+/* ------------------------------------------------------------------------
+ * The pool of helper threads.
+ *
+ * Helpers are started when a call first wants them and then sleep between
+ * calls, so that a call does not pay for creating and joining threads (tens
+ * of microseconds each on a quiet VM, far more on a busy one). One call at a
+ * time uses the pool; a call that finds it busy (another Python thread's
+ * call) runs on its own thread, with the same result. A helper that wakes
+ * after the caller has finished every block never touches that batch: the
+ * caller closes the job and waits only for the helpers that took it. In a
+ * forked child the helpers do not exist, so the child starts with an empty
+ * pool (pool_after_fork_child). Helpers block all signals, which stay with
+ * the interpreter's threads. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake, idle;
+    int n_helpers, busy, wanted, joined, running;
+    unsigned long generation; /* of the last job; helpers take each once */
+    struct batch *job;        /* the open job, NULL when there is none */
+    void *(*work)(void *);
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
+          .idle = PTHREAD_COND_INITIALIZER};
+
+static void *pool_helper(void *unused)
+{
+    unsigned long seen = 0;
+    (void)unused;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.job == NULL || pool.generation == seen
+               || pool.joined >= pool.wanted)
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = pool.generation;
+        struct batch *job = pool.job;
+        void *(*work)(void *) = pool.work;
+        pool.joined++;
+        pool.running++;
+        pthread_mutex_unlock(&pool.lock);
+        work(job);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.running == 0)
+            pthread_cond_broadcast(&pool.idle);
+    }
+    return NULL;
+}
+
+/* Starts helpers until there are `wanted` (under pool.lock); returns how
+ * many there are. */
+static int pool_grow(int wanted)
+{
+    pthread_attr_t attr;
+    sigset_t all, saved;
+    pthread_t thread;
+    if (pool.n_helpers >= wanted)
+        return pool.n_helpers;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The kernels keep GROUP_ROWS x classes vectors on the stack. */
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved); /* inherited by helpers */
+    while (pool.n_helpers < wanted
+           && pthread_create(&thread, &attr, pool_helper, NULL) == 0)
+        pool.n_helpers++;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    pthread_attr_destroy(&attr);
+    return pool.n_helpers;
+}
+
+/* Runs work(b) on the caller's thread and up to `wanted` helpers; returns
+ * the number of helpers asked to join (0 when the pool is busy). */
+static int pool_run(struct batch *b, void *(*work)(void *), int wanted)
+{
+    int helpers = 0, owner = 0;
+    if (wanted < 1) {
+        work(b);
+        return 0;
+    }
+    pthread_mutex_lock(&pool.lock);
+    if (!pool.busy) {
+        pool.busy = owner = 1;
+        helpers = pool_grow(wanted);
+        helpers = helpers < wanted ? helpers : wanted;
+        pool.job = b;
+        pool.work = work;
+        pool.wanted = helpers;
+        pool.joined = 0;
+        pool.generation++;
+        pthread_cond_broadcast(&pool.wake);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    work(b);
+    if (owner) {
+        pthread_mutex_lock(&pool.lock);
+        pool.job = NULL;
+        while (pool.running > 0)
+            pthread_cond_wait(&pool.idle, &pool.lock);
+        pool.busy = 0;
+        pthread_mutex_unlock(&pool.lock);
+    }
+    return helpers;
+}
+
+/* fork() while a helper or another call holds pool.lock would leave it
+ * locked in the child: fork waits for it (prepare), and the child starts
+ * with no helpers and no job. */
+static void pool_before_fork(void) { pthread_mutex_lock(&pool.lock); }
+static void pool_after_fork_parent(void) { pthread_mutex_unlock(&pool.lock); }
+static void pool_after_fork_child(void)
+{
+    pthread_mutex_unlock(&pool.lock); /* locked by this thread, in prepare */
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.idle, NULL);
+    pool.n_helpers = pool.busy = pool.wanted = pool.joined = pool.running = 0;
+    pool.job = NULL;
+}
+
+static void pool_install_fork_handlers(void)
+{
+    pthread_atfork(pool_before_fork, pool_after_fork_parent,
+                   pool_after_fork_child);
+}
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+
+/* Runs the batch on b->n_threads threads (fewer if the pool is busy or
+ * cannot start helpers: the others then take their blocks). The caller's
+ * thread is one of them. Returns the number of threads, -1 without memory. */
 static int run_batch(struct batch *b, const struct kernels *k, size_t item)
 {
     /* Slots start on cache lines, as numpy's grad_W does: a misaligned
      * partial gradient makes the vector stores of the kernels split lines. */
     const size_t size = ((size_t)(b->n_classes * b->n_features + b->n_classes)
                          * item + 63) / 64 * 64;
-    pthread_t threads[SKLINEAR_MAX_THREADS];
-    pthread_attr_t attr;
     const ptrdiff_t n_slots = slot_count(b, size);
-    int started = 0;
     b->slot_size = (ptrdiff_t)(size / item);
     b->slots = NULL;
     if (n_slots > 0 && posix_memalign(&b->slots, 64, size * (size_t)n_slots))
@@ -324,165 +474,15 @@ static int run_batch(struct batch *b, const struct kernels *k, size_t item)
         b->free_slots[b->n_free] = b->n_free;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->freed, NULL);
-    pthread_attr_init(&attr);
-    /* The kernels keep GROUP_ROWS x classes vectors on the stack. */
-    pthread_attr_setstacksize(&attr, 1 << 20);
-    for (int t = 1; t < b->n_threads; t++)
-        started += pthread_create(&threads[started], &attr, k->work, b) == 0;
-    k->work(b);
-    for (int t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    pthread_attr_destroy(&attr);
+    const int helpers = pool_run(b, k->work, b->n_threads - 1);
     pthread_cond_destroy(&b->freed);
     pthread_mutex_destroy(&b->lock);
     free(b->slots);
     k->last_row(b);
-    return started + 1;
+    return helpers + 1;
 }
 
 /* ------------------------------------------------------------------------
  * The Python boundary. */
 
-#include "_fused_check.h"
-
-PyDoc_STRVAR(loss_gradient_doc,
-"loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin)\n"
-"--\n\n"
-"Loss of the batch X (n_rows, n_features); writes the gradient of the loss\n"
-"with respect to W (n_classes, n_features) into grad_W (same shape,\n"
-"C-contiguous) and with respect to the intercept into grad_b (n_classes,).\n"
-"X, W, shift (n_classes,), factors (n_rows,), grad_W and grad_b share one\n"
-"dtype, float32 or float64; y (n_rows,) holds integers in [0, n_classes).\n"
-"loss_kind is HINGE or SOFTMAX. Raises ValueError for anything else.");
-
-static PyObject *py_loss_gradient(PyObject *self, PyObject *args)
-{
-    PyObject *objects[N_ARRAYS];
-    struct batch *b = calloc(1, sizeof(struct batch));
-    struct arrays arrays = {0};
-    int loss_kind, n_threads = 0;
-    double margin;
-    (void)self;
-    if (b == NULL)
-        return PyErr_NoMemory();
-    if (!PyArg_ParseTuple(args, "OOOOOOOid:loss_gradient", &objects[A_X],
-                          &objects[A_Y], &objects[A_W], &objects[A_SHIFT],
-                          &objects[A_FACTORS], &objects[A_GRAD_W],
-                          &objects[A_GRAD_B], &loss_kind, &margin))
-        goto fail;
-    if (loss_kind != SKLINEAR_HINGE && loss_kind != SKLINEAR_SOFTMAX) {
-        PyErr_SetString(PyExc_ValueError,
-                        "loss_kind must be HINGE or SOFTMAX.");
-        goto fail;
-    }
-    if (prepare_batch(b, &arrays, objects) < 0)
-        goto fail;
-    b->loss_kind = loss_kind;
-    b->margin = margin;
-    const size_t item = arrays.view[A_X].itemsize;
-    plan_batch(b, item);
-    Py_BEGIN_ALLOW_THREADS
-    if (b->n_rows == 0) { /* an empty batch: zero loss and gradients */
-        memset(b->grad_W, 0, item * (size_t)(b->n_classes * b->n_features));
-        memset(b->grad_b, 0, item * (size_t)b->n_classes);
-        n_threads = 1;
-    } else {
-        n_threads = run_batch(b, &kernels[item == 8], item);
-    }
-    Py_END_ALLOW_THREADS
-    if (n_threads < 0) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    last_num_threads = n_threads;
-    double loss = b->loss;
-    release_arrays(&arrays);
-    free(b);
-    return PyFloat_FromDouble(loss);
-fail:
-    release_arrays(&arrays);
-    free(b);
-    return NULL;
-}
-
-static PyObject *py_get_num_threads(PyObject *self, PyObject *unused)
-{
-    (void)self, (void)unused;
-    return PyLong_FromLong(sklinear_fused_get_num_threads());
-}
-
-static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
-{
-    long n_threads = PyLong_AsLong(arg);
-    (void)self;
-    if (n_threads == -1 && PyErr_Occurred())
-        return NULL;
-    n_threads = n_threads > INT_MAX ? INT_MAX : n_threads < 1 ? 1 : n_threads;
-    return PyLong_FromLong(sklinear_fused_set_num_threads((int)n_threads));
-}
-
-static PyObject *py_last_num_threads(PyObject *self, PyObject *unused)
-{
-    (void)self, (void)unused;
-    return PyLong_FromLong(last_num_threads);
-}
-
-static PyObject *py_plan(PyObject *self, PyObject *args)
-{
-    struct batch b = {0};
-    (void)self;
-    Py_ssize_t item;
-    if (!PyArg_ParseTuple(args, "nnnn:plan", &b.n_rows, &b.n_features,
-                          &b.n_classes, &item))
-        return NULL;
-    if (b.n_rows < 0 || b.n_features < 0 || b.n_classes < 1
-        || b.n_classes > SKLINEAR_MAX_CLASSES || (item != 4 && item != 8)) {
-        PyErr_SetString(PyExc_ValueError,
-                        "plan: not a shape the kernel takes.");
-        return NULL;
-    }
-    plan_batch(&b, (size_t)item);
-    return Py_BuildValue("nni", b.block_rows, b.n_blocks,
-                         b.n_threads < 1 ? 1 : b.n_threads);
-}
-
-static PyMethodDef methods[] = {
-    {"loss_gradient", py_loss_gradient, METH_VARARGS, loss_gradient_doc},
-    {"get_num_threads", py_get_num_threads, METH_NOARGS,
-     "The thread limit of loss_gradient."},
-    {"set_num_threads", py_set_num_threads, METH_O,
-     "Set the thread limit of loss_gradient (at least 1); returns the old "
-     "one."},
-    {"last_num_threads", py_last_num_threads, METH_NOARGS,
-     "Threads used by this thread's last call of loss_gradient (0: none yet)."},
-    {"plan", py_plan, METH_VARARGS,
-     "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
-     "n_threads): the row blocks of a batch of that shape and dtype size "
-     "(fixed by them), and the threads loss_gradient would use under the "
-     "current limit."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef fused_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "_fused",
-    .m_doc = "Fused minibatch loss and gradient kernels, checked boundary.",
-    .m_size = -1,
-    .m_methods = methods,
-};
-
-PyMODINIT_FUNC PyInit__fused(void)
-{
-    PyObject *module = PyModule_Create(&fused_module);
-    if (module == NULL)
-        return NULL;
-    choose_kernels();
-    sklinear_fused_set_num_threads(default_limit());
-    if (PyModule_AddIntConstant(module, "MAX_CLASSES", SKLINEAR_MAX_CLASSES) < 0
-        || PyModule_AddIntConstant(module, "HINGE", SKLINEAR_HINGE) < 0
-        || PyModule_AddIntConstant(module, "SOFTMAX", SKLINEAR_SOFTMAX) < 0) {
-        Py_DECREF(module);
-        return NULL;
-    }
-    return module;
-}
+#include "_fused_check.h" /* the checks, then the module's functions */

@@ -1,4 +1,5 @@
-/* The checked boundary of loss_gradient (included once by _fused.c).
+/* The Python boundary (included once by _fused.c, after the kernels): the
+ * checks of loss_gradient's arguments, then the module's functions.
  *
  * Every array comes in through the buffer protocol with its format, shape
  * and strides, and nothing reaches the kernels unless it fits: one float
@@ -261,4 +262,150 @@ static int prepare_batch(struct batch *b, struct arrays *a,
     b->grad_W = v[A_GRAD_W].buf;
     b->grad_b = v[A_GRAD_B].buf;
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The module's functions. */
+
+PyDoc_STRVAR(loss_gradient_doc,
+"loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin)\n"
+"--\n\n"
+"Loss of the batch X (n_rows, n_features); writes the gradient of the loss\n"
+"with respect to W (n_classes, n_features) into grad_W (same shape,\n"
+"C-contiguous) and with respect to the intercept into grad_b (n_classes,).\n"
+"X, W, shift (n_classes,), factors (n_rows,), grad_W and grad_b share one\n"
+"dtype, float32 or float64; y (n_rows,) holds integers in [0, n_classes).\n"
+"loss_kind is HINGE or SOFTMAX. Raises ValueError for anything else.");
+
+static PyObject *py_loss_gradient(PyObject *self, PyObject *args)
+{
+    PyObject *objects[N_ARRAYS];
+    struct batch *b = calloc(1, sizeof(struct batch));
+    struct arrays arrays = {0};
+    int loss_kind, n_threads = 0;
+    double margin;
+    (void)self;
+    if (b == NULL)
+        return PyErr_NoMemory();
+    if (!PyArg_ParseTuple(args, "OOOOOOOid:loss_gradient", &objects[A_X],
+                          &objects[A_Y], &objects[A_W], &objects[A_SHIFT],
+                          &objects[A_FACTORS], &objects[A_GRAD_W],
+                          &objects[A_GRAD_B], &loss_kind, &margin))
+        goto fail;
+    if (loss_kind != SKLINEAR_HINGE && loss_kind != SKLINEAR_SOFTMAX) {
+        PyErr_SetString(PyExc_ValueError,
+                        "loss_kind must be HINGE or SOFTMAX.");
+        goto fail;
+    }
+    if (prepare_batch(b, &arrays, objects) < 0)
+        goto fail;
+    b->loss_kind = loss_kind;
+    b->margin = margin;
+    const size_t item = arrays.view[A_X].itemsize;
+    plan_batch(b, item);
+    Py_BEGIN_ALLOW_THREADS
+    if (b->n_rows == 0) { /* an empty batch: zero loss and gradients */
+        memset(b->grad_W, 0, item * (size_t)(b->n_classes * b->n_features));
+        memset(b->grad_b, 0, item * (size_t)b->n_classes);
+        n_threads = 1;
+    } else {
+        n_threads = run_batch(b, &kernels[item == 8], item);
+    }
+    Py_END_ALLOW_THREADS
+    if (n_threads < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    last_num_threads = n_threads;
+    double loss = b->loss;
+    release_arrays(&arrays);
+    free(b);
+    return PyFloat_FromDouble(loss);
+fail:
+    release_arrays(&arrays);
+    free(b);
+    return NULL;
+}
+
+static PyObject *py_get_num_threads(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    return PyLong_FromLong(sklinear_fused_get_num_threads());
+}
+
+static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
+{
+    long n_threads = PyLong_AsLong(arg);
+    (void)self;
+    if (n_threads == -1 && PyErr_Occurred())
+        return NULL;
+    n_threads = n_threads > INT_MAX ? INT_MAX : n_threads < 1 ? 1 : n_threads;
+    return PyLong_FromLong(sklinear_fused_set_num_threads((int)n_threads));
+}
+
+static PyObject *py_last_num_threads(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    return PyLong_FromLong(last_num_threads);
+}
+
+static PyObject *py_plan(PyObject *self, PyObject *args)
+{
+    struct batch b = {0};
+    (void)self;
+    Py_ssize_t item;
+    if (!PyArg_ParseTuple(args, "nnnn:plan", &b.n_rows, &b.n_features,
+                          &b.n_classes, &item))
+        return NULL;
+    if (b.n_rows < 0 || b.n_features < 0 || b.n_classes < 1
+        || b.n_classes > SKLINEAR_MAX_CLASSES || (item != 4 && item != 8)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "plan: not a shape the kernel takes.");
+        return NULL;
+    }
+    plan_batch(&b, (size_t)item);
+    return Py_BuildValue("nni", b.block_rows, b.n_blocks,
+                         b.n_threads < 1 ? 1 : b.n_threads);
+}
+
+static PyMethodDef methods[] = {
+    {"loss_gradient", py_loss_gradient, METH_VARARGS, loss_gradient_doc},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS,
+     "The thread limit of loss_gradient."},
+    {"set_num_threads", py_set_num_threads, METH_O,
+     "Set the thread limit of loss_gradient (at least 1); returns the old "
+     "one."},
+    {"last_num_threads", py_last_num_threads, METH_NOARGS,
+     "Threads used by this thread's last call of loss_gradient (0: none yet)."},
+    {"plan", py_plan, METH_VARARGS,
+     "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
+     "n_threads): the row blocks of a batch of that shape and dtype size "
+     "(fixed by them; blocks of about block_rows rows), and the threads loss_gradient would use under the "
+     "current limit."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef fused_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_fused",
+    .m_doc = "Fused minibatch loss and gradient kernels, checked boundary.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__fused(void)
+{
+    PyObject *module = PyModule_Create(&fused_module);
+    if (module == NULL)
+        return NULL;
+    choose_kernels();
+    pthread_once(&fork_handlers_once, pool_install_fork_handlers);
+    sklinear_fused_set_num_threads(default_limit());
+    if (PyModule_AddIntConstant(module, "MAX_CLASSES", SKLINEAR_MAX_CLASSES) < 0
+        || PyModule_AddIntConstant(module, "HINGE", SKLINEAR_HINGE) < 0
+        || PyModule_AddIntConstant(module, "SOFTMAX", SKLINEAR_SOFTMAX) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

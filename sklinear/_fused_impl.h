@@ -264,9 +264,8 @@ TARGET static void *SUFFIX(work)(void *argument)
         REAL *G = slot < 0 ? (REAL *)b->grad_W
                            : (REAL *)b->slots + slot * b->slot_size;
         REAL *grad_b = slot < 0 ? (REAL *)b->grad_b : G + C * F;
-        ptrdiff_t begin = block * b->block_rows;
-        ptrdiff_t end = begin + b->block_rows;
-        end = end < b->n_rows ? end : b->n_rows;
+        const ptrdiff_t begin = block_begin(b, block);
+        const ptrdiff_t end = block_begin(b, block + 1);
         double loss = SUFFIX(rows_pass)(b, begin, end, G, grad_b, acc, ds);
         finish_block(b, block, slot, loss, SUFFIX(fold));
     }

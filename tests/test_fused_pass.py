@@ -346,15 +346,46 @@ def test_estimators_train_the_same_either_way(monkeypatch, Estimator, dtype):
 
 def _fused_loss_in_child(_):
     X, y, W, shift, factors = _problem(3000, 300, 10, np.float32)
-    return fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)[0]
+    with threadpool_limits(2):  # the kernel's pool of helpers, in the child too
+        value = fused_loss_gradient(X, y, W, shift, factors, "softmax", 1.0)[0]
+        return value, _fused.last_num_threads()
 
 
 @pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="no fork()"
 )
 def test_forked_children_can_use_it_after_the_parent():
-    # A persistent OpenMP thread pool would make these children hang.
+    # The parent's helper threads do not exist in a forked child: a pool that
+    # did not start afresh there (as an OpenMP runtime's may not) would hang.
     in_parent = _fused_loss_in_child(None)
+    assert in_parent[1] == 2  # the parent's call woke a helper
     with multiprocessing.get_context("fork").Pool(2) as pool:
         result = pool.map_async(_fused_loss_in_child, range(2))
         assert result.get(timeout=60) == [in_parent, in_parent]
+
+
+def test_concurrent_callers_get_the_results_of_one_caller():
+    # One call at a time has the helpers; the others run on their own thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [_problem(3000, 300, 10, np.float32, seed=seed) for seed in range(4)]
+    with threadpool_limits(2):
+        alone = [fused_loss_gradient(*p, "softmax", 1.0) for p in problems]
+        with ThreadPoolExecutor(4) as executor:
+            together = list(
+                executor.map(lambda p: fused_loss_gradient(*p, "softmax", 1.0),
+                             problems * 3)
+            )  # fmt: skip
+    for got, want in zip(together, alone * 3):
+        assert got[0] == want[0]
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[2], want[2])
+
+
+@pytest.mark.parametrize("n_rows", [100, 256, 300, 666, 2048, 12011])
+def test_row_blocks_are_even_in_number_and_about_equal(n_rows):
+    # Two threads then end together (a shape-only rule: any thread count
+    # gives the same blocks, so the same sums).
+    block_rows, n_blocks, _ = _fused.plan(n_rows, 3072, 24, 4)
+    assert n_blocks == 1 or n_blocks % 2 == 0
+    assert (n_blocks - 1) * block_rows < n_rows <= n_blocks * block_rows
