@@ -8,6 +8,7 @@ lecture's solvers: their final duality gap is measured, not assumed).
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._duality import penalty_strengths
 from ._solvers import resolve_method, solve
@@ -86,6 +87,37 @@ def resolve_solver(estimator):
             f"solver='sgd', or leave the option at its default."
         )
     return resolve_method(estimator._loss, penalty, solver, estimator.max_norm)
+
+
+def solver_for_data(estimator, solver, objective):
+    """'auto' on float32 data far from zero runs 'sgd', not a certified solver.
+
+    There the certified solvers' float32 products lose the digits that tell
+    the samples apart (a row of values near 1e6 varies in its 7th digit), so
+    they stall short of ``tol``; SGD's steps are centered before they are
+    rounded. An explicit ``solver`` is left as asked.
+    """
+    X = objective.X
+    if (
+        estimator.solver == "auto"
+        and solver in CERTIFIED_SOLVERS
+        and X.dtype == np.float32
+        and objective.offset is not None
+        and _far_from_zero(X, objective.offset)
+    ):
+        return "sgd"
+    return solver
+
+
+def _far_from_zero(X, offset, sample_rows=256):
+    """Whether float32 rounding of the data, ``eps * |offset|``, exceeds a
+    thousandth of some feature's spread (measured on a few rows)."""
+    sample = X[:: max(1, X.shape[0] // sample_rows)]
+    if sp.issparse(sample):
+        sample = sample.toarray()
+    spread = sample.std(axis=0, dtype=np.float64)
+    rounding = np.finfo(np.float32).eps * np.abs(np.asarray(offset, np.float64))
+    return bool(np.any(rounding > 1e-3 * spread))
 
 
 def certified_fit(estimator, objective, W, b, solver, state, hooks):

@@ -32,7 +32,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api
 from ._callbacks import FitTask
-from ._certified import CERTIFIED_SOLVERS, certified_fit, certify, resolve_solver
+from ._certified import (
+    CERTIFIED_SOLVERS,
+    certified_fit,
+    certify,
+    resolve_solver,
+    solver_for_data,
+)
 from ._sklearn_compat import (
     ALL_ZERO_WEIGHTS_OK,
     CallbackSupportMixin,
@@ -216,6 +222,7 @@ class _BaseLinearClassifier(
             )
         offset = _reusable_mean(mean_row, X is X_checked, weights)
         objective = self._objective(X, y_index, weights, offset=offset)
+        solver = solver_for_data(self, solver, objective)
         # A warm start reuses the weights only: the step, momentum and
         # schedule start afresh from the current parameters, as in
         # scikit-learn's SGD and MLP estimators.
@@ -933,8 +940,10 @@ default='auto'
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
         the hinge with an L2 part, ``'saga'`` for the softmax, and ``'sgd'``
         for the hinge with L1 or ``max_norm``, with ``early_stopping``,
-        ``average`` or a numeric ``learning_rate_init``, or without any
-        penalty (no certificate applies). The
+        ``average`` or a numeric ``learning_rate_init``, without any
+        penalty (no certificate applies), and on float32 data far from zero
+        (whose float32 products lose the digits the certified solvers need;
+        float64 data is certified). The
         solver that ran is ``solver_``. ``partial_fit`` always takes SGD
         steps (trials for ``'random_search'``).
     batch_size : int or 'auto', default='auto'

@@ -124,7 +124,10 @@ def _classifier_cases():
         name = Estimator.__name__
 
         def new(Estimator=Estimator, **params):
-            return Estimator(random_state=0, **params)
+            # A 1% certificate: on these 90 unscaled samples the SVM's dual
+            # ascent reaches 0.4%, not 0.1%, within max_iter (the rows test
+            # input handling; convergence is tested in test_certified.py).
+            return Estimator(random_state=0, tol=1e-2, **params)
 
         def fit(X_, y_, new=new):
             return new().fit(X_, y_)

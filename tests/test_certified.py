@@ -184,9 +184,7 @@ def test_certified_fits_do_not_depend_on_the_blas_thread_count(Classifier):
     from sklearn.datasets import make_classification
     from threadpoolctl import threadpool_limits
 
-    X, y = make_classification(
-        3000, 300, n_informative=30, n_classes=5, random_state=0
-    )
+    X, y = make_classification(3000, 300, n_informative=30, n_classes=5, random_state=0)
     X = StandardScaler().fit_transform(X).astype(np.float32)
     models = []
     for n_threads in (1, 2):
@@ -194,3 +192,12 @@ def test_certified_fits_do_not_depend_on_the_blas_thread_count(Classifier):
             models.append(Classifier(random_state=0, max_iter=20, tol=None).fit(X, y))
     np.testing.assert_array_equal(models[0].coef_, models[1].coef_)
     np.testing.assert_array_equal(models[0].intercept_, models[1].intercept_)
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_float32_far_from_zero_runs_sgd_and_float64_is_certified(iris, Classifier):
+    X, y = iris
+    far = X + 1e6
+    assert Classifier(random_state=0).fit(far.astype(np.float32), y).solver_ == "sgd"
+    model = Classifier(random_state=0).fit(far, y)
+    assert model.solver_ != "sgd" and model.duality_gap_ <= model.tol

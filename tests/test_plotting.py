@@ -91,7 +91,8 @@ def test_loss_curve_adds_to_given_axes(svm, softmax):
 
 def test_loss_curve_epoch_axis_puts_solvers_on_one_scale(digits):
     X, y = digits
-    sgd = LinearSVMClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
+    sgd = LinearSVMClassifier(max_iter=3, tol=None, random_state=0, solver="sgd")
+    sgd.fit(X, y)
     gd = LinearSVMClassifier(solver="gd", max_iter=3, tol=None).fit(X, y)
     display = LossCurveDisplay.from_estimator([sgd, gd], xaxis="epoch")
     sgd_x, gd_x = (line.get_xdata() for line in display.lines_)
