@@ -1,4 +1,5 @@
-"""Builds the optional C extension ``sklinear._fused`` (see sklinear/_fused.c).
+"""Builds the optional C extensions ``sklinear._fused`` (see sklinear/_fused.c)
+and ``sklinear._saga_sweep`` (sklinear/_saga_sweep.c).
 
 Everything else is configured in pyproject.toml. The extension is optional:
 without a C compiler that has GCC's vector extensions (GCC or Clang), the
@@ -45,11 +46,19 @@ MSVC_REASON = (
 )
 
 
+def record_name(extension):
+    """The file of ``extension``'s build record: the kernel's under
+    BUILD_RECORD, every other optional extension's under its own name (so
+    that one build's records do not overwrite each other)."""
+    short = extension.rpartition(".")[2]
+    return BUILD_RECORD if short == "_fused" else f"_build_status{short}.json"
+
+
 def write_build_record(directory, extension, reason):
     """Record that ``extension`` was built (``reason`` None) or why not."""
     os.makedirs(directory, exist_ok=True)
     record = {"extension": extension, "built": reason is None, "reason": reason}
-    path = os.path.join(directory, BUILD_RECORD)
+    path = os.path.join(directory, record_name(extension))
     with open(path, "w", encoding="utf-8") as file:
         json.dump(record, file, indent=2)
         file.write("\n")
@@ -194,7 +203,15 @@ setup(
             sources=["sklinear/_fused.c"],
             depends=["sklinear/_fused_impl.h", "sklinear/_fused_check.h"],
             optional=True,
-        )
+        ),
+        # Per-sample SAGA epochs of the certified solver (without it, the
+        # solver takes minibatch steps in NumPy).
+        Extension(
+            "sklinear._saga_sweep",
+            sources=["sklinear/_saga_sweep.c"],
+            depends=["sklinear/_saga_sweep_impl.h", "sklinear/_saga_sweep_check.h"],
+            optional=True,
+        ),
     ],
     cmdclass={"build_ext": ReportingBuildExt},
 )
