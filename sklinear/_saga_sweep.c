@@ -32,9 +32,8 @@
 #include "_saga_sweep_check.h"
 
 PyDoc_STRVAR(epoch_doc,
-"epoch(X, indices, indptr, y, factors, order, offset, W, b, memory, sum_W,\n"
-"      sum_b, loss, eta, n_scale, margin, mu, l1, l2, max_norm,\n"
-"      fit_intercept)\n"
+"epoch(X, indices, indptr, y, factors, scales, order, offset, W, b, memory,\n"
+"      sum_W, sum_b, loss, eta, margin, mu, l1, l2, max_norm, fit_intercept)\n"
 "--\n\n"
 "One epoch of per-sample proximal SAGA steps over the samples in `order`,\n"
 "in place on W (n_classes, n_features), b (n_classes,), memory (n_samples,\n"
@@ -42,11 +41,13 @@ PyDoc_STRVAR(epoch_doc,
 "(n_samples, n_features) with indices and indptr None, or the data of a\n"
 "CSR matrix with its int32 or int64 indices and indptr (then offset must be\n"
 "None: sparse epochs run uncentered). X is float32 or float64; factors\n"
-"(n_samples,) and offset (n_features,) float64; y and order hold integers\n"
-"in [0, n_classes) and [0, n_samples). loss is HINGE or SOFTMAX; eta the\n"
-"step, n_scale the SAGA multiplier of a sample's new gradient, mu the hinge\n"
-"smoothing, l1 and l2 the penalty's strengths, max_norm the bound on each\n"
-"row's norm (0: none). Raises ValueError for anything else.");
+"(n_samples,), scales (n_samples,) and offset (n_features,) float64; y and\n"
+"order hold integers in [0, n_classes) and [0, n_samples). scales[i] is the\n"
+"SAGA multiplier of sample i's new gradient (1 / p_i for a sample drawn\n"
+"with probability p_i: n_samples for uniform sampling). loss is HINGE or\n"
+"SOFTMAX; eta the step, mu the hinge smoothing, l1 and l2 the penalty's\n"
+"strengths, max_norm the bound on each row's norm (0: none). Raises\n"
+"ValueError for anything else.");
 
 static PyObject *py_epoch(PyObject *self, PyObject *args)
 {
@@ -56,12 +57,12 @@ static PyObject *py_epoch(PyObject *self, PyObject *args)
     int fit_intercept;
     (void)self;
     if (!PyArg_ParseTuple(
-            args, "OOOOOOOOOOOOidddddddp:epoch", &objects[A_X],
+            args, "OOOOOOOOOOOOOiddddddp:epoch", &objects[A_X],
             &objects[A_INDICES], &objects[A_INDPTR], &objects[A_Y],
-            &objects[A_FACTORS], &objects[A_ORDER], &objects[A_OFFSET],
-            &objects[A_W], &objects[A_B], &objects[A_MEMORY],
-            &objects[A_SUM_W], &objects[A_SUM_B], &s.loss, &s.eta,
-            &s.n_scale, &s.margin, &s.mu, &s.l1, &s.l2, &s.max_norm,
+            &objects[A_FACTORS], &objects[A_SCALES], &objects[A_ORDER],
+            &objects[A_OFFSET], &objects[A_W], &objects[A_B],
+            &objects[A_MEMORY], &objects[A_SUM_W], &objects[A_SUM_B],
+            &s.loss, &s.eta, &s.margin, &s.mu, &s.l1, &s.l2, &s.max_norm,
             &fit_intercept))
         return NULL;
     s.fit_intercept = fit_intercept;

@@ -11,12 +11,12 @@
  */
 
 enum {
-    A_X, A_INDICES, A_INDPTR, A_Y, A_FACTORS, A_ORDER, A_OFFSET,
+    A_X, A_INDICES, A_INDPTR, A_Y, A_FACTORS, A_SCALES, A_ORDER, A_OFFSET,
     A_W, A_B, A_MEMORY, A_SUM_W, A_SUM_B, N_ARRAYS
 };
 #define FIRST_OUTPUT A_W
 static const char *const array_names[N_ARRAYS] = {
-    "X", "indices", "indptr", "y", "factors", "order", "offset",
+    "X", "indices", "indptr", "y", "factors", "scales", "order", "offset",
     "W", "b", "memory", "sum_W", "sum_b",
 };
 
@@ -96,9 +96,8 @@ static int check_scalars(const struct sweep *s)
 {
     if (s->loss != SWEEP_HINGE && s->loss != SWEEP_SOFTMAX)
         return fail("loss must be HINGE or SOFTMAX, got %d.", s->loss);
-    if (!(isfinite(s->eta) && s->eta > 0 && isfinite(s->n_scale)
-          && s->n_scale > 0))
-        return fail("eta and n_scale must be positive and finite.");
+    if (!(isfinite(s->eta) && s->eta > 0))
+        return fail("eta must be positive and finite.");
     if (!(isfinite(s->margin) && isfinite(s->mu) && s->mu >= 0))
         return fail("margin must be finite and mu finite, at least 0.");
     if (!(isfinite(s->l1) && s->l1 >= 0 && isfinite(s->l2) && s->l2 >= 0
@@ -281,13 +280,18 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
         || check_array(a, A_SUM_W, 2, 'f', 8, C, d) < 0
         || check_array(a, A_SUM_B, 1, 'f', 8, C, -1) < 0
         || check_array(a, A_FACTORS, 1, 'f', 8, n, -1) < 0
+        || check_array(a, A_SCALES, 1, 'f', 8, n, -1) < 0
         || (a->held[A_OFFSET] && check_array(a, A_OFFSET, 1, 'f', 8, d, -1) < 0))
         return -1;
     const int sparse = a->held[A_INDPTR];
-    /* labels, order, then doubles: row (d), g and dir_b (C), cum (n_order
-     * + 1); then last and cols (d each, CSR) */
+    const double *scales = v[A_SCALES].buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(isfinite(scales[i]) && scales[i] > 0))
+            return fail("scales[%zd] is not positive and finite.", i);
+    /* labels, order, last and cols (d each), then doubles: row (d), g,
+     * delta and dir_b (C), cum (n_order + 1) */
     size_t bytes = (size_t)(n + n_order + 2 * d) * sizeof(ptrdiff_t)
-                   + (size_t)(d + 2 * C + n_order + 1) * sizeof(double);
+                   + (size_t)(d + 3 * C + n_order + 1) * sizeof(double);
     char *scratch = a->scratch = malloc(bytes + 1);
     if (scratch == NULL) {
         PyErr_NoMemory();
@@ -299,7 +303,8 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     s->cols = s->last + d;
     s->row = (double *)(s->cols + d);
     s->g = s->row + d;
-    s->dir_b = s->g + C;
+    s->delta = s->g + C;
+    s->dir_b = s->delta + C;
     s->cum = s->dir_b + C;
     if ((sparse ? check_csr(a, n, d, s->last) : check_dense_x(a, n, d)) < 0
         || copy_indices(a, A_Y, C, (ptrdiff_t *)s->y) < 0
@@ -320,6 +325,7 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     s->pointer_item = sparse ? v[A_INDPTR].itemsize : 0;
     s->n = n, s->d = d, s->C = C, s->n_order = n_order;
     s->factors = v[A_FACTORS].buf;
+    s->scales = scales;
     s->offset = a->held[A_OFFSET] ? v[A_OFFSET].buf : NULL;
     s->W = v[A_W].buf, s->b = v[A_B].buf, s->memory = v[A_MEMORY].buf;
     s->sum_W = v[A_SUM_W].buf, s->sum_b = v[A_SUM_B].buf;

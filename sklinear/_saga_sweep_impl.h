@@ -7,10 +7,11 @@
  * X is read in its own dtype, one row at a time, into a float64 buffer.
  *
  * One step on sample i (f_i G_i its weighted score gradient, M_i its memory,
- * n the number of samples, eta the step, mu the centering offset):
+ * r_i = 1 / (n_samples p_i) for a sample drawn with probability p_i, so n r_i
+ * = n for uniform sampling, eta the step, mu the centering offset):
  *     s = W (x_i - mu) + b,  g = f_i grad L_i(s),  delta = g - M_i,  M_i = g
- *     dir_b = n delta + sum_b
- *     W <- prox(W - eta (n delta (x_i - mu)^T + sum_W - sum_b mu^T))
+ *     dir_b = n r_i delta + sum_b
+ *     W <- prox(W - eta (n r_i delta (x_i - mu)^T + sum_W - sum_b mu^T))
  *     sum_W += delta x_i^T,  sum_b += delta,  b <- b - eta dir_b
  * with prox(w) = soft(w, eta l1) / (1 + eta l2), then the max-norm
  * projection of each row of W.
@@ -24,12 +25,12 @@ struct sweep {
     const char *indices, *indptr;
     Py_ssize_t n, d, C, n_order;
     const ptrdiff_t *y, *order;
-    const double *factors, *offset; /* offset NULL: uncentered */
+    const double *factors, *scales, *offset; /* offset NULL: uncentered */
     double *W, *b, *memory, *sum_W, *sum_b;
-    double eta, n_scale, margin, mu, l1, l2, max_norm;
+    double eta, margin, mu, l1, l2, max_norm;
     int loss, fit_intercept;
     /* scratch */
-    double *row, *g, *dir_b, *cum;
+    double *row, *g, *delta, *dir_b, *cum;
     ptrdiff_t *last, *cols;
 };
 
@@ -83,16 +84,17 @@ static void score_gradient(const struct sweep *s, double *g, ptrdiff_t y,
         g[c] *= f;
 }
 
-/* Gradient, memory and sums of sample i, given its scores in s->g: leaves
- * n delta in s->g and dir_b in s->dir_b; sum_b is not yet updated. */
+/* Gradient and memory of sample i, given its scores in s->g: leaves delta
+ * in s->delta, its multiple scales[i] delta in s->g and dir_b in s->dir_b;
+ * sum_b is not yet updated. */
 static void saga_direction(struct sweep *s, ptrdiff_t i)
 {
     double *g = s->g, *m = s->memory + i * s->C;
     score_gradient(s, g, s->y[i], s->factors[i]);
     for (Py_ssize_t c = 0; c < s->C; c++) {
-        const double delta = g[c] - m[c];
+        s->delta[c] = g[c] - m[c];
         m[c] = g[c];
-        g[c] = s->n_scale * delta;
+        g[c] = s->scales[i] * s->delta[c];
         s->dir_b[c] = g[c] + s->sum_b[c];
     }
 }
@@ -101,7 +103,7 @@ static void saga_direction(struct sweep *s, ptrdiff_t i)
 static void intercept_step(struct sweep *s)
 {
     for (Py_ssize_t c = 0; c < s->C; c++) {
-        s->sum_b[c] += s->g[c] / s->n_scale;
+        s->sum_b[c] += s->delta[c];
         if (s->fit_intercept)
             s->b[c] -= s->eta * s->dir_b[c];
     }
@@ -141,7 +143,7 @@ static void dense_step(struct sweep *s, ptrdiff_t i)
     const double eta = s->eta, t = eta * s->l1, shrink = 1.0 / (1.0 + eta * s->l2);
     for (Py_ssize_t c = 0; c < C; c++) {
         double *w = s->W + c * d, *sw = s->sum_W + c * d;
-        const double nd = s->g[c], db = s->dir_b[c], delta = nd / s->n_scale;
+        const double nd = s->g[c], db = s->dir_b[c], delta = s->delta[c];
         for (Py_ssize_t j = 0; j < d; j++) {
             const double mu_j = s->offset ? s->offset[j] : 0.0;
             const double step = nd * x[j] + sw[j] - (db - nd) * mu_j;
@@ -249,7 +251,7 @@ static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
     const double a = s->eta / *scale, t1 = a * s->l1;
     for (Py_ssize_t c = 0; c < C; c++) {
         double *v = s->W + c * d, *sw = s->sum_W + c * d;
-        const double nd = s->g[c], delta = nd / s->n_scale;
+        const double nd = s->g[c], delta = s->delta[c];
         for (ptrdiff_t k = 0; k < nnz; k++) {
             const ptrdiff_t j = s->cols[k];
             v[j] = soft(v[j] - a * (nd * s->row[k] + sw[j]), t1);

@@ -20,7 +20,14 @@ answered with a smaller step).
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["sample_rows", "local_curvature", "score_curvature"]
+__all__ = [
+    "local_curvature",
+    "row_norms",
+    "sample_rows",
+    "sampling_probabilities",
+    "score_curvature",
+    "single_sample_smoothness",
+]
 
 
 def sample_rows(objective, max_rows=1024):
@@ -126,6 +133,108 @@ def local_curvature(X, weights, offset, preconditioner, n_iterations=12):
         top = float(v @ new_v)
         v = new_v
     return top, per_row
+
+
+def row_norms(objective, preconditioner=None):
+    """``|z_i|^2 + 1`` for every row: the curvature of a single-sample step.
+
+    ``z_i`` is the row centered by the objective's offset and scaled by
+    ``sqrt(preconditioner)``; for sparse X the larger of the centered and
+    the uncentered norm, as sparse per-sample epochs run uncentered.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    preconditioner : ndarray of shape (n_features,), default=None
+
+    Returns
+    -------
+    norms : ndarray of shape (n_samples,)
+    """
+    X = objective.X
+    n_features = X.shape[1]
+    offset = objective.offset
+    offset = np.zeros(n_features) if offset is None else offset.astype(np.float64)
+    if preconditioner is not None:  # rare: scaled copies are fine
+        scale = np.sqrt(np.asarray(preconditioner, dtype=np.float64))
+        X = X.multiply(scale[None, :]).tocsr() if sp.issparse(X) else X * scale
+        offset = offset * scale
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        uncentered = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    else:
+        uncentered = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without a centered copy of X (the
+    # cancellation costs digits of a step bound, no more).
+    cross = np.asarray(X @ offset.astype(X.dtype), dtype=np.float64).ravel()
+    centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
+    if sp.issparse(X):
+        centered = np.maximum(uncentered, centered)
+    return centered + 1.0
+
+
+def sampling_probabilities(objective, norms=None):
+    """Probabilities of drawing each sample in a per-sample epoch.
+
+    Half uniform, half in proportion to the row's curvature ``n f_i (|z_i|^2
+    + 1)`` (as SAG with non-uniform sampling, Schmidt et al., 2015): a few
+    rows of large norm (standardized features that are rarely nonzero) no
+    longer set the step for all, which with uniform sampling is ``1 /
+    max_i L_i``; here it is ``1 / max_i (L_i / (n p_i))``, at most twice the
+    mean curvature's.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    norms : ndarray of shape (n_samples,), default=None
+        From :func:`row_norms` (computed when None).
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples,)
+    """
+    n = objective.n_samples
+    norms = row_norms(objective) if norms is None else norms
+    curvature = objective._factors(slice(None), n).astype(np.float64) * norms
+    total = curvature.sum()
+    if not (np.isfinite(total) and total > 0):
+        return np.full(n, 1.0 / n)
+    return 0.5 * curvature / total + 0.5 / n
+
+
+def single_sample_smoothness(
+    objective, curvature, preconditioner=None, probabilities=None
+):
+    """``L(1)``: the smoothness constant of single-sample SAGA steps.
+
+    With uniform sampling it is the largest row's curvature ``max_i n f_i
+    c_i (|z_i|^2 + 1)`` (not the mean: a step of ``1 / mean`` overshoots on
+    the rows of large norm), every row counted; with sample ``i`` drawn with
+    probability ``p_i`` and its step weighed by ``1 / (n p_i)``, the largest
+    of ``n f_i c_i (|z_i|^2 + 1) / (n p_i)``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    curvature : ndarray of shape (n_samples,)
+        ``c_i``, the loss's curvature in the scores at each sample.
+    preconditioner : ndarray of shape (n_features,), default=None
+    probabilities : ndarray of shape (n_samples,), default=None
+        None: uniform sampling.
+
+    Returns
+    -------
+    smoothness : float
+    """
+    n = objective.n_samples
+    if n == 0:
+        return 0.0
+    weights = objective._factors(slice(None), n).astype(np.float64) * n
+    weights *= np.asarray(curvature, dtype=np.float64)
+    rows = weights * row_norms(objective, preconditioner)
+    if probabilities is not None:
+        rows /= n * probabilities
+    return float(np.max(rows))
 
 
 def _sparse_scaled_norms(X, offset, scale):

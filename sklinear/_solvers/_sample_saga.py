@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from .._duality import penalty_strengths
 from ..penalties import L1, L2, ElasticNet, NoPenalty
+from ._curvature import sampling_probabilities
 
 try:
     from .. import _saga_sweep
@@ -80,11 +81,30 @@ class SampleSaga:
     max_norm : float, default=None
         Bound on the L2 norm of each class row (a projection after each
         step).
+    sampling : {'curvature', 'uniform'}, default='curvature'
+        'uniform': an epoch visits the samples of ``order`` (a permutation),
+        each once, exactly the steps of :class:`MinibatchSaga` with batches
+        of one row. 'curvature': sample ``i`` is drawn with probability
+        ``p_i`` (:func:`~._curvature.sampling_probabilities`) and its new
+        gradient weighed by ``1 / (n p_i)``, so that rows of large norm do
+        not set a small step for all. The draws are stratified: ``order``
+        (a random permutation) is read as ``n`` evenly spaced points in
+        ``[0, 1)`` in random order, each mapped through the inverse of the
+        cumulative distribution, so sample ``i`` is visited ``n p_i`` times
+        per epoch, rounded up or down.
     """
 
-    def __init__(self, objective, max_norm=None):
+    def __init__(self, objective, max_norm=None, sampling="curvature"):
         self.objective = objective
         self.max_norm = max_norm
+        n = objective.n_samples
+        if sampling == "uniform" or n == 0:
+            self.scales = np.full(n, float(n))
+            self.cumulative = None
+        else:
+            probabilities = sampling_probabilities(objective)
+            self.scales = 1.0 / probabilities
+            self.cumulative = np.cumsum(probabilities)
         self.X, self.indices, self.indptr = _sweep_arrays(objective.X)
         self.y = np.ascontiguousarray(objective.y, dtype=np.intp)
         self.factors = np.ascontiguousarray(
@@ -123,7 +143,8 @@ class SampleSaga:
         eta : float
             Step size.
         order : ndarray of int
-            Sample indices, each in ``[0, n_samples)``.
+            Sample indices, each in ``[0, n_samples)``: a permutation with
+            the 'curvature' sampling (see the class).
         mu : float, default=0.0
             Hinge smoothing.
 
@@ -140,10 +161,11 @@ class SampleSaga:
             b64 -= W64 @ self.offset
         _saga_sweep.epoch(
             self.X, self.indices, self.indptr, self.y, self.factors,
-            np.asarray(order), None if self.sparse else self.offset,
+            self.scales, self._samples(order),
+            None if self.sparse else self.offset,
             W64, b64, self.memory, self.sum_W, self.sum_b,
             _saga_sweep.SOFTMAX if objective.loss == "softmax" else _saga_sweep.HINGE,
-            float(eta), float(objective.n_samples), float(objective.margin),
+            float(eta), float(objective.margin),
             float(mu), float(self.l1), float(self.l2),
             0.0 if self.max_norm is None else float(self.max_norm),
             bool(objective.fit_intercept),
@@ -153,6 +175,16 @@ class SampleSaga:
         W[...] = W64
         b[...] = b64
         return bool(np.isfinite(W64).all() and np.isfinite(b64).all())
+
+    def _samples(self, order):
+        """The samples an epoch visits, from a permutation ``order``."""
+        order = np.asarray(order)
+        if self.cumulative is None:
+            return order
+        n = len(self.cumulative)
+        points = (order.astype(np.float64) + 0.5) / n
+        samples = np.searchsorted(self.cumulative, points, side="right")
+        return np.minimum(samples, n - 1)
 
 
 def _sweep_arrays(X):
