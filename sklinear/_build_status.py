@@ -3,7 +3,9 @@
 setup.py writes ``_build_status.json`` beside the extension when it builds the
 package: whether the optional C extension was built and, if not, the
 compiler's complaint. :func:`kernel_status` prefers that record to the bare
-ImportError, which only says that the module is missing.
+ImportError, which only says that the module is missing. The certified
+solver's per-sample sweep ``sklinear._saga_sweep`` has its own record,
+``_build_status_saga_sweep.json``, read by :func:`sweep_status`.
 """
 
 import importlib
@@ -16,6 +18,7 @@ __all__ = [
     "build_record",
     "failed_build",
     "kernel_status",
+    "sweep_status",
     "warn_if_kernel_missing",
 ]
 
@@ -30,6 +33,14 @@ _REBUILD = """To get the
 kernel, install a C compiler (GCC or Clang) and reinstall sklinear from
 source: pip install --force-reinstall --no-cache-dir --no-deps sklinear
 (in a source checkout: pip install -e . again)."""
+# The per-sample SAGA sweep of the certified solver, and its record (setup.py's
+# record_name).
+_SWEEP = "sklinear._saga_sweep"
+SWEEP_RECORD = Path(__file__).with_name("_build_status_saga_sweep.json")
+_SWEEP_MESSAGE = """\
+sklinear's compiled SAGA sweep ({kernel}) is not available: {reason}
+The certified solver still works, with minibatch steps in NumPy, at lower
+speed. {advice}"""
 # setup.py skips MSVC (see its MSVC_REASON): reinstalling would meet it again.
 _NO_KERNEL_WITH_MSVC = "Builds with MSVC (Windows wheels) come without it."
 
@@ -81,8 +92,30 @@ def kernel_status(record=None):
         The extension's file when it imports; else the build failure that the
         record names, or the ImportError's message when there is none.
     """
+    return _status(_KERNEL, record)
+
+
+def sweep_status(record=None):
+    """Whether the compiled SAGA sweep imports, and its file or the reason.
+
+    Parameters
+    ----------
+    record : path-like, default=None
+        Its build record; None for the one beside this module.
+
+    Returns
+    -------
+    built : bool
+        Whether ``sklinear._saga_sweep`` imports.
+    detail : str
+        As for :func:`kernel_status`.
+    """
+    return _status(_SWEEP, record or SWEEP_RECORD)
+
+
+def _status(name, record):
     try:
-        module = importlib.import_module(_KERNEL)
+        module = importlib.import_module(name)
     except ImportError as error:
         return False, _reason(error, build_record(record))
     return True, module.__file__
@@ -111,10 +144,16 @@ def warn_if_kernel_missing():
     Called once, by ``import sklinear``: the warning points at the line that
     imports sklinear.
     """
-    built, reason = kernel_status()
-    if not built:
+    extensions = (
+        (_KERNEL, kernel_status, _MESSAGE),
+        (_SWEEP, sweep_status, _SWEEP_MESSAGE),
+    )
+    for name, status, template in extensions:
+        built, reason = status()
+        if built:
+            continue
         advice = _NO_KERNEL_WITH_MSVC if "MSVC" in reason else _REBUILD
-        message = _MESSAGE.format(kernel=_KERNEL, reason=reason, advice=advice)
+        message = template.format(kernel=name, reason=reason, advice=advice)
         # 1: this function, 2: sklinear/__init__.py, 3: whoever imports it
         # (warnings skips importlib's frames in between).
         warnings.warn(message, KernelNotBuiltWarning, stacklevel=3)

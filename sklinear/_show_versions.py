@@ -8,7 +8,14 @@ from importlib.metadata import PackageNotFoundError, version
 from threadpoolctl import threadpool_info
 
 from . import _fused_pass
-from ._build_status import build_record, failed_build, kernel_status
+from ._build_status import (
+    SWEEP_RECORD,
+    build_record,
+    failed_build,
+    kernel_status,
+    sweep_status,
+)
+from ._solvers import _sample_saga
 
 __all__ = ["show_versions"]
 
@@ -76,6 +83,18 @@ def _kernel_info():
     return info
 
 
+def _sweep_info():
+    built, detail = sweep_status()
+    if not built:
+        return {"built": "no", "reason": detail}
+    in_use = "yes" if _sample_saga.sweep_available() else "no (switched off)"
+    info = {"built": "yes", "in use": in_use, "file": detail}
+    reason = failed_build(build_record(SWEEP_RECORD))
+    if reason:
+        info["last build"] = f"failed, so this file is older: {reason}"
+    return info
+
+
 def _format(info):
     """``key: value`` lines, values aligned, continuation lines indented."""
     width = max(len(key) for key in info) + 1
@@ -101,7 +120,8 @@ def show_versions():
     installed); the CPUs this process may use and the thread-limiting
     environment variables; every BLAS, OpenMP and other thread pool that
     threadpoolctl finds loaded, with its thread count; and whether the
-    compiled kernel ``sklinear._fused`` is built and in use, or else why not.
+    compiled kernel ``sklinear._fused`` and the certified solver's SAGA sweep
+    ``sklinear._saga_sweep`` are built and in use, or else why not.
 
     Examples
     --------
@@ -122,6 +142,9 @@ def show_versions():
     ...
     Compiled kernel (sklinear._fused):
         built: ...
+    <BLANKLINE>
+    Compiled SAGA sweep (sklinear._saga_sweep):
+        built: ...
     """
     sections = {
         "System": _format(_system_info()),
@@ -129,6 +152,7 @@ def show_versions():
         "CPUs and threads": _format(_cpu_info()),
         "Thread pools (threadpoolctl)": _threadpool_sections(),
         "Compiled kernel (sklinear._fused)": _format(_kernel_info()),
+        "Compiled SAGA sweep (sklinear._saga_sweep)": _format(_sweep_info()),
     }
     for title, body in sections.items():
         print(f"\n{title}:\n{body}")
