@@ -288,10 +288,10 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     for (Py_ssize_t i = 0; i < n; i++)
         if (!(isfinite(scales[i]) && scales[i] > 0))
             return fail("scales[%zd] is not positive and finite.", i);
-    /* labels, order, last and cols (d each), then doubles: row (d), g,
+    /* labels, order, last and cols (d each), then doubles: row (3 d), g,
      * delta and dir_b (C), cum (n_order + 1) */
     size_t bytes = (size_t)(n + n_order + 2 * d) * sizeof(ptrdiff_t)
-                   + (size_t)(d + 3 * C + n_order + 1) * sizeof(double);
+                   + (size_t)(3 * d + 3 * C + n_order + 1) * sizeof(double);
     char *scratch = a->scratch = malloc(bytes + 1);
     if (scratch == NULL) {
         PyErr_NoMemory();
@@ -302,7 +302,7 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     s->last = (ptrdiff_t *)s->order + n_order;
     s->cols = s->last + d;
     s->row = (double *)(s->cols + d);
-    s->g = s->row + d;
+    s->g = s->row + 3 * d;
     s->delta = s->g + C;
     s->dir_b = s->delta + C;
     s->cum = s->dir_b + C;

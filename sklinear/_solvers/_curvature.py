@@ -203,7 +203,7 @@ def sampling_probabilities(objective, norms=None):
 
 
 def single_sample_smoothness(
-    objective, curvature, preconditioner=None, probabilities=None
+    objective, curvature, preconditioner=None, probabilities=None, norms=None
 ):
     """``L(1)``: the smoothness constant of single-sample SAGA steps.
 
@@ -221,6 +221,8 @@ def single_sample_smoothness(
     preconditioner : ndarray of shape (n_features,), default=None
     probabilities : ndarray of shape (n_samples,), default=None
         None: uniform sampling.
+    norms : ndarray of shape (n_samples,), default=None
+        :func:`row_norms` with this preconditioner (computed when None).
 
     Returns
     -------
@@ -231,7 +233,9 @@ def single_sample_smoothness(
         return 0.0
     weights = objective._factors(slice(None), n).astype(np.float64) * n
     weights *= np.asarray(curvature, dtype=np.float64)
-    rows = weights * row_norms(objective, preconditioner)
+    if norms is None:
+        norms = row_norms(objective, preconditioner)
+    rows = weights * norms
     if probabilities is not None:
         rows /= n * probabilities
     return float(np.max(rows))

@@ -79,11 +79,12 @@ def single_sample_smoothness(objective, curvature, preconditioner=None):
     -------
     smoothness : float
     """
+    norms = _curvature.row_norms(objective, preconditioner)  # one pass over X
     probabilities = None
-    if sweep_applies(objective, preconditioner):
-        probabilities = _curvature.sampling_probabilities(objective)
+    if sweep_applies(objective, preconditioner):  # (no preconditioner here)
+        probabilities = _curvature.sampling_probabilities(objective, norms)
     return _curvature.single_sample_smoothness(
-        objective, curvature, preconditioner, probabilities
+        objective, curvature, preconditioner, probabilities, norms
     )
 
 
