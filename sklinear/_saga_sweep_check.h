@@ -133,10 +133,12 @@ static int get_views(struct arrays *a, PyObject *const *objects)
     return 0;
 }
 
-/* A C-contiguous array of `ndim` dimensions, `kind`, `itemsize` (0: 4 or
- * 8) and shape (a negative entry: any). */
+/* An array of `ndim` dimensions, `kind`, `itemsize` (0: 4 or 8), shape (a
+ * negative entry: any), contiguous in `order` ('C' or 'F'; dense X only
+ * needs unit column strides, see check_dense_x). */
 static int check_array(const struct arrays *a, int i, int ndim, char kind,
-                       Py_ssize_t itemsize, Py_ssize_t rows, Py_ssize_t cols)
+                       Py_ssize_t itemsize, Py_ssize_t rows, Py_ssize_t cols,
+                       char order)
 {
     const Py_buffer *v = &a->view[i];
     const char *name = array_names[i];
@@ -155,8 +157,9 @@ static int check_array(const struct arrays *a, int i, int ndim, char kind,
     if ((uintptr_t)v->buf % (uintptr_t)v->itemsize != 0)
         return fail("%s is not aligned to its element size.", name);
     if (i != A_X || ndim == 1)
-        if (!PyBuffer_IsContiguous(v, 'C'))
-            return fail("%s must be C-contiguous.", name);
+        if (!PyBuffer_IsContiguous(v, order))
+            return fail("%s must be %s-contiguous.", name,
+                        order == 'F' ? "Fortran" : "C");
     return 0;
 }
 
@@ -164,7 +167,7 @@ static int check_array(const struct arrays *a, int i, int ndim, char kind,
 static int check_dense_x(const struct arrays *a, Py_ssize_t n, Py_ssize_t d)
 {
     const Py_buffer *X = &a->view[A_X];
-    if (check_array(a, A_X, 2, 'f', 0, n, d) < 0)
+    if (check_array(a, A_X, 2, 'f', 0, n, d, 'C') < 0)
         return -1;
     for (int k = 0; k < 2; k++)
         if (X->shape[k] > 1 && X->strides[k] % X->itemsize != 0)
@@ -183,9 +186,9 @@ static int check_csr(const struct arrays *a, Py_ssize_t n, Py_ssize_t d,
 {
     const Py_buffer *X = &a->view[A_X], *ind = &a->view[A_INDICES];
     const Py_buffer *ptr = &a->view[A_INDPTR];
-    if (check_array(a, A_X, 1, 'f', 0, -1, -1) < 0
-        || check_array(a, A_INDICES, 1, 'i', 0, X->shape[0], -1) < 0
-        || check_array(a, A_INDPTR, 1, 'i', 0, n + 1, -1) < 0)
+    if (check_array(a, A_X, 1, 'f', 0, -1, -1, 'C') < 0
+        || check_array(a, A_INDICES, 1, 'i', 0, X->shape[0], -1, 'C') < 0
+        || check_array(a, A_INDPTR, 1, 'i', 0, n + 1, -1, 'C') < 0)
         return -1;
     if (a->held[A_OFFSET])
         return fail("offset must be None for CSR X (sparse epochs run "
@@ -259,37 +262,11 @@ static int copy_indices(const struct arrays *a, int i, ptrdiff_t bound,
     return 0;
 }
 
-/* Checks everything and fills in s; -1 with a ValueError set otherwise. */
-static int prepare_sweep(struct sweep *s, struct arrays *a,
-                         PyObject *const *objects)
+/* Scratch for labels, order, last and cols (d each), then doubles: row
+ * (3 d), g, delta and dir_b (C), cum (n_order + 1). */
+static int alloc_scratch(struct sweep *s, struct arrays *a, Py_ssize_t n,
+                         Py_ssize_t n_order, Py_ssize_t d, Py_ssize_t C)
 {
-    if (get_views(a, objects) < 0)
-        return -1;
-    const Py_buffer *v = a->view;
-    if (check_array(a, A_W, 2, 'f', 8, -1, -1) < 0)
-        return -1;
-    const Py_ssize_t C = v[A_W].shape[0], d = v[A_W].shape[1];
-    if (C < 1)
-        return fail("W must have at least one row (class).");
-    if (v[A_Y].ndim != 1)
-        return fail("y must be 1-D, got %d-D.", v[A_Y].ndim);
-    const Py_ssize_t n = v[A_Y].shape[0];
-    const Py_ssize_t n_order = v[A_ORDER].ndim == 1 ? v[A_ORDER].shape[0] : 0;
-    if (check_array(a, A_B, 1, 'f', 8, C, -1) < 0
-        || check_array(a, A_MEMORY, 2, 'f', 8, n, C) < 0
-        || check_array(a, A_SUM_W, 2, 'f', 8, C, d) < 0
-        || check_array(a, A_SUM_B, 1, 'f', 8, C, -1) < 0
-        || check_array(a, A_FACTORS, 1, 'f', 8, n, -1) < 0
-        || check_array(a, A_SCALES, 1, 'f', 8, n, -1) < 0
-        || (a->held[A_OFFSET] && check_array(a, A_OFFSET, 1, 'f', 8, d, -1) < 0))
-        return -1;
-    const int sparse = a->held[A_INDPTR];
-    const double *scales = v[A_SCALES].buf;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!(isfinite(scales[i]) && scales[i] > 0))
-            return fail("scales[%zd] is not positive and finite.", i);
-    /* labels, order, last and cols (d each), then doubles: row (3 d), g,
-     * delta and dir_b (C), cum (n_order + 1) */
     size_t bytes = (size_t)(n + n_order + 2 * d) * sizeof(ptrdiff_t)
                    + (size_t)(3 * d + 3 * C + n_order + 1) * sizeof(double);
     char *scratch = a->scratch = malloc(bytes + 1);
@@ -306,15 +283,13 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     s->delta = s->g + C;
     s->dir_b = s->delta + C;
     s->cum = s->dir_b + C;
-    if ((sparse ? check_csr(a, n, d, s->last) : check_dense_x(a, n, d)) < 0
-        || copy_indices(a, A_Y, C, (ptrdiff_t *)s->y) < 0
-        || copy_indices(a, A_ORDER, n, (ptrdiff_t *)s->order) < 0)
-        return -1;
-    for (int out = FIRST_OUTPUT; out < N_ARRAYS; out++)
-        for (int i = 0; i < N_ARRAYS; i++)
-            if (i != out && a->held[i] && overlap(&v[out], &v[i]))
-                return fail("%s overlaps %s in memory.", array_names[out],
-                            array_names[i]);
+    return 0;
+}
+
+/* The checked arrays' data in s. */
+static void fill_sweep(struct sweep *s, const struct arrays *a, int sparse)
+{
+    const Py_buffer *v = a->view;
     s->X = v[A_X].buf;
     s->x_item = v[A_X].itemsize;
     s->x_stride = sparse || v[A_X].shape[0] <= 1
@@ -323,11 +298,55 @@ static int prepare_sweep(struct sweep *s, struct arrays *a,
     s->indptr = sparse ? v[A_INDPTR].buf : NULL;
     s->index_item = sparse ? v[A_INDICES].itemsize : 0;
     s->pointer_item = sparse ? v[A_INDPTR].itemsize : 0;
-    s->n = n, s->d = d, s->C = C, s->n_order = n_order;
     s->factors = v[A_FACTORS].buf;
-    s->scales = scales;
+    s->scales = v[A_SCALES].buf;
     s->offset = a->held[A_OFFSET] ? v[A_OFFSET].buf : NULL;
     s->W = v[A_W].buf, s->b = v[A_B].buf, s->memory = v[A_MEMORY].buf;
     s->sum_W = v[A_SUM_W].buf, s->sum_b = v[A_SUM_B].buf;
+}
+
+/* Checks everything and fills in s; -1 with a ValueError set otherwise. */
+static int prepare_sweep(struct sweep *s, struct arrays *a,
+                         PyObject *const *objects)
+{
+    if (get_views(a, objects) < 0)
+        return -1;
+    const Py_buffer *v = a->view;
+    const int sparse = a->held[A_INDPTR];
+    /* CSR epochs keep W and sum_W column-major (see run_sweep) */
+    const char order = sparse ? 'F' : 'C';
+    if (check_array(a, A_W, 2, 'f', 8, -1, -1, order) < 0)
+        return -1;
+    const Py_ssize_t C = v[A_W].shape[0], d = v[A_W].shape[1];
+    if (C < 1)
+        return fail("W must have at least one row (class).");
+    if (v[A_Y].ndim != 1)
+        return fail("y must be 1-D, got %d-D.", v[A_Y].ndim);
+    const Py_ssize_t n = v[A_Y].shape[0];
+    const Py_ssize_t n_order = v[A_ORDER].ndim == 1 ? v[A_ORDER].shape[0] : 0;
+    if (check_array(a, A_B, 1, 'f', 8, C, -1, 'C') < 0
+        || check_array(a, A_MEMORY, 2, 'f', 8, n, C, 'C') < 0
+        || check_array(a, A_SUM_W, 2, 'f', 8, C, d, order) < 0
+        || check_array(a, A_SUM_B, 1, 'f', 8, C, -1, 'C') < 0
+        || check_array(a, A_FACTORS, 1, 'f', 8, n, -1, 'C') < 0
+        || check_array(a, A_SCALES, 1, 'f', 8, n, -1, 'C') < 0
+        || (a->held[A_OFFSET] && check_array(a, A_OFFSET, 1, 'f', 8, d, -1, 'C') < 0))
+        return -1;
+    const double *scales = v[A_SCALES].buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(isfinite(scales[i]) && scales[i] > 0))
+            return fail("scales[%zd] is not positive and finite.", i);
+    if (alloc_scratch(s, a, n, n_order, d, C) < 0
+        || (sparse ? check_csr(a, n, d, s->last) : check_dense_x(a, n, d)) < 0
+        || copy_indices(a, A_Y, C, (ptrdiff_t *)s->y) < 0
+        || copy_indices(a, A_ORDER, n, (ptrdiff_t *)s->order) < 0)
+        return -1;
+    for (int out = FIRST_OUTPUT; out < N_ARRAYS; out++)
+        for (int i = 0; i < N_ARRAYS; i++)
+            if (i != out && a->held[i] && overlap(&v[out], &v[i]))
+                return fail("%s overlaps %s in memory.", array_names[out],
+                            array_names[i]);
+    fill_sweep(s, a, sparse);
+    s->n = n, s->d = d, s->C = C, s->n_order = n_order;
     return 0;
 }

@@ -122,6 +122,21 @@ static void project_rows(double *W, Py_ssize_t C, Py_ssize_t d, double bound)
     }
 }
 
+/* The same for column-major W (CSR epochs). */
+static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
+                            double bound)
+{
+    for (Py_ssize_t c = 0; c < C; c++) {
+        double norm = 0.0;
+        for (Py_ssize_t j = 0; j < d; j++)
+            norm += W[j * C + c] * W[j * C + c];
+        norm = sqrt(norm);
+        if (norm > bound)
+            for (Py_ssize_t j = 0; j < d; j++)
+                W[j * C + c] *= bound / norm;
+    }
+}
+
 /* ------------------------------------------------------------------------
  * Dense X: every step updates all C x d weights, centered by offset. */
 
@@ -182,7 +197,10 @@ static void dense_step(struct sweep *s, ptrdiff_t i)
 }
 
 /* ------------------------------------------------------------------------
- * CSR X, uncentered, with lazy updates. W holds V with weights scale * V;
+ * CSR X, uncentered, with lazy updates. W and sum_W are column-major here
+ * (Fortran order: the C weights of a feature side by side), so that a step
+ * reads and writes one or two cache lines per nonzero, not C of them (as
+ * sag_fast keeps its weights). W holds V with weights scale * V;
  * column j of V has had the steps before last[j]; step k moves an untouched
  * column by V <- soft(V - a_k sum_W, l1 a_k) with a_k = eta / scale_k, and
  * cum[k] = a_0 + ... + a_{k-1} (restarted at 0 whenever all columns are
@@ -234,12 +252,14 @@ static void catch_up(struct sweep *s, ptrdiff_t j, ptrdiff_t now)
     if (from == now)
         return;
     const double total = s->cum[now] - s->cum[from];
-    for (Py_ssize_t c = 0; c < s->C; c++) {
-        double *v = s->W + c * s->d + j;
-        const double g = s->sum_W[c * s->d + j];
-        *v = s->l1 > 0 ? catch_up_l1(*v, g, s->l1, s->cum, from, now)
-                       : *v - g * total;
-    }
+    double *v = s->W + j * s->C;
+    const double *g = s->sum_W + j * s->C;
+    if (s->l1 > 0)
+        for (Py_ssize_t c = 0; c < s->C; c++)
+            v[c] = catch_up_l1(v[c], g[c], s->l1, s->cum, from, now);
+    else
+        for (Py_ssize_t c = 0; c < s->C; c++)
+            v[c] -= g[c] * total;
     s->last[j] = now;
 }
 
@@ -265,22 +285,23 @@ static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
         s->row[k] = x_value(s->X, s->x_item, first + k);
         catch_up(s, s->cols[k], t);
     }
-    for (Py_ssize_t c = 0; c < C; c++) {
-        const double *v = s->W + c * d;
-        double score = 0.0;
-        for (ptrdiff_t k = 0; k < nnz; k++)
-            score += v[s->cols[k]] * s->row[k];
-        s->g[c] = *scale * score + s->b[c];
+    for (Py_ssize_t c = 0; c < C; c++)
+        s->g[c] = 0.0;
+    for (ptrdiff_t k = 0; k < nnz; k++) {
+        const double *v = s->W + s->cols[k] * C, x = s->row[k];
+        for (Py_ssize_t c = 0; c < C; c++)
+            s->g[c] += v[c] * x;
     }
+    for (Py_ssize_t c = 0; c < C; c++)
+        s->g[c] = *scale * s->g[c] + s->b[c];
     saga_direction(s, i);
     const double a = s->eta / *scale, t1 = a * s->l1;
-    for (Py_ssize_t c = 0; c < C; c++) {
-        double *v = s->W + c * d, *sw = s->sum_W + c * d;
-        const double nd = s->g[c], delta = s->delta[c];
-        for (ptrdiff_t k = 0; k < nnz; k++) {
-            const ptrdiff_t j = s->cols[k];
-            v[j] = soft(v[j] - a * (nd * s->row[k] + sw[j]), t1);
-            sw[j] += delta * s->row[k];
+    for (ptrdiff_t k = 0; k < nnz; k++) {
+        double *v = s->W + s->cols[k] * C, *sw = s->sum_W + s->cols[k] * C;
+        const double x = s->row[k];
+        for (Py_ssize_t c = 0; c < C; c++) {
+            v[c] = soft(v[c] - a * (s->g[c] * x + sw[c]), t1);
+            sw[c] += s->delta[c] * x;
         }
     }
     for (ptrdiff_t k = 0; k < nnz; k++)
@@ -290,7 +311,7 @@ static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
     if (s->max_norm > 0 || *scale < RESCALE_BELOW) {
         flush(s, t + 1, scale);
         if (s->max_norm > 0) /* the projection needs every row's norm */
-            project_rows(s->W, C, d, s->max_norm);
+            project_columns(s->W, C, d, s->max_norm);
     }
     intercept_step(s);
 }

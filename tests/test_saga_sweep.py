@@ -188,6 +188,7 @@ def test_reaches_the_independent_optimum(name, penalty, alpha, sparse):
 def _arguments(sparse=False, n=20, d=6, C=3, seed=0):
     """Valid arguments of ``_saga_sweep.epoch``, as a dict."""
     rng = np.random.default_rng(seed)
+    order = "F" if sparse else "C"  # CSR epochs take column-major weights
     X = rng.standard_normal((n, d))
     X[rng.random((n, d)) < 0.5] = 0
     arguments = dict(X=X, indices=None, indptr=None)
@@ -198,8 +199,8 @@ def _arguments(sparse=False, n=20, d=6, C=3, seed=0):
         y=rng.integers(0, C, n), factors=np.full(n, 1.0 / max(n, 1)),
         scales=np.full(n, float(n)), order=rng.permutation(n),
         offset=None if sparse else X.mean(axis=0) if n else np.zeros(d),
-        W=np.zeros((C, d)), b=np.zeros(C), memory=np.zeros((n, C)),
-        sum_W=np.zeros((C, d)), sum_b=np.zeros(C),
+        W=np.zeros((C, d), order=order), b=np.zeros(C), memory=np.zeros((n, C)),
+        sum_W=np.zeros((C, d), order=order), sum_b=np.zeros(C),
         loss=1, eta=0.1, margin=1.0, mu=0.0, l1=0.01, l2=0.01, max_norm=0.0,
         fit_intercept=True,
     )  # fmt: skip
@@ -264,6 +265,7 @@ def _bad_cases():
         },
         "csr duplicate column": {**sparse, "indices": np.zeros_like(sparse["indices"])},
         "csr with offset": {**sparse, "offset": np.zeros(6)},
+        "csr W row-major": {**sparse, "W": np.zeros((3, 6))},
         "csr float indices": {**sparse, "indices": sparse["indices"].astype(float)},
     }
     cases["W read-only"]["W"].flags.writeable = False

@@ -8,13 +8,16 @@ takes a step in microseconds. On CSR data a step costs the row's nonzeros
 times the classes (lazy updates), not all ``n_classes x n_features``
 weights.
 
-Two choices differ from the NumPy path:
+Three choices differ from the NumPy path:
 
 - The state (weights, intercepts, memory, running sums) is float64 whatever
   X's dtype: an epoch adds ``n`` increments to the running sums and, on
   sparse data, divides by a scale factor that falls by orders of magnitude
   (the L2 shrinkage applied lazily); float32 would lose the digits a
   duality gap of 1e-3 or smaller needs. X is read in its own dtype.
+- Sparse epochs keep the weights and ``sum_W`` column-major (a feature's
+  weights for all classes side by side, as scikit-learn's SAG keeps them):
+  a step then touches a cache line or two per nonzero, not one per class.
 - Sparse epochs run uncentered: centering by the offset ``mu`` is only a
   reparametrization of the intercept (``b = c - W mu``), but its steps touch
   every column. The epoch converts ``c`` to ``b`` before and back after, and
@@ -111,6 +114,9 @@ class SampleSaga:
             objective._factors(slice(None), objective.n_samples), dtype=np.float64
         )
         self.sparse = self.indptr is not None
+        # Sparse steps touch a few features' weights for all classes: they
+        # keep W and sum_W column-major, so those weights are side by side.
+        self._order = "F" if self.sparse else "C"
         offset = objective.offset
         self.offset = None if offset is None else np.asarray(offset, np.float64)
         self.l1, self.l2 = penalty_strengths(objective.penalty)
@@ -129,7 +135,7 @@ class SampleSaga:
         self.memory = np.ascontiguousarray(
             gradient * self.factors[:, None], dtype=np.float64
         )
-        self.sum_W = np.array(weighted_sum, dtype=np.float64, order="C")
+        self.sum_W = np.array(weighted_sum, dtype=np.float64, order=self._order)
         self.sum_b = self.memory.sum(axis=0)
 
     def epoch(self, W, b, eta, order, mu=0.0):
@@ -154,7 +160,7 @@ class SampleSaga:
             False when the weights stopped being finite (step far too large).
         """
         objective = self.objective
-        W64 = np.array(W, dtype=np.float64, order="C")
+        W64 = np.array(W, dtype=np.float64, order=self._order)
         b64 = np.array(b, dtype=np.float64)
         uncentered = self.sparse and self.offset is not None
         if uncentered:  # c -> b = c - W mu
