@@ -535,5 +535,7 @@ def _epochs_to_next(history, tol, previous):
     if mu0 != mu1 or e1 <= e0 or not (0 < g1 < g0):
         return 1
     rate = (math.log(g1) - math.log(g0)) / (e1 - e0)
-    needed = math.ceil(math.log(tol / g1) / rate) if g1 > tol else 1
+    # tol=0 (run every epoch): space the checks as for a rounding-level tol.
+    target = max(tol, 1e-12)
+    needed = math.ceil(math.log(target / g1) / rate) if g1 > target else 1
     return int(min(max(needed, 1), 2 * previous, _MAX_EPOCHS_BETWEEN_CHECKS))
