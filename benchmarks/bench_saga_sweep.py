@@ -6,9 +6,10 @@ digits (standardized), a dense 20,000 x 500 10-class make_classification and
 sparse tf-idf-like data (CSR, 20,000 x 20,000, about 100 nonzeros a row, 20
 classes), prints:
 
-* the wall time of ``solve(tol=1e-3)`` with the sweep (single-sample steps)
-  and its epochs, and the same with the sweep switched off (NumPy
-  minibatches, the previous default), with the ratio NumPy / sweep;
+* the wall time of ``solve(tol=1e-3)`` with the sweep (``batch_size=1``:
+  single-sample steps) and its epochs, and the same with the sweep switched
+  off (NumPy minibatches, the previous default), with the ratio NumPy /
+  sweep, and which of the two ``batch_size='auto'`` takes;
 * one epoch alone (the steps, no snapshot) of each path, and their ratio;
 * the time LogisticRegression(lbfgs) takes to reach the objective the sweep
   ended at (its smallest ``max_iter`` that does, found first), and the
@@ -37,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklinear._solvers import Certificate, _sample_saga, solve
 from sklinear._solvers._driver import auto_batches
-from sklinear._solvers._saga import make_saga
+from sklinear._solvers._saga import make_saga, saga_batches
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
@@ -72,11 +73,16 @@ def load(name):
 
 
 def timed_solve(objective, max_epochs, sweep):
+    """``solve(tol=1e-3)``: single-sample steps (``batch_size=1``) through
+    the sweep, or with it switched off the NumPy minibatches of 'auto'."""
     _sample_saga.enabled = sweep
     try:
         W, b = objective.initial_weights(objective.n_classes)
         started = time.perf_counter()
-        result = solve(objective, W, b, tol=1e-3, random_state=0, max_epochs=max_epochs)
+        result = solve(
+            objective, W, b, tol=1e-3, random_state=0, max_epochs=max_epochs,
+            batch_size=1 if sweep else "auto",
+        )  # fmt: skip
         return result, time.perf_counter() - started
     finally:
         _sample_saga.enabled = True
@@ -92,10 +98,12 @@ def bench(name, X, y, alpha, repeats, max_epochs):
         X, y, loss="softmax", penalty=make_penalty("l2", alpha), center=True
     )
     sweep_epoch, numpy_epoch, n_batches = epoch_times(objective, max(repeats, 3))
+    auto = saga_batches(objective, n_batches)
     print(
         f"{name:16s} alpha={alpha:g}: one epoch: sweep {sweep_epoch * 1e3:.2f} ms, "
         f"numpy ({n_batches} batches) {numpy_epoch * 1e3:.2f} ms, "
-        f"numpy/sweep {numpy_epoch / sweep_epoch:.2f}",
+        f"numpy/sweep {numpy_epoch / sweep_epoch:.2f}; 'auto' takes the "
+        f"{'sweep' if auto == objective.n_samples else 'minibatches'}",
         flush=True,
     )
     target = timed_solve(objective, max_epochs, True)[0].primal

@@ -22,7 +22,12 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
 from sklinear._solvers import Certificate, _sample_saga, solve
-from sklinear._solvers._saga import MinibatchSaga, make_batches, make_saga
+from sklinear._solvers._saga import (
+    MinibatchSaga,
+    make_batches,
+    make_saga,
+    saga_batches,
+)
 from sklinear._solvers._sample_saga import SampleSaga
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
@@ -180,6 +185,20 @@ def test_reaches_the_independent_optimum(name, penalty, alpha, sparse):
     assert result.primal - reference.value <= result.gap * result.primal + 1e-12
     if penalty != "l2":
         assert np.mean((result.W == 0) == (reference.W == 0)) >= 0.95
+
+
+@built
+def test_auto_batches_are_single_samples_where_the_sweep_pays():
+    X, y = _sparse_data(np.float64, n=600)
+    for data in (X, X.toarray()):
+        objective = LinearObjective(
+            data, y, loss="softmax", penalty=make_penalty("l2", 1e-2)
+        )
+        assert saga_batches(objective, 8) == 600  # few steps an epoch
+        assert saga_batches(objective, 8, batch_size=75) == 8  # as asked
+        # Many minibatches an epoch already: dense data keeps them.
+        expected = 600 if sp.issparse(data) else 300
+        assert saga_batches(objective, 300) == expected
 
 
 # -- the boundary ------------------------------------------------------------

@@ -27,6 +27,9 @@ from . import _curvature
 from ._losses import score_gradient
 from ._sample_saga import SampleSaga, sweep_applies
 
+# 'auto' keeps minibatches on dense data that gives more steps per epoch.
+_MAX_MINIBATCHES = 256
+
 __all__ = [
     "MinibatchSaga",
     "make_batches",
@@ -37,11 +40,18 @@ __all__ = [
 
 
 def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
-    """Batches per epoch: one per sample where the compiled sweep runs.
+    """Batches per epoch: one per sample where the compiled sweep pays.
 
     A minibatch step achieves about what a single-sample step does, so
-    with the compiled per-sample sweep 'auto' batches are single samples;
-    without it (or with a preconditioner, which the sweep does not take),
+    where a minibatch epoch takes few steps (small data, large batches)
+    'auto' batches are single samples through the compiled sweep. Where
+    dense data already gives more than ``_MAX_MINIBATCHES`` steps per epoch,
+    minibatch SAGA converges in about as many epochs as single samples, and
+    an epoch through the fused minibatch pass costs less than one of
+    single-sample steps (each of which writes all the weights): the
+    minibatches stay (see benchmarks/bench_saga_sweep.py). Sparse data always
+    goes through the sweep, whose steps touch only the row's features.
+    Without the sweep (or with a preconditioner, which it does not take),
     the minibatches of :func:`~._driver.auto_batches`.
 
     Parameters
@@ -56,9 +66,11 @@ def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
     -------
     n_batches : int
     """
-    if batch_size == "auto" and sweep_applies(objective, preconditioner):
-        return max(1, objective.n_samples)
-    return n_batches
+    if batch_size != "auto" or not sweep_applies(objective, preconditioner):
+        return n_batches
+    if not sp.issparse(objective.X) and n_batches > _MAX_MINIBATCHES:
+        return n_batches
+    return max(1, objective.n_samples)
 
 
 def single_sample_smoothness(objective, curvature, preconditioner=None):
