@@ -291,7 +291,9 @@ def resolve_method(loss, penalty, method, max_norm=None):
         If 'sdca' is asked for where it does not apply.
     """
     dual_applies = (
-        loss == "hinge" and penalty_strengths(penalty)[1] > 0 and max_norm is None
+        loss == "hinge"
+        and penalty_strengths(penalty)[1] > 0
+        and max_norm is None
     )
     if method == "auto":
         return "sdca" if dual_applies else "saga"
