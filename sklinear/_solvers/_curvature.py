@@ -20,6 +20,9 @@ answered with a smaller step).
 import numpy as np
 import scipy.sparse as sp
 
+# Elements per chunk of rows converted to float64 for the row norms.
+_CHUNK_ELEMENTS = 1 << 15
+
 __all__ = [
     "local_curvature",
     "row_norms",
@@ -155,22 +158,35 @@ def row_norms(objective, preconditioner=None):
     n_features = X.shape[1]
     offset = objective.offset
     offset = np.zeros(n_features) if offset is None else offset.astype(np.float64)
-    if preconditioner is not None:  # rare: scaled copies are fine
+    scale = None
+    if preconditioner is not None:
         scale = np.sqrt(np.asarray(preconditioner, dtype=np.float64))
-        X = X.multiply(scale[None, :]).tocsr() if sp.issparse(X) else X * scale
+    if not sp.issparse(X):
+        return _dense_row_norms(X, offset, scale) + 1.0
+    if scale is not None:  # rare (the sweep takes no preconditioner)
+        X = X.multiply(scale[None, :]).tocsr()
         offset = offset * scale
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        uncentered = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-    else:
-        uncentered = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without a centered copy of X (the
+    X = sp.csr_matrix(X, dtype=np.float64)
+    uncentered = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
     # cancellation costs digits of a step bound, no more).
-    cross = np.asarray(X @ offset.astype(X.dtype), dtype=np.float64).ravel()
+    cross = np.asarray(X @ offset, dtype=np.float64).ravel()
     centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
-    if sp.issparse(X):
-        centered = np.maximum(uncentered, centered)
-    return centered + 1.0
+    return np.maximum(uncentered, centered) + 1.0
+
+
+def _dense_row_norms(X, offset, scale):
+    """``|(x_i - offset) * scale|^2`` in float64, a few rows at a time: the
+    temporaries stay small next to X (fits are checked to make no copy)."""
+    n_samples, n_features = X.shape
+    norms = np.empty(n_samples)
+    rows = max(1, _CHUNK_ELEMENTS // max(1, n_features))
+    for start in range(0, n_samples, rows):
+        chunk = np.asarray(X[start : start + rows], dtype=np.float64) - offset
+        if scale is not None:
+            chunk *= scale
+        norms[start : start + rows] = np.einsum("ij,ij->i", chunk, chunk)
+    return norms
 
 
 def sampling_probabilities(objective, norms=None):
