@@ -199,6 +199,7 @@ def test_auto_batches_are_single_samples_where_the_sweep_pays():
         # Many minibatches an epoch already: dense data keeps them.
         expected = 600 if sp.issparse(data) else 300
         assert saga_batches(objective, 300) == expected
+        assert saga_batches(objective, 1) == 1  # tiny data: full batch
 
 
 # -- the boundary ------------------------------------------------------------

@@ -50,7 +50,8 @@ def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
     an epoch through the fused minibatch pass costs less than one of
     single-sample steps (each of which writes all the weights): the
     minibatches stay (see benchmarks/bench_saga_sweep.py). Sparse data always
-    goes through the sweep, whose steps touch only the row's features.
+    goes through the sweep, whose steps touch only the row's features; data
+    too small for more than one minibatch stays full batch.
     Without the sweep (or with a preconditioner, which it does not take),
     the minibatches of :func:`~._driver.auto_batches`.
 
@@ -67,6 +68,10 @@ def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
     n_batches : int
     """
     if batch_size != "auto" or not sweep_applies(objective, preconditioner):
+        return n_batches
+    if n_batches <= 1:
+        # Tiny data runs full batch: deterministic, so that integer sample
+        # weights fit exactly as repeated samples do (scikit-learn's checks).
         return n_batches
     if not sp.issparse(objective.X) and n_batches > _MAX_MINIBATCHES:
         return n_batches
