@@ -1,5 +1,6 @@
 """Builds the optional C extensions ``sklinear._fused`` (see sklinear/_fused.c)
-and ``sklinear._dual_sweep`` (sklinear/_dual_sweep.c).
+, ``sklinear._dual_sweep`` (sklinear/_dual_sweep.c) and ``sklinear._saga_sweep``
+(sklinear/_saga_sweep.c).
 
 Everything else is configured in pyproject.toml. The extensions are optional:
 without a C compiler that has GCC's vector extensions (GCC or Clang), the
@@ -31,12 +32,17 @@ BUILD_RECORD = "_build_status.json"
 BUILD_RECORDS = {
     "sklinear._fused": BUILD_RECORD,
     "sklinear._dual_sweep": "_build_status_dual_sweep.json",
+    "sklinear._saga_sweep": "_build_status_saga_sweep.json",
 }
 # What goes slower without each extension (the failure banner says it).
 SLOWER_PATHS = {
     "sklinear._fused": "training still works, through NumPy and BLAS,\nat lower speed.",
     "sklinear._dual_sweep": (
         "the hinge solver still works, through NumPy\nminibatches, at lower speed."
+    ),
+    "sklinear._saga_sweep": (
+        "the certified solver still works, with minibatch\nsteps in NumPy, "
+        "at lower speed."
     ),
 }
 # Lines of a compiler's output worth quoting: GCC's and Clang's "error:" and
@@ -63,14 +69,24 @@ MSVC_REASONS = {
     "sklinear._dual_sweep": (
         "MSVC builds of the dual sweep are not tested, so Windows builds go without it"
     ),
+    "sklinear._saga_sweep": (
+        "MSVC builds of the SAGA sweep are not tested, so Windows builds go without it"
+    ),
 }
+
+
+def record_name(extension):
+    """The file of ``extension``'s build record (BUILD_RECORDS: each
+    extension its own, so that one build's records do not overwrite each
+    other)."""
+    return BUILD_RECORDS.get(extension, BUILD_RECORD)
 
 
 def write_build_record(directory, extension, reason):
     """Record that ``extension`` was built (``reason`` None) or why not."""
     os.makedirs(directory, exist_ok=True)
     record = {"extension": extension, "built": reason is None, "reason": reason}
-    path = os.path.join(directory, BUILD_RECORDS.get(extension, BUILD_RECORD))
+    path = os.path.join(directory, record_name(extension))
     with open(path, "w", encoding="utf-8") as file:
         json.dump(record, file, indent=2)
         file.write("\n")
@@ -223,6 +239,14 @@ setup(
                 "sklinear/_dual_sweep_check.h",
                 "sklinear/_dual_sweep_boundary.h",
             ],
+            optional=True,
+        ),
+        # Per-sample SAGA epochs of the certified solver (without it, the
+        # solver takes minibatch steps in NumPy).
+        Extension(
+            "sklinear._saga_sweep",
+            sources=["sklinear/_saga_sweep.c"],
+            depends=["sklinear/_saga_sweep_impl.h", "sklinear/_saga_sweep_check.h"],
             optional=True,
         ),
     ],

@@ -2,10 +2,12 @@
 
 setup.py writes a build record beside each optional C extension when it
 builds the package (``_build_status.json`` for the kernel ``sklinear._fused``,
-``_build_status_dual_sweep.json`` for the hinge solver's ``sklinear._dual_sweep``):
-whether it was built and, if not, the compiler's complaint.
-:func:`kernel_status` and :func:`sweep_status` prefer that record to the bare
-ImportError, which only says that the module is missing.
+``_build_status_dual_sweep.json`` for the hinge solver's ``sklinear._dual_sweep``,
+``_build_status_saga_sweep.json`` for the certified solver's
+``sklinear._saga_sweep``): whether it was built and, if not, the compiler's
+complaint. :func:`kernel_status`, :func:`dual_sweep_status` and
+:func:`sweep_status` prefer that record to the bare ImportError, which only
+says that the module is missing.
 """
 
 import importlib
@@ -24,17 +26,23 @@ __all__ = [
 
 # Written by setup.py under the same names (its BUILD_RECORDS).
 BUILD_RECORD = Path(__file__).with_name("_build_status.json")
-SWEEP_RECORD = Path(__file__).with_name("_build_status_dual_sweep.json")
+DUAL_SWEEP_RECORD = Path(__file__).with_name("_build_status_dual_sweep.json")
+SWEEP_RECORD = Path(__file__).with_name("_build_status_saga_sweep.json")
 
 _KERNEL = "sklinear._fused"
-_SWEEP = "sklinear._dual_sweep"
+_DUAL_SWEEP = "sklinear._dual_sweep"
+_SWEEP = "sklinear._saga_sweep"
 _MESSAGE = """\
 sklinear's compiled kernel ({kernel}) is not available: {reason}
 Training still works, through NumPy and BLAS, at lower speed. {advice}"""
-_SWEEP_MESSAGE = """\
+_DUAL_SWEEP_MESSAGE = """\
 sklinear's compiled kernel ({kernel}) is not available: {reason}
 The hinge solver's dual coordinate ascent still works, through NumPy
 minibatches, at lower speed. {advice}"""
+_SWEEP_MESSAGE = """\
+sklinear's compiled SAGA sweep ({kernel}) is not available: {reason}
+The certified solver still works, with minibatch steps in NumPy, at lower
+speed. {advice}"""
 _REBUILD = """To get the
 kernel, install a C compiler (GCC or Clang) and reinstall sklinear from
 source: pip install --force-reinstall --no-cache-dir --no-deps sklinear
@@ -96,8 +104,24 @@ def kernel_status(record=None):
     return _status(_KERNEL, record or BUILD_RECORD)
 
 
-def sweep_status(record=None):
+def dual_sweep_status(record=None):
     """:func:`kernel_status` for the dual sweep ``sklinear._dual_sweep``.
+
+    Parameters
+    ----------
+    record : path, default=None
+        The build record to read; None reads the installed one.
+
+    Returns
+    -------
+    built : bool
+    detail : str
+    """
+    return _status(_DUAL_SWEEP, record or DUAL_SWEEP_RECORD)
+
+
+def sweep_status(record=None):
+    """:func:`kernel_status` for the SAGA sweep ``sklinear._saga_sweep``.
 
     Parameters
     ----------
@@ -146,6 +170,7 @@ def warn_if_kernel_missing():
     parts = []
     for status, template, kernel in (
         (kernel_status, _MESSAGE, _KERNEL),
+        (dual_sweep_status, _DUAL_SWEEP_MESSAGE, _DUAL_SWEEP),
         (sweep_status, _SWEEP_MESSAGE, _SWEEP),
     ):
         built, reason = status()

@@ -9,8 +9,10 @@ from threadpoolctl import threadpool_info
 
 from . import _fused_pass
 from ._build_status import (
+    DUAL_SWEEP_RECORD,
     SWEEP_RECORD,
     build_record,
+    dual_sweep_status,
     failed_build,
     kernel_status,
     sweep_status,
@@ -73,12 +75,22 @@ def _kernel_info():
     )
 
 
-def _sweep_info():
+def _dual_sweep_info():
     # At call time: the solvers are not part of import sklinear.
     from ._solvers import _dual_cd
 
     return _extension_info(
-        sweep_status(), _dual_cd.sweep_available(), build_record(SWEEP_RECORD)
+        dual_sweep_status(),
+        _dual_cd.sweep_available(),
+        build_record(DUAL_SWEEP_RECORD),
+    )
+
+
+def _saga_sweep_info():
+    from ._solvers import _sample_saga
+
+    return _extension_info(
+        sweep_status(), _sample_saga.sweep_available(), build_record(SWEEP_RECORD)
     )
 
 
@@ -121,8 +133,9 @@ def show_versions():
     installed); the CPUs this process may use and the thread-limiting
     environment variables; every BLAS, OpenMP and other thread pool that
     threadpoolctl finds loaded, with its thread count; and whether the
-    compiled kernel ``sklinear._fused`` and the hinge solver's compiled sweep
-    ``sklinear._dual_sweep`` are built and in use, or else why not.
+    compiled kernel ``sklinear._fused`` and the certified solvers' compiled
+    sweeps ``sklinear._dual_sweep`` and ``sklinear._saga_sweep`` are built and
+    in use, or else why not.
 
     Examples
     --------
@@ -145,6 +158,9 @@ def show_versions():
         built: ...
     Compiled kernel (sklinear._dual_sweep):
         built: ...
+    <BLANKLINE>
+    Compiled kernel (sklinear._saga_sweep):
+        built: ...
     """
     sections = {
         "System": _format(_system_info()),
@@ -152,7 +168,8 @@ def show_versions():
         "CPUs and threads": _format(_cpu_info()),
         "Thread pools (threadpoolctl)": _threadpool_sections(),
         "Compiled kernel (sklinear._fused)": _format(_kernel_info()),
-        "Compiled kernel (sklinear._dual_sweep)": _format(_sweep_info()),
+        "Compiled kernel (sklinear._dual_sweep)": _format(_dual_sweep_info()),
+        "Compiled kernel (sklinear._saga_sweep)": _format(_saga_sweep_info()),
     }
     for title, body in sections.items():
         print(f"\n{title}:\n{body}")

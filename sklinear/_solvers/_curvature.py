@@ -20,7 +20,17 @@ answered with a smaller step).
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["sample_rows", "local_curvature", "score_curvature"]
+# Elements per chunk of rows converted to float64 for the row norms.
+_CHUNK_ELEMENTS = 1 << 15
+
+__all__ = [
+    "local_curvature",
+    "row_norms",
+    "sample_rows",
+    "sampling_probabilities",
+    "score_curvature",
+    "single_sample_smoothness",
+]
 
 
 # The curvature is estimated on a float64 copy of a sample of rows: at most
@@ -134,6 +144,125 @@ def local_curvature(X, weights, offset, preconditioner, n_iterations=12):
         top = float(v @ new_v)
         v = new_v
     return top, per_row
+
+
+def row_norms(objective, preconditioner=None):
+    """``|z_i|^2 + 1`` for every row: the curvature of a single-sample step.
+
+    ``z_i`` is the row centered by the objective's offset and scaled by
+    ``sqrt(preconditioner)``; for sparse X the larger of the centered and
+    the uncentered norm, as sparse per-sample epochs run uncentered.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    preconditioner : ndarray of shape (n_features,), default=None
+
+    Returns
+    -------
+    norms : ndarray of shape (n_samples,)
+    """
+    X = objective.X
+    n_features = X.shape[1]
+    offset = objective.offset
+    offset = np.zeros(n_features) if offset is None else offset.astype(np.float64)
+    scale = None
+    if preconditioner is not None:
+        scale = np.sqrt(np.asarray(preconditioner, dtype=np.float64))
+    if not sp.issparse(X):
+        return _dense_row_norms(X, offset, scale) + 1.0
+    if scale is not None:  # rare (the sweep takes no preconditioner)
+        X = X.multiply(scale[None, :]).tocsr()
+        offset = offset * scale
+    X = sp.csr_matrix(X, dtype=np.float64)
+    uncentered = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
+    # cancellation costs digits of a step bound, no more).
+    cross = np.asarray(X @ offset, dtype=np.float64).ravel()
+    centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
+    return np.maximum(uncentered, centered) + 1.0
+
+
+def _dense_row_norms(X, offset, scale):
+    """``|(x_i - offset) * scale|^2`` in float64, a few rows at a time: the
+    temporaries stay small next to X (fits are checked to make no copy)."""
+    n_samples, n_features = X.shape
+    norms = np.empty(n_samples)
+    rows = max(1, _CHUNK_ELEMENTS // max(1, n_features))
+    for start in range(0, n_samples, rows):
+        chunk = np.asarray(X[start : start + rows], dtype=np.float64) - offset
+        if scale is not None:
+            chunk *= scale
+        norms[start : start + rows] = np.einsum("ij,ij->i", chunk, chunk)
+    return norms
+
+
+def sampling_probabilities(objective, norms=None):
+    """Probabilities of drawing each sample in a per-sample epoch.
+
+    Half uniform, half in proportion to the row's curvature ``n f_i (|z_i|^2
+    + 1)`` (as SAG with non-uniform sampling, Schmidt et al., 2015): a few
+    rows of large norm (standardized features that are rarely nonzero) no
+    longer set the step for all, which with uniform sampling is ``1 /
+    max_i L_i``; here it is ``1 / max_i (L_i / (n p_i))``, at most twice the
+    mean curvature's.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    norms : ndarray of shape (n_samples,), default=None
+        From :func:`row_norms` (computed when None).
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples,)
+    """
+    n = objective.n_samples
+    norms = row_norms(objective) if norms is None else norms
+    curvature = objective._factors(slice(None), n).astype(np.float64) * norms
+    total = curvature.sum()
+    if not (np.isfinite(total) and total > 0):
+        return np.full(n, 1.0 / n)
+    return 0.5 * curvature / total + 0.5 / n
+
+
+def single_sample_smoothness(
+    objective, curvature, preconditioner=None, probabilities=None, norms=None
+):
+    """``L(1)``: the smoothness constant of single-sample SAGA steps.
+
+    With uniform sampling it is the largest row's curvature ``max_i n f_i
+    c_i (|z_i|^2 + 1)`` (not the mean: a step of ``1 / mean`` overshoots on
+    the rows of large norm), every row counted; with sample ``i`` drawn with
+    probability ``p_i`` and its step weighed by ``1 / (n p_i)``, the largest
+    of ``n f_i c_i (|z_i|^2 + 1) / (n p_i)``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    curvature : ndarray of shape (n_samples,)
+        ``c_i``, the loss's curvature in the scores at each sample.
+    preconditioner : ndarray of shape (n_features,), default=None
+    probabilities : ndarray of shape (n_samples,), default=None
+        None: uniform sampling.
+    norms : ndarray of shape (n_samples,), default=None
+        :func:`row_norms` with this preconditioner (computed when None).
+
+    Returns
+    -------
+    smoothness : float
+    """
+    n = objective.n_samples
+    if n == 0:
+        return 0.0
+    weights = objective._factors(slice(None), n).astype(np.float64) * n
+    weights *= np.asarray(curvature, dtype=np.float64)
+    if norms is None:
+        norms = row_norms(objective, preconditioner)
+    rows = weights * norms
+    if probabilities is not None:
+        rows /= n * probabilities
+    return float(np.max(rows))
 
 
 def _sparse_scaled_norms(X, offset, scale):

@@ -27,7 +27,7 @@ from threadpoolctl import ThreadpoolController
 from .._duality import penalty_strengths
 from ._curvature import local_curvature, sample_rows, score_curvature
 from ._dual_cd import HingeDualAscent
-from ._saga import MinibatchSaga, make_batches
+from ._saga import make_batches, make_saga, saga_batches, single_sample_smoothness
 from ._snapshot import Certificate
 
 __all__ = ["SolverResult", "solve", "auto_batches"]
@@ -152,6 +152,8 @@ def auto_batches(n_samples, n_features, n_classes, batch_size="auto", nonzeros=N
 
 def _smoothness(objective, curvature, n_batches, preconditioner):
     """The expected smoothness ``L(m)`` for per-row loss curvatures."""
+    if n_batches >= objective.n_samples:  # single samples (see _saga)
+        return single_sample_smoothness(objective, curvature, preconditioner)
     rows, X_sample, weights = sample_rows(objective)
     top, per_row = local_curvature(
         X_sample, weights * curvature[rows], objective.offset, preconditioner
@@ -258,6 +260,8 @@ def solve(
         nonzeros=_nonzeros(objective.X),
     )  # fmt: skip
     work = objective.n_samples / n_batches * objective.X.shape[1] * W.shape[0]
+    if method == "saga":
+        n_batches = saga_batches(objective, n_batches, batch_size, preconditioner)
     hooks = _Hooks(on_epoch_begin, on_epoch_end)
     with _blas_threads(work):
         return _solve(
@@ -345,8 +349,7 @@ def _solve(
         return _solve_hinge_dual(
             objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
         )
-    batches = make_batches(objective.X, n_batches)
-    saga = MinibatchSaga(objective, batches, preconditioner, max_norm=max_norm)
+    saga = make_saga(objective, n_batches, preconditioner, max_norm)
     hinge = objective.loss == "hinge"
     mu = (objective.margin if mu is None else mu) if hinge else 0.0
     started = _clock()

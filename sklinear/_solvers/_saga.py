@@ -23,9 +23,112 @@ through the same code.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _curvature
 from ._losses import score_gradient
+from ._sample_saga import SampleSaga, sweep_applies
 
-__all__ = ["MinibatchSaga", "make_batches"]
+# 'auto' keeps minibatches on dense data that gives more steps per epoch.
+_MAX_MINIBATCHES = 256
+
+__all__ = [
+    "MinibatchSaga",
+    "make_batches",
+    "make_saga",
+    "saga_batches",
+    "single_sample_smoothness",
+]
+
+
+def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
+    """Batches per epoch: one per sample where the compiled sweep pays.
+
+    A minibatch step achieves about what a single-sample step does, so
+    where a minibatch epoch takes few steps (small data, large batches)
+    'auto' batches are single samples through the compiled sweep. Where
+    dense data already gives more than ``_MAX_MINIBATCHES`` steps per epoch,
+    minibatch SAGA converges in about as many epochs as single samples, and
+    an epoch through the fused minibatch pass costs less than one of
+    single-sample steps (each of which writes all the weights): the
+    minibatches stay (see benchmarks/bench_saga_sweep.py). Sparse data always
+    goes through the sweep, whose steps touch only the row's features; data
+    too small for more than one minibatch stays full batch.
+    Without the sweep (or with a preconditioner, which it does not take),
+    the minibatches of :func:`~._driver.auto_batches`.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    n_batches : int
+        The number of minibatches for the NumPy path.
+    batch_size : int or 'auto', default='auto'
+    preconditioner : ndarray or None
+
+    Returns
+    -------
+    n_batches : int
+    """
+    if batch_size != "auto" or not sweep_applies(objective, preconditioner):
+        return n_batches
+    if n_batches <= 1:
+        # Tiny data runs full batch: deterministic, so that integer sample
+        # weights fit exactly as repeated samples do (scikit-learn's checks).
+        return n_batches
+    if not sp.issparse(objective.X) and n_batches > _MAX_MINIBATCHES:
+        return n_batches
+    return max(1, objective.n_samples)
+
+
+def single_sample_smoothness(objective, curvature, preconditioner=None):
+    """``L(1)`` of the single-sample steps :func:`make_saga` takes.
+
+    Through the compiled sweep, samples are drawn by
+    :func:`~._curvature.sampling_probabilities`; through NumPy (no sweep, or
+    a preconditioner), uniformly.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    curvature : ndarray of shape (n_samples,)
+        The loss's curvature in the scores at each sample.
+    preconditioner : ndarray of shape (n_features,) or None
+
+    Returns
+    -------
+    smoothness : float
+    """
+    norms = _curvature.row_norms(objective, preconditioner)  # one pass over X
+    probabilities = None
+    if sweep_applies(objective, preconditioner):  # (no preconditioner here)
+        probabilities = _curvature.sampling_probabilities(objective, norms)
+    return _curvature.single_sample_smoothness(
+        objective, curvature, preconditioner, probabilities, norms
+    )
+
+
+def make_saga(objective, n_batches, preconditioner=None, max_norm=None):
+    """The SAGA stepper for ``n_batches`` batches per epoch.
+
+    Single-sample batches run through the compiled sweep
+    (:class:`~._sample_saga.SampleSaga`) where it applies, anything else
+    through :class:`MinibatchSaga` in NumPy.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    n_batches : int
+    preconditioner : ndarray of shape (n_features,) or None
+    max_norm : float or None
+
+    Returns
+    -------
+    saga : SampleSaga or MinibatchSaga
+        With ``reset(gradient, weighted_sum)`` and ``epoch(W, b, eta,
+        order, mu)``; ``order`` is a permutation of ``range(n_batches)``.
+    """
+    if n_batches >= objective.n_samples and sweep_applies(objective, preconditioner):
+        return SampleSaga(objective, max_norm=max_norm)
+    batches = make_batches(objective.X, n_batches)
+    return MinibatchSaga(objective, batches, preconditioner, max_norm=max_norm)
 
 
 def make_batches(X, n_batches):

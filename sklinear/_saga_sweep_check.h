@@ -1,0 +1,352 @@
+/* The checked boundary of epoch (included once by _saga_sweep.c).
+ *
+ * The helpers that read a buffer's format, strides and extent follow
+ * _fused_check.h (which is tied to the fused pass's own arrays). Nothing
+ * reaches run_sweep unless it fits: X float32 or float64 (dense rows with a
+ * unit column stride, or a contiguous CSR data array), the state float64
+ * and C-contiguous, writable and overlapping no other array, the CSR
+ * indices and pointers int32 or int64, contiguous and in bounds, no column
+ * twice in a row, every label in [0, n_classes) and every order index in
+ * [0, n_samples). Labels and the order are copied into scratch.
+ */
+
+enum {
+    A_X, A_INDICES, A_INDPTR, A_Y, A_FACTORS, A_SCALES, A_ORDER, A_OFFSET,
+    A_W, A_B, A_MEMORY, A_SUM_W, A_SUM_B, N_ARRAYS
+};
+#define FIRST_OUTPUT A_W
+static const char *const array_names[N_ARRAYS] = {
+    "X", "indices", "indptr", "y", "factors", "scales", "order", "offset",
+    "W", "b", "memory", "sum_W", "sum_b",
+};
+
+struct arrays {
+    Py_buffer view[N_ARRAYS];
+    int held[N_ARRAYS];
+    void *scratch;
+};
+
+static void release_arrays(struct arrays *a)
+{
+    for (int i = 0; i < N_ARRAYS; i++)
+        if (a->held[i])
+            PyBuffer_Release(&a->view[i]);
+    free(a->scratch);
+    memset(a, 0, sizeof(*a));
+}
+
+static int fail(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    PyErr_FormatV(PyExc_ValueError, format, args);
+    va_end(args);
+    return -1;
+}
+
+/* 'f' for a float of its itemsize (4 or 8), 'i' or 'u' for an integer of
+ * 1, 2, 4 or 8 bytes, in native byte order; else 0. */
+static char kind_of(const Py_buffer *view)
+{
+    const char *f = view->format == NULL ? "B" : view->format;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const char native = '<';
+#else
+    const char native = '>';
+#endif
+    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
+        f++;
+    if (f[0] == '\0' || f[1] != '\0')
+        return 0;
+    const Py_ssize_t size = view->itemsize;
+    if (f[0] == 'f' || f[0] == 'd')
+        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        return 0;
+    if (strchr("bhilqn", f[0]) != NULL)
+        return 'i';
+    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
+}
+
+static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
+{
+    intptr_t first = 0, last = 0;
+    for (int d = 0; d < view->ndim; d++) {
+        if (view->shape[d] == 0) {
+            *lo = *hi = (uintptr_t)view->buf;
+            return;
+        }
+        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
+        first += span < 0 ? span : 0;
+        last += span > 0 ? span : 0;
+    }
+    *lo = (uintptr_t)view->buf + first;
+    *hi = (uintptr_t)view->buf + last + view->itemsize;
+}
+
+static int overlap(const Py_buffer *a, const Py_buffer *b)
+{
+    uintptr_t a_lo, a_hi, b_lo, b_hi;
+    extent(a, &a_lo, &a_hi);
+    extent(b, &b_lo, &b_hi);
+    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
+}
+
+static int check_scalars(const struct sweep *s)
+{
+    if (s->loss != SWEEP_HINGE && s->loss != SWEEP_SOFTMAX)
+        return fail("loss must be HINGE or SOFTMAX, got %d.", s->loss);
+    if (!(isfinite(s->eta) && s->eta > 0))
+        return fail("eta must be positive and finite.");
+    if (!(isfinite(s->margin) && isfinite(s->mu) && s->mu >= 0))
+        return fail("margin must be finite and mu finite, at least 0.");
+    if (!(isfinite(s->l1) && s->l1 >= 0 && isfinite(s->l2) && s->l2 >= 0
+          && isfinite(s->max_norm) && s->max_norm >= 0))
+        return fail("l1, l2 and max_norm must be finite, at least 0.");
+    return 0;
+}
+
+/* Buffers (None allowed for indices, indptr and offset); outputs writable. */
+static int get_views(struct arrays *a, PyObject *const *objects)
+{
+    for (int i = 0; i < N_ARRAYS; i++) {
+        if (objects[i] == Py_None
+            && (i == A_INDICES || i == A_INDPTR || i == A_OFFSET))
+            continue;
+        int writable = i >= FIRST_OUTPUT;
+        int flags = PyBUF_STRIDES | PyBUF_FORMAT;
+        flags |= writable ? PyBUF_WRITABLE : 0;
+        if (PyObject_GetBuffer(objects[i], &a->view[i], flags) < 0) {
+            PyObject *type, *value, *traceback;
+            PyErr_Fetch(&type, &value, &traceback);
+            PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S",
+                         array_names[i], writable ? " writable" : "n",
+                         value != NULL ? value : Py_None);
+            Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+            return -1;
+        }
+        a->held[i] = 1;
+    }
+    if (a->held[A_INDICES] != a->held[A_INDPTR])
+        return fail("indices and indptr must both be arrays (CSR X) or both "
+                    "None (dense X).");
+    return 0;
+}
+
+/* An array of `ndim` dimensions, `kind`, `itemsize` (0: 4 or 8), shape (a
+ * negative entry: any), contiguous in `order` ('C' or 'F'; dense X only
+ * needs unit column strides, see check_dense_x). */
+static int check_array(const struct arrays *a, int i, int ndim, char kind,
+                       Py_ssize_t itemsize, Py_ssize_t rows, Py_ssize_t cols,
+                       char order)
+{
+    const Py_buffer *v = &a->view[i];
+    const char *name = array_names[i];
+    if (v->ndim != ndim)
+        return fail("%s must be %d-D, got %d-D.", name, ndim, v->ndim);
+    if (kind_of(v) != kind
+        || (itemsize ? v->itemsize != itemsize
+                     : v->itemsize != 4 && v->itemsize != 8))
+        return fail("%s has the wrong dtype (format '%s').", name,
+                    v->format ? v->format : "B");
+    const Py_ssize_t want[2] = {rows, cols};
+    for (int d = 0; d < ndim; d++)
+        if (want[d] >= 0 && v->shape[d] != want[d])
+            return fail("%s has %zd entries along axis %d, expected %zd.",
+                        name, v->shape[d], d, want[d]);
+    if ((uintptr_t)v->buf % (uintptr_t)v->itemsize != 0)
+        return fail("%s is not aligned to its element size.", name);
+    if (i != A_X || ndim == 1)
+        if (!PyBuffer_IsContiguous(v, order))
+            return fail("%s must be %s-contiguous.", name,
+                        order == 'F' ? "Fortran" : "C");
+    return 0;
+}
+
+/* Dense X: rows of whole-element stride, unit column stride. */
+static int check_dense_x(const struct arrays *a, Py_ssize_t n, Py_ssize_t d)
+{
+    const Py_buffer *X = &a->view[A_X];
+    if (check_array(a, A_X, 2, 'f', 0, n, d, 'C') < 0)
+        return -1;
+    for (int k = 0; k < 2; k++)
+        if (X->shape[k] > 1 && X->strides[k] % X->itemsize != 0)
+            return fail("X's strides must be whole elements.");
+    if (X->shape[1] > 1 && X->strides[1] != X->itemsize)
+        return fail("X's rows must be contiguous (unit column stride).");
+    if (X->shape[0] > 1 && X->strides[0] < 0)
+        return fail("X's row stride must not be negative.");
+    return 0;
+}
+
+/* Pointers in order within the data, columns in [0, d) and once a row
+ * (`mark`: d scratch entries). */
+static int check_csr(const struct arrays *a, Py_ssize_t n, Py_ssize_t d,
+                     ptrdiff_t *mark)
+{
+    const Py_buffer *X = &a->view[A_X], *ind = &a->view[A_INDICES];
+    const Py_buffer *ptr = &a->view[A_INDPTR];
+    if (check_array(a, A_X, 1, 'f', 0, -1, -1, 'C') < 0
+        || check_array(a, A_INDICES, 1, 'i', 0, X->shape[0], -1, 'C') < 0
+        || check_array(a, A_INDPTR, 1, 'i', 0, n + 1, -1, 'C') < 0)
+        return -1;
+    if (a->held[A_OFFSET])
+        return fail("offset must be None for CSR X (sparse epochs run "
+                    "uncentered).");
+    for (Py_ssize_t j = 0; j < d; j++)
+        mark[j] = -1;
+    ptrdiff_t previous = int_value(ptr->buf, ptr->itemsize, 0);
+    if (previous < 0)
+        return fail("indptr[0] = %zd is negative.", previous);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const ptrdiff_t end = int_value(ptr->buf, ptr->itemsize, i + 1);
+        if (end < previous || end > X->shape[0])
+            return fail("indptr[%zd] = %zd is out of order or past the "
+                        "data (%zd entries).", i + 1, end, X->shape[0]);
+        for (ptrdiff_t k = previous; k < end; k++) {
+            const ptrdiff_t j = int_value(ind->buf, ind->itemsize, k);
+            if (j < 0 || j >= d)
+                return fail("indices[%zd] = %zd is not a column in [0, %zd).",
+                            k, j, d);
+            if (mark[j] == i)
+                return fail("row %zd has column %zd twice (sum duplicates "
+                            "first).", i, j);
+            mark[j] = i;
+        }
+        previous = end;
+    }
+    return 0;
+}
+
+/* One integer, whatever its type and alignment; whether it is in [0, bound). */
+static int read_index(const char *p, const Py_buffer *v, ptrdiff_t bound,
+                      ptrdiff_t *out)
+{
+    int64_t value;
+    if (kind_of(v) == 'i') {
+        int8_t i8; int16_t i16; int32_t i32;
+        switch (v->itemsize) {
+        case 1: memcpy(&i8, p, 1); value = i8; break;
+        case 2: memcpy(&i16, p, 2); value = i16; break;
+        case 4: memcpy(&i32, p, 4); value = i32; break;
+        default: memcpy(&value, p, 8);
+        }
+    } else {
+        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
+        switch (v->itemsize) {
+        case 1: memcpy(&u8, p, 1); value = u8; break;
+        case 2: memcpy(&u16, p, 2); value = u16; break;
+        case 4: memcpy(&u32, p, 4); value = u32; break;
+        default:
+            memcpy(&u64, p, 8);
+            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
+        }
+    }
+    *out = (ptrdiff_t)value;
+    return value >= 0 && value < bound;
+}
+
+/* Labels or order indices into `out`, each checked against `bound`. */
+static int copy_indices(const struct arrays *a, int i, ptrdiff_t bound,
+                        ptrdiff_t *out)
+{
+    const Py_buffer *v = &a->view[i];
+    if (v->ndim != 1 || (kind_of(v) != 'i' && kind_of(v) != 'u'))
+        return fail("%s must be a 1-D integer array.", array_names[i]);
+    for (Py_ssize_t k = 0; k < v->shape[0]; k++) {
+        const char *p = (const char *)v->buf + k * v->strides[0];
+        if (!read_index(p, v, bound, &out[k]))
+            return fail("%s[%zd] = %zd is not in [0, %zd).", array_names[i],
+                        k, out[k], bound);
+    }
+    return 0;
+}
+
+/* Scratch for labels, order, last and cols (d each), then doubles: row
+ * (3 d), g, delta and dir_b (C), cum (n_order + 1). */
+static int alloc_scratch(struct sweep *s, struct arrays *a, Py_ssize_t n,
+                         Py_ssize_t n_order, Py_ssize_t d, Py_ssize_t C)
+{
+    size_t bytes = (size_t)(n + n_order + 2 * d) * sizeof(ptrdiff_t)
+                   + (size_t)(3 * d + 3 * C + n_order + 1) * sizeof(double);
+    char *scratch = a->scratch = malloc(bytes + 1);
+    if (scratch == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->y = (ptrdiff_t *)scratch;
+    s->order = s->y + n;
+    s->last = (ptrdiff_t *)s->order + n_order;
+    s->cols = s->last + d;
+    s->row = (double *)(s->cols + d);
+    s->g = s->row + 3 * d;
+    s->delta = s->g + C;
+    s->dir_b = s->delta + C;
+    s->cum = s->dir_b + C;
+    return 0;
+}
+
+/* The checked arrays' data in s. */
+static void fill_sweep(struct sweep *s, const struct arrays *a, int sparse)
+{
+    const Py_buffer *v = a->view;
+    s->X = v[A_X].buf;
+    s->x_item = v[A_X].itemsize;
+    s->x_stride = sparse || v[A_X].shape[0] <= 1
+                      ? 0 : v[A_X].strides[0] / v[A_X].itemsize;
+    s->indices = sparse ? v[A_INDICES].buf : NULL;
+    s->indptr = sparse ? v[A_INDPTR].buf : NULL;
+    s->index_item = sparse ? v[A_INDICES].itemsize : 0;
+    s->pointer_item = sparse ? v[A_INDPTR].itemsize : 0;
+    s->factors = v[A_FACTORS].buf;
+    s->scales = v[A_SCALES].buf;
+    s->offset = a->held[A_OFFSET] ? v[A_OFFSET].buf : NULL;
+    s->W = v[A_W].buf, s->b = v[A_B].buf, s->memory = v[A_MEMORY].buf;
+    s->sum_W = v[A_SUM_W].buf, s->sum_b = v[A_SUM_B].buf;
+}
+
+/* Checks everything and fills in s; -1 with a ValueError set otherwise. */
+static int prepare_sweep(struct sweep *s, struct arrays *a,
+                         PyObject *const *objects)
+{
+    if (get_views(a, objects) < 0)
+        return -1;
+    const Py_buffer *v = a->view;
+    const int sparse = a->held[A_INDPTR];
+    /* CSR epochs keep W and sum_W column-major (see run_sweep) */
+    const char order = sparse ? 'F' : 'C';
+    if (check_array(a, A_W, 2, 'f', 8, -1, -1, order) < 0)
+        return -1;
+    const Py_ssize_t C = v[A_W].shape[0], d = v[A_W].shape[1];
+    if (C < 1)
+        return fail("W must have at least one row (class).");
+    if (v[A_Y].ndim != 1)
+        return fail("y must be 1-D, got %d-D.", v[A_Y].ndim);
+    const Py_ssize_t n = v[A_Y].shape[0];
+    const Py_ssize_t n_order = v[A_ORDER].ndim == 1 ? v[A_ORDER].shape[0] : 0;
+    if (check_array(a, A_B, 1, 'f', 8, C, -1, 'C') < 0
+        || check_array(a, A_MEMORY, 2, 'f', 8, n, C, 'C') < 0
+        || check_array(a, A_SUM_W, 2, 'f', 8, C, d, order) < 0
+        || check_array(a, A_SUM_B, 1, 'f', 8, C, -1, 'C') < 0
+        || check_array(a, A_FACTORS, 1, 'f', 8, n, -1, 'C') < 0
+        || check_array(a, A_SCALES, 1, 'f', 8, n, -1, 'C') < 0
+        || (a->held[A_OFFSET] && check_array(a, A_OFFSET, 1, 'f', 8, d, -1, 'C') < 0))
+        return -1;
+    const double *scales = v[A_SCALES].buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(isfinite(scales[i]) && scales[i] > 0))
+            return fail("scales[%zd] is not positive and finite.", i);
+    if (alloc_scratch(s, a, n, n_order, d, C) < 0
+        || (sparse ? check_csr(a, n, d, s->last) : check_dense_x(a, n, d)) < 0
+        || copy_indices(a, A_Y, C, (ptrdiff_t *)s->y) < 0
+        || copy_indices(a, A_ORDER, n, (ptrdiff_t *)s->order) < 0)
+        return -1;
+    for (int out = FIRST_OUTPUT; out < N_ARRAYS; out++)
+        for (int i = 0; i < N_ARRAYS; i++)
+            if (i != out && a->held[i] && overlap(&v[out], &v[i]))
+                return fail("%s overlaps %s in memory.", array_names[out],
+                            array_names[i]);
+    fill_sweep(s, a, sparse);
+    s->n = n, s->d = d, s->C = C, s->n_order = n_order;
+    return 0;
+}

@@ -1,0 +1,339 @@
+/* The steps of one per-sample proximal SAGA epoch (included once by
+ * _saga_sweep.c, which checks every array before these run).
+ *
+ * State is float64 whatever X's dtype: an epoch adds n increments to the
+ * running sums, and the lazy sparse steps divide by a scale factor that
+ * falls by orders of magnitude, both of which float32 would not survive.
+ * X is read in its own dtype, one row at a time, into a float64 buffer.
+ *
+ * One step on sample i (f_i G_i its weighted score gradient, M_i its memory,
+ * r_i = 1 / (n_samples p_i) for a sample drawn with probability p_i, so n r_i
+ * = n for uniform sampling, eta the step, mu the centering offset):
+ *     s = W (x_i - mu) + b,  g = f_i grad L_i(s),  delta = g - M_i,  M_i = g
+ *     dir_b = n r_i delta + sum_b
+ *     W <- prox(W - eta (n r_i delta (x_i - mu)^T + sum_W - sum_b mu^T))
+ *     sum_W += delta x_i^T,  sum_b += delta,  b <- b - eta dir_b
+ * with prox(w) = soft(w, eta l1) / (1 + eta l2), then the max-norm
+ * projection of each row of W.
+ */
+
+struct sweep {
+    /* dense X: rows of x_stride elements; CSR: data, indices, indptr */
+    const char *X;
+    ptrdiff_t x_stride;
+    Py_ssize_t x_item, index_item, pointer_item;
+    const char *indices, *indptr;
+    Py_ssize_t n, d, C, n_order;
+    const ptrdiff_t *y, *order;
+    const double *factors, *scales, *offset; /* offset NULL: uncentered */
+    double *W, *b, *memory, *sum_W, *sum_b;
+    double eta, margin, mu, l1, l2, max_norm;
+    int loss, fit_intercept;
+    /* scratch */
+    double *row, *g, *delta, *dir_b, *cum;
+    ptrdiff_t *last, *cols;
+};
+
+static inline double x_value(const char *base, Py_ssize_t item, ptrdiff_t k)
+{
+    return item == 4 ? (double)((const float *)base)[k]
+                     : ((const double *)base)[k];
+}
+
+static inline ptrdiff_t int_value(const char *base, Py_ssize_t item,
+                                  ptrdiff_t k)
+{
+    return item == 4 ? (ptrdiff_t)((const int32_t *)base)[k]
+                     : (ptrdiff_t)((const int64_t *)base)[k];
+}
+
+/* Soft thresholding, branch-free: the signs of the weights a step touches
+ * are unpredictable, and mispredicted branches cost more than the step. */
+static inline double soft(double w, double t)
+{
+    const double magnitude = fabs(w) - t;
+    return copysign(magnitude > 0.0 ? magnitude : 0.0, w); /* maxsd, no call */
+}
+
+/* g <- f (dL/ds) at the scores s (in g on entry), for label y. */
+static void score_gradient(const struct sweep *s, double *g, ptrdiff_t y,
+                           double f)
+{
+    const Py_ssize_t C = s->C;
+    if (s->loss == SWEEP_SOFTMAX) {
+        double top = g[0], total = 0.0;
+        for (Py_ssize_t c = 1; c < C; c++)
+            top = g[c] > top ? g[c] : top;
+        for (Py_ssize_t c = 0; c < C; c++)
+            total += g[c] = exp(g[c] - top);
+        for (Py_ssize_t c = 0; c < C; c++)
+            g[c] = f * (g[c] / total - (c == y));
+        return;
+    }
+    const double correct = g[y];
+    double sum = 0.0;
+    for (Py_ssize_t c = 0; c < C; c++) {
+        const double z = g[c] - correct + s->margin;
+        double a;
+        if (s->mu > 0)
+            a = z <= 0 ? 0.0 : z >= s->mu ? 1.0 : z / s->mu;
+        else
+            a = z > 0 ? 1.0 : 0.0;
+        g[c] = c == y ? 0.0 : a;
+        sum += g[c];
+    }
+    g[y] = -sum;
+    for (Py_ssize_t c = 0; c < C; c++)
+        g[c] *= f;
+}
+
+/* Gradient and memory of sample i, given its scores in s->g: leaves delta
+ * in s->delta, its multiple scales[i] delta in s->g and dir_b in s->dir_b;
+ * sum_b is not yet updated. */
+static void saga_direction(struct sweep *s, ptrdiff_t i)
+{
+    double *g = s->g, *m = s->memory + i * s->C;
+    score_gradient(s, g, s->y[i], s->factors[i]);
+    for (Py_ssize_t c = 0; c < s->C; c++) {
+        s->delta[c] = g[c] - m[c];
+        m[c] = g[c];
+        g[c] = s->scales[i] * s->delta[c];
+        s->dir_b[c] = g[c] + s->sum_b[c];
+    }
+}
+
+/* Update sum_b and step the intercept (after the weights' step). */
+static void intercept_step(struct sweep *s)
+{
+    for (Py_ssize_t c = 0; c < s->C; c++) {
+        s->sum_b[c] += s->delta[c];
+        if (s->fit_intercept)
+            s->b[c] -= s->eta * s->dir_b[c];
+    }
+}
+
+static void project_rows(double *W, Py_ssize_t C, Py_ssize_t d, double bound)
+{
+    for (Py_ssize_t c = 0; c < C; c++) {
+        double *w = W + c * d, norm = 0.0;
+        for (Py_ssize_t j = 0; j < d; j++)
+            norm += w[j] * w[j];
+        norm = sqrt(norm);
+        if (norm > bound)
+            for (Py_ssize_t j = 0; j < d; j++)
+                w[j] *= bound / norm;
+    }
+}
+
+/* The same for column-major W (CSR epochs). */
+static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
+                            double bound)
+{
+    for (Py_ssize_t c = 0; c < C; c++) {
+        double norm = 0.0;
+        for (Py_ssize_t j = 0; j < d; j++)
+            norm += W[j * C + c] * W[j * C + c];
+        norm = sqrt(norm);
+        if (norm > bound)
+            for (Py_ssize_t j = 0; j < d; j++)
+                W[j * C + c] *= bound / norm;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Dense X: every step updates all C x d weights, centered by offset. */
+
+/* x . w with four partial sums (the compiler may not reorder a single
+ * floating-point sum into vector lanes). */
+static inline double dot(const double *w, const double *x, Py_ssize_t d)
+{
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    Py_ssize_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+        a0 += w[j] * x[j];
+        a1 += w[j + 1] * x[j + 1];
+        a2 += w[j + 2] * x[j + 2];
+        a3 += w[j + 3] * x[j + 3];
+    }
+    for (; j < d; j++)
+        a0 += w[j] * x[j];
+    return (a0 + a1) + (a2 + a3);
+}
+
+/* s->row holds the centered row, then the row itself, then the offset
+ * (zeros when uncentered): branch-free loops over the features. */
+static void dense_step(struct sweep *s, ptrdiff_t i)
+{
+    const Py_ssize_t C = s->C, d = s->d;
+    double *x = s->row, *raw = s->row + d;
+    const double *mu = s->row + 2 * d;
+    const char *base = s->X + (size_t)(i * s->x_stride) * (size_t)s->x_item;
+    for (Py_ssize_t j = 0; j < d; j++) {
+        raw[j] = x_value(base, s->x_item, j);
+        x[j] = raw[j] - mu[j];
+    }
+    for (Py_ssize_t c = 0; c < C; c++)
+        s->g[c] = dot(s->W + c * d, x, d) + s->b[c];
+    saga_direction(s, i);
+    const double eta = s->eta, t = eta * s->l1, shrink = 1.0 / (1.0 + eta * s->l2);
+    for (Py_ssize_t c = 0; c < C; c++) {
+        double *w = s->W + c * d, *sw = s->sum_W + c * d;
+        /* n r_i delta x~ + sum_W - dir_b mu = n r_i delta x + sum_W - sum_b mu */
+        const double nd = s->g[c], sb = s->dir_b[c] - nd, delta = s->delta[c];
+        if (t > 0) {
+            for (Py_ssize_t j = 0; j < d; j++) {
+                const double step = nd * x[j] + sw[j] - sb * mu[j];
+                sw[j] += delta * raw[j];
+                w[j] = soft(w[j] - eta * step, t) * shrink;
+            }
+        } else {
+            for (Py_ssize_t j = 0; j < d; j++) {
+                const double step = nd * x[j] + sw[j] - sb * mu[j];
+                sw[j] += delta * raw[j];
+                w[j] = (w[j] - eta * step) * shrink;
+            }
+        }
+    }
+    if (s->max_norm > 0)
+        project_rows(s->W, C, d, s->max_norm);
+    intercept_step(s);
+}
+
+/* ------------------------------------------------------------------------
+ * CSR X, uncentered, with lazy updates. W and sum_W are column-major here
+ * (Fortran order: the C weights of a feature side by side), so that a step
+ * reads and writes one or two cache lines per nonzero, not C of them (as
+ * sag_fast keeps its weights). W holds V with weights scale * V;
+ * column j of V has had the steps before last[j]; step k moves an untouched
+ * column by V <- soft(V - a_k sum_W, l1 a_k) with a_k = eta / scale_k, and
+ * cum[k] = a_0 + ... + a_{k-1} (restarted at 0 whenever all columns are
+ * brought up to date). */
+
+#define RESCALE_BELOW 1e-9
+
+/* V after the steps from..to-1 with a constant gradient g: piecewise
+ * linear in the cumulative steps, so each sign region is one binary search
+ * (the map is monotone: at most positive, zero, negative, in that order or
+ * the reverse). */
+static double catch_up_l1(double v, double g, double l1, const double *cum,
+                          ptrdiff_t from, ptrdiff_t to)
+{
+    for (int region = 0; region < 4 && from < to; region++) {
+        const double sign = v > 0 || (v == 0 && g < -l1) ? 1.0
+                          : v < 0 || (v == 0 && g > l1) ? -1.0 : 0.0;
+        if (sign == 0.0)
+            return 0.0; /* zero, and the threshold keeps it there */
+        const double rate = sign * g + l1, start = sign * v; /* start >= 0 */
+        if (rate <= 0)
+            return sign * (start - rate * (cum[to] - cum[from]));
+        /* first k + 1 in (from, to] where start - rate (cum[k+1] - cum[from])
+         * <= 0: step k leaves the region */
+        const double reach = cum[from] + start / rate;
+        ptrdiff_t lo = from + 1, hi = to + 1;
+        while (lo < hi) {
+            const ptrdiff_t mid = lo + (hi - lo) / 2;
+            if (cum[mid] >= reach)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        if (lo > to)
+            return sign * (start - rate * (cum[to] - cum[from]));
+        const ptrdiff_t k = lo - 1;
+        const double a = cum[k + 1] - cum[k];
+        v = sign * (start - rate * (cum[k] - cum[from]));
+        v = soft(v - a * g, l1 * a);
+        from = k + 1;
+    }
+    return v;
+}
+
+/* Bring column j of V up to step `now`. */
+static void catch_up(struct sweep *s, ptrdiff_t j, ptrdiff_t now)
+{
+    const ptrdiff_t from = s->last[j];
+    if (from == now)
+        return;
+    const double total = s->cum[now] - s->cum[from];
+    double *v = s->W + j * s->C;
+    const double *g = s->sum_W + j * s->C;
+    if (s->l1 > 0)
+        for (Py_ssize_t c = 0; c < s->C; c++)
+            v[c] = catch_up_l1(v[c], g[c], s->l1, s->cum, from, now);
+    else
+        for (Py_ssize_t c = 0; c < s->C; c++)
+            v[c] -= g[c] * total;
+    s->last[j] = now;
+}
+
+/* All columns up to step `now`, V scaled back to the weights, cum[now] 0. */
+static void flush(struct sweep *s, ptrdiff_t now, double *scale)
+{
+    for (Py_ssize_t j = 0; j < s->d; j++)
+        catch_up(s, j, now);
+    for (Py_ssize_t k = 0; k < s->C * s->d; k++)
+        s->W[k] *= *scale;
+    *scale = 1.0;
+    s->cum[now] = 0.0;
+}
+
+static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
+                        double *scale)
+{
+    const Py_ssize_t C = s->C, d = s->d;
+    const ptrdiff_t first = int_value(s->indptr, s->pointer_item, i);
+    const ptrdiff_t nnz = int_value(s->indptr, s->pointer_item, i + 1) - first;
+    for (ptrdiff_t k = 0; k < nnz; k++) {
+        s->cols[k] = int_value(s->indices, s->index_item, first + k);
+        s->row[k] = x_value(s->X, s->x_item, first + k);
+        catch_up(s, s->cols[k], t);
+    }
+    for (Py_ssize_t c = 0; c < C; c++)
+        s->g[c] = 0.0;
+    for (ptrdiff_t k = 0; k < nnz; k++) {
+        const double *v = s->W + s->cols[k] * C, x = s->row[k];
+        for (Py_ssize_t c = 0; c < C; c++)
+            s->g[c] += v[c] * x;
+    }
+    for (Py_ssize_t c = 0; c < C; c++)
+        s->g[c] = *scale * s->g[c] + s->b[c];
+    saga_direction(s, i);
+    const double a = s->eta / *scale, t1 = a * s->l1;
+    for (ptrdiff_t k = 0; k < nnz; k++) {
+        double *v = s->W + s->cols[k] * C, *sw = s->sum_W + s->cols[k] * C;
+        const double x = s->row[k];
+        for (Py_ssize_t c = 0; c < C; c++) {
+            v[c] = soft(v[c] - a * (s->g[c] * x + sw[c]), t1);
+            sw[c] += s->delta[c] * x;
+        }
+    }
+    for (ptrdiff_t k = 0; k < nnz; k++)
+        s->last[s->cols[k]] = t + 1;
+    s->cum[t + 1] = s->cum[t] + a;
+    *scale /= 1.0 + s->eta * s->l2;
+    if (s->max_norm > 0 || *scale < RESCALE_BELOW) {
+        flush(s, t + 1, scale);
+        if (s->max_norm > 0) /* the projection needs every row's norm */
+            project_columns(s->W, C, d, s->max_norm);
+    }
+    intercept_step(s);
+}
+
+static void run_sweep(struct sweep *s)
+{
+    if (s->indptr == NULL) {
+        double *mu = s->row + 2 * s->d;
+        for (Py_ssize_t j = 0; j < s->d; j++)
+            mu[j] = s->offset ? s->offset[j] : 0.0;
+        for (ptrdiff_t t = 0; t < s->n_order; t++)
+            dense_step(s, s->order[t]);
+        return;
+    }
+    double scale = 1.0;
+    s->cum[0] = 0.0;
+    for (Py_ssize_t j = 0; j < s->d; j++)
+        s->last[j] = 0;
+    for (ptrdiff_t t = 0; t < s->n_order; t++)
+        sparse_step(s, s->order[t], t, &scale);
+    flush(s, s->n_order, &scale);
+}

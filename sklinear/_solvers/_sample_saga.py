@@ -1,0 +1,206 @@
+"""Per-sample proximal SAGA epochs through the compiled sweep.
+
+:class:`SampleSaga` keeps the same memory as :class:`MinibatchSaga` and
+takes the same steps with batches of one row, but an epoch is one call of
+``sklinear._saga_sweep.epoch`` (C): with single-sample steps an epoch
+achieves about what as many minibatch epochs do, and only compiled code
+takes a step in microseconds. On CSR data a step costs the row's nonzeros
+times the classes (lazy updates), not all ``n_classes x n_features``
+weights.
+
+Three choices differ from the NumPy path:
+
+- The state (weights, intercepts, memory, running sums) is float64 whatever
+  X's dtype: an epoch adds ``n`` increments to the running sums and, on
+  sparse data, divides by a scale factor that falls by orders of magnitude
+  (the L2 shrinkage applied lazily); float32 would lose the digits a
+  duality gap of 1e-3 or smaller needs. X is read in its own dtype.
+- Sparse epochs keep the weights and ``sum_W`` column-major (a feature's
+  weights for all classes side by side, as scikit-learn's SAG keeps them):
+  a step then touches a cache line or two per nonzero, not one per class.
+- Sparse epochs run uncentered: centering by the offset ``mu`` is only a
+  reparametrization of the intercept (``b = c - W mu``), but its steps touch
+  every column. The epoch converts ``c`` to ``b`` before and back after, and
+  takes SAGA steps on the uncentered (same) objective. The step size the
+  driver chooses covers both (see :func:`largest_row_curvature`).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._duality import penalty_strengths
+from ..penalties import L1, L2, ElasticNet, NoPenalty
+from ._curvature import sampling_probabilities
+
+try:
+    from .. import _saga_sweep
+except ImportError:  # built without a C compiler: minibatches in NumPy
+    _saga_sweep = None
+
+__all__ = ["SampleSaga", "sweep_available", "sweep_applies"]
+
+# Tests and benchmarks switch the sweep off to compare it with NumPy.
+enabled = True
+_PENALTIES = (NoPenalty, L2, L1, ElasticNet)
+
+
+def sweep_available():
+    """Whether the compiled sweep was built and is switched on."""
+    return _saga_sweep is not None and enabled
+
+
+def sweep_applies(objective, preconditioner=None):
+    """Whether :class:`SampleSaga` can run ``objective``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    preconditioner : ndarray or None
+        Per-feature steps are not supported (the lazy sparse steps share one
+        step across columns).
+
+    Returns
+    -------
+    applies : bool
+    """
+    X = objective.X
+    return (
+        sweep_available()
+        and preconditioner is None
+        and type(objective.penalty) in _PENALTIES
+        and objective.loss in ("softmax", "hinge")
+        and X.dtype in (np.float32, np.float64)
+        and (sp.issparse(X) and X.format == "csr" or isinstance(X, np.ndarray))
+    )
+
+
+class SampleSaga:
+    """The SAGA memory of one objective and its per-sample epochs.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        Dense or CSR X, float32 or float64.
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row (a projection after each
+        step).
+    sampling : {'curvature', 'uniform'}, default='curvature'
+        'uniform': an epoch visits the samples of ``order`` (a permutation),
+        each once, exactly the steps of :class:`MinibatchSaga` with batches
+        of one row. 'curvature': sample ``i`` is drawn with probability
+        ``p_i`` (:func:`~._curvature.sampling_probabilities`) and its new
+        gradient weighed by ``1 / (n p_i)``, so that rows of large norm do
+        not set a small step for all. The draws are stratified: ``order``
+        (a random permutation) is read as ``n`` evenly spaced points in
+        ``[0, 1)`` in random order, each mapped through the inverse of the
+        cumulative distribution, so sample ``i`` is visited ``n p_i`` times
+        per epoch, rounded up or down.
+    """
+
+    def __init__(self, objective, max_norm=None, sampling="curvature"):
+        self.objective = objective
+        self.max_norm = max_norm
+        n = objective.n_samples
+        if sampling == "uniform" or n == 0:
+            self.scales = np.full(n, float(n))
+            self.cumulative = None
+        else:
+            probabilities = sampling_probabilities(objective)
+            self.scales = 1.0 / probabilities
+            self.cumulative = np.cumsum(probabilities)
+        self.X, self.indices, self.indptr = _sweep_arrays(objective.X)
+        self.y = np.ascontiguousarray(objective.y, dtype=np.intp)
+        self.factors = np.ascontiguousarray(
+            objective._factors(slice(None), objective.n_samples), dtype=np.float64
+        )
+        self.sparse = self.indptr is not None
+        # Sparse steps touch a few features' weights for all classes: they
+        # keep W and sum_W column-major, so those weights are side by side.
+        self._order = "F" if self.sparse else "C"
+        offset = objective.offset
+        self.offset = None if offset is None else np.asarray(offset, np.float64)
+        self.l1, self.l2 = penalty_strengths(objective.penalty)
+        self.memory = self.sum_W = self.sum_b = None
+
+    def reset(self, gradient, weighted_sum):
+        """Fill the memory from score gradients of all samples (a snapshot).
+
+        Parameters
+        ----------
+        gradient : ndarray of shape (n_samples, n_classes)
+            Unweighted score gradients ``G_i``.
+        weighted_sum : ndarray of shape (n_classes, n_features)
+            ``sum_i f_i G_i x_i^T`` (uncentered).
+        """
+        self.memory = np.ascontiguousarray(
+            gradient * self.factors[:, None], dtype=np.float64
+        )
+        self.sum_W = np.array(weighted_sum, dtype=np.float64, order=self._order)
+        self.sum_b = self.memory.sum(axis=0)
+
+    def epoch(self, W, b, eta, order, mu=0.0):
+        """One pass of single-sample SAGA steps in ``order`` (in place).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        b : ndarray of shape (n_classes,)
+            The objective's intercept parameters (``c`` when centered).
+        eta : float
+            Step size.
+        order : ndarray of int
+            Sample indices, each in ``[0, n_samples)``: a permutation with
+            the 'curvature' sampling (see the class).
+        mu : float, default=0.0
+            Hinge smoothing.
+
+        Returns
+        -------
+        finite : bool
+            False when the weights stopped being finite (step far too large).
+        """
+        objective = self.objective
+        W64 = np.array(W, dtype=np.float64, order=self._order)
+        b64 = np.array(b, dtype=np.float64)
+        uncentered = self.sparse and self.offset is not None
+        if uncentered:  # c -> b = c - W mu
+            b64 -= W64 @ self.offset
+        _saga_sweep.epoch(
+            self.X, self.indices, self.indptr, self.y, self.factors,
+            self.scales, self._samples(order),
+            None if self.sparse else self.offset,
+            W64, b64, self.memory, self.sum_W, self.sum_b,
+            _saga_sweep.SOFTMAX if objective.loss == "softmax" else _saga_sweep.HINGE,
+            float(eta), float(objective.margin),
+            float(mu), float(self.l1), float(self.l2),
+            0.0 if self.max_norm is None else float(self.max_norm),
+            bool(objective.fit_intercept),
+        )  # fmt: skip
+        if uncentered:
+            b64 += W64 @ self.offset
+        W[...] = W64
+        b[...] = b64
+        return bool(np.isfinite(W64).all() and np.isfinite(b64).all())
+
+    def _samples(self, order):
+        """The samples an epoch visits, from a permutation ``order``."""
+        order = np.asarray(order)
+        if self.cumulative is None:
+            return order
+        n = len(self.cumulative)
+        points = (order.astype(np.float64) + 0.5) / n
+        samples = np.searchsorted(self.cumulative, points, side="right")
+        return np.minimum(samples, n - 1)
+
+
+def _sweep_arrays(X):
+    """X as the sweep reads it: dense rows, or CSR arrays without duplicates."""
+    if not sp.issparse(X):
+        if X.strides[1] != X.itemsize or X.strides[0] < 0:
+            X = np.ascontiguousarray(X)
+        return X, None, None
+    X = sp.csr_matrix(X)
+    if not X.has_canonical_format:  # the sweep refuses a column twice in a row
+        X = X.copy()
+        X.sum_duplicates()
+    return X.data, X.indices, X.indptr
