@@ -303,8 +303,14 @@ def _present_classes(y, a, n_classes):
     return np.bincount(y, weights=a, minlength=n_classes) > 0
 
 
-def _chunks(n_samples, n_features):
-    rows = max(1, _CHUNK_BYTES // (8 * max(1, n_features)))
+def _chunks(n_samples, n_features, X=None):
+    """Row slices whose float64 copy holds about ``_CHUNK_BYTES``: sized by
+    the stored entries for sparse ``X`` (a dense-width chunk of a wide sparse
+    matrix would be a few rows, each product paying for every feature)."""
+    width = n_features
+    if X is not None and sp.issparse(X):
+        width = 2 * X.nnz / max(n_samples, 1)  # values and column indices
+    rows = max(1, int(_CHUNK_BYTES // (8 * max(1.0, width))))
     for start in range(0, n_samples, rows):
         yield slice(start, min(start + rows, n_samples))
 
@@ -321,7 +327,7 @@ def _scores(X, W, b):
     """``X @ W.T + b`` in float64, one chunk of rows at a time."""
     W64 = np.asarray(W, dtype=np.float64)
     scores = np.empty((X.shape[0], W.shape[0]))
-    for rows in _chunks(*X.shape):
+    for rows in _chunks(*X.shape, X):
         scores[rows] = _float64_rows(X, rows) @ W64.T
     if b is not None:
         scores += np.asarray(b, dtype=np.float64)
@@ -348,7 +354,7 @@ def _weighted_sums(X, thetas, y, a, present):
         columns.append(one_hot)
     stacked = np.hstack(columns)
     sums = np.zeros((stacked.shape[1], X.shape[1]))
-    for rows in _chunks(*X.shape):
+    for rows in _chunks(*X.shape, X):
         sums += np.asarray(_float64_rows(X, rows).T @ stacked[rows]).T
     blocks = [sums[k : k + n_classes] for k in range(0, len(sums), n_classes)]
     if present is None:
