@@ -682,7 +682,8 @@ def test_diverging_learning_rate_raises_and_leaves_no_nan(digits, Classifier):
     assert not hasattr(streamed, "coef_") and not hasattr(streamed, "classes_")
     # A later chunk far off the scale the step was set for: an error, and the
     # model keeps its previous, finite weights.
-    good = Classifier(random_state=0).fit(X_train, y_train)
+    # (tol 1e-2: on raw digits the SVM's certificate reaches 0.2% in max_iter.)
+    good = Classifier(random_state=0, tol=1e-2).fit(X_train, y_train)
     coef = good.coef_.copy()
     with pytest.raises(ValueError, match="diverged"):
         good.partial_fit(X_train * 1e6, y_train)
@@ -697,7 +698,7 @@ def test_clear_errors(blobs, Classifier):
         X_nan[0, 0] = np.nan
         Classifier().fit(X_nan, y)
     with pytest.raises(ValueError, match="infinity"):
-        Classifier().fit(np.where(X > 3, np.inf, X), y)
+        Classifier().fit(np.where(X == X.max(), np.inf, X), y)
     with pytest.raises(ValueError, match="1 class"):
         Classifier().fit(X, np.zeros(len(y)))
     model = Classifier(random_state=0).fit(X, y)

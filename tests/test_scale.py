@@ -479,7 +479,7 @@ def test_grid_search_over_feature_pipeline_on_dask_backend(client):
     pipeline = make_pipeline(
         HOGFeatures(pixels_per_cell=(4, 4), cells_per_block=(2, 2)),
         StandardScaler(),
-        SoftmaxClassifier(random_state=0, max_iter=30),
+        SoftmaxClassifier(random_state=0, max_iter=30, tol=None),  # 30 epochs
     )
     grid = {
         "hogfeatures__orientations": [4, 8],
