@@ -86,7 +86,15 @@ def _invalid_values(constraints):
             value = generate_invalid_param_val(constraint)
         except NotImplementedError:  # constraints without a known invalid value
             continue
-        yield value, f"outside {constraint}"
+        # Sorted, not the set's own order (which differs between processes:
+        # pytest-xdist's workers must collect the same test ids).
+        options = getattr(constraint, "options", None)
+        described = (
+            f"{type(constraint).__name__} {sorted(map(str, options))}"
+            if isinstance(options, (set, frozenset))
+            else str(constraint)
+        )
+        yield value, f"outside {described}"
 
 
 def _call(name, params):
