@@ -4,8 +4,8 @@ against a plain PyTorch training loop of the same model.
 For each shape (default: 20,000 x 500 and 100,000 x 100 float32, 10
 classes, standardized ``make_classification``) and each classifier, times:
 
-* ``numpy``: the classifier's default fit on the NumPy array (minibatch SGD
-  with its plateau rule, the compiled kernel);
+* ``numpy``: the classifier's default fit on the NumPy array (the certified
+  solver, ``solver='auto'``, with its compiled sweeps);
 * ``torch-cpu``: the same classifier, same parameters, on CPU tensors with
   ``array_api_dispatch=True`` (accelerated proximal gradient to
   ``tol`` on the gradient mapping; the hinge smoothed by homotopy);
