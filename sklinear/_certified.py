@@ -111,13 +111,15 @@ def solver_for_data(estimator, solver, objective):
 
 def _far_from_zero(X, offset, sample_rows=256):
     """Whether float32 rounding of the data, ``eps * |offset|``, exceeds a
-    thousandth of some feature's spread (measured on a few rows)."""
+    thousandth of some varying feature's spread (measured on a few rows; a
+    constant feature, e.g. a column of ones, carries no information to
+    lose)."""
     sample = X[:: max(1, X.shape[0] // sample_rows)]
     if sp.issparse(sample):
         sample = sample.toarray()
     spread = sample.std(axis=0, dtype=np.float64)
     rounding = np.finfo(np.float32).eps * np.abs(np.asarray(offset, np.float64))
-    return bool(np.any(rounding > 1e-3 * spread))
+    return bool(np.any((rounding > 1e-3 * spread) & (spread > 0)))
 
 
 def certified_fit(estimator, objective, W, b, solver, state, hooks):

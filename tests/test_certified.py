@@ -201,3 +201,6 @@ def test_float32_far_from_zero_runs_sgd_and_float64_is_certified(iris, Classifie
     assert Classifier(random_state=0).fit(far.astype(np.float32), y).solver_ == "sgd"
     model = Classifier(random_state=0).fit(far, y)
     assert model.solver_ != "sgd" and model.duality_gap_ <= model.tol
+    # A constant column (e.g. of ones) is not data far from zero.
+    with_ones = np.hstack([X, np.ones((len(X), 1))]).astype(np.float32)
+    assert Classifier(random_state=0).fit(with_ones, y).solver_ != "sgd"
