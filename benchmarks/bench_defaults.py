@@ -22,6 +22,7 @@ Run: ``python benchmarks/bench_defaults.py [--repeats 3] [--sparse]``.
 """
 
 import argparse
+import functools
 import time
 import warnings
 
@@ -95,8 +96,8 @@ def run(name, repeats):
     ):
         rows = {}
         for label, make in (
-            ("default", lambda: Classifier(random_state=0)),
-            ("sgd", lambda: Classifier(random_state=0, solver="sgd")),
+            ("default", functools.partial(Classifier, random_state=0)),
+            ("sgd", functools.partial(Classifier, random_state=0, solver="sgd")),
             ("reference", reference),
         ):
             rows[label] = best_time(make, X_tr, y_tr, repeats)

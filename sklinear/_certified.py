@@ -140,7 +140,7 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
     found = solve(
         objective, W, b, method=solver, tol=tol, max_epochs=estimator.max_iter,
         batch_size=estimator.batch_size, max_norm=estimator.max_norm,
-        random_state=_seed(estimator.random_state), verbose=estimator.verbose,
+        random_state=estimator.random_state, verbose=estimator.verbose,
         **hooks,
     )  # fmt: skip
     state.t = found.n_steps
@@ -162,10 +162,3 @@ def certify(objective, W, b, max_norm=None):
     """The :class:`FitCertificate` of weights found by any solver."""
     snapshot = Certificate(objective, max_norm=max_norm).certify(W, b)
     return FitCertificate(float(snapshot.primal), float(snapshot.relative))
-
-
-def _seed(random_state):
-    """The solver's generator from the estimator's ``random_state``."""
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    return np.random.RandomState(random_state)

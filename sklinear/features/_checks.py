@@ -10,11 +10,10 @@ validate them with ``validate_params``, the transformers with
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import get_config
 
 from .._sklearn_compat import Interval, PositiveIntegers, StrOptions
 from ._hog import BLOCK_NORMS
-from ._images import as_4d
+from ._images import as_4d, check_host_images
 
 #: Parameters of the HOG descriptor, as ``hog`` and ``HOGFeatures`` take them.
 HOG_CONSTRAINTS = {
@@ -42,37 +41,6 @@ IMAGE_SHAPE_CONSTRAINT = [PositiveIntegers([2, 3]), None]
 def int_pair(pair):
     """A validated pair such as ``pixels_per_cell`` as a tuple of ints."""
     return (int(pair[0]), int(pair[1]))
-
-
-def check_host_images(images, owner):
-    """Raise a clear TypeError for images NumPy cannot compute on here.
-
-    The image features are NumPy code (lookup tables, strided views, the
-    batched histograms). Arrays of other libraries are therefore refused
-    under ``array_api_dispatch=True``, where the array API contract is a
-    result in the input's namespace, which these features cannot give; and,
-    without dispatch, when ``np.asarray`` cannot read them (device memory,
-    e.g. a CUDA tensor). Without dispatch, arrays NumPy can read (a CPU
-    PyTorch tensor) are converted as before, and the result is NumPy.
-    """
-    if isinstance(images, np.ndarray) or not (
-        hasattr(images, "__array_namespace__") or hasattr(images, "__dlpack__")
-    ):
-        return
-    library = type(images).__module__.split(".")[0]
-    fix = (
-        f"{owner} computes with NumPy and needs NumPy input; got an array from "
-        f"{library}. Move it to host memory as a NumPy array first, e.g. "
-        "X.cpu().numpy() for a PyTorch tensor, cupy.asnumpy(X) for CuPy, "
-        "np.asarray(X) for array-api-strict, then pass the features on (e.g. "
-        "torch.asarray(features, device=...))."
-    )
-    if get_config().get("array_api_dispatch", False):
-        raise TypeError(fix + " (array_api_dispatch=True)")
-    try:
-        np.asarray(images)
-    except (TypeError, RuntimeError, ValueError) as error:
-        raise TypeError(fix) from error
 
 
 def as_numeric_images(images, channels_first, owner="the image features"):

@@ -159,6 +159,37 @@ def _settings_key(values):
     return tuple(key)
 
 
+def check_host_images(images, owner):
+    """Raise a clear TypeError for images NumPy cannot compute on here.
+
+    The image features are NumPy code (lookup tables, strided views, the
+    batched histograms). Arrays of other libraries are therefore refused
+    under ``array_api_dispatch=True``, where the array API contract is a
+    result in the input's namespace, which these features cannot give; and,
+    without dispatch, when ``np.asarray`` cannot read them (device memory,
+    e.g. a CUDA tensor). Without dispatch, arrays NumPy can read (a CPU
+    PyTorch tensor) are converted as before, and the result is NumPy.
+    """
+    if isinstance(images, np.ndarray) or not (
+        hasattr(images, "__array_namespace__") or hasattr(images, "__dlpack__")
+    ):
+        return
+    library = type(images).__module__.split(".")[0]
+    fix = (
+        f"{owner} computes with NumPy and needs NumPy input; got an array from "
+        f"{library}. Move it to host memory as a NumPy array first, e.g. "
+        "X.cpu().numpy() for a PyTorch tensor, cupy.asnumpy(X) for CuPy, "
+        "np.asarray(X) for array-api-strict, then pass the features on (e.g. "
+        "torch.asarray(features, device=...))."
+    )
+    if get_config().get("array_api_dispatch", False):
+        raise TypeError(fix + " (array_api_dispatch=True)")
+    try:
+        np.asarray(images)
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise TypeError(fix) from error
+
+
 class ImageInputMixin:
     """Input validation shared by the image transformers.
 
@@ -193,6 +224,7 @@ class ImageInputMixin:
             _VALID_SETTINGS.add((type(self), key))
 
     def _validate_images(self, X, reset):
+        check_host_images(X, type(self).__name__)
         channels_first = bool(self.channels_first)
         image_shape = as_image_shape(self.image_shape)
         if isinstance(X, list) and np.ndim(X) in (3, 4):  # nested lists of images

@@ -12,7 +12,6 @@ from ._checks import (
     HOG_CONSTRAINTS,
     HUE_CONSTRAINTS,
     IMAGE_SHAPE_CONSTRAINT,
-    check_host_images,
     check_hue_channels,
     check_nonnegative_for_sqrt,
     check_pixel_range,
@@ -120,7 +119,6 @@ class HOGFeatures(
 
     def _checked_images(self, X, reset):
         """The ``(n, H, W, C)`` images of ``X``, checked."""
-        check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         if self.transform_sqrt:
             check_nonnegative_for_sqrt(images)
@@ -313,7 +311,6 @@ class HueHistogram(
 
     def _checked_images(self, X, reset):
         """The ``(n, H, W, C)`` images of ``X``, checked."""
-        check_host_images(X, type(self).__name__)
         images = self._validate_images(X, reset=reset)
         name = type(self).__name__
         check_hue_channels(images, name)
