@@ -128,7 +128,11 @@ class Certificate:
             objective.X, gradient * self.factors[:, None]
         )
         # The model's intercept after the driver's move is ``shift`` itself.
-        result = self._certify(W, shift, scores, -gradient if hinge else None)
+        # At the best shift minus the gradients meet the intercept constraint
+        # (to Newton's accuracy): certify that point rather than have the gap
+        # search for the best intercept again.
+        theta = -gradient if hinge or objective.fit_intercept else None
+        result = self._certify(W, shift, scores, theta)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
         if hinge:
             self._add_smoothed(snapshot, scores, result.theta, mu)
