@@ -461,7 +461,7 @@ def _solve_hinge_dual(
         ascent.refresh(weighted_sum)
         W[...] = ascent.weights(W.dtype)
         b[...] = ascent.intercept()
-        snapshot = gap.certify(W, b, -gradient)  # theta: minus the beta terms
+        snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
         result.n_snapshots += 1
         result.history.append(
             (

@@ -138,7 +138,7 @@ class Certificate:
             self._add_smoothed(snapshot, scores, result.theta, mu)
         return snapshot
 
-    def certify(self, W, b, theta=None, raw=None):
+    def certify(self, W, b, theta=None, raw=None, polish=True):
         """The gap at ``(W, b)`` with a dual point the solver maintains.
 
         Parameters
@@ -151,6 +151,12 @@ class Certificate:
             builds one from the gradients at ``(W, b)``.
         raw : ndarray of shape (n_samples, n_classes), default=None
             ``X @ W.T`` when the caller has it.
+        polish : bool, default=True
+            Also try the hinge's polished dual points (see
+            :func:`sklinear._duality.duality_gap`). A dual method's own
+            point converges to the dual optimum by itself and needs no
+            polishing, whose Gram matrix and solves can cost more than the
+            epochs between checks.
 
         Returns
         -------
@@ -158,7 +164,7 @@ class Certificate:
         """
         intercept = np.asarray(self.objective.intercept(W, b), dtype=np.float64)
         scores = self._raw(W, raw) + intercept
-        result = self._certify(W, intercept, scores, theta)
+        result = self._certify(W, intercept, scores, theta, polish)
         return _snapshot(result, intercept, None, None)
 
     def _raw(self, W, raw):
@@ -166,14 +172,14 @@ class Certificate:
             raw = self.objective.X @ W.T
         return np.asarray(raw, dtype=np.float64)
 
-    def _certify(self, W, intercept, scores, theta):
+    def _certify(self, W, intercept, scores, theta, polish=True):
         objective = self.objective
         return duality_gap(
             objective.X, self.y, W, intercept, loss=objective.loss,
             margin=objective.margin, sample_weight=objective.sample_weight,
             fit_intercept=objective.fit_intercept, alpha_l1=self.alpha_l1,
             alpha_l2=self.alpha_l2, max_norm=self.max_norm, scores=scores,
-            theta=theta,
+            theta=theta, polish=polish,
         )  # fmt: skip
 
     def _add_smoothed(self, snapshot, scores, theta, mu):
