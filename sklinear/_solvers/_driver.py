@@ -444,17 +444,7 @@ def _solve_hinge_dual(
     result = SolverResult(W=W, b=b, method="sdca")
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
-    # At least as much work in epochs as in checks: where a check costs many
-    # epochs (small data, compiled epochs), checking after every few would
-    # take most of the time. Work is counted in multiply-adds, with fixed
-    # Python costs of a check and an epoch (about 5 ms and 0.2 ms at ~1e9
-    # per second) rather than timed, so that the path (and the model) does
-    # not depend on the machine's load.
-    X, n_classes = objective.X, W.shape[0]
-    stored = X.nnz if hasattr(X, "nnz") else X.size
-    epoch_work = stored * n_classes + 2e5
-    check_work = (3 * stored + 50 * X.shape[0]) * n_classes + 5e6
-    balanced = math.ceil(check_work / epoch_work)
+    balanced = _balanced_epochs(objective.X, W.shape[0])
     while True:
         gradient = ascent.gradient()
         weighted_sum = _weighted_sum(gap, gradient)
@@ -502,6 +492,21 @@ def _solve_hinge_dual(
     result.primal = snapshot.primal
     result.converged = snapshot.relative <= tol
     return result
+
+
+def _balanced_epochs(X, n_classes):
+    """Epochs between checks for at least as much work in epochs as in checks.
+
+    Where a check costs many epochs (small data, compiled epochs), checking
+    after every few would take most of the time. Work is counted in
+    multiply-adds, with fixed Python costs of a check and an epoch (about
+    5 ms and 0.2 ms at ~1e9 per second) rather than timed, so that the path
+    (and the model) does not depend on the machine's load.
+    """
+    stored = X.nnz if hasattr(X, "nnz") else X.size
+    epoch_work = stored * n_classes + 2e5
+    check_work = (3 * stored + 50 * X.shape[0]) * n_classes + 5e6
+    return math.ceil(check_work / epoch_work)
 
 
 def _dual_epoch(ascent, W, order):
