@@ -16,20 +16,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _fused_pass
+from ._loss import make_loss
 from ._threads import one_blas_thread
-from .losses import _checked_sample_weight, _hinge, _softmax
+from .losses import _checked_sample_weight
 from .penalties import NoPenalty
 
 __all__ = ["LinearObjective"]
-
-# Upper bounds on the curvature of each loss w.r.t. the scores, per class
-# count C: the softmax Hessian diag(p) - p p^T has eigenvalues <= 1/2. The
-# hinge loss has none, but its gradient w.r.t. the correct class's score is up
-# to C - 1 (one per violated margin), so steps of the same scale need C - 1.
-_LOSS_CURVATURE = {
-    "softmax": lambda n_classes: 0.5,
-    "hinge": lambda n_classes: max(1, n_classes - 1),
-}
 
 
 class LinearObjective:
@@ -93,13 +85,13 @@ class LinearObjective:
         offset=None,
         weight_scale=None,
     ):
-        if loss not in _LOSS_CURVATURE:
-            raise ValueError(f"loss must be 'hinge' or 'softmax', got {loss!r}.")
+        loss_function = make_loss(loss, margin)
         y = np.asarray(y)
         sample_weight = _checked_inputs(X, y, sample_weight)
         self.X = X
         self.y = y
         self.loss = loss
+        self.loss_function = loss_function
         self.penalty = NoPenalty() if penalty is None else penalty
         self.sample_weight = sample_weight
         self.fit_intercept = fit_intercept
@@ -291,9 +283,7 @@ class LinearObjective:
     def _loss(self, scores, y, factors):
         self._check_n_classes(scores.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):
-            if self.loss == "hinge":
-                return _hinge(scores, y, factors, self.margin)
-            return _softmax(scores, y, factors)
+            return self.loss_function.batch_value_gradient(scores, y, factors)
 
     def value_gradient(self, W, b):
         """Full objective and its (sub)gradient, for checks and full-batch use.
@@ -458,7 +448,7 @@ class LinearObjective:
         return (
             self._weight_scale
             * mean_weight
-            * _LOSS_CURVATURE[self.loss](self.n_classes)
+            * self.loss_function.step_curvature(self.n_classes)
             * self.second_moment(preconditioner)
             + alpha_l2 * largest_scale
         )

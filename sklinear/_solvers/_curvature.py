@@ -28,7 +28,6 @@ __all__ = [
     "row_norms",
     "sample_rows",
     "sampling_probabilities",
-    "score_curvature",
     "single_sample_smoothness",
 ]
 
@@ -62,36 +61,6 @@ def sample_rows(objective, max_rows=1024):
     X = objective.X[rows]
     factors = objective._factors(rows, X.shape[0]).astype(np.float64)
     return rows, X, factors * X.shape[0]
-
-
-def score_curvature(gradient, y, loss, mu):
-    """Per-row bound on the loss's curvature in the scores, at ``gradient``.
-
-    Parameters
-    ----------
-    gradient : ndarray of shape (n_rows, n_classes)
-        Unweighted score gradients (``p - onehot`` or the hinge's ``a``).
-    y : ndarray of shape (n_rows,)
-    loss : {'softmax', 'hinge'}
-    mu : float
-        Hinge smoothing.
-
-    Returns
-    -------
-    curvature : ndarray of shape (n_rows,)
-    """
-    rows = np.arange(len(y))
-    if loss == "softmax":
-        # lambda_max(diag p - p p^T) <= min(1/2, 2 (1 - max_j p_j)).
-        probabilities = np.array(gradient, dtype=np.float64)
-        probabilities[rows, y] += 1
-        return np.minimum(0.5, 2 * (1 - probabilities.max(axis=1)))
-    # Margins in the band have a in (0, 1); with k of them the Hessian's
-    # largest eigenvalue is (k + 1) / mu.
-    a = np.array(gradient, dtype=np.float64)
-    a[rows, y] = 0
-    in_band = ((a > 0) & (a < 1)).sum(axis=1)
-    return np.where(in_band > 0, (in_band + 1) / mu, 0.0)
 
 
 def local_curvature(X, weights, offset, preconditioner, n_iterations=12):

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
-from ._curvature import local_curvature, sample_rows, score_curvature
+from ._curvature import local_curvature, sample_rows
 from ._dual_cd import HingeDualAscent
 from ._saga import make_batches, make_saga, saga_batches, single_sample_smoothness
 from ._snapshot import Certificate
@@ -171,11 +171,11 @@ def _step_size(objective, gradient, mu, n_batches, preconditioner, step_factor):
     the curvature at the snapshot says little about the iterates an epoch
     later (and none left, e.g. every hinge margin outside the band, is no
     licence for an unbounded step)."""
-    y, loss = objective.y, objective.loss
+    y, loss = objective.y, objective.loss_function
     local = _smoothness(
-        objective, score_curvature(gradient, y, loss, mu), n_batches, preconditioner
+        objective, loss.score_curvature(gradient, y, mu), n_batches, preconditioner
     )
-    worst = 0.5 if loss == "softmax" else objective.n_classes / mu
+    worst = loss.curvature_bound(objective.n_classes, mu)
     global_ = _smoothness(objective, np.full(len(y), worst), n_batches, preconditioner)
     l2 = getattr(objective.penalty, "l2_strength", 0.0)
     l2 *= 1.0 if preconditioner is None else float(np.max(preconditioner))
@@ -350,7 +350,7 @@ def _solve(
             objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
         )
     saga = make_saga(objective, n_batches, preconditioner, max_norm)
-    hinge = objective.loss == "hinge"
+    hinge = not objective.loss_function.smooth
     mu = (objective.margin if mu is None else mu) if hinge else 0.0
     started = _clock()
     result = SolverResult(W=W, b=b)

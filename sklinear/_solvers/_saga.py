@@ -24,7 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _curvature
-from ._losses import score_gradient
 from ._sample_saga import SampleSaga, sweep_applies
 
 # 'auto' keeps minibatches on dense data that gives more steps per epoch.
@@ -254,8 +253,8 @@ class MinibatchSaga:
             scores = np.asarray(X_batch @ W.T)
             shift = (b - W @ offset) if fit_intercept else 0
             scores += shift
-            gradient = score_gradient(
-                scores, y[rows], objective.loss, objective.margin, mu, out=scores
+            gradient = objective.loss_function.score_gradient(
+                scores, y[rows], mu, out=scores
             )
             gradient *= self.factors[rows, None]
             delta = gradient - memory[rows]

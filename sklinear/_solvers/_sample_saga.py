@@ -68,7 +68,7 @@ def sweep_applies(objective, preconditioner=None):
         sweep_available()
         and preconditioner is None
         and type(objective.penalty) in _PENALTIES
-        and objective.loss in ("softmax", "hinge")
+        and hasattr(_saga_sweep, objective.loss_function.kernel)
         and X.dtype in (np.float32, np.float64)
         and (sp.issparse(X) and X.format == "csr" or isinstance(X, np.ndarray))
     )
@@ -170,7 +170,7 @@ class SampleSaga:
             self.scales, self._samples(order),
             None if self.sparse else self.offset,
             W64, b64, self.memory, self.sum_W, self.sum_b,
-            _saga_sweep.SOFTMAX if objective.loss == "softmax" else _saga_sweep.HINGE,
+            getattr(_saga_sweep, objective.loss_function.kernel),
             float(eta), float(objective.margin),
             float(mu), float(self.l1), float(self.l2),
             0.0 if self.max_norm is None else float(self.max_norm),

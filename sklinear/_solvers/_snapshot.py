@@ -25,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._duality import duality_gap, penalty_strengths
-from ._losses import intercept_hessian, per_sample_loss, score_gradient
 
 __all__ = ["Certificate", "Snapshot", "best_shift"]
 
@@ -112,7 +111,7 @@ class Certificate:
             W @ offset`` when centered) to have this gap.
         """
         objective = self.objective
-        hinge = objective.loss == "hinge"
+        hinge = not objective.loss_function.smooth
         if hinge and mu is None:
             mu = 1e-3 * objective.margin
         mu = mu if hinge else 0.0
@@ -123,7 +122,7 @@ class Certificate:
         else:
             shift = np.zeros(W.shape[0])
         scores = raw + shift
-        gradient = score_gradient(scores, self.y, objective.loss, objective.margin, mu)
+        gradient = objective.loss_function.score_gradient(scores, self.y, mu)
         weighted_sum = _transposed_product(
             objective.X, gradient * self.factors[:, None]
         )
@@ -186,9 +185,9 @@ class Certificate:
         """The smoothed hinge's primal and gap at the certified dual point:
         its conjugate adds ``mu/2 |beta|^2``, so ``D_mu = D - mu/2 sum f
         |beta|^2`` bounds the smoothed optimum for the same ``beta``."""
-        y, f, margin = self.y, self.factors, self.objective.margin
-        exact, _ = per_sample_loss(scores, y, "hinge", margin)
-        smoothed, _ = per_sample_loss(scores, y, "hinge", margin, mu)
+        y, f, loss = self.y, self.factors, self.objective.loss_function
+        exact, _ = loss.per_sample(scores, y)
+        smoothed, _ = loss.per_sample(scores, y, mu)
         beta = -np.array(theta)
         beta[np.arange(len(y)), y] = 0
         bias = float(f @ (exact - smoothed))
@@ -220,7 +219,7 @@ def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
     factors : ndarray of shape (n_samples,)
         Normalized sample weights.
     objective : LinearObjective
-        For its loss and margin.
+        For its loss.
     mu : float
         Hinge smoothing (must be positive for the hinge; 0 for the softmax).
     max_steps : int, default=20
@@ -229,16 +228,16 @@ def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
     -------
     shift : ndarray of shape (n_classes,)
     """
-    loss, margin = objective.loss, objective.margin
+    loss = objective.loss_function
     n_classes = len(shift)
     # Adding a constant to every score changes nothing: the Hessian is
     # singular along the ones vector, which this term pins down.
     ones = np.ones((n_classes, n_classes))
-    values, helper = per_sample_loss(raw + shift, y, loss, margin, mu)
+    values, helper = loss.per_sample(raw + shift, y, mu)
     current = float(factors @ values)
     for _ in range(max_steps):
-        gradient = factors @ score_gradient(raw + shift, y, loss, margin, mu)
-        hessian = intercept_hessian(helper, y, factors, loss, mu)
+        gradient = factors @ loss.score_gradient(raw + shift, y, mu)
+        hessian = loss.intercept_hessian(helper, y, factors, mu)
         ridge = max(1e-10 * np.trace(hessian), 1e-12)
         step = -np.linalg.solve(hessian + ones + ridge * np.eye(n_classes), gradient)
         largest = float(np.max(np.abs(step)))
@@ -261,9 +260,7 @@ def _line_search(raw, shift, step, decrement, current, y, factors, objective, mu
     length = 1.0
     while length > 1e-6:
         candidate = shift + length * step
-        values, helper = per_sample_loss(
-            raw + candidate, y, objective.loss, objective.margin, mu
-        )
+        values, helper = objective.loss_function.per_sample(raw + candidate, y, mu)
         value = float(factors @ values)
         if value <= current - 1e-4 * length * decrement:
             return candidate, value, helper
