@@ -1,0 +1,85 @@
+"""The dual-ascent loop of :func:`~._driver.solve` (``'sdca'``, hinge with L2).
+
+Checks are spaced by the rate at which the gap fell so far, and at least by
+:func:`_balanced_epochs`, so that checks never cost more than the epochs.
+"""
+
+import functools
+import math
+
+import numpy as np
+
+from .._duality import penalty_strengths
+from ._dual_cd import HingeDualAscent
+from ._progress import SolverResult, clock, finish, next_check, record_check, run_epochs
+
+__all__ = ["solve_hinge_dual"]
+
+
+def solve_hinge_dual(
+    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
+):
+    """The hinge loss with an L2 part: minibatch dual coordinate ascent.
+
+    Starts from the dual point 0 (``W = 0``), keeping only the intercept.
+    """
+    # Without an intercept the dual has no equality constraint: no multiplier.
+    ascent = HingeDualAscent(
+        objective, batches, penalty_strengths(objective.penalty),
+        b if objective.fit_intercept else np.zeros_like(b),
+        rho_factor=1e-2 if objective.fit_intercept else 0.0,
+    )  # fmt: skip
+    started = clock()
+    result = SolverResult(W=W, b=b, method="sdca")
+    W[...] = ascent.weights(W.dtype)
+    epochs_to_next = 1
+    balanced = _balanced_epochs(objective.X, W.shape[0])
+    while True:
+        gradient = ascent.gradient()
+        weighted_sum = _weighted_sum(gap, gradient)
+        ascent.refresh(weighted_sum)
+        W[...] = ascent.weights(W.dtype)
+        b[...] = ascent.intercept()
+        snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
+        record_check(result, snapshot, 0.0, started, verbose)
+        if (
+            snapshot.relative <= tol
+            or result.n_epochs >= max_epochs
+            or result.interrupted
+        ):
+            break
+        # Orders of samples (the compiled sweep) or batches (NumPy).
+        run_epochs(
+            result, hooks, epochs_to_next, max_epochs, ascent.n_steps, rng,
+            functools.partial(_dual_epoch, ascent, W), b_now=ascent.intercept,
+        )  # fmt: skip
+        epochs_to_next = max(next_check(result.history, tol, epochs_to_next), balanced)
+    return finish(result, snapshot, tol)
+
+
+def _balanced_epochs(X, n_classes):
+    """Epochs between checks for at least as much work in epochs as in checks.
+
+    Where a check costs many epochs (small data, compiled epochs), checking
+    after every few would take most of the time. Work is counted in
+    multiply-adds, with fixed Python costs of a check and an epoch (about
+    5 ms and 0.2 ms at ~1e9 per second) rather than timed, so that the path
+    (and the model) does not depend on the machine's load.
+    """
+    stored = X.nnz if hasattr(X, "nnz") else X.size
+    epoch_work = stored * n_classes + 2e5
+    check_work = (3 * stored + 50 * X.shape[0]) * n_classes + 5e6
+    return math.ceil(check_work / epoch_work)
+
+
+def _dual_epoch(ascent, W, order):
+    ascent.epoch(W, order)
+    ascent.update_multiplier()
+    return True
+
+
+def _weighted_sum(gap, gradient):
+    """``sum_i f_i G_i x_i^T`` (a pass over X)."""
+    X = gap.objective.X
+    weighted = np.ascontiguousarray(gradient * gap.factors[:, None], dtype=X.dtype)
+    return np.asarray((X.T @ weighted).T, dtype=np.float64)

@@ -1,0 +1,110 @@
+"""What the solver loops share: their result, the clock and check spacing."""
+
+import functools
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "SolverResult",
+    "clock",
+    "finish",
+    "next_check",
+    "record_check",
+    "run_epochs",
+]
+
+# Epochs between two checks at most, whatever rate the gap falls at.
+_MAX_EPOCHS_BETWEEN_CHECKS = 8
+clock = time.perf_counter
+
+
+@dataclass
+class SolverResult:
+    """What :func:`solve` found.
+
+    Attributes
+    ----------
+    W, b : ndarray
+        Weights and intercept parameters of the objective (updated in place).
+    method : {'saga', 'sdca'}
+        The method that ran.
+    n_epochs : int
+        Epochs run (each reads X once).
+    n_steps : int
+        Minibatch steps taken.
+    n_snapshots : int
+        Snapshots (each reads X twice: scores, then the gradient).
+    gap : float
+        Certified relative duality gap at ``(W, b)``.
+    primal : float
+        The objective at ``(W, b)``.
+    converged : bool
+        Whether ``gap <= tol``.
+    interrupted : bool
+        Whether ``on_epoch_end`` asked to stop.
+    history : list of tuple
+        ``(epochs, relative gap, primal, mu, seconds)`` at every snapshot
+        (``seconds`` since the start, snapshots included).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    method: str = "saga"
+    n_epochs: int = 0
+    n_steps: int = 0
+    n_snapshots: int = 0
+    gap: float = np.inf
+    primal: float = np.inf
+    converged: bool = False
+    interrupted: bool = False
+    history: list = field(default_factory=list)
+
+
+def next_check(history, tol, previous):
+    """Epochs until the gap should reach ``tol`` at the rate seen so far."""
+    if len(history) < 2:
+        return 1
+    (e0, g0, _, mu0, _), (e1, g1, _, mu1, _) = history[-2], history[-1]
+    if mu0 != mu1 or e1 <= e0 or not (0 < g1 < g0):
+        return 1
+    rate = (math.log(g1) - math.log(g0)) / (e1 - e0)
+    # tol=0 (run every epoch): space the checks as for a rounding-level tol.
+    target = max(tol, 1e-12)
+    needed = math.ceil(math.log(target / g1) / rate) if g1 > target else 1
+    return int(min(max(needed, 1), 2 * previous, _MAX_EPOCHS_BETWEEN_CHECKS))
+
+
+def record_check(result, snapshot, mu, started, verbose, detail=""):
+    """Append a check to ``result.history`` (and print it if ``verbose``)."""
+    result.n_snapshots += 1
+    result.history.append(
+        (result.n_epochs, snapshot.relative, snapshot.primal, mu, clock() - started)
+    )
+    if verbose:
+        print(
+            f"epoch {result.n_epochs}: relative gap {snapshot.relative:.3e}, "
+            f"objective {snapshot.primal:.8g}{detail}"
+        )
+
+
+def run_epochs(result, hooks, n_epochs, max_epochs, n_steps, rng, epoch, **hook):
+    """Up to ``n_epochs`` epochs ``epoch(order)`` (``order`` a permutation of
+    ``range(n_steps)``) between the hooks, never past ``max_epochs``."""
+    for _ in range(n_epochs):
+        if result.n_epochs >= max_epochs:
+            return
+        order = rng.permutation(n_steps)
+        run = functools.partial(epoch, order)
+        if not hooks.run_epoch(result, n_steps, run, **hook):
+            return
+
+
+def finish(result, snapshot, tol):
+    """Store the final snapshot's gap and objective in ``result``."""
+    result.gap = snapshot.relative
+    result.primal = snapshot.primal
+    result.converged = snapshot.relative <= tol
+    return result
