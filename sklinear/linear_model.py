@@ -39,6 +39,7 @@ from ._certified import (
     resolve_solver,
     solver_for_data,
 )
+from ._data_stats import _weighted_mean_row
 from ._sklearn_compat import (
     ALL_ZERO_WEIGHTS_OK,
     CallbackSupportMixin,
@@ -54,7 +55,7 @@ from ._state import (
     validates_params_every_call,
 )
 from ._versioned import VersionedStateMixin
-from .objective import LinearObjective, _weighted_mean_row
+from .objective import LinearObjective
 from .optimize import SGDState, minibatch_sgd, random_search
 from .penalties import make_penalty
 
