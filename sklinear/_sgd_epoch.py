@@ -1,11 +1,13 @@
-"""One epoch of minibatch SGD, and the rule that decides when to stop.
+"""The epochs of minibatch SGD, and the rule that decides when to stop.
 
-The inner loop of :func:`sklinear.optimize.minibatch_sgd`: the strided
-batches, one pass over them (step, momentum, proximal step, max-norm
-projection, averaging), the divergence check, and the plateau rule that lowers
-the step or stops. Private: the public optimizers live in
-:mod:`sklinear.optimize`.
+The parts of :func:`sklinear.optimize.minibatch_sgd`: the strided batches,
+one pass over them (step, momentum, proximal step, max-norm projection,
+averaging), the divergence check, the record of an epoch, and the plateau
+rule that lowers the step or stops.
+Private: the public optimizers live in :mod:`sklinear.optimize`.
 """
+
+import time
 
 import numpy as np
 
@@ -47,6 +49,17 @@ def _batches(n_samples, batch_size):
     """Strided slices ``k::n_batches`` that cover every row exactly once."""
     n_batches = max(1, -(-n_samples // batch_size))
     return [slice(k, None, n_batches) for k in range(n_batches)]
+
+
+def _epoch_settings(learning_rate, power_t, momentum, max_norm):
+    """What every step of :func:`_run_epoch` reads: the schedule, momentum
+    and the max-norm radius (None: no projection)."""
+    return {
+        "learning_rate": learning_rate,
+        "power_t": power_t,
+        "momentum": momentum,
+        "max_norm": max_norm,
+    }
 
 
 def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
@@ -149,3 +162,45 @@ class _PlateauRule:
             self._lowered_without_improvement = True
             return "lower"
         return "stop"
+
+
+def _record_epoch(result, values, epoch_value, model, validation_score):
+    """Log an epoch in ``result``; return its criterion (higher is better):
+    the validation score of ``model``, else minus the epoch's objective."""
+    result.loss_curve.extend(values.tolist())
+    result.epoch_objectives.append(epoch_value)
+    result.n_iter += 1
+    if validation_score is None:
+        return -epoch_value
+    criterion = float(validation_score(*model))
+    result.validation_scores.append(criterion)
+    return criterion
+
+
+def _print_epoch(result, criterion, validation_score, state, started):
+    extra = f", validation score {criterion:.4f}" if validation_score else ""
+    print(
+        f"-- Epoch {result.n_iter}: objective {result.epoch_objectives[-1]:.6f}"
+        f"{extra}, "
+        f"step size {state.eta:.4g}, "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+
+
+def _follow(decision, state, result, verbose):
+    """Act on the stopping rule's decision; True to stop training."""
+    if decision == "lower":
+        state.eta /= _ADAPTIVE_DIVISOR
+        if verbose:
+            print(f"Step size lowered to {state.eta:.4g}")
+    if decision == "stop":
+        result.converged = True
+        return True
+    return False
+
+
+def _restore(weights, W, b, averaged_state=None):
+    """Put the best weights back in place (into the average, too, if given)."""
+    W[...], b[...] = weights
+    if averaged_state is not None:
+        averaged_state.average_W[...], averaged_state.average_b[...] = weights

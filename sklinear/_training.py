@@ -24,10 +24,10 @@ from ._training_data import (
     _check_warm_start,
     _drop_zero_weights,
     _encode_labels,
+    _partial_fit_classes,
     _reusable_mean,
     _sample_weights,
     _stream_weights,
-    _unique_labels,
     _validate_training_data,
     _validation_split,
 )
@@ -112,31 +112,9 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     # Any fitted attribute means a model to continue: one that lacks
     # others is damaged, and must not silently start afresh.
     first_call = not _has_fitted_state(estimator)
-    if not first_call:  # before validate_data reads n_features_in_
-        check_training_state(estimator)
-    if first_call and classes is None:
-        raise ValueError(
-            "classes must be passed on the first call to partial_fit: the "
-            "full list of class labels, e.g. classes=np.unique(y_all)."
-        )
-    if estimator.class_weight == "balanced":
-        raise ValueError(
-            "class_weight='balanced' is not supported by partial_fit, which "
-            "sees only one chunk. Pass the dict from sklearn.utils."
-            "compute_class_weight('balanced', classes=classes, y=y_sample)."
-        )
+    _check_partial_fit_call(estimator, classes, first_call)
     X, y, mean_row = _validate_training_data(estimator, X, y, reset=first_call)
-    if first_call:
-        all_classes = _unique_labels(classes)
-        _check_two_classes(all_classes)
-    else:
-        all_classes = estimator.classes_
-        if classes is not None and not np.array_equal(np.unique(classes), all_classes):
-            raise ValueError(
-                f"classes={np.unique(classes).tolist()} differs from the "
-                f"classes of the first partial_fit call, "
-                f"{all_classes.tolist()}."
-            )
+    all_classes = _partial_fit_classes(estimator, classes, first_call)
     y_index = _encode_labels(y, all_classes)
     weights = _sample_weights(
         estimator, X, y_index, all_classes, sample_weight, check_classes=False
@@ -189,14 +167,36 @@ def partial_fit(estimator, X, y, classes, sample_weight):
         ),
     )
     estimator._samples_seen = samples_seen
-    estimator.classes_ = all_classes
+    _store_epoch(estimator, objective, result, all_classes)
+    task.end()
+    return estimator
+
+
+def _check_partial_fit_call(estimator, classes, first_call):
+    """What partial_fit needs before it reads the chunk (raises ValueError)."""
+    if not first_call:  # before validate_data reads n_features_in_
+        check_training_state(estimator)
+    if first_call and classes is None:
+        raise ValueError(
+            "classes must be passed on the first call to partial_fit: the "
+            "full list of class labels, e.g. classes=np.unique(y_all)."
+        )
+    if estimator.class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' is not supported by partial_fit, which "
+            "sees only one chunk. Pass the dict from sklearn.utils."
+            "compute_class_weight('balanced', classes=classes, y=y_sample)."
+        )
+
+
+def _store_epoch(estimator, objective, result, classes):
+    """The fitted attributes after one more partial_fit epoch."""
+    estimator.classes_ = classes
     estimator.n_iter_ = getattr(estimator, "n_iter_", 0) + 1
     estimator.loss_curve_ = getattr(estimator, "loss_curve_", []) + result.loss_curve
     estimator.validation_scores_ = None
     estimator.best_validation_score_ = None
     _store_weights(estimator, objective, result)
-    task.end()
-    return estimator
 
 
 def _callback_task(estimator, name, X, y, sample_weight, epochs=None, solver=None):

@@ -94,6 +94,23 @@ def _check_two_classes(classes):
         )
 
 
+def _partial_fit_classes(estimator, classes, first_call):
+    """The classes of a partial_fit call: those given on the first call, then
+    the model's (``classes``, if given again, must be the same)."""
+    if first_call:
+        all_classes = _unique_labels(classes)
+        _check_two_classes(all_classes)
+        return all_classes
+    all_classes = estimator.classes_
+    if classes is not None and not np.array_equal(np.unique(classes), all_classes):
+        raise ValueError(
+            f"classes={np.unique(classes).tolist()} differs from the "
+            f"classes of the first partial_fit call, "
+            f"{all_classes.tolist()}."
+        )
+    return all_classes
+
+
 def _encode_labels(y, classes):
     index = np.searchsorted(classes, y)
     index = np.clip(index, 0, len(classes) - 1)

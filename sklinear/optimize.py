@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._sgd_epoch import _ADAPTIVE_DIVISOR, _batches, _PlateauRule, _run_epoch
+from ._sgd_epoch import (
+    _batches,
+    _epoch_settings,
+    _follow,
+    _PlateauRule,
+    _print_epoch,
+    _record_epoch,
+    _restore,
+    _run_epoch,
+)
 
 __all__ = [
     "OptimizeResult",
@@ -250,6 +259,47 @@ def minibatch_sgd(
     >>> result.epoch_objectives[-1] < result.epoch_objectives[0]
     True
     """
+    _check_sgd_arguments(learning_rate, learning_rate_init, batch_size, momentum)
+    rng = _generator(random_state)
+    state = _starting_state(W, b, state, learning_rate_init, average)
+    settings = _epoch_settings(learning_rate, power_t, momentum, max_norm)
+    batches = _batches(objective.n_samples, batch_size)
+    result = OptimizeResult(W=W, b=b, state=state)
+    if tol is None:
+        tol, stop_early = 0.0, False
+    plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
+    best_weights = None
+    for epoch in range(max_iter):
+        if on_epoch_begin is not None:
+            on_epoch_begin(epoch)
+        started = time.perf_counter()
+        order = rng.permutation(len(batches)) if shuffle else range(len(batches))
+        start = result.loss_curve[0] if result.loss_curve else None
+        values, epoch_value = _run_epoch(
+            objective, W, b, state, [batches[k] for k in order], settings, epoch, start
+        )
+        # With averaging, the model is the average of the iterates: score it.
+        model = (state.average_W, state.average_b) if average else (W, b)
+        criterion = _record_epoch(result, values, epoch_value, model, validation_score)
+        if verbose:
+            _print_epoch(result, criterion, validation_score, state, started)
+        if validation_score is not None and criterion > plateau.best:
+            best_weights = (model[0].copy(), model[1].copy())
+        # Decide first: it brings plateau.best (reported as the best
+        # validation score) up to this epoch, as best_weights already is.
+        decision = plateau.decide(criterion, state)
+        if on_epoch_end is not None and on_epoch_end(epoch, *model):
+            result.interrupted = True
+            break
+        if stop_early and _follow(decision, state, result, verbose):
+            break
+    if best_weights is not None:
+        _restore(best_weights, W, b, state if average else None)
+        result.best_validation_score = plateau.best
+    return result
+
+
+def _check_sgd_arguments(learning_rate, learning_rate_init, batch_size, momentum):
     if learning_rate not in LEARNING_RATE_SCHEDULES:
         raise ValueError(
             f"learning_rate must be one of {LEARNING_RATE_SCHEDULES}, "
@@ -263,80 +313,17 @@ def minibatch_sgd(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum < 1):
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-    rng = _generator(random_state)
+
+
+def _starting_state(W, b, state, learning_rate_init, average):
+    """``state``, or a new one, with its momentum and average buffers."""
     state = SGDState(eta0=float(learning_rate_init)) if state is None else state
     if state.velocity_W is None:
         state.velocity_W = np.zeros_like(W)
         state.velocity_b = np.zeros_like(b)
     if average and state.average_W is None:
         state.average_W, state.average_b = W.copy(), b.copy()
-    settings = {
-        "learning_rate": learning_rate,
-        "power_t": power_t,
-        "momentum": momentum,
-        "max_norm": max_norm,
-    }
-    batches = _batches(objective.n_samples, batch_size)
-    result = OptimizeResult(W=W, b=b, state=state)
-    if tol is None:
-        tol, stop_early = 0.0, False
-    plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
-    best_weights = None
-    for epoch in range(max_iter):
-        if on_epoch_begin is not None:
-            on_epoch_begin(epoch)
-        started = time.perf_counter()
-        order = rng.permutation(len(batches)) if shuffle else range(len(batches))
-        values, epoch_value = _run_epoch(
-            objective,
-            W,
-            b,
-            state,
-            [batches[k] for k in order],
-            settings,
-            epoch,
-            start_value=result.loss_curve[0] if result.loss_curve else None,
-        )
-        result.loss_curve.extend(values.tolist())
-        result.epoch_objectives.append(epoch_value)
-        result.n_iter = epoch + 1
-        # With averaging, the model is the average of the iterates: score it.
-        model = (state.average_W, state.average_b) if average else (W, b)
-        if validation_score is not None:
-            criterion = float(validation_score(*model))
-            result.validation_scores.append(criterion)
-        else:
-            criterion = -epoch_value
-        if verbose:
-            extra = f", validation score {criterion:.4f}" if validation_score else ""
-            print(
-                f"-- Epoch {epoch + 1}: objective {epoch_value:.6f}{extra}, "
-                f"step size {state.eta:.4g}, "
-                f"{time.perf_counter() - started:.2f} s"
-            )
-        if validation_score is not None and criterion > plateau.best:
-            best_weights = (model[0].copy(), model[1].copy())
-        # Decide first: it brings plateau.best (reported as the best
-        # validation score) up to this epoch, as best_weights already is.
-        decision = plateau.decide(criterion, state)
-        if on_epoch_end is not None and on_epoch_end(epoch, *model):
-            result.interrupted = True
-            break
-        if not stop_early:
-            continue
-        if decision == "lower":
-            state.eta /= _ADAPTIVE_DIVISOR
-            if verbose:
-                print(f"Step size lowered to {state.eta:.4g}")
-        if decision == "stop":
-            result.converged = True
-            break
-    if best_weights is not None:
-        W[...], b[...] = best_weights
-        if average:
-            state.average_W[...], state.average_b[...] = best_weights
-        result.best_validation_score = plateau.best
-    return result
+    return state
 
 
 def gradient_descent(objective, W, b, *, learning_rate_init, max_iter=100, **kwargs):
