@@ -286,40 +286,6 @@ def validates_params_every_call(partial_fit):
     return wrapper
 
 
-def check_loaded(obj):
-    """Check the fitted sklinear classifiers in a loaded object.
-
-    A cheap structural check right after loading, so that a damaged file is
-    reported where it is read; ``predict``, ``partial_fit`` and warm starts
-    check again at use, which covers pickles and objects changed after
-    loading.
-
-    Parameters
-    ----------
-    obj : object
-        What was loaded: an estimator, a pipeline or search holding one, or
-        anything else (left alone).
-
-    Returns
-    -------
-    obj : object
-        The same object.
-
-    Raises
-    ------
-    ValueError
-        If a fitted classifier in it fails :func:`check_training_state`.
-    """
-    from ._composite import leaf_estimators
-    from .linear_model import _BaseLinearClassifier
-
-    for leaf in leaf_estimators(obj):
-        # The rule partial_fit and warm starts use for "a model to continue".
-        if isinstance(leaf, _BaseLinearClassifier) and _has_fitted_state(leaf):
-            check_training_state(leaf)
-    return obj
-
-
 @contextlib.contextmanager
 def _fitted_state_restored_on_error(estimator):
     """If fitting raises, put the fitted attributes back as they were.
