@@ -229,7 +229,11 @@ setup(
         Extension(
             "sklinear._fused",
             sources=["sklinear/_fused.c"],
-            depends=["sklinear/_fused_impl.h", "sklinear/_fused_check.h"],
+            depends=[
+                "sklinear/_fused_impl.h",
+                "sklinear/_fused_check.h",
+                "sklinear/_buffer_check.h",
+            ],
             optional=True,
         ),
         Extension(
@@ -238,6 +242,7 @@ setup(
             depends=[
                 "sklinear/_dual_sweep_check.h",
                 "sklinear/_dual_sweep_boundary.h",
+                "sklinear/_buffer_check.h",
             ],
             optional=True,
         ),
@@ -246,7 +251,11 @@ setup(
         Extension(
             "sklinear._saga_sweep",
             sources=["sklinear/_saga_sweep.c"],
-            depends=["sklinear/_saga_sweep_impl.h", "sklinear/_saga_sweep_check.h"],
+            depends=[
+                "sklinear/_saga_sweep_impl.h",
+                "sklinear/_saga_sweep_check.h",
+                "sklinear/_buffer_check.h",
+            ],
             optional=True,
         ),
     ],

@@ -21,9 +21,7 @@ struct call {
 
 static void release_call(struct call *c)
 {
-    for (int v = 0; v < N_VIEWS; v++)
-        if (c->held[v])
-            PyBuffer_Release(&c->view[v]);
+    release_views(c->view, c->held, N_VIEWS);
     free(c->w.Ut), free(c->w.row), free(c->w.scores), free(c->w.change);
     free(c->w.targets), free(c->w.p), free(c->w.columns), free(c->w.labels);
     free((void *)c->w.order), free(c->w.events);

@@ -7,89 +7,19 @@
  * int32/int64 indices in [0, n_features), indptr non-decreasing within the
  * data); the float64 state and parameters C-contiguous; labels in
  * [0, n_classes) and every entry of the order in [0, n_samples), both copied
- * into scratch; outputs that overlap no other array. The helpers repeat
- * _fused_check.h's in spirit but not its array table, so the two boundaries
- * can change independently.
+ * into scratch; outputs that overlap no other array. The checks of one
+ * buffer are _buffer_check.h's, shared with the other kernels; the array
+ * table is this boundary's own (_dual_sweep_boundary.h).
  */
 
-static int fail(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    PyErr_FormatV(PyExc_ValueError, format, args);
-    va_end(args);
-    return -1;
-}
-
-/* 'f' for a float of its itemsize, 'i' or 'u' for a signed or unsigned
- * integer of 1, 2, 4 or 8 bytes, in native byte order; else 0. */
-static char kind_of(const Py_buffer *view)
-{
-    const char *f = view->format == NULL ? "B" : view->format;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const char native = '<';
-#else
-    const char native = '>';
-#endif
-    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
-        f++;
-    if (f[0] == '\0' || f[1] != '\0')
-        return 0;
-    const Py_ssize_t size = view->itemsize;
-    if (f[0] == 'f' || f[0] == 'd')
-        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
-    if (size != 1 && size != 2 && size != 4 && size != 8)
-        return 0;
-    if (strchr("bhilqn", f[0]) != NULL)
-        return 'i';
-    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
-}
-
-static int aligned(const Py_buffer *view)
-{
-    return (uintptr_t)view->buf % (uintptr_t)view->itemsize == 0;
-}
-
-/* The bytes an array spans, for the overlap check. */
-static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
-{
-    intptr_t first = 0, last = 0;
-    for (int d = 0; d < view->ndim; d++) {
-        if (view->shape[d] == 0) {
-            *lo = *hi = (uintptr_t)view->buf;
-            return;
-        }
-        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
-        first += span < 0 ? span : 0;
-        last += span > 0 ? span : 0;
-    }
-    *lo = (uintptr_t)view->buf + first;
-    *hi = (uintptr_t)view->buf + last + view->itemsize;
-}
-
-static int overlap(const Py_buffer *a, const Py_buffer *b)
-{
-    uintptr_t a_lo, a_hi, b_lo, b_hi;
-    extent(a, &a_lo, &a_hi);
-    extent(b, &b_lo, &b_hi);
-    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
-}
+#include "_buffer_check.h"
 
 /* A buffer of `ndim` dimensions (writable if asked), or -1 with ValueError. */
 static int get_view(PyObject *object, Py_buffer *view, int *held,
                     const char *name, int ndim, int writable)
 {
-    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(object, view, flags) < 0) {
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-        PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S", name,
-                     writable ? " writable" : "n",
-                     value != NULL ? value : Py_None);
-        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+    if (get_buffer(object, view, held, name, writable) < 0)
         return -1;
-    }
-    *held = 1;
     if (view->ndim != ndim)
         return fail("%s must be %d-D, got %d-D.", name, ndim, view->ndim);
     return 0;
@@ -127,35 +57,6 @@ static int check_index_array(const Py_buffer *view, const char *name)
 static int64_t index_at(const void *data, int wide, Py_ssize_t k)
 {
     return wide ? ((const int64_t *)data)[k] : ((const int32_t *)data)[k];
-}
-
-/* One integer, whatever its type, size and alignment; 0 if it does not fit
- * in [0, bound). */
-static int read_integer(const char *p, Py_ssize_t size, char kind,
-                        ptrdiff_t bound, ptrdiff_t *out)
-{
-    int64_t value;
-    if (kind == 'i') {
-        int8_t i8; int16_t i16; int32_t i32;
-        switch (size) {
-        case 1: memcpy(&i8, p, 1); value = i8; break;
-        case 2: memcpy(&i16, p, 2); value = i16; break;
-        case 4: memcpy(&i32, p, 4); value = i32; break;
-        default: memcpy(&value, p, 8);
-        }
-    } else {
-        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
-        switch (size) {
-        case 1: memcpy(&u8, p, 1); value = u8; break;
-        case 2: memcpy(&u16, p, 2); value = u16; break;
-        case 4: memcpy(&u32, p, 4); value = u32; break;
-        default:
-            memcpy(&u64, p, 8);
-            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
-        }
-    }
-    *out = (ptrdiff_t)value;
-    return value >= 0 && value < (int64_t)bound;
 }
 
 /* A 1-D integer array copied into `out`, every entry in [0, bound). */

@@ -8,8 +8,11 @@
  * C-contiguous and overlap no other array, and labels in [0, n_classes).
  * Labels, factors and shift are copied into contiguous scratch (O(rows)),
  * reading the labels byte-wise so that any stride works, even one that is
- * not a multiple of their size (a column of a packed record array).
+ * not a multiple of their size (a column of a packed record array). The
+ * checks of one buffer are _buffer_check.h's, shared with the other kernels.
  */
+
+#include "_buffer_check.h"
 
 enum { A_X, A_Y, A_W, A_SHIFT, A_FACTORS, A_GRAD_W, A_GRAD_B, N_ARRAYS };
 static const char *const array_names[N_ARRAYS] = {
@@ -25,85 +28,9 @@ struct arrays {
 
 static void release_arrays(struct arrays *a)
 {
-    for (int i = 0; i < N_ARRAYS; i++)
-        if (a->held[i])
-            PyBuffer_Release(&a->view[i]);
+    release_views(a->view, a->held, N_ARRAYS);
     free(a->scratch);
     memset(a, 0, sizeof(*a));
-}
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    PyErr_FormatV(PyExc_ValueError, format, args);
-    va_end(args);
-    return -1;
-}
-
-/* 'f' for a float of the buffer's itemsize (4 or 8), 'i' or 'u' for a signed
- * or unsigned integer of 1, 2, 4 or 8 bytes, in native byte order; else 0. */
-static char kind_of(const Py_buffer *view)
-{
-    const char *f = view->format == NULL ? "B" : view->format;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const char native = '<';
-#else
-    const char native = '>';
-#endif
-    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
-        f++;
-    if (f[0] == '\0' || f[1] != '\0')
-        return 0;
-    const Py_ssize_t size = view->itemsize;
-    if (f[0] == 'f' || f[0] == 'd')
-        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
-    if (size != 1 && size != 2 && size != 4 && size != 8)
-        return 0;
-    if (strchr("bhilqn", f[0]) != NULL)
-        return 'i';
-    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
-}
-
-/* Whether every stride is a whole number of elements (a dimension of
- * length 0 or 1 is never stepped along, so its stride does not matter). */
-static int whole_strides(const Py_buffer *view)
-{
-    for (int d = 0; d < view->ndim; d++)
-        if (view->shape[d] > 1 && view->strides[d] % view->itemsize != 0)
-            return 0;
-    return 1;
-}
-
-/* The stride of dimension `dim` in elements, 0 where it does not matter. */
-static ptrdiff_t element_stride(const Py_buffer *view, int dim)
-{
-    return view->shape[dim] <= 1 ? 0 : view->strides[dim] / view->itemsize;
-}
-
-/* The bytes an array spans, for the overlap check. */
-static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
-{
-    intptr_t first = 0, last = 0;
-    for (int d = 0; d < view->ndim; d++) {
-        if (view->shape[d] == 0) {
-            *lo = *hi = (uintptr_t)view->buf;
-            return;
-        }
-        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
-        first += span < 0 ? span : 0;
-        last += span > 0 ? span : 0;
-    }
-    *lo = (uintptr_t)view->buf + first;
-    *hi = (uintptr_t)view->buf + last + view->itemsize;
-}
-
-static int overlap(const Py_buffer *a, const Py_buffer *b)
-{
-    uintptr_t a_lo, a_hi, b_lo, b_hi;
-    extent(a, &a_lo, &a_hi);
-    extent(b, &b_lo, &b_hi);
-    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
 }
 
 /* Buffers with the right number of dimensions; outputs writable. */
@@ -111,18 +38,9 @@ static int get_views(struct arrays *a, PyObject *const *objects)
 {
     for (int i = 0; i < N_ARRAYS; i++) {
         int writable = i == A_GRAD_W || i == A_GRAD_B;
-        int flags = PyBUF_STRIDES | PyBUF_FORMAT;
-        flags |= writable ? PyBUF_WRITABLE : 0;
-        if (PyObject_GetBuffer(objects[i], &a->view[i], flags) < 0) {
-            PyObject *type, *value, *traceback;
-            PyErr_Fetch(&type, &value, &traceback);
-            PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S",
-                         array_names[i], writable ? " writable" : "n",
-                         value != NULL ? value : Py_None);
-            Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+        if (get_buffer(objects[i], &a->view[i], &a->held[i], array_names[i],
+                       writable) < 0)
             return -1;
-        }
-        a->held[i] = 1;
         if (a->view[i].ndim != array_ndim[i])
             return fail("%s must be %d-D, got %d-D.", array_names[i],
                         array_ndim[i], a->view[i].ndim);
@@ -162,7 +80,7 @@ static int check_layout(const struct arrays *a)
         if (kind_of(view) != 'f' || view->itemsize != X->itemsize)
             return fail("%s must have X's dtype (format '%s'), got '%s'.", name,
                         X->format, view->format ? view->format : "B");
-        if ((uintptr_t)view->buf % (uintptr_t)view->itemsize != 0)
+        if (!aligned(view))
             return fail("%s is not aligned to its element size.", name);
         if (!whole_strides(view))
             return fail("%s's strides must be whole elements.", name);
@@ -182,34 +100,6 @@ static int check_layout(const struct arrays *a)
     return 0;
 }
 
-/* One label, whatever its integer type and alignment. */
-static int read_label(const char *p, Py_ssize_t size, char kind, ptrdiff_t C,
-                      ptrdiff_t *label)
-{
-    int64_t value;
-    if (kind == 'i') {
-        int8_t i8; int16_t i16; int32_t i32;
-        switch (size) {
-        case 1: memcpy(&i8, p, 1); value = i8; break;
-        case 2: memcpy(&i16, p, 2); value = i16; break;
-        case 4: memcpy(&i32, p, 4); value = i32; break;
-        default: memcpy(&value, p, 8);
-        }
-    } else {
-        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
-        switch (size) {
-        case 1: memcpy(&u8, p, 1); value = u8; break;
-        case 2: memcpy(&u16, p, 2); value = u16; break;
-        case 4: memcpy(&u32, p, 4); value = u32; break;
-        default:
-            memcpy(&u64, p, 8);
-            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
-        }
-    }
-    *label = (ptrdiff_t)value;
-    return value >= 0 && value < C;
-}
-
 /* Contiguous checked labels, factors and shift in a.scratch. */
 static int copy_inputs(struct arrays *a)
 {
@@ -226,7 +116,7 @@ static int copy_inputs(struct arrays *a)
     ptrdiff_t *labels = a->scratch;
     for (Py_ssize_t i = 0; i < n; i++) {
         const char *p = (const char *)y->buf + i * y->strides[0];
-        if (!read_label(p, y->itemsize, kind, C, &labels[i]))
+        if (!read_integer(p, y->itemsize, kind, C, &labels[i]))
             return fail("y[%zd] = %zd is not a class index in [0, %zd).", i,
                         labels[i], C);
     }

@@ -1,7 +1,7 @@
 /* The checked boundary of epoch (included once by _saga_sweep.c).
  *
- * The helpers that read a buffer's format, strides and extent follow
- * _fused_check.h (which is tied to the fused pass's own arrays). Nothing
+ * The helpers that read one buffer's format, strides and extent are
+ * _buffer_check.h's, shared with the other kernels. Nothing
  * reaches run_sweep unless it fits: X float32 or float64 (dense rows with a
  * unit column stride, or a contiguous CSR data array), the state float64
  * and C-contiguous, writable and overlapping no other array, the CSR
@@ -9,6 +9,8 @@
  * twice in a row, every label in [0, n_classes) and every order index in
  * [0, n_samples). Labels and the order are copied into scratch.
  */
+
+#include "_buffer_check.h"
 
 enum {
     A_X, A_INDICES, A_INDPTR, A_Y, A_FACTORS, A_SCALES, A_ORDER, A_OFFSET,
@@ -28,68 +30,9 @@ struct arrays {
 
 static void release_arrays(struct arrays *a)
 {
-    for (int i = 0; i < N_ARRAYS; i++)
-        if (a->held[i])
-            PyBuffer_Release(&a->view[i]);
+    release_views(a->view, a->held, N_ARRAYS);
     free(a->scratch);
     memset(a, 0, sizeof(*a));
-}
-
-static int fail(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    PyErr_FormatV(PyExc_ValueError, format, args);
-    va_end(args);
-    return -1;
-}
-
-/* 'f' for a float of its itemsize (4 or 8), 'i' or 'u' for an integer of
- * 1, 2, 4 or 8 bytes, in native byte order; else 0. */
-static char kind_of(const Py_buffer *view)
-{
-    const char *f = view->format == NULL ? "B" : view->format;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const char native = '<';
-#else
-    const char native = '>';
-#endif
-    if (*f == '@' || *f == '=' || *f == native || (native == '>' && *f == '!'))
-        f++;
-    if (f[0] == '\0' || f[1] != '\0')
-        return 0;
-    const Py_ssize_t size = view->itemsize;
-    if (f[0] == 'f' || f[0] == 'd')
-        return size == (f[0] == 'f' ? 4 : 8) ? 'f' : 0;
-    if (size != 1 && size != 2 && size != 4 && size != 8)
-        return 0;
-    if (strchr("bhilqn", f[0]) != NULL)
-        return 'i';
-    return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
-}
-
-static void extent(const Py_buffer *view, uintptr_t *lo, uintptr_t *hi)
-{
-    intptr_t first = 0, last = 0;
-    for (int d = 0; d < view->ndim; d++) {
-        if (view->shape[d] == 0) {
-            *lo = *hi = (uintptr_t)view->buf;
-            return;
-        }
-        intptr_t span = (intptr_t)(view->shape[d] - 1) * view->strides[d];
-        first += span < 0 ? span : 0;
-        last += span > 0 ? span : 0;
-    }
-    *lo = (uintptr_t)view->buf + first;
-    *hi = (uintptr_t)view->buf + last + view->itemsize;
-}
-
-static int overlap(const Py_buffer *a, const Py_buffer *b)
-{
-    uintptr_t a_lo, a_hi, b_lo, b_hi;
-    extent(a, &a_lo, &a_hi);
-    extent(b, &b_lo, &b_hi);
-    return a_lo < a_hi && b_lo < b_hi && a_lo < b_hi && b_lo < a_hi;
 }
 
 static int check_scalars(const struct sweep *s)
@@ -114,18 +57,9 @@ static int get_views(struct arrays *a, PyObject *const *objects)
             && (i == A_INDICES || i == A_INDPTR || i == A_OFFSET))
             continue;
         int writable = i >= FIRST_OUTPUT;
-        int flags = PyBUF_STRIDES | PyBUF_FORMAT;
-        flags |= writable ? PyBUF_WRITABLE : 0;
-        if (PyObject_GetBuffer(objects[i], &a->view[i], flags) < 0) {
-            PyObject *type, *value, *traceback;
-            PyErr_Fetch(&type, &value, &traceback);
-            PyErr_Format(PyExc_ValueError, "%s must be a%s array: %S",
-                         array_names[i], writable ? " writable" : "n",
-                         value != NULL ? value : Py_None);
-            Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+        if (get_buffer(objects[i], &a->view[i], &a->held[i], array_names[i],
+                       writable) < 0)
             return -1;
-        }
-        a->held[i] = 1;
     }
     if (a->held[A_INDICES] != a->held[A_INDPTR])
         return fail("indices and indptr must both be arrays (CSR X) or both "
@@ -154,7 +88,7 @@ static int check_array(const struct arrays *a, int i, int ndim, char kind,
         if (want[d] >= 0 && v->shape[d] != want[d])
             return fail("%s has %zd entries along axis %d, expected %zd.",
                         name, v->shape[d], d, want[d]);
-    if ((uintptr_t)v->buf % (uintptr_t)v->itemsize != 0)
+    if (!aligned(v))
         return fail("%s is not aligned to its element size.", name);
     if (i != A_X || ndim == 1)
         if (!PyBuffer_IsContiguous(v, order))
@@ -169,9 +103,8 @@ static int check_dense_x(const struct arrays *a, Py_ssize_t n, Py_ssize_t d)
     const Py_buffer *X = &a->view[A_X];
     if (check_array(a, A_X, 2, 'f', 0, n, d, 'C') < 0)
         return -1;
-    for (int k = 0; k < 2; k++)
-        if (X->shape[k] > 1 && X->strides[k] % X->itemsize != 0)
-            return fail("X's strides must be whole elements.");
+    if (!whole_strides(X))
+        return fail("X's strides must be whole elements.");
     if (X->shape[1] > 1 && X->strides[1] != X->itemsize)
         return fail("X's rows must be contiguous (unit column stride).");
     if (X->shape[0] > 1 && X->strides[0] < 0)
@@ -218,34 +151,6 @@ static int check_csr(const struct arrays *a, Py_ssize_t n, Py_ssize_t d,
     return 0;
 }
 
-/* One integer, whatever its type and alignment; whether it is in [0, bound). */
-static int read_index(const char *p, const Py_buffer *v, ptrdiff_t bound,
-                      ptrdiff_t *out)
-{
-    int64_t value;
-    if (kind_of(v) == 'i') {
-        int8_t i8; int16_t i16; int32_t i32;
-        switch (v->itemsize) {
-        case 1: memcpy(&i8, p, 1); value = i8; break;
-        case 2: memcpy(&i16, p, 2); value = i16; break;
-        case 4: memcpy(&i32, p, 4); value = i32; break;
-        default: memcpy(&value, p, 8);
-        }
-    } else {
-        uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
-        switch (v->itemsize) {
-        case 1: memcpy(&u8, p, 1); value = u8; break;
-        case 2: memcpy(&u16, p, 2); value = u16; break;
-        case 4: memcpy(&u32, p, 4); value = u32; break;
-        default:
-            memcpy(&u64, p, 8);
-            value = u64 > INT64_MAX ? -1 : (int64_t)u64;
-        }
-    }
-    *out = (ptrdiff_t)value;
-    return value >= 0 && value < bound;
-}
-
 /* Labels or order indices into `out`, each checked against `bound`. */
 static int copy_indices(const struct arrays *a, int i, ptrdiff_t bound,
                         ptrdiff_t *out)
@@ -255,7 +160,7 @@ static int copy_indices(const struct arrays *a, int i, ptrdiff_t bound,
         return fail("%s must be a 1-D integer array.", array_names[i]);
     for (Py_ssize_t k = 0; k < v->shape[0]; k++) {
         const char *p = (const char *)v->buf + k * v->strides[0];
-        if (!read_index(p, v, bound, &out[k]))
+        if (!read_integer(p, v->itemsize, kind_of(v), bound, &out[k]))
             return fail("%s[%zd] = %zd is not in [0, %zd).", array_names[i],
                         k, out[k], bound);
     }

@@ -286,35 +286,29 @@ def validates_params_every_call(partial_fit):
     return wrapper
 
 
-def check_loaded(obj):
-    """Check the fitted sklinear classifiers in a loaded object.
+@contextlib.contextmanager
+def _fitted_state_restored_on_error(estimator):
+    """If fitting raises, put the fitted attributes back as they were.
 
-    A cheap structural check right after loading, so that a damaged file is
-    reported where it is read; ``predict``, ``partial_fit`` and warm starts
-    check again at use, which covers pickles and objects changed after
-    loading.
-
-    Parameters
-    ----------
-    obj : object
-        What was loaded: an estimator, a pipeline or search holding one, or
-        anything else (left alone).
-
-    Returns
-    -------
-    obj : object
-        The same object.
-
-    Raises
-    ------
-    ValueError
-        If a fitted classifier in it fails :func:`check_training_state`.
+    ``validate_data`` sets ``n_features_in_`` before anything can fail, so
+    without this a failed fit would leave a mix of old and new attributes.
+    With it, the previous model stays intact, and a model that was never
+    fitted stays unfitted (``NotFittedError``). Fitting assigns new objects
+    and never changes the saved ones in place.
     """
-    from ._composite import leaf_estimators
-    from .linear_model import _BaseLinearClassifier, _has_fitted_state
+    saved = {k: v for k, v in vars(estimator).items() if _is_fitted_state(k)}
+    try:
+        yield
+    except BaseException:
+        for name in [k for k in vars(estimator) if _is_fitted_state(k)]:
+            delattr(estimator, name)
+        vars(estimator).update(saved)
+        raise
 
-    for leaf in leaf_estimators(obj):
-        # The rule partial_fit and warm starts use for "a model to continue".
-        if isinstance(leaf, _BaseLinearClassifier) and _has_fitted_state(leaf):
-            check_training_state(leaf)
-    return obj
+
+def _has_fitted_state(estimator):
+    return any(_is_fitted_state(name) for name in vars(estimator))
+
+
+def _is_fitted_state(name):
+    return name.endswith("_") or name in ("_weights", "_sgd_state", "_samples_seen")

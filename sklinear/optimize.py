@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .penalties import project_max_norm
+from ._sgd_epoch import (
+    _batches,
+    _epoch_settings,
+    _follow,
+    _PlateauRule,
+    _print_epoch,
+    _record_epoch,
+    _restore,
+    _run_epoch,
+)
 
 __all__ = [
     "OptimizeResult",
@@ -33,14 +42,6 @@ __all__ = [
 ]
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
-
-# 'adaptive' divides the step by this factor on a plateau; it stops when a
-# plateau follows a lowering with no improvement in between (the plateau was
-# convergence, not noise), or once the step is below this fraction of eta0.
-_ADAPTIVE_DIVISOR = 5.0
-_ADAPTIVE_MIN_RATIO = 1e-4
-# An objective this many times above where training started is divergence.
-_DIVERGENCE_FACTOR = 1e4
 
 
 @dataclass
@@ -122,143 +123,12 @@ class OptimizeResult:
     state: SGDState = None
 
 
-def _raise_if_diverged(value, reference, W, state, epoch):
-    """Stop with a clear error before weights turn into inf or NaN."""
-    if (
-        np.isfinite(value)
-        and value <= _DIVERGENCE_FACTOR * max(reference, 1.0)
-        and np.isfinite(W).all()
-    ):
-        return
-    raise ValueError(
-        f"Gradient descent diverged in epoch {epoch + 1}: the objective went from "
-        f"{reference:.4g} to {value:.4g} with step size {state.eta:.4g} "
-        f"(learning_rate_init={state.eta0:.4g}). Use a smaller "
-        "learning_rate_init (the classifiers' learning_rate_init='auto' "
-        "derives a safe one from the data)."
-    )
-
-
 def _generator(random_state):
     """A numpy Generator or RandomState as given; an int or None seeds a new
     Generator."""
     if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
         return random_state
     return np.random.default_rng(random_state)
-
-
-def _step_size(schedule, state, power_t):
-    if schedule == "invscaling":
-        return state.eta0 / (1.0 + state.epochs) ** power_t
-    return state.eta
-
-
-def _batches(n_samples, batch_size):
-    """Strided slices ``k::n_batches`` that cover every row exactly once."""
-    n_batches = max(1, -(-n_samples // batch_size))
-    return [slice(k, None, n_batches) for k in range(n_batches)]
-
-
-def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
-    """One pass over ``batches``, updating W, b and state in place.
-
-    ``start_value`` is the objective where training started (None in the
-    first epoch): divergence is judged against it too.
-
-    Returns the objective of every batch and their size-weighted mean.
-    """
-    penalty = objective.penalty
-    momentum = W.dtype.type(settings["momentum"])
-    n_samples = objective.n_samples
-    values = np.empty(len(batches))
-    sizes = np.array([len(range(*rows.indices(n_samples))) for rows in batches])
-    reference = None
-    for position, rows in enumerate(batches):
-        eta = _step_size(settings["learning_rate"], state, settings["power_t"])
-        loss, grad_W, grad_b = objective.loss_gradient(W, b, rows)
-        values[position] = loss + penalty.value(W)
-        if reference is None:
-            # The lower of where this epoch and where training started: with
-            # one batch per epoch ('gd') the epoch's own start would follow a
-            # divergence up and never see it.
-            reference = values[0] if start_value is None else start_value
-            reference = min(values[0], reference)
-        if not np.isfinite(values[position]) or values[position] > reference:
-            _raise_if_diverged(values[position], reference, W, state, epoch)
-        if penalty.smooth:
-            grad_W += penalty.gradient(W)
-        if state.preconditioner is not None:
-            grad_W *= state.preconditioner
-        # Heavy-ball momentum: v <- mu v - eta g, then w <- w + v.
-        state.velocity_W *= momentum
-        state.velocity_W -= W.dtype.type(eta) * grad_W
-        W += state.velocity_W
-        if objective.fit_intercept:
-            state.velocity_b *= momentum
-            state.velocity_b -= W.dtype.type(eta) * grad_b
-            b += state.velocity_b
-        if not penalty.smooth:
-            # v is -eta / (1 - mu) times an average of recent gradients (their
-            # exponential moving average), so w + v is a gradient step of
-            # size eta / (1 - mu): the prox must use that step, or the fixed
-            # point solves the problem with the L1 strength scaled by
-            # (1 - mu). A weight then stays at zero while the averaged
-            # gradient, less noisy than one batch's, is below alpha.
-            step = eta / (1.0 - settings["momentum"])
-            if state.preconditioner is not None:
-                step = step * state.preconditioner
-            W[...] = penalty.prox(W, step)
-        if settings["max_norm"] is not None:
-            # In the metric of the preconditioned steps, or the fixed point
-            # is not the constrained minimizer.
-            project_max_norm(W, settings["max_norm"], state.preconditioner)
-        state.t += 1
-        if state.average_W is not None:
-            # Averaged SGD: the mean of the iterates is far less noisy than
-            # the last one, which matters for the non-smooth hinge loss.
-            state.n_averaged += 1
-            fraction = W.dtype.type(1.0 / state.n_averaged)
-            state.average_W += fraction * (W - state.average_W)
-            state.average_b += fraction * (b - state.average_b)
-        state.epochs += sizes[position] / n_samples
-    epoch_value = float(values @ sizes / sizes.sum())
-    _raise_if_diverged(epoch_value, reference, W, state, epoch)
-    return values, epoch_value
-
-
-class _PlateauRule:
-    """The stopping rule: patience on a criterion to maximize.
-
-    After ``patience`` epochs without beating the best criterion by ``tol`` it
-    says ``'stop'``, or with the adaptive schedule ``'lower'`` (the step),
-    unless the previous lowering was not followed by any improvement: then the
-    plateau is convergence rather than noise, and it says ``'stop'``.
-    """
-
-    def __init__(self, tol, patience, adaptive):
-        self.tol = tol
-        self.patience = patience
-        self.adaptive = adaptive
-        self.best = -np.inf
-        self._epochs_without_improvement = 0
-        self._lowered_without_improvement = False
-
-    def decide(self, criterion, state):
-        improved = criterion > self.best + self.tol
-        self.best = max(self.best, criterion)
-        if improved:
-            self._epochs_without_improvement = 0
-            self._lowered_without_improvement = False
-            return "continue"
-        self._epochs_without_improvement += 1
-        if self._epochs_without_improvement < self.patience:
-            return "continue"
-        self._epochs_without_improvement = 0
-        can_lower = state.eta / _ADAPTIVE_DIVISOR >= _ADAPTIVE_MIN_RATIO * state.eta0
-        if self.adaptive and can_lower and not self._lowered_without_improvement:
-            self._lowered_without_improvement = True
-            return "lower"
-        return "stop"
 
 
 def minibatch_sgd(
@@ -389,6 +259,47 @@ def minibatch_sgd(
     >>> result.epoch_objectives[-1] < result.epoch_objectives[0]
     True
     """
+    _check_sgd_arguments(learning_rate, learning_rate_init, batch_size, momentum)
+    rng = _generator(random_state)
+    state = _starting_state(W, b, state, learning_rate_init, average)
+    settings = _epoch_settings(learning_rate, power_t, momentum, max_norm)
+    batches = _batches(objective.n_samples, batch_size)
+    result = OptimizeResult(W=W, b=b, state=state)
+    if tol is None:
+        tol, stop_early = 0.0, False
+    plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
+    best_weights = None
+    for epoch in range(max_iter):
+        if on_epoch_begin is not None:
+            on_epoch_begin(epoch)
+        started = time.perf_counter()
+        order = rng.permutation(len(batches)) if shuffle else range(len(batches))
+        start = result.loss_curve[0] if result.loss_curve else None
+        values, epoch_value = _run_epoch(
+            objective, W, b, state, [batches[k] for k in order], settings, epoch, start
+        )
+        # With averaging, the model is the average of the iterates: score it.
+        model = (state.average_W, state.average_b) if average else (W, b)
+        criterion = _record_epoch(result, values, epoch_value, model, validation_score)
+        if verbose:
+            _print_epoch(result, criterion, validation_score, state, started)
+        if validation_score is not None and criterion > plateau.best:
+            best_weights = (model[0].copy(), model[1].copy())
+        # Decide first: it brings plateau.best (reported as the best
+        # validation score) up to this epoch, as best_weights already is.
+        decision = plateau.decide(criterion, state)
+        if on_epoch_end is not None and on_epoch_end(epoch, *model):
+            result.interrupted = True
+            break
+        if stop_early and _follow(decision, state, result, verbose):
+            break
+    if best_weights is not None:
+        _restore(best_weights, W, b, state if average else None)
+        result.best_validation_score = plateau.best
+    return result
+
+
+def _check_sgd_arguments(learning_rate, learning_rate_init, batch_size, momentum):
     if learning_rate not in LEARNING_RATE_SCHEDULES:
         raise ValueError(
             f"learning_rate must be one of {LEARNING_RATE_SCHEDULES}, "
@@ -402,80 +313,17 @@ def minibatch_sgd(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum < 1):
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-    rng = _generator(random_state)
+
+
+def _starting_state(W, b, state, learning_rate_init, average):
+    """``state``, or a new one, with its momentum and average buffers."""
     state = SGDState(eta0=float(learning_rate_init)) if state is None else state
     if state.velocity_W is None:
         state.velocity_W = np.zeros_like(W)
         state.velocity_b = np.zeros_like(b)
     if average and state.average_W is None:
         state.average_W, state.average_b = W.copy(), b.copy()
-    settings = {
-        "learning_rate": learning_rate,
-        "power_t": power_t,
-        "momentum": momentum,
-        "max_norm": max_norm,
-    }
-    batches = _batches(objective.n_samples, batch_size)
-    result = OptimizeResult(W=W, b=b, state=state)
-    if tol is None:
-        tol, stop_early = 0.0, False
-    plateau = _PlateauRule(tol, n_iter_no_change, learning_rate == "adaptive")
-    best_weights = None
-    for epoch in range(max_iter):
-        if on_epoch_begin is not None:
-            on_epoch_begin(epoch)
-        started = time.perf_counter()
-        order = rng.permutation(len(batches)) if shuffle else range(len(batches))
-        values, epoch_value = _run_epoch(
-            objective,
-            W,
-            b,
-            state,
-            [batches[k] for k in order],
-            settings,
-            epoch,
-            start_value=result.loss_curve[0] if result.loss_curve else None,
-        )
-        result.loss_curve.extend(values.tolist())
-        result.epoch_objectives.append(epoch_value)
-        result.n_iter = epoch + 1
-        # With averaging, the model is the average of the iterates: score it.
-        model = (state.average_W, state.average_b) if average else (W, b)
-        if validation_score is not None:
-            criterion = float(validation_score(*model))
-            result.validation_scores.append(criterion)
-        else:
-            criterion = -epoch_value
-        if verbose:
-            extra = f", validation score {criterion:.4f}" if validation_score else ""
-            print(
-                f"-- Epoch {epoch + 1}: objective {epoch_value:.6f}{extra}, "
-                f"step size {state.eta:.4g}, "
-                f"{time.perf_counter() - started:.2f} s"
-            )
-        if validation_score is not None and criterion > plateau.best:
-            best_weights = (model[0].copy(), model[1].copy())
-        # Decide first: it brings plateau.best (reported as the best
-        # validation score) up to this epoch, as best_weights already is.
-        decision = plateau.decide(criterion, state)
-        if on_epoch_end is not None and on_epoch_end(epoch, *model):
-            result.interrupted = True
-            break
-        if not stop_early:
-            continue
-        if decision == "lower":
-            state.eta /= _ADAPTIVE_DIVISOR
-            if verbose:
-                print(f"Step size lowered to {state.eta:.4g}")
-        if decision == "stop":
-            result.converged = True
-            break
-    if best_weights is not None:
-        W[...], b[...] = best_weights
-        if average:
-            state.average_W[...], state.average_b[...] = best_weights
-        result.best_validation_score = plateau.best
-    return result
+    return state
 
 
 def gradient_descent(objective, W, b, *, learning_rate_init, max_iter=100, **kwargs):

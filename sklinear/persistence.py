@@ -40,10 +40,11 @@ Examples
 True
 """
 
-from ._state import check_loaded
+from ._composite import leaf_estimators
+from ._state import _has_fitted_state, check_training_state
 from ._versioned import InconsistentVersionWarning
 from .features import HOGFeatures, HueHistogram
-from .linear_model import LinearSVMClassifier, SoftmaxClassifier
+from .linear_model import LinearSVMClassifier, SoftmaxClassifier, _BaseLinearClassifier
 
 __all__ = [
     "InconsistentVersionWarning",
@@ -167,7 +168,7 @@ def load(file, *, trusted=()):
         If a fitted sklinear classifier in it has attributes that do not fit
         together (wrong shape or dtype, NaN, missing).
     """
-    return check_loaded(_skops_io().load(file, trusted=_trusted(trusted)))
+    return _check_loaded(_skops_io().load(file, trusted=_trusted(trusted)))
 
 
 def loads(data, *, trusted=()):
@@ -194,4 +195,35 @@ def loads(data, *, trusted=()):
         If a fitted sklinear classifier in them has attributes that do not
         fit together (wrong shape or dtype, NaN, missing).
     """
-    return check_loaded(_skops_io().loads(data, trusted=_trusted(trusted)))
+    return _check_loaded(_skops_io().loads(data, trusted=_trusted(trusted)))
+
+
+def _check_loaded(obj):
+    """Check the fitted sklinear classifiers in a loaded object.
+
+    A cheap structural check right after loading, so that a damaged file is
+    reported where it is read; ``predict``, ``partial_fit`` and warm starts
+    check again at use, which covers pickles and objects changed after
+    loading.
+
+    Parameters
+    ----------
+    obj : object
+        What was loaded: an estimator, a pipeline or search holding one, or
+        anything else (left alone).
+
+    Returns
+    -------
+    obj : object
+        The same object.
+
+    Raises
+    ------
+    ValueError
+        If a fitted classifier in it fails ``check_training_state``.
+    """
+    for leaf in leaf_estimators(obj):
+        # The rule partial_fit and warm starts use for "a model to continue".
+        if isinstance(leaf, _BaseLinearClassifier) and _has_fitted_state(leaf):
+            check_training_state(leaf)
+    return obj

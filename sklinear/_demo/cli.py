@@ -92,6 +92,13 @@ def build_parser():
         ),
         epilog="Example: sklinear --cifar10 ~/data/cifar-10-python.tar.gz",
     )
+    _add_data_options(parser)
+    _add_run_options(parser)
+    return parser
+
+
+def _add_data_options(parser):
+    """Where the pictures go, and which images, how many."""
     parser.add_argument(
         "--output",
         type=Path,
@@ -123,6 +130,10 @@ def build_parser():
         help=f"test images to use, or 'all' (default: {DEFAULT.n_test}, "
         f"{QUICK.n_test} with --quick)",
     )
+
+
+def _add_run_options(parser):
+    """Parallel fits, the seed, the size of the run, the pictures."""
     parser.add_argument(
         "--n-jobs",
         type=_n_jobs,
@@ -142,7 +153,6 @@ def build_parser():
     parser.add_argument(
         "--no-plots", action="store_true", help="skip the pictures (faster)"
     )
-    return parser
 
 
 def main(argv=None):
