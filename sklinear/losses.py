@@ -104,8 +104,9 @@ def multiclass_hinge_loss(scores, y, margin=1.0, sample_weight=None):
     Examples
     --------
     The lecture's three images (columns cat, car, frog of the slide, one row
-    per image here). The slide's frog loss of 10.9 is an arithmetic slip:
-    ``max(0, 2.2 + 3.1 + 1) + max(0, 2.5 + 3.1 + 1) = 6.3 + 6.6 = 12.9``.
+    per image here); the frog image's loss is ``max(0, 2.2 + 3.1 + 1) +
+    max(0, 2.5 + 3.1 + 1) = 6.3 + 6.6 = 12.9`` (the user guide's chapter on
+    losses works the example through).
 
     >>> import numpy as np
     >>> from sklinear.losses import multiclass_hinge_loss
