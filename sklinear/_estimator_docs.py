@@ -12,7 +12,7 @@ _SHARED_PARAMETERS = """
         ``'elasticnet'`` is :math:`\\rho\\|W\\|_1 + \\frac{1-\\rho}{2}\\|W\\|_F^2`
         with :math:`\\rho` = ``l1_ratio``. The L1 parts are applied by a
         proximal (soft-thresholding) step, so they give exact zeros.
-    alpha : float, default=5e-3
+    alpha : float, default=1e-2
         Regularization strength, as in :class:`~sklearn.linear_model.
         SGDClassifier`: the objective is ``mean loss + alpha * R(W)``. The
         lecture writes :math:`\\lambda \\sum W^2`, so :math:`\\lambda = \\alpha/2`
