@@ -43,6 +43,14 @@ __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
 _SOLVERS = ("auto", "saga", "sdca", "sgd", "gd", "random_search")
 
 
+def _store_parameters(estimator, parameters):
+    """Set each ``__init__`` parameter in ``parameters`` (its ``locals()``) as
+    the attribute of that name, as scikit-learn's estimators do."""
+    for name, value in parameters.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 class _BaseLinearClassifier(
     CallbackSupportMixin, VersionedStateMixin, ClassifierMixin, BaseEstimator
 ):
@@ -107,28 +115,7 @@ class _BaseLinearClassifier(
         verbose=0,
         average=False,
     ):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.max_norm = max_norm
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.momentum = momentum
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.average = average
+        _store_parameters(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -347,31 +334,7 @@ class LinearSVMClassifier(_BaseLinearClassifier):
         verbose=0,
         average=False,
     ):
-        super().__init__(
-            penalty=penalty,
-            alpha=alpha,
-            l1_ratio=l1_ratio,
-            max_norm=max_norm,
-            fit_intercept=fit_intercept,
-            solver=solver,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            momentum=momentum,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            shuffle=shuffle,
-            class_weight=class_weight,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            average=average,
-        )
-        self.margin = margin
+        _store_parameters(self, locals())
 
     def __getattr__(self, name):
         # The hinge loss gives scores, not probabilities: no predict_proba,

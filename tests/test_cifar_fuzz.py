@@ -18,6 +18,7 @@ import sys
 import tarfile
 import tracemalloc
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -342,18 +343,24 @@ def test_a_full_size_batch_needs_little_more_memory_than_its_size(protocol):
 # space may only grow by 512 MiB: a crash (signal), a hang or a MemoryError
 # fails the test, and each must be refused with its own ValueError.
 _HOSTILE = hostile_pickles()
-_HOSTILE_CHILD = """
-import json, pathlib, sys
+
+
+def _loading_child(cap_mib):
+    """The script of a child that caps its address space growth at
+    ``cap_mib`` MiB, loads each path of its argv with load_cifar10 and prints
+    ``[path, outcome]`` for each: "loaded" or the ValueError's message."""
+    return f"""
+import json, sys
 from cifar_files import cap_address_space
 from sklinear.datasets import load_cifar10
-cap_address_space(512 * 2**20)
-for folder in sys.argv[1:]:
+cap_address_space({cap_mib} * 2**20)
+for path in sys.argv[1:]:
     try:
-        load_cifar10(folder)
+        load_cifar10(path)
         outcome = "loaded"
     except ValueError as exc:
         outcome = str(exc)
-    print(json.dumps([pathlib.Path(folder).name, outcome]), flush=True)
+    print(json.dumps([path, outcome]), flush=True)
 """
 
 
@@ -369,7 +376,8 @@ def hostile_outcomes(tmp_path_factory):
         shutil.copytree(folder, case)
         (case / "test_batch").write_bytes(data)
         folders.append(str(case))
-    return dict(run_capped_child(_HOSTILE_CHILD, folders, timeout=180))
+    outcomes = run_capped_child(_loading_child(512), folders, timeout=180)
+    return {Path(folder).name: outcome for folder, outcome in outcomes}
 
 
 @pytest.mark.parametrize("index, name", list(enumerate(_HOSTILE)))
@@ -422,25 +430,10 @@ class _Zeros(io.RawIOBase):
         return n_bytes
 
 
-_BOMB_CHILD = """
-import json, sys
-from cifar_files import cap_address_space
-from sklinear.datasets import load_cifar10
-cap_address_space(256 * 2**20)
-for archive in sys.argv[1:]:
-    try:
-        load_cifar10(archive)
-        outcome = "loaded"
-    except ValueError as exc:
-        outcome = str(exc)
-    print(json.dumps([archive, outcome]), flush=True)
-"""
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux rlimits")
 def test_load_cifar10_refuses_archive_bombs_in_a_capped_child(tmp_path):
     bombs = _archive_bombs(tmp_path)
-    outcomes = dict(run_capped_child(_BOMB_CHILD, list(bombs), timeout=120))
+    outcomes = dict(run_capped_child(_loading_child(256), list(bombs), timeout=120))
     for archive, message in bombs.items():
         assert message in outcomes[archive], outcomes[archive]
 

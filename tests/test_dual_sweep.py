@@ -11,6 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from child_process import in_child, misaligned
 from sklearn.datasets import load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -282,14 +283,6 @@ def _call(arguments):
     return _dual_sweep.sweep_csr(*(arguments[k] for k in prefix + names))
 
 
-def _misaligned(array):
-    raw = np.zeros(array.nbytes + 1, dtype=np.uint8)
-    view = np.frombuffer(raw.data, dtype=array.dtype, offset=1, count=array.size)
-    view = view.reshape(array.shape)
-    view[...] = array
-    return view
-
-
 def _common_bad_cases(base):
     n, C = base["a"].shape
     a_own = base["a"].copy()
@@ -346,7 +339,7 @@ def _dense_bad_cases(base):
         "X 1-D": dict(X=X.ravel()),
         "X Fortran": dict(X=np.asfortranarray(X)),
         "X column-strided": dict(X=np.repeat(X, 2, axis=1)[:, ::2]),
-        "X misaligned": dict(X=_misaligned(X)),
+        "X misaligned": dict(X=misaligned(X)),
         "X too few rows": dict(X=X[:-1]),
         "X too wide": dict(X=np.hstack([X, X])),
         "a overlaps X": dict(a=X[:, :3]),
@@ -394,17 +387,6 @@ def test_the_boundary_raises_value_error(csr, dtype):
         with pytest.raises(ValueError):
             _call({**base, **cases(base)[case]})
         print(case)  # in the report of a failure
-
-
-def _in_child(function, *args, timeout=300):
-    """``function(*args)`` in a fresh interpreter: a crash fails the test
-    (BrokenProcessPool) instead of killing pytest."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(function, *args).result(timeout=timeout)
 
 
 def _mutated(rng, arguments):
@@ -482,5 +464,5 @@ def _fuzz(seed, n_cases):
 
 @needs_sweep
 def test_fuzzed_calls_raise_value_error_or_give_consistent_results():
-    counts = _in_child(_fuzz, 0, 400)
+    counts = in_child(_fuzz, 0, 400)
     assert counts["ok"] > 100 and counts["ValueError"] > 100, counts

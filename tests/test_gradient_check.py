@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from objective_parts import value_gradient_parts
 
 from sklinear.gradient_check import gradient_check, numerical_gradient
 from sklinear.objective import LinearObjective
@@ -84,14 +85,7 @@ def test_objective_gradient_check_every_loss_and_penalty(
     W = rng.normal(size=(n_classes, 5))
     b = rng.normal(size=n_classes)
 
-    def of_W(W_):
-        value, grad_W, _ = objective.value_gradient(W_, b)
-        return value, grad_W
-
-    def of_b(b_):
-        value, _, grad_b = objective.value_gradient(W, b_)
-        return value, grad_b
-
+    of_W, of_b = value_gradient_parts(objective, W, b)
     assert gradient_check(of_W, W).passed
     assert gradient_check(of_b, b).passed
 

@@ -7,13 +7,12 @@ binding and through ``LinearObjective``, and asserts a ValueError or
 agreement with NumPy.
 """
 
-import multiprocessing
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
+from child_process import in_child, misaligned
 
 import sklinear._fused_pass as fused_pass
 
@@ -25,12 +24,14 @@ pytestmark = pytest.mark.skipif(
 FLOATS = (np.float32, np.float64)
 
 
-def in_child(function, *args, timeout=300):
-    """``function(*args)`` in a fresh interpreter; a crash raises
-    BrokenProcessPool here."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(function, *args).result(timeout=timeout)
+def _value_errors_in_child(cases, n_cases):
+    """Run ``cases()`` in a fresh interpreter; assert it reports ``n_cases``
+    outcomes, each a ValueError, and return them."""
+    outcomes = in_child(cases)
+    assert len(outcomes) == n_cases
+    for case, outcome in outcomes.items():
+        assert outcome.startswith("ValueError"), (case, outcome)
+    return outcomes
 
 
 def _arrays(n_rows, n_features, n_classes, dtype, seed=0):
@@ -121,10 +122,7 @@ def _wrong_width_cases():
 
 
 def test_w_too_narrow_or_too_wide_raises():
-    outcomes = in_child(_wrong_width_cases)
-    assert len(outcomes) == 6
-    for case, outcome in outcomes.items():
-        assert outcome.startswith("ValueError"), (case, outcome)
+    outcomes = _value_errors_in_child(_wrong_width_cases, n_cases=6)
     assert "W has 1 columns, expected 1000" in outcomes["binding 1"]
 
 
@@ -141,7 +139,7 @@ def _bad_argument_cases():
         "X 3-D": dict(X=base["X"][None]),
         "X column-strided": dict(X=np.repeat(base["X"], 2, axis=1)[:, ::2]),
         "X Fortran-ordered": dict(X=np.asfortranarray(base["X"])),
-        "X misaligned": dict(X=_misaligned(base["X"])),
+        "X misaligned": dict(X=misaligned(base["X"])),
         "X a list": dict(X=base["X"].tolist()),
         "y float": dict(y=base["y"].astype(np.float64)),
         "y bool": dict(y=base["y"].astype(bool)),
@@ -173,19 +171,8 @@ def _bad_argument_cases():
     return outcomes
 
 
-def _misaligned(X):
-    raw = np.zeros(X.nbytes + 1, dtype=np.uint8)
-    view = np.frombuffer(raw.data, dtype=X.dtype, offset=1, count=X.size)
-    view = view.reshape(X.shape)
-    view[...] = X
-    return view
-
-
 def test_arguments_that_do_not_fit_raise_value_error():
-    outcomes = in_child(_bad_argument_cases)
-    assert len(outcomes) == 32
-    for case, outcome in outcomes.items():
-        assert outcome.startswith("ValueError"), (case, outcome)
+    _value_errors_in_child(_bad_argument_cases, n_cases=32)
 
 
 def _label_cases():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from objective_parts import value_gradient_parts
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
@@ -116,16 +117,7 @@ def test_objective_gradient_check_holds_on_random_weights(data, loss, penalty, a
         margin_size = np.abs(X).sum(axis=1).max() + 1.0  # how far h moves a score
         assume(np.all(np.abs(_hinge_margins(scores, y, 1.0)) > 1e-4 * margin_size))
 
-    def value_gradient_W(W_):
-        value, grad_W, _ = objective.value_gradient(W_, b)
-        return value, grad_W
-
-    def value_gradient_b(b_):
-        value, _, grad_b = objective.value_gradient(W, b_)
-        return value, grad_b
-
-    for check in (value_gradient_W, value_gradient_b):
-        point = W if check is value_gradient_W else b
+    for check, point in zip(value_gradient_parts(objective, W, b), (W, b)):
         result = gradient_check(check, point, tol=1e-5)
         assert result.passed, (check.__name__, result.max_relative_error)
 

@@ -9,14 +9,13 @@ to NumPy minibatches.
 """
 
 import functools
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _reference_optimum import softmax_l2, softmax_saga
+from child_process import in_child
 from sklearn.datasets import load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -37,13 +36,6 @@ built = pytest.mark.skipif(
     _sample_saga._saga_sweep is None,
     reason="the C extension sklinear._saga_sweep was not built",
 )
-
-
-def in_child(function, *args, timeout=300):
-    """``function(*args)`` in a fresh interpreter (a crash fails the test)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(function, *args).result(timeout=timeout)
 
 
 def _standardized(name):
