@@ -11,7 +11,8 @@ flagged when the path it picks is slower than the other by more than that
 limits BLAS and the kernel alike. The column ``others`` is the CPU time
 other processes used while a shape was timed, in CPUs (from /proc/stat, on
 Linux): two-thread rows measured while it is well above zero compare the
-paths on a machine that was not free, and are counted apart at the end.
+paths on a machine that was not free; the end says how many flagged picks
+were measured so (above ``BUSY``).
 
 With ``--old PATH`` (a source tree of an earlier sklinear with its extension
 built in place, e.g. ``git archive <commit> | tar -x -C PATH`` followed by a
