@@ -8,7 +8,11 @@ alike; times are each path's best round), and says which path
 half-width of the interquartile range of the rounds' ratios; a pick is
 flagged when the path it picks is slower than the other by more than that
 (and more than 5%). Thread counts are set with ``threadpool_limits``, which
-limits BLAS and the kernel alike.
+limits BLAS and the kernel alike. The column ``others`` is the CPU time
+other processes used while a shape was timed, in CPUs (from /proc/stat, on
+Linux): two-thread rows measured while it is well above zero compare the
+paths on a machine that was not free; the end says how many flagged picks
+were measured so (above ``BUSY``).
 
 With ``--old PATH`` (a source tree of an earlier sklinear with its extension
 built in place, e.g. ``git archive <commit> | tar -x -C PATH`` followed by a
@@ -37,6 +41,12 @@ from threadpoolctl import threadpool_limits
 CLASSES = (2, 3, 5, 10, 16, 24, 32, 48, 64, 100, 1000)
 FEATURES = (100, 500, 3072)
 ROWS = (32, 256, 666, 2048)
+# Seconds to wait before timing the kernel on more than one thread, for
+# OpenBLAS's threads to stop spinning (see time_paths).
+BLAS_SPIN = 0.2
+# Two-thread rows flagged while other processes used more CPU than this
+# are counted apart (see the module docstring).
+BUSY = 0.2
 QUICK = dict(classes=(2, 10, 32, 64, 100), features=(500, 3072), rows=(256, 2048))
 # An epoch: 20,000 samples in batches of 666 rows (batch_size='auto').
 EPOCH_SAMPLES, EPOCH_BATCH = 20_000, 666
@@ -81,8 +91,13 @@ def _best_of(function, repeats, clock=time.perf_counter):
 
 
 def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
-               clock=time.perf_counter):  # fmt: skip
+               clock=time.perf_counter, pause=0.0):  # fmt: skip
     """Per-round best times (seconds) of the kernel and the NumPy path.
+
+    ``pause`` seconds are waited before each round of the kernel: after a
+    BLAS product, OpenBLAS's worker threads spin for about 0.1 s, taking a
+    CPU from the kernel's threads (in training, the steps of one batch shape
+    all take the same path, so the kernel does not follow BLAS's products).
 
     Returns
     -------
@@ -100,6 +115,8 @@ def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
     times = {kind: [] for kind in kinds}
     for _ in range(rounds):
         for kind in kinds:
+            if kind == "kernel":
+                time.sleep(pause)
             with _path(kind):
                 call = lambda: objective.loss_gradient(W, b, rows)  # noqa: E731
                 call()  # warm: first-touch of the outputs, caches
@@ -137,22 +154,28 @@ def sweep(classes, features, rows, thread_counts, dtype=np.float32, cpu_time=Fal
 
     print(
         f"{'thr':>3} {'rows':>5} {'feat':>5} {'cls':>5} {'kernel ms':>10} "
-        f"{'numpy ms':>9} {'k/np':>6} {'noise':>6} {'pick':>6}  verdict"
+        f"{'numpy ms':>9} {'k/np':>6} {'noise':>6} {'others':>6} {'pick':>6}"
+        "  verdict"
     )
-    flagged = 0
+    flagged = busy = 0
     for n_threads in thread_counts:
         print(f"load average before {n_threads} thread(s): {_load()}", flush=True)
         with threadpool_limits(n_threads):
             for n_rows in rows:
                 for n_features in features:
                     for n_classes in classes:
-                        flagged += _sweep_row(
+                        slower, others = _sweep_row(
                             n_threads, n_rows, n_features, n_classes, dtype,
                             cpu_time and n_threads == 1,
                             kernel_is_faster(n_rows, n_features, n_classes,
                                              np.dtype(dtype)),
                         )  # fmt: skip
+                        flagged += slower
+                        busy += slower and n_threads > 1 and others > BUSY
     print(f"load average at the end: {_load()}", flush=True)
+    if busy:
+        print(f"{busy} flagged two-thread pick(s) measured while other "
+              f"processes used more than {BUSY} CPU.")  # fmt: skip
     return flagged
 
 
@@ -165,12 +188,40 @@ def _load():
         return "unknown"
 
 
+def _busy_seconds():
+    """CPU seconds the whole machine has been busy (not idle or waiting for
+    I/O) since boot, or None where /proc/stat is not available."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _others(function):
+    """Run ``function``; return its result and the CPU time other processes
+    used meanwhile, in CPUs (NaN where it cannot be measured)."""
+    busy, own, start = _busy_seconds(), sum(os.times()[:2]), time.perf_counter()
+    result = function()
+    if busy is None:
+        return result, float("nan")
+    own = sum(os.times()[:2]) - own
+    others = _busy_seconds() - busy - own
+    return result, max(0.0, others) / max(time.perf_counter() - start, 1e-9)
+
+
 def _sweep_row(n_threads, n_rows, n_features, n_classes, dtype, cpu_time,
                picks_kernel):  # fmt: skip
     if n_rows * n_features * n_classes > 2_000_000_000:
-        return 0  # minutes per shape: skipped
+        return 0, 0.0  # minutes per shape: skipped
     clock = time.thread_time if cpu_time else time.perf_counter
-    times = time_paths(n_rows, n_features, n_classes, dtype, clock=clock)
+    pause = BLAS_SPIN if n_threads > 1 else 0.0
+    times, others = _others(
+        lambda: time_paths(
+            n_rows, n_features, n_classes, dtype, clock=clock, pause=pause
+        )  # fmt: skip
+    )
     ratio, noise, slower = judge(times, picks_kernel)
     kernel_ms = "-" if ratio is None else f"{1e3 * times['kernel'].min():.3f}"
     ratio_text = "-" if ratio is None else f"{ratio:.2f}"
@@ -179,10 +230,10 @@ def _sweep_row(n_threads, n_rows, n_features, n_classes, dtype, cpu_time,
     print(
         f"{n_threads:>3} {n_rows:>5} {n_features:>5} {n_classes:>5} "
         f"{kernel_ms:>10} {1e3 * times['numpy'].min():>9.3f} "
-        f"{ratio_text:>6} {noise:>6.2f} {pick:>6}  {verdict}",
+        f"{ratio_text:>6} {noise:>6.2f} {others:>6.2f} {pick:>6}  {verdict}",
         flush=True,
     )
-    return int(slower)
+    return int(slower), others
 
 
 def epoch_seconds(n_features, repeats, clock=time.perf_counter):
