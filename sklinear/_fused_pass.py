@@ -30,6 +30,8 @@ starts without helpers and makes its own.
 
 import numpy as np
 
+from ._row_layout import rows_readable
+
 try:
     from . import _fused
 except ImportError:  # built without a C compiler
@@ -60,16 +62,7 @@ def fused_available():
 
 def _takes(X):
     """Whether the kernel can read ``X``'s rows (and so any slice of them)."""
-    return (
-        _fused is not None
-        and isinstance(X, np.ndarray)
-        and X.ndim == 2
-        and X.dtype in _DTYPES
-        and X.dtype.isnative
-        and X.flags.aligned
-        and X.strides[0] % X.itemsize == 0
-        and (X.shape[1] <= 1 or X.strides[1] == X.itemsize)
-    )
+    return _fused is not None and rows_readable(X, _DTYPES)
 
 
 def kernel_is_faster(n_rows, n_features, n_classes, dtype):

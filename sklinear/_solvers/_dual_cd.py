@@ -37,6 +37,8 @@ build without the extension, run the minibatch epochs below.
 import numpy as np
 import scipy.sparse as sp
 
+from .._row_layout import rows_readable
+
 try:
     from .. import _dual_sweep
 except ImportError:  # built without a C compiler (import sklinear warns)
@@ -240,15 +242,7 @@ def _compiled_sweep(X, offset, l1):
         arrays = (X.data, X.indices, X.indptr)
         function = _dual_sweep.sweep_csr
     else:
-        readable = (
-            isinstance(X, np.ndarray)
-            and X.ndim == 2
-            and X.dtype in _FLOATS
-            and X.dtype.isnative
-            and X.flags.aligned
-            and X.strides[0] % X.itemsize == 0
-            and (X.shape[1] <= 1 or X.strides[1] == X.itemsize)
-        )
+        readable = rows_readable(X, _FLOATS)
         arrays = (X,)
         function = _dual_sweep.sweep_dense
     if not readable:
