@@ -11,9 +11,9 @@ classifier, prints:
   objective's excess over the certified fit's lower bound
   ``objective_ * (1 - duality_gap_)``;
 * the scikit-learn reference: ``LogisticRegression`` for the softmax (the
-  same objective, ``C = 1 / (alpha n)`` at the default alpha), ``LinearSVC``
-  for the SVM (another loss: squared hinge, one-vs-rest, same C), time and accuracy, and the
-  ratio of the default fit's time to the reference's;
+  same objective, ``C = 1 / (alpha n)`` at the same alpha), ``LinearSVC``
+  for the SVM (another loss: squared hinge, one-vs-rest, same C), time and
+  accuracy, and the ratio of the default fit's time to the reference's;
 * ``SGDClassifier()`` with its defaults (log loss or hinge), and on sparse
   data ``LogisticRegression(solver='saga')``: time, accuracy and ratio.
 
@@ -26,7 +26,7 @@ round by round, in one process: only the ratios are meant to be compared
 across machines.
 
 Run: ``python benchmarks/bench_defaults.py [--repeats 3] [--sparse]
-[--epochs 5] [--grid] [--only iris,digits]``.
+[--epochs 5] [--grid] [--alpha 1e-4] [--only iris,digits]``.
 """
 
 import argparse
@@ -104,13 +104,15 @@ def alternated(makers, X, y, repeats):
     return {label: (min(times[label]), models[label]) for label in makers}
 
 
-def _makers(Classifier, n, sparse):
-    """The fits compared for one classifier."""
-    C = 1 / (Classifier().alpha * n)  # the default alpha's objective
+def _makers(Classifier, n, sparse, alpha=None):
+    """The fits compared for one classifier (at ``alpha``, None: the
+    default; the references solve the same objective)."""
+    alpha = Classifier().alpha if alpha is None else alpha
+    C = 1 / (alpha * n)
     softmax = Classifier is SoftmaxClassifier
     makers = {
-        "default": functools.partial(Classifier, random_state=0),
-        "sgd": functools.partial(Classifier, random_state=0, solver="sgd"),
+        "default": functools.partial(Classifier, random_state=0, alpha=alpha),
+        "sgd": functools.partial(Classifier, random_state=0, solver="sgd", alpha=alpha),
         "reference": (
             functools.partial(LogisticRegression, C=C)
             if softmax
@@ -125,11 +127,11 @@ def _makers(Classifier, n, sparse):
     return makers
 
 
-def run(name, repeats):
+def run(name, repeats, alpha=None):
     X, y = load(name)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
     for Classifier in (SoftmaxClassifier, LinearSVMClassifier):
-        makers = _makers(Classifier, X_tr.shape[0], sp.issparse(X))
+        makers = _makers(Classifier, X_tr.shape[0], sp.issparse(X), alpha)
         rows = alternated(makers, X_tr, y_tr, repeats)
         (t_def, default), (t_sgd, sgd) = rows["default"], rows["sgd"]
         t_ref, ref = rows["reference"]
@@ -152,7 +154,7 @@ def run(name, repeats):
         )
 
 
-def equal_epochs(name, repeats, epochs):
+def equal_epochs(name, repeats, epochs, alpha=None):
     """``epochs`` epochs of the default solver against as many of
     SGDClassifier (its epochs are one-vs-rest: one pass per class)."""
     X, y = load(name)
@@ -163,8 +165,12 @@ def equal_epochs(name, repeats, epochs):
     ):
         makers = {
             "ours": functools.partial(
-                Classifier, random_state=0, max_iter=epochs, tol=0.0
-            ),
+                Classifier,
+                random_state=0,
+                max_iter=epochs,
+                tol=0.0,
+                **({} if alpha is None else {"alpha": alpha}),
+            ),  # fmt: skip
             "SGDClassifier": functools.partial(
                 SGDClassifier, loss=loss, max_iter=epochs, tol=None, random_state=0
             ),
@@ -221,14 +227,17 @@ def main():
         "--epochs", type=int, default=0, help="also equal epochs against SGDClassifier"
     )
     parser.add_argument("--grid", action="store_true", help="the digits grid search")
+    parser.add_argument(
+        "--alpha", type=float, default=None, help="instead of the default alpha"
+    )
     args = parser.parse_args()
     names = [*SMALL, "dense20k"] + (["tfidf20k"] if args.sparse else [])
     if args.only:
         names = args.only.split(",")
     for name in names:
-        run(name, args.repeats)
+        run(name, args.repeats, args.alpha)
         if args.epochs:
-            equal_epochs(name, args.repeats, args.epochs)
+            equal_epochs(name, args.repeats, args.epochs, args.alpha)
     if args.grid:
         grid_search(args.repeats)
 
