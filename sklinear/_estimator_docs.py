@@ -19,7 +19,10 @@ _SHARED_PARAMETERS = """
         for ``'l2'``; ``alpha = 1 / (C * n_samples)`` is the same objective as
         :class:`~sklearn.linear_model.LogisticRegression` with ``C`` for three
         or more classes (``2 / (C * n_samples)`` for two, where both class
-        rows are penalized).
+        rows are penalized). The default suits standardized features (rows
+        of squared norm about ``n_features``); the penalty weighs more as the
+        rows get shorter, so rows of unit norm (tf-idf) want an ``alpha``
+        orders of magnitude smaller, such as ``1e-4``.
     l1_ratio : float, default=0.15
         Elastic net mixing :math:`\\rho` in [0, 1]; only for ``'elasticnet'``.
     max_norm : float, default=None
