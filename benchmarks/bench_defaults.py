@@ -1,7 +1,9 @@
 """What a user gets from the default fit: time, and distance to the optimum.
 
 For each data set (iris, wine, breast_cancer, digits, standardized; a dense
-20,000 x 500 10-class make_classification; with ``--sparse`` a CSR
+20,000 x 500 10-class make_classification; with ``--only cifar40k`` a
+float32 53,334 x 3,072 10-class one (``bench_classifiers.make_data``), 40,000
+rows to train; with ``--sparse`` a CSR
 tf-idf-like 20,000 x 20,000 set, ~100 values a row, 20 classes) and each
 classifier, prints:
 
@@ -61,6 +63,11 @@ def load(name):
         )
     elif name == "tfidf20k":
         return _tfidf(20_000, 20_000, 100, 20)
+    elif name == "cifar40k":  # bench_classifiers.py's problem, 40,000 to train
+        from bench_classifiers import make_data
+
+        X_train, X_test, y_train, y_test = make_data(40_000, 13_334, 3072)
+        return np.concatenate([X_train, X_test]), np.concatenate([y_train, y_test])
     else:
         X, y = SMALL[name](return_X_y=True)
     return StandardScaler().fit_transform(X), y
