@@ -98,14 +98,17 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
         return n_classes <= (48 if n_features < 1024 else 32)
     # At 16 to 32 classes the kernel gains less from a second thread than
     # BLAS does, so where it was at most about 10% faster on one thread
-    # (256 x 3072 x 24, 666 x 500 x 24, 666 x 100 x 16, 2048 x 500 x 16,
-    # 2048 x 3072 x 32) these limits send the shape to BLAS.
+    # (256 x 3072 x 24, 666 x 500 x 24, 666 x 100 x 16, 2048 x 500 x 16)
+    # these limits send the shape to BLAS. 2048 x 3072 x 32 went back to the
+    # kernel once OpenBLAS's idle threads stopped spinning while it ran
+    # (0.89x-0.94x BLAS's time on one thread, 0.75x-0.86x on two); at 48
+    # classes two runs on two threads disagreed (0.89x and 1.10x).
     if n_features < 256:
         limit = 32 if n_rows <= 384 else 10 if n_rows <= 1024 else 5
     elif n_rows <= 1024:
         limit = 24 if (n_rows <= 384) == (n_features < 1024) else 16
     else:
-        limit = 10 if n_features < 1024 else 24
+        limit = 10 if n_features < 1024 else 32
     return n_classes <= limit
 
 
