@@ -7,8 +7,8 @@
 
 /* The kernels below work on 4 rows and a block of 1 to 3 classes, with one
  * accumulator per (row, class) pair: 4 x 3 blocks keep 12 accumulators, the
- * 3 weight vectors and one row vector in the 16 vector registers, which
- * measured 30% faster than 4 x 2 blocks (two runs of micro-benchmarks). */
+ * 3 weight vectors and one row vector in the 16 vector registers: the
+ * largest block that fits them, so each weight load serves 4 rows. */
 
 /* acc[r * n_classes + c] += x_r[k0:k1] * W_c[k0:k1], lane-wise, for the
  * classes c0 <= c < c0 + BLOCK; row c of W starts at W + c * stride. */
