@@ -28,7 +28,7 @@ round by round, in one process: only the ratios are meant to be compared
 across machines.
 
 Run: ``python benchmarks/bench_defaults.py [--repeats 3] [--sparse]
-[--epochs 5] [--grid] [--alpha 1e-4] [--only iris,digits]``.
+[--epochs 5] [--grid] [--alpha 1e-4] [--references-only] [--only iris,digits]``.
 """
 
 import argparse
@@ -111,7 +111,7 @@ def alternated(makers, X, y, repeats):
     return {label: (min(times[label]), models[label]) for label in makers}
 
 
-def _makers(Classifier, n, sparse, alpha=None):
+def _makers(Classifier, n, sparse, alpha=None, quick=False):
     """The fits compared for one classifier (at ``alpha``, None: the
     default; the references solve the same objective)."""
     alpha = Classifier().alpha if alpha is None else alpha
@@ -129,19 +129,31 @@ def _makers(Classifier, n, sparse, alpha=None):
             SGDClassifier, loss="log_loss" if softmax else "hinge", random_state=0
         ),
     }
+    if quick:  # the default fit and the reference only
+        return {label: makers[label] for label in ("default", "reference")}
     if sparse and softmax:
         makers["LR saga"] = functools.partial(LogisticRegression, C=C, solver="saga")
     return makers
 
 
-def run(name, repeats, alpha=None):
+def run(name, repeats, alpha=None, quick=False):
     X, y = load(name)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
     for Classifier in (SoftmaxClassifier, LinearSVMClassifier):
-        makers = _makers(Classifier, X_tr.shape[0], sp.issparse(X), alpha)
+        makers = _makers(Classifier, X_tr.shape[0], sp.issparse(X), alpha, quick)
         rows = alternated(makers, X_tr, y_tr, repeats)
-        (t_def, default), (t_sgd, sgd) = rows["default"], rows["sgd"]
-        t_ref, ref = rows["reference"]
+        (t_def, default), (t_ref, ref) = rows["default"], rows["reference"]
+        if quick:
+            print(
+                f"{name:14s} {Classifier.__name__:20s} default {default.solver_} "
+                f"{default.n_iter_} ep {t_def:.3f} s gap {default.duality_gap_:.1e} "
+                f"acc {default.score(X_te, y_te):.3f} | {type(ref).__name__} "
+                f"{t_ref:.3f} s acc {ref.score(X_te, y_te):.3f} | default/reference "
+                f"{t_def / t_ref:.2f}x",
+                flush=True,
+            )
+            continue
+        t_sgd, sgd = rows["sgd"]
         bound = default.objective_ * (1 - default.duality_gap_)
         extra = "".join(
             f" | {label} {t:.3f} s acc {model.score(X_te, y_te):.3f} "
@@ -237,12 +249,17 @@ def main():
     parser.add_argument(
         "--alpha", type=float, default=None, help="instead of the default alpha"
     )
+    parser.add_argument(
+        "--references-only",
+        action="store_true",
+        help="only the default fit and the scikit-learn reference",
+    )
     args = parser.parse_args()
     names = [*SMALL, "dense20k"] + (["tfidf20k"] if args.sparse else [])
     if args.only:
         names = args.only.split(",")
     for name in names:
-        run(name, args.repeats, args.alpha)
+        run(name, args.repeats, args.alpha, args.references_only)
         if args.epochs:
             equal_epochs(name, args.repeats, args.epochs, args.alpha)
     if args.grid:
