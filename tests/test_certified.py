@@ -204,3 +204,18 @@ def test_float32_far_from_zero_runs_sgd_and_float64_is_certified(iris, Classifie
     # A constant column (e.g. of ones) is not data far from zero.
     with_ones = np.hstack([X, np.ones((len(X), 1))]).astype(np.float32)
     assert Classifier(random_state=0).fit(with_ones, y).solver_ != "sgd"
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_tiny_problems_go_for_rounding_then_settle_for_tol(iris, Classifier):
+    # Iris costs ~1e3 multiply-adds an epoch: the fit aims at a gap of 1e-10
+    # for the first half of max_iter, then stops at the asked tol, without
+    # a warning and before max_iter. (On these 112 rows the dual ascent is
+    # still short of 1e-10 after 1,000 epochs.)
+    X, y = iris[0][:112], iris[1][:112]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = Classifier(random_state=0, tol=1e-3).fit(X, y)
+    assert model.duality_gap_ <= 1e-3
+    assert model.n_iter_ < model.max_iter
+    assert model.duality_gap_ <= 1e-10 or model.n_iter_ >= model.max_iter // 2

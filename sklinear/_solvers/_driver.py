@@ -89,6 +89,7 @@ def solve(
     method="auto",
     tol=1e-3,
     max_epochs=1000,
+    settle=None,
     batch_size="auto",
     preconditioner=None,
     step_factor=1.0,
@@ -124,6 +125,10 @@ def solve(
         Target relative gap ``(P - D) / P``.
     max_epochs : int, default=1000
         Epochs at most (snapshots not counted).
+    settle : tuple of (float, int), default=None
+        ``(looser_tol, epochs)``: after that many epochs, a gap of at most
+        ``looser_tol`` ends the solve too (a cap on the effort spent on a
+        ``tol`` far below what was asked).
     batch_size : int or 'auto', default='auto'
         See :func:`auto_batches`; 'auto' gives the dual method batches of
         ``_DUAL_BATCH`` rows.
@@ -166,7 +171,7 @@ def solve(
         return _solve(
             objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
             step_factor, mu, max_norm, random_state, gap, verbose,
-            batch_size != "auto", hooks,
+            batch_size != "auto", hooks, settle,
         )  # fmt: skip
 
 
@@ -218,7 +223,7 @@ def _nonzeros(X):
 def _solve(
     objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
     step_factor, mu, max_norm, random_state, gap, verbose, batch_size_given,
-    hooks,
+    hooks, settle,
 ):  # fmt: skip
     rng = _random_state(random_state)
     gap = Certificate(objective, max_norm=max_norm) if gap is None else gap
@@ -226,12 +231,13 @@ def _solve(
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
         batches = make_batches(objective.X, n_batches if batch_size_given else n_dual)
         return solve_hinge_dual(
-            objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
-        )
+            objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
+            settle,
+        )  # fmt: skip
     saga = make_saga(objective, n_batches, preconditioner, max_norm)
     return solve_saga(
         objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
-        step_factor, mu, rng, gap, verbose, hooks,
+        step_factor, mu, rng, gap, verbose, hooks, settle,
     )  # fmt: skip
 
 

@@ -11,13 +11,21 @@ import numpy as np
 
 from .._duality import penalty_strengths
 from ._dual_cd import HingeDualAscent
-from ._progress import SolverResult, clock, finish, next_check, record_check, run_epochs
+from ._progress import (
+    SolverResult,
+    clock,
+    finish,
+    met,
+    next_check,
+    record_check,
+    run_epochs,
+)
 
 __all__ = ["solve_hinge_dual"]
 
 
 def solve_hinge_dual(
-    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks
+    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks, settle=None
 ):
     """The hinge loss with an L2 part: minibatch dual coordinate ascent.
 
@@ -43,7 +51,7 @@ def solve_hinge_dual(
         snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
         record_check(result, snapshot, 0.0, started, verbose)
         if (
-            snapshot.relative <= tol
+            met(result, snapshot.relative, tol, settle)
             or result.n_epochs >= max_epochs
             or result.interrupted
         ):

@@ -108,3 +108,12 @@ def finish(result, snapshot, tol):
     result.primal = snapshot.primal
     result.converged = snapshot.relative <= tol
     return result
+
+
+def met(result, gap, tol, settle=None):
+    """Whether a check's relative ``gap`` ends the solve: at most ``tol``,
+    or, with ``settle = (looser_tol, epochs)``, at most ``looser_tol`` once
+    ``epochs`` epochs have run."""
+    if gap <= tol:
+        return True
+    return settle is not None and result.n_epochs >= settle[1] and gap <= settle[0]

@@ -15,7 +15,15 @@ the hinge, so the gap closes as ``mu`` shrinks.
 import numpy as np
 
 from ._curvature import local_curvature, sample_rows
-from ._progress import SolverResult, clock, finish, next_check, record_check, run_epochs
+from ._progress import (
+    SolverResult,
+    clock,
+    finish,
+    met,
+    next_check,
+    record_check,
+    run_epochs,
+)
 from ._saga import single_sample_smoothness
 
 __all__ = ["solve_saga"]
@@ -70,7 +78,7 @@ def _step_size(objective, gradient, mu, n_batches, preconditioner, step_factor):
 
 def solve_saga(
     objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
-    step_factor, mu, rng, gap, verbose, hooks,
+    step_factor, mu, rng, gap, verbose, hooks, settle=None,
 ):  # fmt: skip
     """Proximal SAGA epochs between snapshots until the gap is at most ``tol``.
 
@@ -110,7 +118,7 @@ def solve_saga(
                 best = ((W.copy(), b.copy()), snapshot)
         detail = f", mu {mu:.3g}, step factor {step_factor:.3g}"
         record_check(result, snapshot, mu, started, verbose, detail)
-        if snapshot.relative <= tol or result.n_epochs >= max_epochs:
+        if met(result, snapshot.relative, tol, settle) or result.n_epochs >= max_epochs:
             break
         if hinge and snapshot.smoothed_gap <= _STAGE_ACCURACY * snapshot.smoothing:
             mu /= _MU_DIVISOR
