@@ -10,16 +10,8 @@ import math
 import numpy as np
 
 from .._duality import penalty_strengths
+from . import _progress as progress
 from ._dual_cd import HingeDualAscent
-from ._progress import (
-    SolverResult,
-    clock,
-    finish,
-    met,
-    next_check,
-    record_check,
-    run_epochs,
-)
 
 __all__ = ["solve_hinge_dual"]
 
@@ -37,8 +29,8 @@ def solve_hinge_dual(
         b if objective.fit_intercept else np.zeros_like(b),
         rho_factor=1e-2 if objective.fit_intercept else 0.0,
     )  # fmt: skip
-    started = clock()
-    result = SolverResult(W=W, b=b, method="sdca")
+    started = progress.clock()
+    result = progress.SolverResult(W=W, b=b, method="sdca")
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
     balanced = _balanced_epochs(objective.X, W.shape[0])
@@ -49,20 +41,22 @@ def solve_hinge_dual(
         W[...] = ascent.weights(W.dtype)
         b[...] = ascent.intercept()
         snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
-        record_check(result, snapshot, 0.0, started, verbose)
+        progress.record_check(result, snapshot, 0.0, started, verbose)
         if (
-            met(result, snapshot.relative, tol, settle)
+            progress.met(result, snapshot.relative, tol, settle)
             or result.n_epochs >= max_epochs
             or result.interrupted
         ):
             break
         # Orders of samples (the compiled sweep) or batches (NumPy).
-        run_epochs(
+        progress.run_epochs(
             result, hooks, epochs_to_next, max_epochs, ascent.n_steps, rng,
             functools.partial(_dual_epoch, ascent, W), b_now=ascent.intercept,
         )  # fmt: skip
-        epochs_to_next = max(next_check(result.history, tol, epochs_to_next), balanced)
-    return finish(result, snapshot, tol)
+        epochs_to_next = max(
+            progress.next_check(result.history, tol, epochs_to_next), balanced
+        )
+    return progress.finish(result, snapshot, tol)
 
 
 def _balanced_epochs(X, n_classes):
