@@ -137,15 +137,18 @@ class HingeDualAscent:
         G[rows, self.objective.y] = -self.a.sum(axis=1)
         return G
 
-    def refresh(self, weighted_sum):
+    def refresh(self, weighted_sum, gradient=None):
         """Replace the running ``U`` and ``r`` by exact sums (no drift).
 
         Parameters
         ----------
         weighted_sum : ndarray of shape (n_classes, n_features)
             ``sum_i f_i G_i x_i^T`` (uncentered) of the current dual point.
+        gradient : ndarray of shape (n_samples, n_classes), default=None
+            :meth:`gradient`, if the caller has it.
         """
-        self.residual = self.factors @ self.gradient()
+        gradient = self.gradient() if gradient is None else gradient
+        self.residual = self.factors @ gradient
         self.U = -(weighted_sum - np.outer(self.residual, self.offset))
         self._since_full = None
 

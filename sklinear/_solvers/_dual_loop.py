@@ -12,6 +12,7 @@ import numpy as np
 from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
+from ._snapshot import _transposed_product
 
 __all__ = ["solve_hinge_dual"]
 
@@ -36,8 +37,8 @@ def solve_hinge_dual(
     balanced = _balanced_epochs(objective.X, W.shape[0])
     while True:
         gradient = ascent.gradient()
-        weighted_sum = _weighted_sum(gap, gradient)
-        ascent.refresh(weighted_sum)
+        weighted_sum = _transposed_product(objective.X, gradient * gap.factors[:, None])
+        ascent.refresh(weighted_sum, gradient)
         W[...] = ascent.weights(W.dtype)
         b[...] = ascent.intercept()
         snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
@@ -78,10 +79,3 @@ def _dual_epoch(ascent, W, order):
     ascent.epoch(W, order)
     ascent.update_multiplier()
     return True
-
-
-def _weighted_sum(gap, gradient):
-    """``sum_i f_i G_i x_i^T`` (a pass over X)."""
-    X = gap.objective.X
-    weighted = np.ascontiguousarray(gradient * gap.factors[:, None], dtype=X.dtype)
-    return np.asarray((X.T @ weighted).T, dtype=np.float64)

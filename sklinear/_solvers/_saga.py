@@ -77,7 +77,21 @@ def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
     return max(1, objective.n_samples)
 
 
-def single_sample_smoothness(objective, curvature, preconditioner=None):
+def single_sample_rows(objective, preconditioner=None):
+    """What :func:`single_sample_smoothness` reads of the rows, which does not
+    change during a solve: ``(norms, probabilities)`` (one pass over X).
+
+    ``probabilities`` are the compiled sweep's sampling probabilities, None
+    where the steps go through NumPy (drawn uniformly).
+    """
+    norms = _curvature.row_norms(objective, preconditioner)
+    probabilities = None
+    if sweep_applies(objective, preconditioner):  # (no preconditioner here)
+        probabilities = _curvature.sampling_probabilities(objective, norms)
+    return norms, probabilities
+
+
+def single_sample_smoothness(objective, curvature, preconditioner=None, rows=None):
     """``L(1)`` of the single-sample steps :func:`make_saga` takes.
 
     Through the compiled sweep, samples are drawn by
@@ -90,15 +104,16 @@ def single_sample_smoothness(objective, curvature, preconditioner=None):
     curvature : ndarray of shape (n_samples,)
         The loss's curvature in the scores at each sample.
     preconditioner : ndarray of shape (n_features,) or None
+    rows : tuple, default=None
+        From :func:`single_sample_rows` (computed when None).
 
     Returns
     -------
     smoothness : float
     """
-    norms = _curvature.row_norms(objective, preconditioner)  # one pass over X
-    probabilities = None
-    if sweep_applies(objective, preconditioner):  # (no preconditioner here)
-        probabilities = _curvature.sampling_probabilities(objective, norms)
+    norms, probabilities = (
+        single_sample_rows(objective, preconditioner) if rows is None else rows
+    )
     return _curvature.single_sample_smoothness(
         objective, curvature, preconditioner, probabilities, norms
     )

@@ -24,7 +24,7 @@ from ._progress import (
     record_check,
     run_epochs,
 )
-from ._saga import single_sample_smoothness
+from ._saga import single_sample_rows, single_sample_smoothness
 
 __all__ = ["solve_saga"]
 
@@ -44,10 +44,11 @@ _MAX_LOCAL_GAIN = 1.0
 _MAX_STEP_GROWTH = 2.0
 
 
-def _smoothness(objective, curvature, n_batches, preconditioner):
-    """The expected smoothness ``L(m)`` for per-row loss curvatures."""
+def _smoothness(objective, curvature, n_batches, preconditioner, rows=None):
+    """The expected smoothness ``L(m)`` for per-row loss curvatures (``rows``
+    from :func:`~._saga.single_sample_rows` for single-sample steps)."""
     if n_batches >= objective.n_samples:  # single samples (see _saga)
-        return single_sample_smoothness(objective, curvature, preconditioner)
+        return single_sample_smoothness(objective, curvature, preconditioner, rows)
     rows, X_sample, weights = sample_rows(objective)
     top, per_row = local_curvature(
         X_sample, weights * curvature[rows], objective.offset, preconditioner
@@ -59,7 +60,9 @@ def _smoothness(objective, curvature, n_batches, preconditioner):
     return (n * (m - 1) * top + (n - m) * per_row) / (m * (n - 1))
 
 
-def _step_size(objective, gradient, mu, n_batches, preconditioner, step_factor):
+def _step_size(
+    objective, gradient, mu, n_batches, preconditioner, step_factor, rows=None
+):
     """``step_factor / L(m)`` from the curvature at the snapshot's gradients,
     at most ``_MAX_LOCAL_GAIN`` times the global step ``step_factor / L_b``:
     the curvature at the snapshot says little about the iterates an epoch
@@ -67,10 +70,13 @@ def _step_size(objective, gradient, mu, n_batches, preconditioner, step_factor):
     licence for an unbounded step)."""
     y, loss = objective.y, objective.loss_function
     local = _smoothness(
-        objective, loss.score_curvature(gradient, y, mu), n_batches, preconditioner
-    )
+        objective, loss.score_curvature(gradient, y, mu), n_batches,
+        preconditioner, rows,
+    )  # fmt: skip
     worst = loss.curvature_bound(objective.n_classes, mu)
-    global_ = _smoothness(objective, np.full(len(y), worst), n_batches, preconditioner)
+    global_ = _smoothness(
+        objective, np.full(len(y), worst), n_batches, preconditioner, rows
+    )
     l2 = getattr(objective.penalty, "l2_strength", 0.0)
     l2 *= 1.0 if preconditioner is None else float(np.max(preconditioner))
     return step_factor / max(local + l2, (global_ + l2) / _MAX_LOCAL_GAIN)
@@ -98,13 +104,15 @@ def solve_saga(
     mu = (objective.margin if mu is None else mu) if hinge else 0.0
     started = clock()
     result = SolverResult(W=W, b=b)
-    raw = None
+    # What the step size reads of the rows does not change during the solve.
+    rows = None
+    if n_batches >= objective.n_samples:
+        rows = single_sample_rows(objective, preconditioner)
     best = None
     epochs_to_next = 1
     eta = np.inf
     while True:
-        snapshot = gap(W, b, mu=mu if hinge else None, raw=raw)
-        raw = None
+        snapshot = gap(W, b, mu=mu if hinge else None)
         if best is not None and not _improved(snapshot, best):
             # The step was too large: back to the best point, half the step.
             W[...], b[...] = best[0]
@@ -131,8 +139,14 @@ def solve_saga(
         # the step at most double from one snapshot to the next.
         eta = min(
             _step_size(
-                objective, snapshot.gradient, mu, n_batches, preconditioner, step_factor
-            ),
+                objective,
+                snapshot.gradient,
+                mu,
+                n_batches,
+                preconditioner,
+                step_factor,
+                rows,
+            ),  # fmt: skip
             _MAX_STEP_GROWTH * eta,
         )
         run_epochs(

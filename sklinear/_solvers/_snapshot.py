@@ -89,7 +89,7 @@ class Certificate:
         self.y = np.asarray(objective.y, dtype=np.intp)
         self.alpha_l1, self.alpha_l2 = penalty_strengths(objective.penalty)
 
-    def __call__(self, W, b, mu=None, raw=None):
+    def __call__(self, W, b, mu=None):
         """The gap at ``(W, t)``, with ``t`` the best intercept for ``W``.
 
         Parameters
@@ -101,8 +101,6 @@ class Certificate:
         mu : float, default=None
             Smoothing of the hinge for the shift and the dual point; None uses
             ``1e-3`` of the margin. Ignored for the softmax.
-        raw : ndarray of shape (n_samples, n_classes), default=None
-            ``X @ W.T`` when the caller has it (saves a pass over X).
 
         Returns
         -------
@@ -115,7 +113,7 @@ class Certificate:
         if hinge and mu is None:
             mu = 1e-3 * objective.margin
         mu = mu if hinge else 0.0
-        raw = self._raw(W, raw)
+        raw = self._raw(W)
         if objective.fit_intercept:
             shift = np.asarray(objective._shift(W, b), dtype=np.float64)
             shift = best_shift(raw, shift, self.y, self.factors, objective, mu)
@@ -137,7 +135,7 @@ class Certificate:
             self._add_smoothed(snapshot, scores, result.theta, mu)
         return snapshot
 
-    def certify(self, W, b, theta=None, raw=None, polish=True):
+    def certify(self, W, b, theta=None, polish=True):
         """The gap at ``(W, b)`` with a dual point the solver maintains.
 
         Parameters
@@ -148,8 +146,6 @@ class Certificate:
         theta : ndarray of shape (n_samples, n_classes), default=None
             The solver's dual point (minus unweighted score gradients); None
             builds one from the gradients at ``(W, b)``.
-        raw : ndarray of shape (n_samples, n_classes), default=None
-            ``X @ W.T`` when the caller has it.
         polish : bool, default=True
             Also try the hinge's polished dual points (see
             :func:`sklinear._duality.duality_gap`). A dual method's own
@@ -162,14 +158,13 @@ class Certificate:
         snapshot : Snapshot
         """
         intercept = np.asarray(self.objective.intercept(W, b), dtype=np.float64)
-        scores = self._raw(W, raw) + intercept
+        scores = self._raw(W) + intercept
         result = self._certify(W, intercept, scores, theta, polish)
         return _snapshot(result, intercept, None, None)
 
-    def _raw(self, W, raw):
-        if raw is None:
-            raw = self.objective.X @ W.T
-        return np.asarray(raw, dtype=np.float64)
+    def _raw(self, W):
+        """``X @ W.T`` in float64 (a pass over X)."""
+        return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
     def _certify(self, W, intercept, scores, theta, polish=True):
         objective = self.objective
