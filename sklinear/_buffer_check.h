@@ -160,4 +160,23 @@ static int read_integer(const char *p, Py_ssize_t size, char kind,
     return value >= 0 && value < (int64_t)bound;
 }
 
+/* A 1-D integer array (any integer type, size and alignment) copied into
+ * `out`, each entry checked to lie in [0, bound); `what` names an entry in
+ * the error message ("a class index " or ""). */
+static int copy_integers(const Py_buffer *view, const char *name,
+                         const char *what, ptrdiff_t bound, ptrdiff_t *out)
+{
+    const char kind = kind_of(view);
+    if (kind != 'i' && kind != 'u')
+        return fail("%s must hold integers, got format '%s'.", name,
+                    view->format ? view->format : "B");
+    for (Py_ssize_t i = 0; i < view->shape[0]; i++) {
+        const char *p = (const char *)view->buf + i * view->strides[0];
+        if (!read_integer(p, view->itemsize, kind, bound, &out[i]))
+            return fail("%s[%zd] = %zd is not %sin [0, %zd).", name, i,
+                        out[i], what, bound);
+    }
+    return 0;
+}
+
 #endif /* SKLINEAR_BUFFER_CHECK_H */

@@ -161,8 +161,8 @@ static int check_values(struct call *c, const double *scalars)
     if (w->split && scalars[0] > 0)
         return fail("The elastic net needs dense X or no offset: a sparse "
                     "centered X takes the L2 penalty only.");
-    if (copy_integers(&v[V_Y], "y", C, w->labels) < 0
-        || copy_integers(&v[V_ORDER], "order", n, (ptrdiff_t *)w->order) < 0
+    if (copy_integers(&v[V_Y], "y", "", C, w->labels) < 0
+        || copy_integers(&v[V_ORDER], "order", "", n, (ptrdiff_t *)w->order) < 0
         || check_non_negative(w->factors, n, "factors") < 0
         || check_non_negative(w->curvature, n, "curvature") < 0
         || check_duals(w->a, w->labels, n, C) < 0

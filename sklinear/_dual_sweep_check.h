@@ -59,23 +59,6 @@ static int64_t index_at(const void *data, int wide, Py_ssize_t k)
     return wide ? ((const int64_t *)data)[k] : ((const int32_t *)data)[k];
 }
 
-/* A 1-D integer array copied into `out`, every entry in [0, bound). */
-static int copy_integers(const Py_buffer *view, const char *name,
-                         ptrdiff_t bound, ptrdiff_t *out)
-{
-    const char kind = kind_of(view);
-    if (kind != 'i' && kind != 'u')
-        return fail("%s must hold integers, got format '%s'.", name,
-                    view->format ? view->format : "B");
-    for (Py_ssize_t i = 0; i < view->shape[0]; i++) {
-        const char *p = (const char *)view->buf + i * view->strides[0];
-        if (!read_integer(p, view->itemsize, kind, bound, &out[i]))
-            return fail("%s[%zd] = %zd is not in [0, %zd).", name, i, out[i],
-                        bound);
-    }
-    return 0;
-}
-
 /* Non-negative finite values (factors, curvatures). */
 static int check_non_negative(const double *values, Py_ssize_t n,
                               const char *name)

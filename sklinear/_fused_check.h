@@ -106,7 +106,6 @@ static int copy_inputs(struct arrays *a)
     const Py_buffer *v = a->view, *y = &v[A_Y];
     const Py_ssize_t n = y->shape[0], C = v[A_W].shape[0];
     const Py_ssize_t item = v[A_X].itemsize;
-    const char kind = kind_of(y);
     a->scratch = malloc((size_t)n * sizeof(ptrdiff_t)
                         + (size_t)(n + C) * (size_t)item + 1);
     if (a->scratch == NULL) {
@@ -114,12 +113,8 @@ static int copy_inputs(struct arrays *a)
         return -1;
     }
     ptrdiff_t *labels = a->scratch;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const char *p = (const char *)y->buf + i * y->strides[0];
-        if (!read_integer(p, y->itemsize, kind, C, &labels[i]))
-            return fail("y[%zd] = %zd is not a class index in [0, %zd).", i,
-                        labels[i], C);
-    }
+    if (copy_integers(y, "y", "a class index ", C, labels) < 0)
+        return -1;
     char *out = (char *)(labels + n);
     const int vectors[2] = {A_FACTORS, A_SHIFT}; /* in this order */
     for (int i = 0; i < 2; i++) {

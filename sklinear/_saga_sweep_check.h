@@ -158,13 +158,7 @@ static int copy_indices(const struct arrays *a, int i, ptrdiff_t bound,
     const Py_buffer *v = &a->view[i];
     if (v->ndim != 1 || (kind_of(v) != 'i' && kind_of(v) != 'u'))
         return fail("%s must be a 1-D integer array.", array_names[i]);
-    for (Py_ssize_t k = 0; k < v->shape[0]; k++) {
-        const char *p = (const char *)v->buf + k * v->strides[0];
-        if (!read_integer(p, v->itemsize, kind_of(v), bound, &out[k]))
-            return fail("%s[%zd] = %zd is not in [0, %zd).", array_names[i],
-                        k, out[k], bound);
-    }
-    return 0;
+    return copy_integers(v, array_names[i], "", bound, out);
 }
 
 /* Scratch for labels, order, last and cols (d each), then doubles: row
