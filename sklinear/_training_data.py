@@ -18,6 +18,22 @@ from ._data_stats import _weighted_mean_row
 from ._sklearn_compat import ALL_ZERO_WEIGHTS_OK, _check_sample_weight
 
 
+def checked_csr_structure(X):
+    """``X``, after checking a sparse X's index arrays (a pass over them).
+
+    scikit-learn's validation does not read ``indices`` and ``indptr``, and
+    SciPy's products trust them: a column index past ``n_features`` reads
+    (or writes) outside the arrays, which can crash the process. A
+    ValueError names what is wrong instead.
+    """
+    if sp.issparse(X):
+        try:
+            X.check_format(full_check=True)
+        except (ValueError, IndexError) as error:
+            raise ValueError(f"Malformed sparse matrix X: {error}") from error
+    return X
+
+
 def _validate_training_data(estimator, X, y, reset):
     """Checked X and y, and X's mean row (from the one-pass finite check)."""
     X, y = validate_data(
@@ -30,6 +46,7 @@ def _validate_training_data(estimator, X, y, reset):
         ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
         reset=reset,
     )
+    X = checked_csr_structure(X)
     mean_row = _finite_mean_row(X, estimator)
     _check_targets(y)
     return X, y, mean_row

@@ -36,6 +36,7 @@ from ._state import (
     check_prediction_state,
     validates_params_every_call,
 )
+from ._training_data import checked_csr_structure
 from ._versioned import VersionedStateMixin
 
 __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
@@ -236,6 +237,7 @@ class _BaseLinearClassifier(
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
+        X = checked_csr_structure(X)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
