@@ -52,10 +52,10 @@ class FitCertificate:
 def resolve_solver(estimator):
     """The solver a fit runs: ``estimator.solver``, with 'auto' resolved.
 
-    'auto' is 'sdca' for the hinge loss with an L2 part and no ``max_norm``,
-    'saga' for the softmax with a penalty or ``max_norm``, and 'sgd'
-    otherwise: for the hinge with L1 or ``max_norm``, when an SGD-only
-    option is set (``early_stopping``, ``average``, a numeric
+    'auto' is 'sdca' for the hinge loss with an L2 part (``max_norm`` or
+    not), 'saga' for the softmax with a penalty or ``max_norm``, and 'sgd'
+    otherwise: for the hinge without an L2 part (L1, or ``max_norm``
+    alone), when an SGD-only option is set (``early_stopping``, ``average``, a numeric
     ``learning_rate_init``), or without any penalty
     (no optimum may exist, so no certificate applies).
 
@@ -77,7 +77,7 @@ def resolve_solver(estimator):
         if sgd_options or not penalized:
             return "sgd"
         method = resolve_method(estimator._loss, penalty, "auto", estimator.max_norm)
-        # SAGA on the smoothed hinge (L1, max_norm) is certified but slow to
+        # SAGA on the smoothed hinge (no L2 part) is certified but slow to
         # close the gap: until it is not, the hinge there keeps to SGD.
         return "sgd" if estimator._loss == "hinge" and method == "saga" else method
     if sgd_options:

@@ -19,6 +19,14 @@
  * goes into r alone). That form needs W linear in U, so the elastic net with
  * centered sparse X is refused (the caller's NumPy path takes it).
  *
+ * With max_norm M > 0 the penalty also bounds each row of W to norm M, and
+ * W_c = t_c soft(U_c, l1) / l2 with t_c = min(1, l2 M / |soft(U_c, l1)|):
+ * the gradient of the conjugate of l1|w|_1 + l2/2 |w|^2 on the ball (the
+ * projection of the unconstrained one). That conjugate is still 1/l2-smooth,
+ * so the block's quadratic bounds the dual from below as with an L1 part.
+ * The squared norms |soft(U_c, l1)|^2 are kept exact entry by entry as U
+ * changes (refused with the split CSR form, which never holds U itself).
+ *
  * Optionally it records for each visited sample how settled it is: the
  * smallest margin by which a sign keeps an a_ij at its bound (0 with a
  * negative margin, 1 with a positive one; negative when a step would move
@@ -68,11 +76,12 @@ struct sweep {
     const double *factors, *curvature, *multiplier, *offset;
     double *a, *U, *residual;
     double *slack; /* optional output: how settled each visited sample is */
-    double l1, l2, rho, margin;
+    double l1, l2, rho, margin, max_norm;
     int split; /* CSR with an offset: Ut holds V^T, see the top */
     double mu_sq, x_mu;
     /* scratch */
     double *Ut, *row, *scores, *change, *targets, *p;
+    double *norm_sq; /* max_norm: |soft(U_c, l1)|^2 per class */
     ptrdiff_t *columns, *labels;
     struct event *events;
     /* results */
@@ -225,6 +234,13 @@ static ptrdiff_t load_row(struct sweep *w, ptrdiff_t i)
     return count;
 }
 
+/* t_c of the top: how much the ball shrinks class c's row of W. */
+static double row_scale(const struct sweep *w, ptrdiff_t c)
+{
+    const double bound = w->l2 * w->max_norm, norm_sq = w->norm_sq[c];
+    return norm_sq > bound * bound ? bound / sqrt(norm_sq) : 1.0;
+}
+
 /* s = W (x_i - mu) for the loaded row. */
 static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
 {
@@ -251,6 +267,8 @@ static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
         if (w->split) /* U (x - mu) = V x + r x.mu - V mu - r |mu|^2 */
             s[j] += w->residual[j] * (w->x_mu - w->mu_sq) - w->p[j];
         s[j] /= w->l2;
+        if (w->max_norm > 0)
+            s[j] *= row_scale(w, j);
     }
 }
 
@@ -262,7 +280,16 @@ static void row_update(struct sweep *w, ptrdiff_t count)
     for (ptrdiff_t q = 0; q < count; q++) {
         const double x = w->row[q];
         double *u = w->Ut + (w->indices == NULL ? q : w->columns[q]) * C;
-        if (x != 0)
+        if (x == 0)
+            continue;
+        if (w->max_norm > 0)
+            for (ptrdiff_t j = 0; j < C; j++) {
+                const double before = soft(u[j], w->l1);
+                u[j] -= g[j] * x;
+                const double after = soft(u[j], w->l1);
+                w->norm_sq[j] += (after - before) * (after + before);
+            }
+        else
             for (ptrdiff_t j = 0; j < C; j++)
                 u[j] -= g[j] * x;
     }

@@ -24,6 +24,7 @@ static void release_call(struct call *c)
     release_views(c->view, c->held, N_VIEWS);
     free(c->w.Ut), free(c->w.row), free(c->w.scores), free(c->w.change);
     free(c->w.targets), free(c->w.p), free(c->w.columns), free(c->w.labels);
+    free(c->w.norm_sq);
     free((void *)c->w.order), free(c->w.events);
     free(c);
 }
@@ -135,11 +136,12 @@ static int allocate(struct sweep *w, ptrdiff_t n, ptrdiff_t m)
     w->change = malloc(C * sizeof(double));
     w->targets = malloc(C * sizeof(double));
     w->p = calloc(C, sizeof(double));
+    w->norm_sq = calloc(C, sizeof(double));
     w->events = malloc(2 * C * sizeof(struct event));
     w->labels = malloc((size_t)n * sizeof(ptrdiff_t) + 1);
     w->order = malloc((size_t)m * sizeof(ptrdiff_t) + 1);
     if (!w->Ut || !w->row || !w->columns || !w->scores || !w->change
-        || !w->targets || !w->p || !w->events || !w->labels || !w->order) {
+        || !w->targets || !w->p || !w->norm_sq || !w->events || !w->labels || !w->order) {
         PyErr_NoMemory();
         return -1;
     }
@@ -152,15 +154,15 @@ static int check_values(struct call *c, const double *scalars)
     const Py_buffer *v = c->view;
     struct sweep *w = &c->w;
     const ptrdiff_t n = w->n_samples, C = w->n_classes, F = w->n_features;
-    const char *names[4] = {"l1", "l2", "rho", "margin"};
-    for (int s = 0; s < 4; s++)
-        if (!isfinite(scalars[s]) || (s < 3 && scalars[s] < 0)
+    const char *names[5] = {"l1", "l2", "rho", "margin", "max_norm"};
+    for (int s = 0; s < 5; s++)
+        if (!isfinite(scalars[s]) || (s != 3 && scalars[s] < 0)
             || (s == 1 && scalars[s] == 0))
             return fail("%s = %g must be finite%s.", names[s], scalars[s],
-                        s == 1 ? " and > 0" : s < 3 ? " and >= 0" : "");
-    if (w->split && scalars[0] > 0)
-        return fail("The elastic net needs dense X or no offset: a sparse "
-                    "centered X takes the L2 penalty only.");
+                        s == 1 ? " and > 0" : s != 3 ? " and >= 0" : "");
+    if (w->split && (scalars[0] > 0 || scalars[4] > 0))
+        return fail("The elastic net and max_norm need dense X or no offset: "
+                    "a sparse centered X takes the L2 penalty only.");
     if (copy_integers(&v[V_Y], "y", "", C, w->labels) < 0
         || copy_integers(&v[V_ORDER], "order", "", n, (ptrdiff_t *)w->order) < 0
         || check_non_negative(w->factors, n, "factors") < 0
@@ -172,7 +174,7 @@ static int check_values(struct call *c, const double *scalars)
         || (w->offset && check_finite(w->offset, F, "offset") < 0))
         return -1;
     w->l1 = scalars[0], w->l2 = scalars[1], w->rho = scalars[2];
-    w->margin = scalars[3];
+    w->margin = scalars[3], w->max_norm = scalars[4];
     return 0;
 }
 
@@ -221,6 +223,8 @@ static void enter(struct sweep *w)
             const double value = w->U[j * F + k] - w->residual[j] * mu;
             w->Ut[k * C + j] = value;
             w->p[j] += value * mu;
+            const double kept = soft(value, w->l1); /* not split: value = U */
+            w->norm_sq[j] += kept * kept;
         }
     }
 }
@@ -266,7 +270,7 @@ static PyObject *sweep(PyObject *const *objects, int csr, const double *scalars)
 
 PyDoc_STRVAR(sweep_dense_doc,
 "sweep_dense(X, y, order, factors, curvature, a, U, residual, multiplier,\n"
-"            offset, l1, l2, rho, margin, slack=None)\n"
+"            offset, l1, l2, rho, margin, slack=None, max_norm=0)\n"
 "--\n\n"
 "One pass of dual coordinate ascent over the samples in `order` (any\n"
 "integers in [0, n_samples), repeats allowed). X (n_samples, n_features)\n"
@@ -277,40 +281,42 @@ PyDoc_STRVAR(sweep_dense_doc,
 "multiplier (n_classes,), offset (n_features,) or None; slack\n"
 "(n_samples,) or None gets, for each visited sample, the smallest margin\n"
 "by which a sign keeps one of its a_ij at its bound (< 0: it would move).\n"
+"max_norm > 0 bounds each row of W = soft(U, l1) / l2 to that norm.\n"
 "Returns the increase of the dual. Raises ValueError for anything else.");
 
 static PyObject *py_sweep_dense(PyObject *self, PyObject *args)
 {
     PyObject *o[N_VIEWS] = {NULL};
-    double s[4];
+    double s[5] = {0};
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd|O:sweep_dense", &o[V_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd|Od:sweep_dense", &o[V_X],
                           &o[V_Y], &o[V_ORDER], &o[V_FACTORS], &o[V_CURVATURE],
                           &o[V_A], &o[V_U], &o[V_RESIDUAL], &o[V_MULTIPLIER],
                           &o[V_OFFSET], &s[0], &s[1], &s[2], &s[3],
-                          &o[V_SLACK]))
+                          &o[V_SLACK], &s[4]))
         return NULL;
     return sweep(o, 0, s);
 }
 
 PyDoc_STRVAR(sweep_csr_doc,
 "sweep_csr(data, indices, indptr, y, order, factors, curvature, a, U,\n"
-"          residual, multiplier, offset, l1, l2, rho, margin, slack=None)\n"
+"          residual, multiplier, offset, l1, l2, rho, margin, slack=None,\n"
+"          max_norm=0)\n"
 "--\n\n"
 "sweep_dense for CSR X: data float32 or float64, indices and indptr int32\n"
 "or int64 (indices in [0, n_features), indptr non-decreasing within data).\n"
-"With an offset, l1 must be 0.");
+"With an offset, l1 and max_norm must be 0.");
 
 static PyObject *py_sweep_csr(PyObject *self, PyObject *args)
 {
     PyObject *o[N_VIEWS] = {NULL};
-    double s[4];
+    double s[5] = {0};
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd|O:sweep_csr", &o[V_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd|Od:sweep_csr", &o[V_X],
                           &o[V_INDICES], &o[V_INDPTR], &o[V_Y], &o[V_ORDER],
                           &o[V_FACTORS], &o[V_CURVATURE], &o[V_A], &o[V_U],
                           &o[V_RESIDUAL], &o[V_MULTIPLIER], &o[V_OFFSET],
-                          &s[0], &s[1], &s[2], &s[3], &o[V_SLACK]))
+                          &s[0], &s[1], &s[2], &s[3], &o[V_SLACK], &s[4]))
         return NULL;
     return sweep(o, 1, s);
 }

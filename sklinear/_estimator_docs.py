@@ -42,14 +42,16 @@ default='auto'
         ``'saga'``, minibatch proximal SAGA (either loss; the hinge through a
         smoothing homotopy, which is slow to close the gap); ``'sdca'``,
         minibatch stochastic dual coordinate ascent (the hinge loss with an
-        L2 part in the penalty, no ``max_norm``). The lecture's solvers:
+        L2 part in the penalty, with or without ``max_norm``). The lecture's
+        solvers:
         ``'sgd'``, minibatch stochastic gradient descent with the schedule
         below; ``'gd'``, full-batch gradient descent (``max_iter`` steps);
         ``'random_search'``, ``max_iter`` random weight matrices, keeping the
         best (``partial_fit`` and ``warm_start`` keep the current model
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
         the hinge with an L2 part, ``'saga'`` for the softmax, and ``'sgd'``
-        for the hinge with L1 or ``max_norm``, with ``early_stopping``,
+        for the hinge without an L2 part (L1, or ``max_norm`` alone), with
+        ``early_stopping``,
         ``average`` or a numeric ``learning_rate_init``, without any
         penalty (no certificate applies), and on float32 data far from zero
         (whose float32 products lose the digits the certified solvers need;

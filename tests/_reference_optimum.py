@@ -24,6 +24,10 @@ cancer and digits data sets at alpha 1e-3 and 5e-3):
   intercept stationarity; stationarity in W is exact by construction).
 - :func:`hinge_l1` (the LP, HiGHS): the LP's own duality gap ~1e-15.
 - :func:`softmax_max_norm` (SLSQP, iris and wine): ~1e-9.
+- :func:`hinge_l2_max_norm` (SLSQP on the QP with slacks and the rows'
+  balls, small data only): ``kkt`` is its largest constraint violation,
+  ~1e-12; on 60-row subsets of iris and wine its value agrees with the
+  certified fits to ~1e-9.
 """
 
 from typing import NamedTuple
@@ -438,3 +442,58 @@ def _ball_kkt(W, gradient, max_norm):
         else:
             worst = max(worst, np.abs(g).max())
     return worst
+
+
+def hinge_l2_max_norm(X, y, alpha_l2, max_norm, margin=1.0):
+    """Weston-Watkins hinge + ``alpha_l2/2 ||W||^2`` with ``||W_c||_2 <=
+    max_norm`` per class row, by SLSQP: a quadratic objective in ``W`` and
+    one slack ``xi_ic >= 0`` per margin, the margins as linear constraints
+    (those of :func:`hinge_l1`) and the balls as ``C`` quadratic ones."""
+    X = np.asarray(X, float)
+    _, a = _weights(None, len(y))
+    n_classes, n_features = int(y.max()) + 1, X.shape[1]
+    rows, classes = _pairs(y, a, n_classes)
+    A, n_w = _hinge_lp_constraints(X, y, rows, classes, n_classes)
+    # Columns W+ (W- is its negative), b, xi: a plain W instead of the split.
+    A = sp.hstack([A[:, :n_w], A[:, 2 * n_w :]]).toarray()
+    cost = np.concatenate([np.zeros(n_w + n_classes), a[rows]])
+
+    def value_gradient(params):
+        w = params[:n_w]
+        gradient = cost.copy()
+        gradient[:n_w] += alpha_l2 * w
+        return cost @ params + 0.5 * alpha_l2 * w @ w, gradient
+
+    def balls(params):
+        W = params[:n_w].reshape(n_classes, n_features)
+        return max_norm**2 - np.sum(W**2, axis=1)
+
+    def balls_jacobian(params):
+        jacobian = np.zeros((n_classes, len(params)))
+        for c in range(n_classes):
+            block = slice(c * n_features, (c + 1) * n_features)
+            jacobian[c, block] = -2 * params[block]
+        return jacobian
+
+    start = np.concatenate([np.zeros(n_w + n_classes), np.full(len(rows), margin)])
+    result = scipy.optimize.minimize(
+        value_gradient,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=[(None, None)] * (n_w + n_classes) + [(0, None)] * len(rows),
+        constraints=[
+            {"type": "ineq", "fun": lambda p: -margin - A @ p, "jac": lambda p: -A},
+            {"type": "ineq", "fun": balls, "jac": balls_jacobian},
+        ],
+        options={"ftol": 1e-15, "maxiter": 2000},
+    )
+    params = result.x
+    W = params[:n_w].reshape(n_classes, n_features)
+    b = params[n_w : n_w + n_classes]
+    kkt = max(
+        float(np.maximum(A @ params + margin, 0).max()),
+        float(np.maximum(-balls(params), 0).max()),
+    )
+    value = objective_value(X, y, W, b, "hinge", a, 0.0, alpha_l2, margin)
+    return Reference(W, b, value, None, kkt)

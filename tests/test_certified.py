@@ -9,7 +9,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference_optimum import hinge_l2, objective_value, softmax_l2, softmax_saga
+from _reference_optimum import (
+    hinge_l2,
+    hinge_l2_max_norm,
+    objective_value,
+    softmax_l2,
+    softmax_saga,
+)
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -93,7 +99,9 @@ def test_l1_fit_finds_the_optimum_zeros(wine):
         (LinearSVMClassifier, {}, "sdca"),
         (LinearSVMClassifier, {"penalty": "elasticnet"}, "sdca"),
         (LinearSVMClassifier, {"penalty": "l1"}, "sgd"),
-        (LinearSVMClassifier, {"max_norm": 2.0}, "sgd"),
+        (LinearSVMClassifier, {"max_norm": 2.0}, "sdca"),
+        (LinearSVMClassifier, {"penalty": "elasticnet", "max_norm": 2.0}, "sdca"),
+        (LinearSVMClassifier, {"penalty": "l1", "max_norm": 2.0}, "sgd"),
         (LinearSVMClassifier, {"solver": "gd"}, "gd"),
     ],
 )
@@ -110,7 +118,7 @@ def test_auto_solver_choice(iris, Classifier, params, expected):
     ("Classifier", "params", "match"),
     [
         (SoftmaxClassifier, {"solver": "sdca"}, "needs the hinge loss"),
-        (LinearSVMClassifier, {"solver": "sdca", "max_norm": 1.0}, "no max_norm"),
+        (LinearSVMClassifier, {"solver": "sdca", "penalty": None}, "L2 part"),
         (LinearSVMClassifier, {"solver": "sdca", "penalty": "l1"}, "L2 part"),
         (SoftmaxClassifier, {"solver": "saga", "early_stopping": True}, "early_"),
         (LinearSVMClassifier, {"solver": "sdca", "average": True}, "average"),
@@ -148,6 +156,25 @@ def test_certified_fit_without_intercept(iris, Classifier):
     model = Classifier(fit_intercept=False, random_state=0).fit(X, y)
     assert np.all(model.intercept_ == 0)
     assert model.duality_gap_ <= model.tol
+
+
+@pytest.mark.parametrize(("data", "max_norm"), [("iris", 1.0), ("wine", 0.5)])
+def test_hinge_with_max_norm_reaches_the_constrained_optimum(data, max_norm, request):
+    # Dual coordinate ascent with the rows' balls, against SLSQP on the QP;
+    # 60 rows keep SLSQP's dense solves fast. The bounds bind on both.
+    X, y = request.getfixturevalue(data)
+    X, y = X[::3][:60], y[::3][:60]
+    model = LinearSVMClassifier(max_norm=max_norm, random_state=0).fit(X, y)
+    assert model.solver_ == "sdca" and model.duality_gap_ <= model.tol
+    reference = hinge_l2_max_norm(X, y, model.alpha, max_norm)
+    assert reference.kkt < 1e-9
+    assert np.linalg.norm(reference.W, axis=1).max() > max_norm * (1 - 1e-6)
+    assert np.linalg.norm(model.coef_, axis=1).max() <= max_norm * (1 + 1e-9)
+    # The certificate's lower bound holds for the reference's feasible point,
+    # and the fit is no worse than it beyond its own gap.
+    gap = model.duality_gap_ * model.objective_
+    assert reference.value >= model.objective_ - gap - 1e-12
+    assert model.objective_ <= reference.value + gap + 1e-12
 
 
 def test_max_norm_is_certified(iris):

@@ -53,13 +53,15 @@ def _objective(X, y, sample_weight=None, center=True, penalty="l2", alpha=5e-3):
     )  # fmt: skip
 
 
-def _ascent(objective, compiled):
+def _ascent(objective, compiled, max_norm=None):
     """A dual ascent over one-row batches: the NumPy path then takes the
     compiled sweep's steps, in the same order."""
     X = objective.X
     batches = make_batches(X, X.shape[0])
     strengths = penalty_strengths(objective.penalty)
-    ascent = HingeDualAscent(objective, batches, strengths, np.zeros(3), shrink=False)
+    ascent = HingeDualAscent(
+        objective, batches, strengths, np.zeros(3), max_norm=max_norm, shrink=False
+    )
     if not compiled:
         ascent._sweep = None
     return ascent
@@ -76,7 +78,14 @@ def _dual(ascent):
     U = -((G * f[:, None]).T @ (X - ascent.offset))
     U = np.sign(U) * np.maximum(np.abs(U) - ascent.l1, 0)
     value = ascent.objective.margin * float(f @ a.sum(axis=1))
-    value -= float(np.vdot(U, U)) / (2 * ascent.l2)
+    norms = np.linalg.norm(U, axis=1)
+    bound = np.inf if ascent.max_norm is None else ascent.l2 * ascent.max_norm
+    # The conjugate of the penalty on the ball: Huber-like beyond l2 * M.
+    inside = norms <= bound
+    value -= float(np.sum(norms[inside] ** 2)) / (2 * ascent.l2)
+    if ascent.max_norm is not None:
+        outside = norms[~inside]
+        value -= float(np.sum(ascent.max_norm * (outside - bound / 2)))
     return value + float(ascent.multiplier @ r) - ascent.rho / 2 * float(r @ r)
 
 
@@ -124,6 +133,34 @@ def test_compiled_epochs_take_the_numpy_steps(layout, dtype, center, penalty, we
     assert got[0] < got[1] and got[2] < got[3]  # every epoch raises the dual
     np.testing.assert_allclose(compiled.a, numpy.a, atol=1e3 * tolerance)
     np.testing.assert_allclose(W_got, W_want, atol=1e3 * tolerance)
+
+
+@needs_sweep
+@pytest.mark.parametrize("layout, center, penalty", [
+    ("dense", True, "l2"), ("dense", True, "elasticnet"), ("csr", False, "l2"),
+])  # fmt: skip
+def test_compiled_epochs_with_max_norm_take_the_numpy_steps(layout, center, penalty):
+    # The rows of W stay in the ball: the sweep's running norms of U give
+    # the NumPy path's projected weights, and every epoch raises the dual.
+    X, y = _data("iris")
+    X = sp.csr_matrix(X) if layout == "csr" else X
+    ascents = [
+        _ascent(_objective(X, y, None, center, penalty), compiled, max_norm=0.3)
+        for compiled in (True, False)
+    ]
+    assert ascents[0]._sweep is not None and ascents[1]._sweep is None
+    (got, W_got), (want, W_want) = map(_two_epochs, ascents)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert got[0] < got[1] and got[2] < got[3]
+    assert np.linalg.norm(W_got, axis=1).max() == pytest.approx(0.3, rel=1e-12)
+    np.testing.assert_allclose(W_got, W_want, atol=1e-8)
+
+
+@needs_sweep
+def test_max_norm_on_centered_sparse_x_takes_the_numpy_path():
+    X, y = _data("iris")
+    ascent = _ascent(_objective(sp.csr_matrix(X), y), True, max_norm=1.0)
+    assert ascent._sweep is None
 
 
 @needs_sweep
@@ -267,7 +304,7 @@ def _arguments(n=12, n_features=5, n_classes=3, dtype=np.float64, csr=False, see
         a=np.zeros((n, n_classes)), U=np.zeros((n_classes, n_features)),
         residual=np.zeros(n_classes), multiplier=rng.standard_normal(n_classes),
         offset=rng.standard_normal(n_features), l1=0.0, l2=0.1, rho=0.1, margin=1.0,
-        slack=np.zeros(n),
+        slack=np.zeros(n), max_norm=0.0,
     )  # fmt: skip
     return arguments
 
@@ -277,6 +314,7 @@ def _call(arguments):
 
     names = ["y", "order", "factors", "curvature", "a", "U", "residual"]
     names += ["multiplier", "offset", "l1", "l2", "rho", "margin", "slack"]
+    names += ["max_norm"]
     if "X" in arguments:
         return _dual_sweep.sweep_dense(*(arguments[k] for k in ["X", *names]))
     prefix = ["data", "indices", "indptr"]
@@ -324,6 +362,9 @@ def _common_bad_cases(base):
         "l1 negative": dict(l1=-1.0),
         "rho NaN": dict(rho=np.nan),
         "margin inf": dict(margin=np.inf),
+        "max_norm negative": dict(max_norm=-1.0),
+        "max_norm NaN": dict(max_norm=np.nan),
+        "max_norm inf": dict(max_norm=np.inf),
         "slack float32": dict(slack=np.zeros(n, np.float32)),
         "slack too short": dict(slack=np.zeros(n - 1)),
         "slack in a": dict(slack=base["a"].ravel()[:n]),
@@ -369,6 +410,7 @@ def _csr_bad_cases(base):
         "indptr too short": dict(indptr=indptr[:-1]),
         "indptr strided": dict(indptr=np.repeat(indptr, 2)[::2]),
         "elastic net centered": dict(l1=0.1),
+        "max_norm centered": dict(max_norm=1.0),
     }
 
 

@@ -195,16 +195,14 @@ def resolve_method(loss, penalty, method, max_norm=None):
     ValueError
         If 'sdca' is asked for where it does not apply.
     """
-    dual_applies = (
-        loss == "hinge" and penalty_strengths(penalty)[1] > 0 and max_norm is None
-    )
+    dual_applies = loss == "hinge" and penalty_strengths(penalty)[1] > 0
     if method == "auto":
         return "sdca" if dual_applies else "saga"
     if method == "sdca" and not dual_applies:
         raise ValueError(
             "solver='sdca' needs the hinge loss with an L2 part in the penalty "
-            "('l2' or 'elasticnet' with l1_ratio < 1, alpha > 0) and no "
-            "max_norm; use solver='saga' for this objective."
+            "('l2' or 'elasticnet' with l1_ratio < 1, alpha > 0); use "
+            "solver='saga' for this objective."
         )
     return method
 

@@ -79,6 +79,10 @@ class HingeDualAscent:
         ``|x_i - mu|^2 / l2`` (the intercept as a feature ``sqrt(rho_factor)``
         times as large as the rows): larger values correct the intercept
         faster but make it oscillate.
+    max_norm : float, default=None
+        Bound on the norm of each class row of ``W``: the weights are then
+        ``soft_threshold(U, l1) / l2`` with every row projected onto the
+        ball, the gradient of the conjugate of the bounded penalty.
     shrink : bool, default=True
         With the compiled sweep, skip settled samples between full sweeps
         (every sample whose a_ij all sit at a bound that their margins keep
@@ -87,11 +91,13 @@ class HingeDualAscent:
     """
 
     def __init__(
-        self, objective, batches, strengths, intercept, rho_factor=1e-2, shrink=True
-    ):
+        self, objective, batches, strengths, intercept, rho_factor=1e-2,
+        max_norm=None, shrink=True,
+    ):  # fmt: skip
         self.objective = objective
         self.batches = batches
         self.l1, self.l2 = strengths
+        self.max_norm = max_norm
         if not self.l2 > 0:
             raise ValueError("Dual coordinate ascent needs an L2 part in the penalty.")
         X = objective.X
@@ -109,7 +115,7 @@ class HingeDualAscent:
         self.residual = np.zeros(n_classes)
         self.multiplier = np.asarray(intercept, dtype=np.float64).copy()
         offset = None if objective.offset is None else self.offset
-        self._sweep = _compiled_sweep(X, offset, self.l1)
+        self._sweep = _compiled_sweep(X, offset, self.l1, max_norm)
         self.shrink = shrink
         self.slack = np.full(n_samples, -np.inf)
         self._since_full = None  # epochs since the last full sweep
@@ -124,11 +130,16 @@ class HingeDualAscent:
         return self.multiplier - self.rho * self.residual
 
     def weights(self, dtype):
-        """``W = soft_threshold(U, l1) / l2``."""
+        """``W = soft_threshold(U, l1) / l2``, rows projected onto the
+        ``max_norm`` ball."""
         U = self.U
         if self.l1 > 0:
             U = np.sign(U) * np.maximum(np.abs(U) - self.l1, 0)
-        return (U / self.l2).astype(dtype)
+        W = U / self.l2
+        if self.max_norm is not None:
+            norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+            W *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-300))[:, None]
+        return W.astype(dtype)
 
     def gradient(self):
         """The unweighted score gradients ``G_i`` of the dual point."""
@@ -220,7 +231,7 @@ class HingeDualAscent:
             W[...] = self.weights(dtype)
 
 
-def _compiled_sweep(X, offset, l1):
+def _compiled_sweep(X, offset, l1, max_norm=None):
     """``sweep(order, ascent)`` running an epoch in C, or None where the
     extension is missing or switched off or cannot read ``X`` as it is.
 
@@ -231,6 +242,8 @@ def _compiled_sweep(X, offset, l1):
         The centering row (float64), None when the objective is not centered.
     l1 : float
         The L1 strength of the penalty.
+    max_norm : float or None
+        The bound on each row of ``W``.
     """
     if not sweep_available():
         return None
@@ -240,7 +253,7 @@ def _compiled_sweep(X, offset, l1):
             and X.dtype in _FLOATS
             and X.indices.dtype in _INDICES
             and X.indptr.dtype in _INDICES
-            and (offset is None or l1 == 0)
+            and (offset is None or (l1 == 0 and max_norm is None))
         )
         arrays = (X.data, X.indices, X.indptr)
         function = _dual_sweep.sweep_csr
@@ -257,7 +270,7 @@ def _compiled_sweep(X, offset, l1):
             *arrays, objective.y, np.asarray(order), ascent.factors,
             ascent.curvature, ascent.a, ascent.U, ascent.residual,
             ascent.multiplier, offset, ascent.l1, ascent.l2, ascent.rho,
-            float(objective.margin), ascent.slack,
+            float(objective.margin), ascent.slack, float(max_norm or 0.0),
         )  # fmt: skip
 
     return sweep
