@@ -34,6 +34,7 @@ from sklinear.penalties import (
     L1,
     L2,
     ElasticNet,
+    MaxNorm,
     NoPenalty,
     Penalty,
     make_penalty,
@@ -537,6 +538,44 @@ def _low_level_cases():
             lambda: make_penalty("l2", -1.0),
             (),
             Error(ValueError, "alpha"),
+        ),
+        *[
+            Case(
+                "make_penalty",
+                f"make_penalty-max-norm-{name}",
+                lambda value=value: make_penalty("l2", 1.0, max_norm=value),
+                (),
+                Error(ValueError, "max_norm must be a positive, finite number"),
+            )
+            for name, value in [
+                ("zero", 0.0),
+                ("negative", -1.0),
+                ("inf", np.inf),
+                ("nan", np.nan),
+                ("bool", True),
+                ("string", "1"),
+            ]
+        ],
+        Case(
+            "MaxNorm",
+            "MaxNorm-prox-read-only",
+            lambda w: MaxNorm(NoPenalty(), 1.0).prox(w, 1.0),
+            (_read_only(W),),
+            _same_as(lambda: project_max_norm(W.copy(), 1.0)),
+        ),
+        Case(
+            "MaxNorm",
+            "MaxNorm-nested",
+            lambda: MaxNorm(MaxNorm(L2(1.0), 1.0), 2.0),
+            (),
+            Error(ValueError, "without a max_norm of its own"),
+        ),
+        Case(
+            "MaxNorm",
+            "MaxNorm-not-a-penalty",
+            lambda: MaxNorm("l2", 1.0),
+            (),
+            Error(ValueError, "MaxNorm wraps a penalty"),
         ),
         Case(
             "L1",
