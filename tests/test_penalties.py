@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize
+from sklearn.datasets import make_classification
 
+from sklinear import LinearSVMClassifier, SoftmaxClassifier
+from sklinear._training_solver import _make_objective
+from sklinear.objective import LinearObjective
 from sklinear.penalties import (
     L1,
     L2,
@@ -139,3 +143,64 @@ def test_max_norm_prox_with_equal_steps_is_the_plain_projection():
             project_max_norm(L1(0.4).prox(W, 0.7), RADIUS),
             rtol=1e-12,
         )
+
+
+@pytest.mark.parametrize("Classifier", [SoftmaxClassifier, LinearSVMClassifier])
+def test_estimator_objective_carries_max_norm(Classifier):
+    X, y = make_classification(60, 5, n_informative=3, n_classes=3, random_state=0)
+    weights = np.ones(len(y))
+    model = Classifier(penalty="elasticnet", alpha=0.1, l1_ratio=0.3, max_norm=0.7)
+    penalty = _make_objective(model, X, y, weights).penalty
+    assert isinstance(penalty, MaxNorm) and penalty.max_norm == 0.7
+    assert isinstance(penalty.penalty, ElasticNet)
+    assert (penalty.penalty.alpha, penalty.penalty.l1_ratio) == (0.1, 0.3)
+    plain = _make_objective(model.set_params(max_norm=None), X, y, weights).penalty
+    assert isinstance(plain, ElasticNet) and plain.max_norm is None
+
+
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+def test_preconditioned_gd_reaches_the_bounded_minimizer(penalty):
+    # Features of very different spread get very different preconditioned
+    # steps: a proximal step that projected in the metric of the steps
+    # themselves after an L2 part (not of step / (1 + step * alpha_l2)) has
+    # a fixed point 1e-5 above the minimum here.
+    X, y = make_classification(
+        400, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    X = X * np.array([1, 10, 0.3, 3])
+    alpha_l1, alpha_l2 = (0.0, 0.05) if penalty == "l2" else (0.01, 0.04)
+    objective = LinearObjective(X, y, "softmax")
+
+    def value(z):  # W = P - N with P, N >= 0: the L1 part is smooth
+        W = (z[:12] - z[12:24]).reshape(3, 4)
+        return (
+            objective.value(W, z[24:])
+            + alpha_l1 * z[:24].sum()
+            + 0.5 * alpha_l2 * np.sum(W**2)
+        )
+
+    def inside_ball(k):
+        return lambda z: (
+            0.25 - np.sum((z[4 * k : 4 * k + 4] - z[12 + 4 * k : 16 + 4 * k]) ** 2)
+        )
+
+    constrained = minimize(
+        value,
+        np.zeros(27),
+        method="SLSQP",
+        bounds=[(0, None)] * 24 + [(None, None)] * 3,
+        constraints=[{"type": "ineq", "fun": inside_ball(k)} for k in range(3)],
+        options={"ftol": 1e-14, "maxiter": 2000},
+    )
+    alpha = alpha_l1 + alpha_l2
+    model = SoftmaxClassifier(
+        penalty=penalty,
+        alpha=alpha,
+        l1_ratio=alpha_l1 / alpha,
+        max_norm=0.5,
+        solver="gd",
+        learning_rate="constant",
+        max_iter=3000,
+        tol=None,
+    ).fit(X, y)
+    assert_allclose(model.objective_, constrained.fun, rtol=1e-8)
