@@ -677,6 +677,28 @@ def _low_level_cases():
             in_place=(0, 1),
         ),
         Case(
+            "minibatch_sgd",
+            "minibatch_sgd-max-norm-negative",
+            lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1, max_norm=-1.0),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "max_norm must be a positive, finite number"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-two-max-norms",
+            lambda W_, b_: minibatch_sgd(
+                LinearObjective(X, Y, "softmax", make_penalty("l2", 0.1, max_norm=1.0)),
+                W_,
+                b_,
+                learning_rate_init=0.1,
+                max_norm=2.0,
+            ),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "already has max_norm=1.0"),
+            in_place=(0, 1),
+        ),
+        Case(
             "gradient_descent",
             "gradient_descent-negative-step",
             lambda W_, b_: gradient_descent(
