@@ -14,7 +14,6 @@ from ._duality import penalty_strengths
 from ._solvers import resolve_method, solve
 from ._solvers._snapshot import Certificate
 from .optimize import OptimizeResult
-from .penalties import make_penalty
 
 __all__ = ["CERTIFIED_SOLVERS", "FitCertificate", "certify", "resolve_solver"]
 
@@ -68,15 +67,15 @@ def resolve_solver(estimator):
     solver = estimator.solver
     if solver not in ("auto", *CERTIFIED_SOLVERS):
         return solver
-    penalty = make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio)
+    penalty = estimator._penalty()
     sgd_options = [
         name for name, off in _SGD_ONLY.items() if getattr(estimator, name) != off
     ]
     if solver == "auto":
-        penalized = any(penalty_strengths(penalty)) or (estimator.max_norm is not None)
+        penalized = any(penalty_strengths(penalty)) or penalty.max_norm is not None
         if sgd_options or not penalized:
             return "sgd"
-        method = resolve_method(estimator._loss, penalty, "auto", estimator.max_norm)
+        method = resolve_method(estimator._loss, penalty, "auto")
         # SAGA on the smoothed hinge (no L2 part) is certified but slow to
         # close the gap: until it is not, the hinge there keeps to SGD.
         return "sgd" if estimator._loss == "hinge" and method == "saga" else method
@@ -87,7 +86,7 @@ def resolve_solver(estimator):
             f"and stops at the optimum of the training objective. Use "
             f"solver='sgd', or leave the option at its default."
         )
-    return resolve_method(estimator._loss, penalty, solver, estimator.max_norm)
+    return resolve_method(estimator._loss, penalty, solver)
 
 
 def solver_for_data(estimator, solver, objective):
@@ -142,8 +141,7 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
         settle = (asked, estimator.max_iter // 2)
     found = solve(
         objective, W, b, method=solver, tol=tol, max_epochs=estimator.max_iter,
-        settle=settle,
-        batch_size=estimator.batch_size, max_norm=estimator.max_norm,
+        settle=settle, batch_size=estimator.batch_size,
         random_state=estimator.random_state, verbose=estimator.verbose,
         **hooks,
     )  # fmt: skip
@@ -162,7 +160,7 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
     return result
 
 
-def certify(objective, W, b, max_norm=None):
+def certify(objective, W, b):
     """The :class:`FitCertificate` of weights found by any solver."""
-    snapshot = Certificate(objective, max_norm=max_norm).certify(W, b)
+    snapshot = Certificate(objective).certify(W, b)
     return FitCertificate(float(snapshot.primal), float(snapshot.relative))

@@ -1,17 +1,18 @@
 """The epochs of minibatch SGD, and the rule that decides when to stop.
 
-The parts of :func:`sklinear.optimize.minibatch_sgd`: the strided batches,
-one pass over them (step, momentum, proximal step, max-norm projection,
-averaging), the divergence check, the record of an epoch, and the plateau
-rule that lowers the step or stops.
+The parts of :func:`sklinear.optimize.minibatch_sgd`: its ``max_norm``
+shorthand, the strided batches, one pass over them (step, momentum, proximal
+step, averaging), the divergence check, the record of an epoch, and the
+plateau rule that lowers the step or stops.
 Private: the public optimizers live in :mod:`sklinear.optimize`.
 """
 
+import copy
 import time
 
 import numpy as np
 
-from .penalties import project_max_norm
+from .penalties import MaxNorm
 
 # 'adaptive' divides the step by this factor on a plateau; it stops when a
 # plateau follows a lowering with no improvement in between (the plateau was
@@ -51,15 +52,39 @@ def _batches(n_samples, batch_size):
     return [slice(k, None, n_batches) for k in range(n_batches)]
 
 
-def _epoch_settings(learning_rate, power_t, momentum, max_norm):
-    """What every step of :func:`_run_epoch` reads: the schedule, momentum
-    and the max-norm radius (None: no projection)."""
-    return {
-        "learning_rate": learning_rate,
-        "power_t": power_t,
-        "momentum": momentum,
-        "max_norm": max_norm,
-    }
+def _bounded(objective, max_norm):
+    """``objective``, or a shallow copy with its penalty in ``MaxNorm``."""
+    if max_norm is None:
+        return objective
+    penalty = objective.penalty
+    if getattr(penalty, "max_norm", None) is not None:
+        if penalty.max_norm != max_norm:
+            raise ValueError(
+                f"max_norm={max_norm!r} was passed, but the objective's penalty "
+                f"{penalty!r} already has max_norm={penalty.max_norm!r}. Pass "
+                "one of them only."
+            )
+        return objective
+    bounded = copy.copy(objective)
+    bounded.penalty = MaxNorm(penalty, max_norm)
+    return bounded
+
+
+def _into_domain(penalty, W):
+    """Project ``W`` in place where a bounded penalty is finite (no-op else).
+
+    A proximal step of size 0 is the projection onto the penalty's domain:
+    each class row into the max-norm ball (weights from a warm start under
+    a larger bound, or a random draw), where the objective is finite.
+    """
+    if getattr(penalty, "max_norm", None) is not None:
+        W[...] = penalty.prox(W, 0.0)
+
+
+def _epoch_settings(learning_rate, power_t, momentum):
+    """What every step of :func:`_run_epoch` reads: the schedule and
+    momentum."""
+    return {"learning_rate": learning_rate, "power_t": power_t, "momentum": momentum}
 
 
 def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
@@ -106,15 +131,14 @@ def _run_epoch(objective, W, b, state, batches, settings, epoch, start_value):
             # size eta / (1 - mu): the prox must use that step, or the fixed
             # point solves the problem with the L1 strength scaled by
             # (1 - mu). A weight then stays at zero while the averaged
-            # gradient, less noisy than one batch's, is below alpha.
+            # gradient, less noisy than one batch's, is below alpha. With
+            # a preconditioner the prox is in the metric of the per-feature
+            # steps (a max-norm bound's projection too), or the fixed point
+            # is not the minimizer.
             step = eta / (1.0 - settings["momentum"])
             if state.preconditioner is not None:
                 step = step * state.preconditioner
             W[...] = penalty.prox(W, step)
-        if settings["max_norm"] is not None:
-            # In the metric of the preconditioned steps, or the fixed point
-            # is not the constrained minimizer.
-            project_max_norm(W, settings["max_norm"], state.preconditioner)
         state.t += 1
         if state.average_W is not None:
             # Averaged SGD: the mean of the iterates is far less noisy than

@@ -249,7 +249,7 @@ def _store_certificate(estimator, objective, result, solver):
     estimator.solver_ = solver
     certificate = getattr(result, "certificate", None)
     if certificate is None:  # the lecture's solvers: measured after the fit
-        certificate = certify(objective, result.W, result.b, estimator.max_norm)
+        certificate = certify(objective, result.W, result.b)
     estimator.objective_ = certificate.objective
     estimator.duality_gap_ = certificate.relative_gap
 

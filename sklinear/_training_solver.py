@@ -14,7 +14,6 @@ from sklearn.utils import check_random_state
 from ._certified import CERTIFIED_SOLVERS, certified_fit
 from .objective import LinearObjective
 from .optimize import SGDState, minibatch_sgd, random_search
-from .penalties import make_penalty
 
 # batch_size='auto': about this many steps per epoch, within this range of
 # batch sizes (small data gets enough steps, large data efficient products).
@@ -27,7 +26,7 @@ def _make_objective(estimator, X, y_index, weights, offset=None, weight_scale=No
         X,
         y_index,
         loss=estimator._loss,
-        penalty=make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
+        penalty=estimator._penalty(),
         sample_weight=weights,
         fit_intercept=estimator.fit_intercept,
         margin=getattr(estimator, "margin", 1.0),
@@ -109,7 +108,6 @@ def _run_solver(
         tol=0.0 if estimator.tol is None else estimator.tol,
         n_iter_no_change=estimator.n_iter_no_change,
         shuffle=estimator.shuffle and not full_batch,
-        max_norm=estimator.max_norm,
         random_state=rng,
         validation_score=validation_score,
         state=state,

@@ -38,6 +38,7 @@ from ._state import (
 )
 from ._training_data import checked_csr_structure
 from ._versioned import VersionedStateMixin
+from .penalties import make_penalty
 
 __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
 
@@ -123,6 +124,14 @@ class _BaseLinearClassifier(
         tags.input_tags.sparse = True
         tags.array_api_support = True
         return tags
+
+    def _penalty(self):
+        """The penalty object of ``penalty``, ``alpha``, ``l1_ratio`` and
+        ``max_norm`` (:func:`~sklinear.penalties.make_penalty`): every
+        solver's objective, and the choice of solver, take it from here."""
+        return make_penalty(
+            self.penalty, self.alpha, self.l1_ratio, max_norm=self.max_norm
+        )
 
     # -- fitting -----------------------------------------------------------
 

@@ -23,8 +23,10 @@ import numpy as np
 
 from ._sgd_epoch import (
     _batches,
+    _bounded,
     _epoch_settings,
     _follow,
+    _into_domain,
     _PlateauRule,
     _print_epoch,
     _record_epoch,
@@ -158,10 +160,11 @@ def minibatch_sgd(
     """Minimize ``objective`` by minibatch stochastic gradient descent.
 
     Each epoch visits every sample once, in batches of about ``batch_size``
-    rows. A step is ``v <- momentum * v - eta * g; W <- W + v``; the L1 part
-    of a penalty is then applied by its proximal step of size
-    ``eta / (1 - momentum)`` (exact zeros) and, with ``max_norm``, every class
-    row of ``W`` is projected onto the ball of that radius. ``v`` is
+    rows. A step is ``v <- momentum * v - eta * g``, ``W <- W + v``; a
+    non-smooth penalty (an L1 part, a ``max_norm``) is then applied by its
+    proximal step of size ``eta / (1 - momentum)``: exact zeros, and every
+    class row of ``W`` projected onto the ball of radius ``max_norm``, the
+    L2 part then also applied by its proximal step. ``v`` is
     ``-eta / (1 - momentum)`` times an exponential moving average of the
     gradients, so this is proximal SGD on the averaged gradient, whose fixed
     points are the minimizers of the objective.
@@ -204,7 +207,11 @@ def minibatch_sgd(
     shuffle : bool, default=True
         Visit the batches in a new random order every epoch.
     max_norm : float, default=None
-        Radius of the max-norm constraint on each row of ``W``.
+        Radius of the max-norm constraint on each row of ``W``: shorthand for
+        an objective whose penalty is wrapped in
+        :class:`~sklinear.penalties.MaxNorm` (which this function does, on a
+        shallow copy of ``objective``). Starting weights outside the ball are
+        first projected onto it.
     random_state : int, numpy.random.Generator, RandomState or None, default=None
         Source of the batch order; an int seeds a new Generator, None draws
         a fresh one.
@@ -242,7 +249,9 @@ def minibatch_sgd(
     ------
     ValueError
         If the objective becomes inf or NaN, or grows ten thousand fold: the
-        step size is too large. The message names it.
+        step size is too large. The message names it. Also if ``max_norm``
+        is not a positive number, or differs from the ``max_norm`` of the
+        objective's penalty.
 
     Examples
     --------
@@ -260,9 +269,11 @@ def minibatch_sgd(
     True
     """
     _check_sgd_arguments(learning_rate, learning_rate_init, batch_size, momentum)
+    objective = _bounded(objective, max_norm)
+    _into_domain(objective.penalty, W)
     rng = _generator(random_state)
     state = _starting_state(W, b, state, learning_rate_init, average)
-    settings = _epoch_settings(learning_rate, power_t, momentum, max_norm)
+    settings = _epoch_settings(learning_rate, power_t, momentum)
     batches = _batches(objective.n_samples, batch_size)
     result = OptimizeResult(W=W, b=b, state=state)
     if tol is None:
@@ -392,7 +403,8 @@ def random_search(
     """The lecture's first, very bad idea: try random weights, keep the best.
 
     Each trial draws ``W`` and ``b`` with independent normal entries of
-    standard deviation ``scale`` and evaluates the full objective.
+    standard deviation ``scale`` and evaluates the full objective (a penalty
+    with a ``max_norm`` first projects the drawn class rows onto its ball).
 
     Parameters
     ----------
@@ -451,6 +463,7 @@ def random_search(
         if on_epoch_begin is not None:
             on_epoch_begin(trial)
         W = (scale * rng.standard_normal(best_W.shape)).astype(best_W.dtype)
+        _into_domain(objective.penalty, W)
         b = (scale * rng.standard_normal(best_b.shape)).astype(best_b.dtype)
         if not objective.fit_intercept:
             b[:] = 0

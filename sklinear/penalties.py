@@ -11,6 +11,8 @@ factor 1/2 of :class:`L2` makes :math:`\\lambda = \\alpha / 2` (the lecture's
 Smooth penalties (:class:`L2`) are applied through their gradient; the ones
 with an L1 part are applied by their proximal step (soft thresholding), which
 sets weights to exact zeros instead of making them hover around zero.
+:class:`MaxNorm` adds to any of them a bound on the L2 norm of each class row
+of ``W`` (the indicator of a ball, applied by its proximal step too).
 
 Examples
 --------
@@ -29,12 +31,15 @@ import numbers
 
 import numpy as np
 
+from ._ball import project_rows_in_metric, row_norms
+
 __all__ = [
     "Penalty",
     "NoPenalty",
     "L2",
     "L1",
     "ElasticNet",
+    "MaxNorm",
     "make_penalty",
     "project_max_norm",
 ]
@@ -52,10 +57,14 @@ class Penalty:
         The coefficient of :math:`\\frac12\\|W\\|_F^2` in ``alpha * R``: what
         the penalty adds to the curvature of the objective (the safe step
         size of :meth:`sklinear.objective.LinearObjective.curvature`).
+    max_norm : float or None
+        The bound on the L2 norm of each class row of ``W`` (see
+        :class:`MaxNorm`); None on the unbounded penalties.
     """
 
     smooth = True
     l2_strength = 0.0
+    max_norm = None
 
     def value(self, W):
         """The penalty ``alpha * R(W)``.
@@ -220,13 +229,130 @@ class ElasticNet(Penalty):
         return f"ElasticNet(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
 
 
+class MaxNorm(Penalty):
+    """A penalty, with each class row of ``W`` bounded in L2 norm.
+
+    :math:`R(W) + \\iota(W)`: the inner penalty :math:`R` plus the indicator
+    :math:`\\iota` of the max-norm ball, 0 where every row has
+    :math:`\\|W_c\\|_2 \\le M` and ``inf`` elsewhere. Its gradient and
+    curvature are the inner penalty's (those of its smooth part); the bound
+    acts through :meth:`prox`, the inner proximal step followed by the
+    projection of each row onto the ball.
+
+    Parameters
+    ----------
+    penalty : Penalty
+        The inner penalty: :class:`NoPenalty`, :class:`L2`, :class:`L1` or
+        :class:`ElasticNet` (one without a ``max_norm`` of its own).
+    max_norm : float
+        The radius :math:`M` (positive, finite).
+
+    Attributes
+    ----------
+    smooth : bool
+        Always False: the optimizers apply the bound (and, with it, the inner
+        penalty, an L2 one too) by the proximal step after every step.
+
+    Notes
+    -----
+    The composition is the exact proximal step of ``R + iota`` for the four
+    penalties above. The ball constrains each row separately in L2 norm, so
+    take one row ``w`` and a scalar step ``s``; with :math:`R = a_1\\|v\\|_1
+    + \\frac{a_2}2\\|v\\|^2` (elastic net, the others being special
+    cases) the inner step is :math:`u = \\mathrm{soft}(w, s a_1) / (1 + s
+    a_2)`, and the projection :math:`v = c u` with :math:`c = \\min(1,
+    M/\\|u\\|) > 0`. ``v`` has the signs and zeros of ``u``, so the L1
+    subgradient of ``u`` is one of ``v``, and the optimality of ``u`` gives
+    :math:`v - w + s\\,\\partial R(v) \\ni -(1 - c)(1 + s a_2) u`, minus
+    a non-negative multiple of ``v``: an element of minus the ball's normal
+    cone at ``v`` (0 inside). That is the optimality condition of the proximal
+    step of ``s (R + iota)`` (the classic sparse-group-lasso result).
+
+    With per-feature steps :math:`p_j` (the metric :math:`\\sum_j (v_j -
+    w_j)^2 / p_j`), the exact step is :math:`v_j = \\mathrm{soft}(w_j, p_j
+    a_1) / (1 + p_j (a_2 + \\lambda))` with :math:`\\lambda \\ge 0` the
+    multiplier of the bound: the projection of ``u`` in the metric of
+    :math:`q_j = p_j / (1 + p_j a_2)`, which is what :meth:`prox` does.
+    Projecting in the metric of the steps :math:`p_j` themselves would be
+    exact only without an L2 part or with equal steps. Another inner penalty
+    gets the same composition (with its ``l2_strength`` as :math:`a_2`), its
+    exact proximal step only where the argument above applies to it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinear.penalties import L1, MaxNorm
+    >>> penalty = MaxNorm(L1(alpha=0.5), max_norm=1.0)
+    >>> W = np.array([[3.5, 4.5], [0.5, -0.75]])
+    >>> penalty.prox(W, step=1.0)  # soft thresholding, then into the ball
+    array([[ 0.6 ,  0.8 ],
+           [ 0.  , -0.25]])
+    >>> penalty.value(np.array([[0.5, 0.5]])), penalty.value(np.array([[3.0, 4.0]]))
+    (0.5, inf)
+    """
+
+    smooth = False
+
+    def __init__(self, penalty, max_norm):
+        if not isinstance(penalty, Penalty) or penalty.max_norm is not None:
+            raise ValueError(
+                "MaxNorm wraps a penalty without a max_norm of its own (NoPenalty, "
+                f"L2, L1, ElasticNet), got {penalty!r}."
+            )
+        if not (_is_real(max_norm) and np.isfinite(max_norm) and max_norm > 0):
+            raise ValueError(
+                f"max_norm must be a positive, finite number or None, got {max_norm!r}."
+            )
+        self.penalty = penalty
+        self.max_norm = max_norm
+
+    @property
+    def l2_strength(self):
+        return self.penalty.l2_strength
+
+    def value(self, W):
+        """The inner penalty, or ``inf`` where a row of ``W`` exceeds ``max_norm``."""
+        if _outside_ball(W, self.max_norm):
+            return np.inf
+        return self.penalty.value(W)
+
+    def gradient(self, W):
+        """The inner penalty's (sub)gradient (the bound has none inside)."""
+        return self.penalty.gradient(W)
+
+    def prox(self, W, step):
+        inner = self.penalty.prox(W, step)
+        if inner is W:  # project_max_norm works in place: not on the caller's W
+            inner = W.copy()
+        step = np.asarray(step)
+        metric = None if step.ndim == 0 else step / (1.0 + step * self.l2_strength)
+        return project_max_norm(inner, self.max_norm, metric)
+
+    def __repr__(self):
+        return f"MaxNorm({self.penalty!r}, max_norm={self.max_norm})"
+
+
+def _outside_ball(W, max_norm):
+    """Whether a row of ``W`` is longer than ``max_norm``, beyond rounding.
+
+    Rows projected in the weights' own precision may exceed the radius by its
+    last digit: that much (4 eps of float32 at least) is rounding, not
+    infeasibility. The duality gap (:mod:`sklinear._duality`) uses the same
+    rule.
+    """
+    W = np.asarray(W)
+    slack = 4 * np.finfo(np.result_type(W.dtype, np.float32)).eps
+    norms = np.linalg.norm(np.asarray(W, dtype=np.float64), axis=1)
+    return bool(norms.max(initial=0.0) > max_norm * (1 + slack))
+
+
 def _soft_threshold(W, threshold):
     threshold = np.asarray(threshold, dtype=W.dtype)
     return np.sign(W) * np.maximum(np.abs(W) - threshold, 0)
 
 
-def make_penalty(penalty, alpha, l1_ratio=0.15):
-    """Build a penalty object from an estimator's ``penalty`` parameter.
+def make_penalty(penalty, alpha, l1_ratio=0.15, max_norm=None):
+    """Build a penalty object from an estimator's parameters.
 
     Parameters
     ----------
@@ -236,10 +362,24 @@ def make_penalty(penalty, alpha, l1_ratio=0.15):
         Regularization strength.
     l1_ratio : float, default=0.15
         Elastic net mixing, used only for ``'elasticnet'``.
+    max_norm : float, default=None
+        Bound on the L2 norm of each class row of ``W``: the penalty is then
+        wrapped in :class:`MaxNorm`.
 
     Returns
     -------
-    penalty : NoPenalty, L2, L1 or ElasticNet
+    penalty : NoPenalty, L2, L1, ElasticNet or MaxNorm
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of its range (``max_norm`` must be a positive,
+        finite number or None).
+
+    Examples
+    --------
+    >>> make_penalty("l2", alpha=0.1, max_norm=2.0)
+    MaxNorm(L2(alpha=0.1), max_norm=2.0)
     """
     if not (isinstance(penalty, (str, type(None))) and penalty in _PENALTIES):
         raise ValueError(
@@ -250,10 +390,12 @@ def make_penalty(penalty, alpha, l1_ratio=0.15):
     if not (_is_real(l1_ratio) and 0 <= l1_ratio <= 1):
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
     if penalty is None or alpha == 0:
-        return NoPenalty()
-    if penalty == "elasticnet":
-        return ElasticNet(alpha, l1_ratio)
-    return _PENALTIES[penalty](alpha)
+        unbounded = NoPenalty()
+    elif penalty == "elasticnet":
+        unbounded = ElasticNet(alpha, l1_ratio)
+    else:
+        unbounded = _PENALTIES[penalty](alpha)
+    return unbounded if max_norm is None else MaxNorm(unbounded, max_norm)
 
 
 _PENALTIES = {None: NoPenalty, "l2": L2, "l1": L1, "elasticnet": ElasticNet}
@@ -304,7 +446,7 @@ def project_max_norm(W, max_norm, step_scale=None):
                 "step_scale must hold positive, finite step multipliers (a "
                 "feature with a zero step could not move back into the ball)."
             )
-    norms = _row_norms(W)
+    norms = row_norms(W)
     outside = norms > max_norm
     if step_scale is not None and outside.any() and np.ptp(step_scale) > 0:
         rows = W[outside]
@@ -312,7 +454,7 @@ def project_max_norm(W, max_norm, step_scale=None):
         # rows scaled to a largest entry of 1 cannot overflow when squared.
         largest = np.max(np.abs(rows), axis=1, keepdims=True)
         with np.errstate(all="ignore"):
-            unit_rows = _project_rows_in_metric(
+            unit_rows = project_rows_in_metric(
                 rows / largest, max_norm / largest, step_scale
             )
         # Multipliers spanning more than the dtype's range (a feature that
@@ -320,60 +462,8 @@ def project_max_norm(W, max_norm, step_scale=None):
         failed = ~np.all(np.isfinite(unit_rows), axis=1)
         unit_rows[failed] = rows[failed] / largest[failed]
         W[outside] = unit_rows * largest
-        norms = _row_norms(W)
+        norms = row_norms(W)
     # A plain rescaling, or the last rounding of the metric projection.
     scale = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(W.dtype).tiny))
     W *= scale[:, None].astype(W.dtype, copy=False)
     return W
-
-
-def _row_norms(W):
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-    if np.all(np.isfinite(norms)):
-        return norms
-    # Squares overflowed: scale each row to a largest entry of 1 first.
-    largest = np.max(np.abs(W), axis=1)
-    safe = np.where(largest > 0, largest, 1.0)
-    scaled = W / safe[:, None]
-    return safe * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-
-
-def _project_rows_in_metric(rows, radius, step_scale, n_newton=50):
-    """Rows ``v / (1 + lambda p)`` of norm ``radius``, one ``lambda`` per row.
-
-    Newton's method on ``1 / ||w(lambda)|| - 1 / radius``, which is nearly
-    linear in ``lambda`` (as in trust-region solvers). It starts from the
-    exact ``lambda`` for the ``v^2``-weighted mean multiplier, which by
-    Jensen's inequality is at most the root, so the iterates increase
-    monotonically to it (two or three steps).
-    """
-    # In the weights' precision (float32 halves the memory traffic); the
-    # caller's final rescaling makes up for the rounding of the norm. Scaling
-    # all multipliers alike only rescales lambda: the largest becomes 1.
-    step_scale = (step_scale / np.max(step_scale)).astype(rows.dtype)
-    radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(rows), 1))
-    v2 = np.square(rows)
-    v2_scaled = v2 * step_scale
-    norm_sq = np.sum(v2, axis=1, keepdims=True)
-    mean_scale = np.sum(v2_scaled, axis=1, keepdims=True) / norm_sq
-    lam = (np.sqrt(norm_sq) / radius - 1.0) / mean_scale
-    # Two work arrays for the whole loop: fresh temporaries this size cost
-    # more in allocation than in arithmetic.
-    shrink, shrink_power = np.empty_like(v2), np.empty_like(v2)
-    tolerance = 10 * np.finfo(rows.dtype).eps * radius
-    for _ in range(n_newton):
-        np.multiply(lam, step_scale, out=shrink)
-        shrink += 1.0
-        np.reciprocal(shrink, out=shrink)
-        np.multiply(shrink, shrink, out=shrink_power)
-        norm_sq = np.einsum("ij,ij->i", v2, shrink_power)[:, None]
-        shrink_power *= shrink
-        slope = np.einsum("ij,ij->i", v2_scaled, shrink_power)[:, None]
-        # h = 1/norm - 1/radius has the slope dh/dlambda = slope / norm^3.
-        norm = np.sqrt(norm_sq)
-        lam -= (1.0 / norm - 1.0 / radius) * norm_sq * norm / slope
-        if np.all(np.abs(norm - radius) <= tolerance):
-            break
-    np.multiply(lam, step_scale, out=shrink)
-    shrink += 1.0
-    return np.divide(rows, shrink, out=shrink)

@@ -34,6 +34,7 @@ from sklinear.penalties import (
     L1,
     L2,
     ElasticNet,
+    MaxNorm,
     NoPenalty,
     Penalty,
     make_penalty,
@@ -538,6 +539,44 @@ def _low_level_cases():
             (),
             Error(ValueError, "alpha"),
         ),
+        *[
+            Case(
+                "make_penalty",
+                f"make_penalty-max-norm-{name}",
+                lambda value=value: make_penalty("l2", 1.0, max_norm=value),
+                (),
+                Error(ValueError, "max_norm must be a positive, finite number"),
+            )
+            for name, value in [
+                ("zero", 0.0),
+                ("negative", -1.0),
+                ("inf", np.inf),
+                ("nan", np.nan),
+                ("bool", True),
+                ("string", "1"),
+            ]
+        ],
+        Case(
+            "MaxNorm",
+            "MaxNorm-prox-read-only",
+            lambda w: MaxNorm(NoPenalty(), 1.0).prox(w, 1.0),
+            (_read_only(W),),
+            _same_as(lambda: project_max_norm(W.copy(), 1.0)),
+        ),
+        Case(
+            "MaxNorm",
+            "MaxNorm-nested",
+            lambda: MaxNorm(MaxNorm(L2(1.0), 1.0), 2.0),
+            (),
+            Error(ValueError, "without a max_norm of its own"),
+        ),
+        Case(
+            "MaxNorm",
+            "MaxNorm-not-a-penalty",
+            lambda: MaxNorm("l2", 1.0),
+            (),
+            Error(ValueError, "MaxNorm wraps a penalty"),
+        ),
         Case(
             "L1",
             "L1-prox-read-only",
@@ -635,6 +674,28 @@ def _low_level_cases():
             lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1),
             (_read_only(np.zeros((3, 5))), np.zeros(3)),
             Error(ValueError, "read-only"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-max-norm-negative",
+            lambda W_, b_: sgd(W_, b_, learning_rate_init=0.1, max_norm=-1.0),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "max_norm must be a positive, finite number"),
+            in_place=(0, 1),
+        ),
+        Case(
+            "minibatch_sgd",
+            "minibatch_sgd-two-max-norms",
+            lambda W_, b_: minibatch_sgd(
+                LinearObjective(X, Y, "softmax", make_penalty("l2", 0.1, max_norm=1.0)),
+                W_,
+                b_,
+                learning_rate_init=0.1,
+                max_norm=2.0,
+            ),
+            (np.zeros((3, 5)), np.zeros(3)),
+            Error(ValueError, "already has max_norm=1.0"),
             in_place=(0, 1),
         ),
         Case(

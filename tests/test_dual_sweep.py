@@ -46,22 +46,22 @@ def _weights(n):
     return np.random.default_rng(0).integers(1, 4, n).astype(float)
 
 
-def _objective(X, y, sample_weight=None, center=True, penalty="l2", alpha=5e-3):
+def _objective(
+    X, y, sample_weight=None, center=True, penalty="l2", alpha=5e-3, max_norm=None
+):
     return LinearObjective(
-        X, y, loss="hinge", penalty=make_penalty(penalty, alpha, 0.15),
+        X, y, loss="hinge", penalty=make_penalty(penalty, alpha, 0.15, max_norm),
         sample_weight=sample_weight, center=center,
     )  # fmt: skip
 
 
-def _ascent(objective, compiled, max_norm=None):
+def _ascent(objective, compiled):
     """A dual ascent over one-row batches: the NumPy path then takes the
     compiled sweep's steps, in the same order."""
     X = objective.X
     batches = make_batches(X, X.shape[0])
     strengths = penalty_strengths(objective.penalty)
-    ascent = HingeDualAscent(
-        objective, batches, strengths, np.zeros(3), max_norm=max_norm, shrink=False
-    )
+    ascent = HingeDualAscent(objective, batches, strengths, np.zeros(3), shrink=False)
     if not compiled:
         ascent._sweep = None
     return ascent
@@ -145,7 +145,7 @@ def test_compiled_epochs_with_max_norm_take_the_numpy_steps(layout, center, pena
     X, y = _data("iris")
     X = sp.csr_matrix(X) if layout == "csr" else X
     ascents = [
-        _ascent(_objective(X, y, None, center, penalty), compiled, max_norm=0.3)
+        _ascent(_objective(X, y, None, center, penalty, max_norm=0.3), compiled)
         for compiled in (True, False)
     ]
     assert ascents[0]._sweep is not None and ascents[1]._sweep is None
@@ -159,7 +159,7 @@ def test_compiled_epochs_with_max_norm_take_the_numpy_steps(layout, center, pena
 @needs_sweep
 def test_max_norm_on_centered_sparse_x_takes_the_numpy_path():
     X, y = _data("iris")
-    ascent = _ascent(_objective(sp.csr_matrix(X), y), True, max_norm=1.0)
+    ascent = _ascent(_objective(sp.csr_matrix(X), y, max_norm=1.0), True)
     assert ascent._sweep is None
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from sklinear.objective import LinearObjective
 from sklinear.optimize import _batches, gradient_descent, minibatch_sgd, random_search
+from sklinear.penalties import MaxNorm, make_penalty
 
 
 @pytest.fixture
@@ -115,3 +116,39 @@ def test_random_search_checks_the_incumbent_shape(objective):
     incumbent = (np.zeros((3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match=r"incumbent must be weights of shapes"):
         random_search(objective, 2, n_trials=2, incumbent=incumbent)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1", None])
+def test_max_norm_is_shorthand_for_a_bounded_penalty(objective, penalty):
+    inner = make_penalty(penalty, 0.05)
+    plain = LinearObjective(objective.X, objective.y, "softmax", inner, center=True)
+    bounded = LinearObjective(
+        objective.X, objective.y, "softmax", MaxNorm(inner, 0.3), center=True
+    )
+    shorthand = _sgd_from_zero(plain, max_iter=5, max_norm=0.3)
+    wrapped = _sgd_from_zero(bounded, max_iter=5)
+    assert plain.penalty is inner  # the caller's objective is left alone
+    np.testing.assert_array_equal(shorthand.W, wrapped.W)
+    np.testing.assert_array_equal(shorthand.loss_curve, wrapped.loss_curve)
+    assert np.linalg.norm(wrapped.W, axis=1).max() <= 0.3 * (1 + 1e-12)
+    # The same bound twice is no conflict (a different one is: test_bad_input).
+    again = _sgd_from_zero(bounded, max_iter=5, max_norm=0.3)
+    np.testing.assert_array_equal(again.W, wrapped.W)
+
+
+def test_bounded_penalty_projects_the_starting_and_random_weights(objective):
+    bounded = LinearObjective(
+        objective.X, objective.y, "softmax", make_penalty("l2", 0.05, max_norm=0.3)
+    )
+    # Weights from a fit under a larger bound start on the ball, where the
+    # objective is finite (not a divergence).
+    W, b = np.full((2, 4), 5.0), np.zeros(2)
+    result = minibatch_sgd(
+        bounded, W, b, learning_rate_init=0.1, max_iter=2, random_state=0
+    )
+    assert np.all(np.isfinite(result.loss_curve))
+    assert np.linalg.norm(result.W, axis=1).max() <= 0.3 * (1 + 1e-12)
+    # Random search draws in the ball too, so its trials have finite values.
+    found = random_search(bounded, 2, n_trials=5, scale=10.0, random_state=0)
+    assert np.all(np.isfinite(found.loss_curve))
+    assert np.linalg.norm(found.W, axis=1).max() <= 0.3 * (1 + 1e-12)

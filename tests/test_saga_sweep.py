@@ -86,7 +86,9 @@ def test_epoch_matches_numpy_batches_of_one_row(case, layout, dtype):
     weights = rng.uniform(0, 2, len(y)) if spec.get("weights") else None
     objective = LinearObjective(
         X, y, loss=spec["loss"], sample_weight=weights,
-        penalty=make_penalty(spec["penalty"], spec["alpha"], 0.5),
+        penalty=make_penalty(
+            spec["penalty"], spec["alpha"], 0.5, max_norm=spec["max_norm"]
+        ),
         fit_intercept=spec["fit_intercept"],
         center=layout != "csr" and spec["fit_intercept"],
     )  # fmt: skip
@@ -94,13 +96,9 @@ def test_epoch_matches_numpy_batches_of_one_row(case, layout, dtype):
     W = rng.standard_normal((C, d)) * 0.3
     b = rng.standard_normal(C) * 0.3 if spec["fit_intercept"] else np.zeros(C)
     mu = spec["mu"] if spec["loss"] == "hinge" else None
-    snapshot = Certificate(objective, max_norm=spec["max_norm"])(
-        W.astype(X.dtype), b.astype(X.dtype), mu=mu
-    )
-    reference = MinibatchSaga(
-        objective, make_batches(X, len(y)), max_norm=spec["max_norm"]
-    )
-    compiled = SampleSaga(objective, max_norm=spec["max_norm"], sampling="uniform")
+    snapshot = Certificate(objective)(W.astype(X.dtype), b.astype(X.dtype), mu=mu)
+    reference = MinibatchSaga(objective, make_batches(X, len(y)))
+    compiled = SampleSaga(objective, sampling="uniform")
     order = rng.permutation(len(y))
     centered_csr = layout == "centered-csr" and objective.offset is not None
     results = []

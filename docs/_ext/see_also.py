@@ -48,8 +48,9 @@ SEE_ALSO = {
     "sklinear.penalties.L2": ["L1", "ElasticNet", "make_penalty"],
     "sklinear.penalties.L1": ["L2", "ElasticNet", "make_penalty"],
     "sklinear.penalties.ElasticNet": ["L2", "L1", "make_penalty"],
-    "sklinear.penalties.make_penalty": ["L2", "L1", "ElasticNet", "project_max_norm"],
-    "sklinear.penalties.project_max_norm": ["make_penalty"],
+    "sklinear.penalties.MaxNorm": ["project_max_norm", "make_penalty"],
+    "sklinear.penalties.make_penalty": ["L2", "L1", "ElasticNet", "MaxNorm"],
+    "sklinear.penalties.project_max_norm": ["MaxNorm", "make_penalty"],
     "sklinear.objective.LinearObjective": [
         "sklinear.optimize.minibatch_sgd",
         "sklinear.gradient_check.gradient_check",

@@ -8,6 +8,7 @@ from sklearn.utils import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from .._duality import penalty_arguments
 from .._sklearn_compat import (
     ALL_ZERO_WEIGHTS_OK,
     _check_sample_weight,
@@ -162,21 +163,12 @@ def check_two_weighted_classes(Y, weights, xp):
 
 def objective(estimator, X, Y, a, xp, offset=None):
     """The objective of the estimator's parameters on ``X`` (weights ``a``)."""
-    alpha, rho = float(estimator.alpha), float(estimator.l1_ratio)
-    l1, l2 = {
-        "l2": (0.0, alpha),
-        "l1": (alpha, 0.0),
-        "elasticnet": (alpha * rho, alpha * (1.0 - rho)),
-        None: (0.0, 0.0),
-    }[estimator.penalty]
     result = XpObjective(
         X,
         Y,
         a,
         loss=estimator._loss,
-        alpha_l1=l1,
-        alpha_l2=l2,
-        max_norm=estimator.max_norm,
+        **penalty_arguments(estimator._penalty()),
         fit_intercept=estimator.fit_intercept,
         margin=getattr(estimator, "margin", 1.0),
         xp=xp,

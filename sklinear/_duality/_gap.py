@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ..penalties import L1, L2, ElasticNet, NoPenalty
+from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._domains import (
     _clean_theta,
     _loss_and_theta,
@@ -24,7 +24,7 @@ from ._domains import (
 )
 from ._polish import polished_candidates
 
-__all__ = ["DualityGap", "duality_gap", "penalty_strengths"]
+__all__ = ["DualityGap", "duality_gap", "penalty_arguments", "penalty_strengths"]
 
 # Rows of X per chunk: about 2 MB once converted to float64, so that a float32
 # or sparse X is never converted (copied) as a whole.
@@ -220,13 +220,40 @@ def _feasible_dual(theta, Z, class_sums, y, a, settings):
     return dual, theta
 
 
+def penalty_arguments(penalty):
+    """The penalty arguments of :func:`duality_gap` for a penalty object.
+
+    Parameters
+    ----------
+    penalty : Penalty or None
+        From :func:`~sklinear.penalties.make_penalty`.
+
+    Returns
+    -------
+    arguments : dict
+        ``alpha_l1`` and ``alpha_l2`` (:func:`penalty_strengths`) and
+        ``max_norm`` (the penalty's, None when unbounded).
+
+    Examples
+    --------
+    >>> from sklinear.penalties import make_penalty
+    >>> penalty_arguments(make_penalty("l2", alpha=0.5, max_norm=2.0))
+    {'alpha_l1': 0.0, 'alpha_l2': 0.5, 'max_norm': 2.0}
+    """
+    alpha_l1, alpha_l2 = penalty_strengths(penalty)
+    max_norm = None if penalty is None else penalty.max_norm
+    return {"alpha_l1": alpha_l1, "alpha_l2": alpha_l2, "max_norm": max_norm}
+
+
 def penalty_strengths(penalty):
     """``(alpha_l1, alpha_l2)`` of a penalty from :mod:`sklinear.penalties`.
 
     Parameters
     ----------
-    penalty : NoPenalty, L2, L1, ElasticNet or None
-        The penalty object (from :func:`~sklinear.penalties.make_penalty`).
+    penalty : NoPenalty, L2, L1, ElasticNet, MaxNorm or None
+        The penalty object (from :func:`~sklinear.penalties.make_penalty`);
+        a :class:`~sklinear.penalties.MaxNorm` gives its inner penalty's
+        strengths (its bound is the ``max_norm`` of :func:`penalty_arguments`).
 
     Returns
     -------
@@ -244,6 +271,8 @@ def penalty_strengths(penalty):
     >>> round(alpha_l1, 6), round(alpha_l2, 6)
     (0.025, 0.075)
     """
+    if isinstance(penalty, MaxNorm):
+        penalty = penalty.penalty
     if penalty is None or isinstance(penalty, NoPenalty):
         return 0.0, 0.0
     if isinstance(penalty, ElasticNet):

@@ -94,7 +94,6 @@ def solve(
     preconditioner=None,
     step_factor=1.0,
     mu=None,
-    max_norm=None,
     random_state=None,
     gap=None,
     verbose=0,
@@ -105,15 +104,17 @@ def solve(
 
     ``'saga'``: minibatch proximal SAGA, for either loss and any penalty
     (the hinge through a homotopy on its smoothing). ``'sdca'``: minibatch
-    dual coordinate ascent, for the hinge with an L2 part (L2, elastic net)
-    and no ``max_norm``; it starts from ``W = 0`` whatever ``W`` holds (only
-    ``b`` is used).
+    dual coordinate ascent, for the hinge with an L2 part (L2, elastic net,
+    with or without a ``max_norm``); it starts from ``W = 0`` whatever ``W``
+    holds (only ``b`` is used).
 
     Parameters
     ----------
     objective : LinearObjective
         With ``fit_intercept``; softmax or hinge; penalty L2, L1 or elastic
-        net (no gap can be certified without a penalty).
+        net, or any of them (or none) with a ``max_norm``
+        (:class:`~sklinear.penalties.MaxNorm`: a projection after every
+        proximal step). No gap can be certified without either.
     W : ndarray of shape (n_classes, n_features)
         Starting weights, updated in place.
     b : ndarray of shape (n_classes,)
@@ -138,9 +139,6 @@ def solve(
         Multiplies the step ``1 / L(m)``.
     mu : float, default=None
         Initial hinge smoothing; None uses the margin.
-    max_norm : float, default=None
-        Bound on the L2 norm of each class row of ``W`` (a projection after
-        every proximal step; 'saga' only).
     random_state : int, RandomState or None, default=None
         Order of the batches.
     gap : Certificate, default=None
@@ -158,7 +156,7 @@ def solve(
     -------
     result : SolverResult
     """
-    method = resolve_method(objective.loss, objective.penalty, method, max_norm)
+    method = resolve_method(objective.loss, objective.penalty, method)
     n_batches = auto_batches(
         objective.n_samples, objective.X.shape[1], W.shape[0], batch_size,
         nonzeros=_nonzeros(objective.X),
@@ -170,21 +168,20 @@ def solve(
     with _blas_threads(work):
         return _solve(
             objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
-            step_factor, mu, max_norm, random_state, gap, verbose,
+            step_factor, mu, random_state, gap, verbose,
             batch_size != "auto", hooks, settle,
         )  # fmt: skip
 
 
-def resolve_method(loss, penalty, method, max_norm=None):
+def resolve_method(loss, penalty, method):
     """The method ``solve`` runs: 'sdca' where it applies, else 'saga'.
 
     Parameters
     ----------
     loss : {'softmax', 'hinge'}
     penalty : Penalty
-        From :func:`sklinear.penalties.make_penalty`.
+        From :func:`sklinear.penalties.make_penalty` (with its ``max_norm``).
     method : {'auto', 'saga', 'sdca'}
-    max_norm : float or None
 
     Returns
     -------
@@ -220,11 +217,11 @@ def _nonzeros(X):
 
 def _solve(
     objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
-    step_factor, mu, max_norm, random_state, gap, verbose, batch_size_given,
+    step_factor, mu, random_state, gap, verbose, batch_size_given,
     hooks, settle,
 ):  # fmt: skip
     rng = _random_state(random_state)
-    gap = Certificate(objective, max_norm=max_norm) if gap is None else gap
+    gap = Certificate(objective) if gap is None else gap
     if method == "sdca":
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
         batches = make_batches(objective.X, n_batches if batch_size_given else n_dual)
@@ -232,7 +229,7 @@ def _solve(
             objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
             settle,
         )  # fmt: skip
-    saga = make_saga(objective, n_batches, preconditioner, max_norm)
+    saga = make_saga(objective, n_batches, preconditioner)
     return solve_saga(
         objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
         step_factor, mu, rng, gap, verbose, hooks, settle,

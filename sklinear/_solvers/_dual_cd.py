@@ -67,7 +67,11 @@ class HingeDualAscent:
     Parameters
     ----------
     objective : LinearObjective
-        Hinge loss, with an L2 or elastic-net penalty (``l2 > 0``).
+        Hinge loss, with an L2 or elastic-net penalty (``l2 > 0``), maybe
+        with a ``max_norm`` (:class:`~sklinear.penalties.MaxNorm`): the
+        weights are then ``soft_threshold(U, l1) / l2`` with every row
+        projected onto the ball, the gradient of the conjugate of the
+        bounded penalty.
     batches : list
         From :func:`~sklinear._solvers._saga.make_batches`.
     strengths : tuple of float
@@ -79,10 +83,6 @@ class HingeDualAscent:
         ``|x_i - mu|^2 / l2`` (the intercept as a feature ``sqrt(rho_factor)``
         times as large as the rows): larger values correct the intercept
         faster but make it oscillate.
-    max_norm : float, default=None
-        Bound on the norm of each class row of ``W``: the weights are then
-        ``soft_threshold(U, l1) / l2`` with every row projected onto the
-        ball, the gradient of the conjugate of the bounded penalty.
     shrink : bool, default=True
         With the compiled sweep, skip settled samples between full sweeps
         (every sample whose a_ij all sit at a bound that their margins keep
@@ -91,13 +91,12 @@ class HingeDualAscent:
     """
 
     def __init__(
-        self, objective, batches, strengths, intercept, rho_factor=1e-2,
-        max_norm=None, shrink=True,
-    ):  # fmt: skip
+        self, objective, batches, strengths, intercept, rho_factor=1e-2, shrink=True
+    ):
         self.objective = objective
         self.batches = batches
         self.l1, self.l2 = strengths
-        self.max_norm = max_norm
+        self.max_norm = max_norm = objective.penalty.max_norm
         if not self.l2 > 0:
             raise ValueError("Dual coordinate ascent needs an L2 part in the penalty.")
         X = objective.X

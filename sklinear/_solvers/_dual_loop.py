@@ -29,7 +29,6 @@ def solve_hinge_dual(
         objective, batches, penalty_strengths(objective.penalty),
         b if objective.fit_intercept else np.zeros_like(b),
         rho_factor=1e-2 if objective.fit_intercept else 0.0,
-        max_norm=gap.max_norm,
     )  # fmt: skip
     started = progress.clock()
     result = progress.SolverResult(W=W, b=b, method="sdca")

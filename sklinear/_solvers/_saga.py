@@ -119,7 +119,7 @@ def single_sample_smoothness(objective, curvature, preconditioner=None, rows=Non
     )
 
 
-def make_saga(objective, n_batches, preconditioner=None, max_norm=None):
+def make_saga(objective, n_batches, preconditioner=None):
     """The SAGA stepper for ``n_batches`` batches per epoch.
 
     Single-sample batches run through the compiled sweep
@@ -131,7 +131,6 @@ def make_saga(objective, n_batches, preconditioner=None, max_norm=None):
     objective : LinearObjective
     n_batches : int
     preconditioner : ndarray of shape (n_features,) or None
-    max_norm : float or None
 
     Returns
     -------
@@ -140,9 +139,9 @@ def make_saga(objective, n_batches, preconditioner=None, max_norm=None):
         order, mu)``; ``order`` is a permutation of ``range(n_batches)``.
     """
     if n_batches >= objective.n_samples and sweep_applies(objective, preconditioner):
-        return SampleSaga(objective, max_norm=max_norm)
+        return SampleSaga(objective)
     batches = make_batches(objective.X, n_batches)
-    return MinibatchSaga(objective, batches, preconditioner, max_norm=max_norm)
+    return MinibatchSaga(objective, batches, preconditioner)
 
 
 def make_batches(X, n_batches):
@@ -187,19 +186,17 @@ class MinibatchSaga:
     Parameters
     ----------
     objective : LinearObjective
+        Its penalty's proximal step follows each step (with a ``max_norm``,
+        it projects each class row onto the ball, in the metric of the
+        per-feature steps).
     batches : list
         From :func:`make_batches`.
     preconditioner : ndarray of shape (n_features,) or None
         Per-feature step multipliers.
-    max_norm : float, default=None
-        Bound on the L2 norm of each class row: a projection after each
-        step, the proximal step of the bound's indicator (exact in the
-        Euclidean metric, i.e. without a preconditioner).
     """
 
-    def __init__(self, objective, batches, preconditioner=None, max_norm=None):
+    def __init__(self, objective, batches, preconditioner=None):
         self.objective = objective
-        self.max_norm = max_norm
         self.batches = batches
         dtype = objective.dtype
         n_features = objective.X.shape[1]
@@ -288,19 +285,9 @@ class MinibatchSaga:
                 W *= shrink
             else:
                 W[...] = penalty.prox(W, scaled_step)
-            if self.max_norm is not None:
-                _project_rows(W, self.max_norm)
             if fit_intercept:
                 b -= step * direction_b
         return bool(np.isfinite(W).all() and np.isfinite(b).all())
-
-
-def _project_rows(W, max_norm):
-    """Scale every row of ``W`` longer than ``max_norm`` back onto the ball."""
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W, dtype=np.float64))
-    over = norms > max_norm
-    if over.any():
-        W[over] *= (max_norm / norms[over])[:, None].astype(W.dtype)
 
 
 def _plain_l2(penalty):

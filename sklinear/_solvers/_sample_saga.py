@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._duality import penalty_strengths
-from ..penalties import L1, L2, ElasticNet, NoPenalty
+from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._curvature import sampling_probabilities
 
 try:
@@ -67,11 +67,16 @@ def sweep_applies(objective, preconditioner=None):
     return (
         sweep_available()
         and preconditioner is None
-        and type(objective.penalty) in _PENALTIES
+        and type(_unbounded(objective.penalty)) in _PENALTIES
         and hasattr(_saga_sweep, objective.loss_function.kernel)
         and X.dtype in (np.float32, np.float64)
         and (sp.issparse(X) and X.format == "csr" or isinstance(X, np.ndarray))
     )
+
+
+def _unbounded(penalty):
+    """The penalty without its max-norm bound (the sweep takes that apart)."""
+    return penalty.penalty if isinstance(penalty, MaxNorm) else penalty
 
 
 class SampleSaga:
@@ -80,10 +85,8 @@ class SampleSaga:
     Parameters
     ----------
     objective : LinearObjective
-        Dense or CSR X, float32 or float64.
-    max_norm : float, default=None
-        Bound on the L2 norm of each class row (a projection after each
-        step).
+        Dense or CSR X, float32 or float64. A penalty with a ``max_norm``
+        bounds the L2 norm of each class row (a projection after each step).
     sampling : {'curvature', 'uniform'}, default='curvature'
         'uniform': an epoch visits the samples of ``order`` (a permutation),
         each once, exactly the steps of :class:`MinibatchSaga` with batches
@@ -97,9 +100,9 @@ class SampleSaga:
         per epoch, rounded up or down.
     """
 
-    def __init__(self, objective, max_norm=None, sampling="curvature"):
+    def __init__(self, objective, sampling="curvature"):
         self.objective = objective
-        self.max_norm = max_norm
+        self.max_norm = objective.penalty.max_norm
         n = objective.n_samples
         if sampling == "uniform" or n == 0:
             self.scales = np.full(n, float(n))

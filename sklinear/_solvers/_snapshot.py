@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .._duality import duality_gap, penalty_strengths
+from .._duality import duality_gap, penalty_arguments
 
 __all__ = ["Certificate", "Snapshot", "best_shift"]
 
@@ -76,18 +76,16 @@ class Certificate:
     Parameters
     ----------
     objective : LinearObjective
-        Penalty from :mod:`sklinear.penalties`.
-    max_norm : float, default=None
-        Bound on the L2 norm of each class row (part of the objective).
+        Penalty from :mod:`sklinear.penalties` (with its ``max_norm``, the
+        bound on the L2 norm of each class row, if any).
     """
 
-    def __init__(self, objective, max_norm=None):
+    def __init__(self, objective):
         self.objective = objective
-        self.max_norm = max_norm
         n_samples = objective.n_samples
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
         self.y = np.asarray(objective.y, dtype=np.intp)
-        self.alpha_l1, self.alpha_l2 = penalty_strengths(objective.penalty)
+        self.penalty_arguments = penalty_arguments(objective.penalty)
 
     def __call__(self, W, b, mu=None):
         """The gap at ``(W, t)``, with ``t`` the best intercept for ``W``.
@@ -171,9 +169,8 @@ class Certificate:
         return duality_gap(
             objective.X, self.y, W, intercept, loss=objective.loss,
             margin=objective.margin, sample_weight=objective.sample_weight,
-            fit_intercept=objective.fit_intercept, alpha_l1=self.alpha_l1,
-            alpha_l2=self.alpha_l2, max_norm=self.max_norm, scores=scores,
-            theta=theta, polish=polish,
+            fit_intercept=objective.fit_intercept, scores=scores, theta=theta,
+            polish=polish, **self.penalty_arguments,
         )  # fmt: skip
 
     def _add_smoothed(self, snapshot, scores, theta, mu):
