@@ -56,6 +56,46 @@
 
 #include "_dual_sweep_check.h"
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SKLINEAR_X86 1
+#else
+#define SKLINEAR_X86 0
+#endif
+
+typedef double vf64 __attribute__((vector_size(32)));
+typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
+#define LOAD(p) (*(const vf64u *)(p))
+#define STORE(p, v) (*(vf64u *)(p) = (v))
+#define TARGET
+#define SUFFIX(name) name##_baseline
+#include "_dual_sweep_dense.h"
+#undef TARGET
+#undef SUFFIX
+#if SKLINEAR_X86
+#define TARGET __attribute__((target("avx2,fma")))
+#define SUFFIX(name) name##_avx2
+#include "_dual_sweep_dense.h"
+#undef TARGET
+#undef SUFFIX
+#endif
+
+/* The dense products, chosen once at import (see choose_dense). */
+static double (*dense_dot)(const double *, const double *, ptrdiff_t) =
+    dot_baseline;
+static void (*dense_axpy)(double *, double, const double *, ptrdiff_t) =
+    axpy_baseline;
+
+static void choose_dense(void)
+{
+#if SKLINEAR_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dense_dot = dot_avx2;
+        dense_axpy = axpy_avx2;
+    }
+#endif
+}
+
 enum { BAD_NONE, BAD_NON_FINITE, BAD_ROW };
 
 struct event {
@@ -67,6 +107,7 @@ struct sweep {
     /* X: dense rows (indices NULL) or CSR */
     const void *values;
     int single; /* float32 values */
+    int dense;  /* dense rows (else CSR) */
     ptrdiff_t stride;
     const void *indices, *indptr;
     int wide_indices, wide_indptr;
@@ -82,6 +123,8 @@ struct sweep {
     /* scratch */
     double *Ut, *row, *scores, *change, *targets, *p;
     double *norm_sq; /* max_norm: |soft(U_c, l1)|^2 per class */
+    double *dots;    /* dense rows: U_c (x_i - mu) before the step */
+    double row_sq;   /* dense rows: |x_i - mu|^2 (max_norm, no l1) */
     ptrdiff_t *columns, *labels;
     struct event *events;
     /* results */
@@ -204,7 +247,7 @@ static ptrdiff_t load_row(struct sweep *w, ptrdiff_t i)
 {
     const ptrdiff_t F = w->n_features;
     double *row = w->row;
-    if (w->indices == NULL) {
+    if (w->dense) {
         const char *x = (const char *)w->values
                         + i * w->stride * (w->single ? 4 : 8);
         if (w->single)
@@ -241,16 +284,46 @@ static double row_scale(const struct sweep *w, ptrdiff_t c)
     return norm_sq > bound * bound ? bound / sqrt(norm_sq) : 1.0;
 }
 
+/* The dense row's U_c (x_i - mu), from U in the caller's layout. */
+static void dense_scores(struct sweep *w, double *s)
+{
+    const ptrdiff_t C = w->n_classes, F = w->n_features;
+    const double l1 = w->l1;
+    for (ptrdiff_t j = 0; j < C; j++) {
+        const double *u = w->U + j * F;
+        if (l1 > 0) {
+            double total = 0;
+            for (ptrdiff_t k = 0; k < F; k++)
+                total += soft(u[k], l1) * w->row[k];
+            s[j] = total;
+        } else {
+            s[j] = dense_dot(u, w->row, F);
+        }
+        w->dots[j] = s[j];
+    }
+    if (w->max_norm > 0 && l1 == 0)
+        w->row_sq = dense_dot(w->row, w->row, F);
+}
+
 /* s = W (x_i - mu) for the loaded row. */
 static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
 {
     const ptrdiff_t C = w->n_classes;
     const double l1 = w->l1;
+    if (w->dense) {
+        dense_scores(w, s);
+        for (ptrdiff_t j = 0; j < C; j++) {
+            s[j] /= w->l2;
+            if (w->max_norm > 0)
+                s[j] *= row_scale(w, j);
+        }
+        return;
+    }
     memset(s, 0, (size_t)C * sizeof(double));
     w->x_mu = 0;
     for (ptrdiff_t q = 0; q < count; q++) {
         const double x = w->row[q];
-        const ptrdiff_t k = w->indices == NULL ? q : w->columns[q];
+        const ptrdiff_t k = w->columns[q];
         const double *u = w->Ut + k * C;
         if (x == 0)
             continue;
@@ -272,14 +345,45 @@ static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
     }
 }
 
+/* The dense row's U_c -= g_c (x_i - mu), and the norms of the rows. */
+static void dense_update(struct sweep *w)
+{
+    const ptrdiff_t C = w->n_classes, F = w->n_features;
+    const double *g = w->change, l1 = w->l1;
+    for (ptrdiff_t j = 0; j < C; j++) {
+        double *u = w->U + j * F;
+        if (g[j] == 0)
+            continue;
+        if (w->max_norm > 0 && l1 > 0) {
+            for (ptrdiff_t k = 0; k < F; k++) {
+                const double before = soft(u[k], l1);
+                u[k] -= g[j] * w->row[k];
+                const double after = soft(u[k], l1);
+                w->norm_sq[j] += (after - before) * (after + before);
+            }
+            continue;
+        }
+        /* |u - g x|^2 = |u|^2 - 2 g u.x + g^2 |x|^2, u.x from the scores */
+        if (w->max_norm > 0)
+            w->norm_sq[j] += g[j] * (g[j] * w->row_sq - 2 * w->dots[j]);
+        dense_axpy(u, g[j], w->row, F);
+    }
+}
+
 /* U -= change (x_i - mu)^T and r += change. */
 static void row_update(struct sweep *w, ptrdiff_t count)
 {
     const ptrdiff_t C = w->n_classes;
     const double *g = w->change;
+    if (w->dense) {
+        dense_update(w);
+        for (ptrdiff_t j = 0; j < C; j++)
+            w->residual[j] += g[j];
+        return;
+    }
     for (ptrdiff_t q = 0; q < count; q++) {
         const double x = w->row[q];
-        double *u = w->Ut + (w->indices == NULL ? q : w->columns[q]) * C;
+        double *u = w->Ut + w->columns[q] * C;
         if (x == 0)
             continue;
         if (w->max_norm > 0)

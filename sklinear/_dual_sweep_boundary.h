@@ -24,7 +24,7 @@ static void release_call(struct call *c)
     release_views(c->view, c->held, N_VIEWS);
     free(c->w.Ut), free(c->w.row), free(c->w.scores), free(c->w.change);
     free(c->w.targets), free(c->w.p), free(c->w.columns), free(c->w.labels);
-    free(c->w.norm_sq);
+    free(c->w.norm_sq), free(c->w.dots);
     free((void *)c->w.order), free(c->w.events);
     free(c);
 }
@@ -129,7 +129,9 @@ static int allocate(struct sweep *w, ptrdiff_t n, ptrdiff_t m)
 {
     const size_t C = (size_t)w->n_classes, F = (size_t)w->n_features;
     const size_t row = (size_t)w->row_capacity;
-    w->Ut = malloc(F * C * sizeof(double) + 1);
+    /* Dense rows work on U in place: the transposed copy is for CSR. */
+    w->Ut = malloc((!w->dense ? F * C : 1) * sizeof(double));
+    w->dots = malloc(C * sizeof(double));
     w->row = malloc(row * sizeof(double));
     w->columns = malloc(row * sizeof(ptrdiff_t));
     w->scores = malloc(C * sizeof(double));
@@ -141,7 +143,7 @@ static int allocate(struct sweep *w, ptrdiff_t n, ptrdiff_t m)
     w->labels = malloc((size_t)n * sizeof(ptrdiff_t) + 1);
     w->order = malloc((size_t)m * sizeof(ptrdiff_t) + 1);
     if (!w->Ut || !w->row || !w->columns || !w->scores || !w->change
-        || !w->targets || !w->p || !w->norm_sq || !w->events || !w->labels || !w->order) {
+        || !w->targets || !w->p || !w->norm_sq || !w->dots || !w->events || !w->labels || !w->order) {
         PyErr_NoMemory();
         return -1;
     }
@@ -189,6 +191,7 @@ static int prepare(struct call *c, int csr, const double *scalars)
     w->n_samples = n, w->n_classes = C, w->n_features = F;
     w->n_order = v[V_ORDER].shape[0];
     w->values = v[V_X].buf;
+    w->dense = !csr;
     w->single = v[V_X].itemsize == 4;
     if (csr) {
         w->indices = v[V_INDICES].buf, w->indptr = v[V_INDPTR].buf;
@@ -211,11 +214,20 @@ static int prepare(struct call *c, int csr, const double *scalars)
     return check_values(c, scalars);
 }
 
-/* U into the transposed scratch (minus r mu^T for split CSR), and p = V mu. */
+/* U into the transposed scratch (minus r mu^T for split CSR), and p = V mu
+ * (CSR); the norms of the rows of soft(U, l1). */
 static void enter(struct sweep *w)
 {
     const ptrdiff_t C = w->n_classes, F = w->n_features;
     w->mu_sq = 0;
+    if (w->dense) {
+        for (ptrdiff_t j = 0; j < C; j++)
+            for (ptrdiff_t k = 0; k < F; k++) {
+                const double kept = soft(w->U[j * F + k], w->l1);
+                w->norm_sq[j] += kept * kept;
+            }
+        return;
+    }
     for (ptrdiff_t k = 0; k < F; k++) {
         const double mu = w->split ? w->offset[k] : 0.0;
         w->mu_sq += mu * mu;
@@ -233,6 +245,8 @@ static void enter(struct sweep *w)
 static void leave(struct sweep *w)
 {
     const ptrdiff_t C = w->n_classes, F = w->n_features;
+    if (w->dense)
+        return;
     for (ptrdiff_t j = 0; j < C; j++)
         for (ptrdiff_t k = 0; k < F; k++)
             w->U[j * F + k] = w->Ut[k * C + j]
@@ -338,5 +352,6 @@ static struct PyModuleDef dual_sweep_module = {
 
 PyMODINIT_FUNC PyInit__dual_sweep(void)
 {
+    choose_dense();
     return PyModule_Create(&dual_sweep_module);
 }
