@@ -93,6 +93,7 @@ static struct PyModuleDef sweep_module = {
 
 PyMODINIT_FUNC PyInit__saga_sweep(void)
 {
+    choose_dense();
     PyObject *module = PyModule_Create(&sweep_module);
     if (module == NULL)
         return NULL;

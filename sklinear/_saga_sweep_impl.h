@@ -143,60 +143,38 @@ static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
 /* ------------------------------------------------------------------------
  * Dense X: every step updates all C x d weights, centered by offset. */
 
-/* x . w with four partial sums (the compiler may not reorder a single
- * floating-point sum into vector lanes). */
-static inline double dot(const double *w, const double *x, Py_ssize_t d)
-{
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-    Py_ssize_t j = 0;
-    for (; j + 4 <= d; j += 4) {
-        a0 += w[j] * x[j];
-        a1 += w[j + 1] * x[j + 1];
-        a2 += w[j + 2] * x[j + 2];
-        a3 += w[j + 3] * x[j + 3];
-    }
-    for (; j < d; j++)
-        a0 += w[j] * x[j];
-    return (a0 + a1) + (a2 + a3);
-}
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SKLINEAR_X86 1
+#else
+#define SKLINEAR_X86 0
+#endif
 
-/* s->row holds the centered row, then the row itself, then the offset
- * (zeros when uncentered): branch-free loops over the features. */
-static void dense_step(struct sweep *s, ptrdiff_t i)
+typedef double vf64 __attribute__((vector_size(32)));
+typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
+#define LOAD(p) (*(const vf64u *)(p))
+#define TARGET
+#define SUFFIX(name) name##_baseline
+#include "_saga_sweep_dense.h"
+#undef TARGET
+#undef SUFFIX
+#if SKLINEAR_X86
+#define TARGET __attribute__((target("avx2,fma")))
+#define SUFFIX(name) name##_avx2
+#include "_saga_sweep_dense.h"
+#undef TARGET
+#undef SUFFIX
+#endif
+
+/* The dense step, chosen once at import (see choose_dense). */
+static void (*dense_step)(struct sweep *, ptrdiff_t) = dense_step_baseline;
+
+static void choose_dense(void)
 {
-    const Py_ssize_t C = s->C, d = s->d;
-    double *x = s->row, *raw = s->row + d;
-    const double *mu = s->row + 2 * d;
-    const char *base = s->X + (size_t)(i * s->x_stride) * (size_t)s->x_item;
-    for (Py_ssize_t j = 0; j < d; j++) {
-        raw[j] = x_value(base, s->x_item, j);
-        x[j] = raw[j] - mu[j];
-    }
-    for (Py_ssize_t c = 0; c < C; c++)
-        s->g[c] = dot(s->W + c * d, x, d) + s->b[c];
-    saga_direction(s, i);
-    const double eta = s->eta, t = eta * s->l1, shrink = 1.0 / (1.0 + eta * s->l2);
-    for (Py_ssize_t c = 0; c < C; c++) {
-        double *w = s->W + c * d, *sw = s->sum_W + c * d;
-        /* n r_i delta x~ + sum_W - dir_b mu = n r_i delta x + sum_W - sum_b mu */
-        const double nd = s->g[c], sb = s->dir_b[c] - nd, delta = s->delta[c];
-        if (t > 0) {
-            for (Py_ssize_t j = 0; j < d; j++) {
-                const double step = nd * x[j] + sw[j] - sb * mu[j];
-                sw[j] += delta * raw[j];
-                w[j] = soft(w[j] - eta * step, t) * shrink;
-            }
-        } else {
-            for (Py_ssize_t j = 0; j < d; j++) {
-                const double step = nd * x[j] + sw[j] - sb * mu[j];
-                sw[j] += delta * raw[j];
-                w[j] = (w[j] - eta * step) * shrink;
-            }
-        }
-    }
-    if (s->max_norm > 0)
-        project_rows(s->W, C, d, s->max_norm);
-    intercept_step(s);
+#if SKLINEAR_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        dense_step = dense_step_avx2;
+#endif
 }
 
 /* ------------------------------------------------------------------------
