@@ -42,7 +42,6 @@ def _validate_training_data(estimator, X, y, reset):
         y,
         accept_sparse="csr",
         dtype=[np.float64, np.float32],
-        order="C",
         ensure_all_finite=False,  # checked by _finite_mean_row, in one pass
         reset=reset,
     )

@@ -146,7 +146,11 @@ class _BaseLinearClassifier(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 data is trained in float32.
+            Training data; float32 data is trained in float32. It is read in
+            place (CSR, any dense order); the compiled per-sample epochs
+            ('sdca', and 'saga' where its steps are single samples) copy a
+            dense X whose rows are not contiguous (Fortran order, as pandas
+            often gives) once, in row order.
         y : array-like of shape (n_samples,)
             Class labels, of any type scikit-learn accepts.
         sample_weight : array-like of shape (n_samples,), default=None

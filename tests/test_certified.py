@@ -4,6 +4,7 @@ The optima come from tests/_reference_optimum.py (scikit-learn's lbfgs and
 saga, an exact active-set QP for the hinge): nothing there uses sklinear.
 """
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -246,3 +247,29 @@ def test_tiny_problems_go_for_rounding_then_settle_for_tol(iris, Classifier):
     assert model.duality_gap_ <= 1e-3
     assert model.n_iter_ < model.max_iter
     assert model.duality_gap_ <= 1e-10 or model.n_iter_ >= model.max_iter // 2
+
+
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_fortran_ordered_x_fits_the_same_model(wine, Classifier):
+    # The per-sample sweeps copy a Fortran X once, in row order: same steps.
+    X, y = wine
+    rows = Classifier(random_state=0).fit(np.ascontiguousarray(X), y)
+    columns = Classifier(random_state=0).fit(np.asfortranarray(X), y)
+    assert columns.solver_ == rows.solver_ and columns.n_iter_ == rows.n_iter_
+    np.testing.assert_allclose(columns.coef_, rows.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{"solver": "sgd", "tol": None}, {"batch_size": 50}])
+def test_minibatch_paths_read_a_fortran_x_in_place(params):
+    # Validation keeps X's order; minibatches are strided views of it. (The
+    # work arrays of chunked passes take ~1024 rows: 1/8 of X here.)
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((8000, 500)))
+    y = rng.integers(0, 4, len(X))
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SoftmaxClassifier(random_state=0, max_iter=3, **params).fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.5 * X.nbytes

@@ -275,8 +275,11 @@ def test_without_the_extension_import_warns_and_the_solver_works():
 def test_layouts_it_cannot_read_take_the_numpy_path():
     X, _ = _data("iris")
     assert _dual_cd._compiled_sweep(X[::2], None, 0.0) is not None  # row stride
-    for unreadable in (np.asfortranarray(X), sp.csc_matrix(X), X.astype(np.float16)):
+    for unreadable in (sp.csc_matrix(X), X.astype(np.float16)):
         assert _dual_cd._compiled_sweep(unreadable, None, 0.0) is None
+    # Rows it cannot read in place are copied once (Fortran order, misaligned).
+    for copied in (np.asfortranarray(X), misaligned(X)):
+        assert _dual_cd._compiled_sweep(copied, None, 0.0) is not None
 
 
 @needs_sweep

@@ -29,8 +29,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._duality import penalty_strengths
+from .._row_layout import rows_readable
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._curvature import sampling_probabilities
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 try:
     from .. import _saga_sweep
@@ -69,7 +72,7 @@ def sweep_applies(objective, preconditioner=None):
         and preconditioner is None
         and type(_unbounded(objective.penalty)) in _PENALTIES
         and hasattr(_saga_sweep, objective.loss_function.kernel)
-        and X.dtype in (np.float32, np.float64)
+        and X.dtype in _FLOATS
         and (sp.issparse(X) and X.format == "csr" or isinstance(X, np.ndarray))
     )
 
@@ -197,10 +200,15 @@ class SampleSaga:
 
 
 def _sweep_arrays(X):
-    """X as the sweep reads it: dense rows, or CSR arrays without duplicates."""
+    """X as the sweep reads it: dense rows, or CSR arrays without duplicates.
+
+    Dense rows it cannot read in place (Fortran order) are copied once per
+    solve: a per-sample step reads a whole row, which Fortran order spreads
+    over one cache line per feature. The minibatch paths read any layout.
+    """
     if not sp.issparse(X):
-        if X.strides[1] != X.itemsize or X.strides[0] < 0:
-            X = np.ascontiguousarray(X)
+        if not rows_readable(X, _FLOATS) or X.strides[0] < 0:
+            X = np.array(X, order="C")  # a fresh, aligned copy
         return X, None, None
     X = sp.csr_matrix(X)
     if not X.has_canonical_format:  # the sweep refuses a column twice in a row
