@@ -56,25 +56,20 @@
 
 #include "_dual_sweep_check.h"
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define SKLINEAR_X86 1
-#else
-#define SKLINEAR_X86 0
-#endif
-
-typedef double vf64 __attribute__((vector_size(32)));
-typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
-#define LOAD(p) (*(const vf64u *)(p))
-#define STORE(p, v) (*(vf64u *)(p) = (v))
+/* For dense rows U stays in the caller's layout (classes x features), so a
+ * class's score is one contiguous dot product and its update one axpy, both
+ * on whole vectors (the transposed layout of sparse rows would loop over the
+ * C classes per feature). */
+#include "_simd.h"
 #define TARGET
 #define SUFFIX(name) name##_baseline
-#include "_dual_sweep_dense.h"
+#include "_simd_kernels.h"
 #undef TARGET
 #undef SUFFIX
 #if SKLINEAR_X86
 #define TARGET __attribute__((target("avx2,fma")))
 #define SUFFIX(name) name##_avx2
-#include "_dual_sweep_dense.h"
+#include "_simd_kernels.h"
 #undef TARGET
 #undef SUFFIX
 #endif
@@ -88,8 +83,7 @@ static void (*dense_axpy)(double *, double, const double *, ptrdiff_t) =
 static void choose_dense(void)
 {
 #if SKLINEAR_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (simd_avx2()) {
         dense_dot = dot_avx2;
         dense_axpy = axpy_avx2;
     }

@@ -143,23 +143,17 @@ static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
 /* ------------------------------------------------------------------------
  * Dense X: every step updates all C x d weights, centered by offset. */
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define SKLINEAR_X86 1
-#else
-#define SKLINEAR_X86 0
-#endif
-
-typedef double vf64 __attribute__((vector_size(32)));
-typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
-#define LOAD(p) (*(const vf64u *)(p))
+#include "_simd.h"
 #define TARGET
 #define SUFFIX(name) name##_baseline
+#include "_simd_kernels.h"
 #include "_saga_sweep_dense.h"
 #undef TARGET
 #undef SUFFIX
 #if SKLINEAR_X86
 #define TARGET __attribute__((target("avx2,fma")))
 #define SUFFIX(name) name##_avx2
+#include "_simd_kernels.h"
 #include "_saga_sweep_dense.h"
 #undef TARGET
 #undef SUFFIX
@@ -171,8 +165,7 @@ static void (*dense_step)(struct sweep *, ptrdiff_t) = dense_step_baseline;
 static void choose_dense(void)
 {
 #if SKLINEAR_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (simd_avx2())
         dense_step = dense_step_avx2;
 #endif
 }

@@ -1,0 +1,31 @@
+/* What the sweeps' vector code shares (_dual_sweep.c, _saga_sweep_impl.h):
+ * the x86 switch and unaligned four-lane double vectors of GCC's vector
+ * extensions. Their kernels (_simd_kernels.h) are compiled twice, for the
+ * baseline ISA and for AVX2 + FMA, and chosen once at import.
+ */
+#ifndef SKLINEAR_SIMD_H
+#define SKLINEAR_SIMD_H
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SKLINEAR_X86 1
+#else
+#define SKLINEAR_X86 0
+#endif
+
+typedef double vf64 __attribute__((vector_size(32)));
+typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
+#define LOAD(p) (*(const vf64u *)(p))
+#define STORE(p, v) (*(vf64u *)(p) = (v))
+
+/* Whether the AVX2 + FMA kernels run on this CPU. */
+static inline int simd_avx2(void)
+{
+#if SKLINEAR_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+#endif
