@@ -24,6 +24,7 @@ import scipy.sparse as sp
 _CHUNK_ELEMENTS = 1 << 15
 
 __all__ = [
+    "centered_row_norms",
     "local_curvature",
     "row_norms",
     "sample_rows",
@@ -140,7 +141,33 @@ def row_norms(objective, preconditioner=None):
         scale = np.sqrt(np.asarray(preconditioner, dtype=np.float64))
     if not sp.issparse(X):
         return _dense_row_norms(X, offset, scale) + 1.0
-    if scale is not None:  # rare (the sweep takes no preconditioner)
+    return np.maximum(*_sparse_row_norms(X, offset, scale)) + 1.0
+
+
+def centered_row_norms(X, offset, scale=None):
+    """``|(x_i - offset) * scale|^2`` for every row, in float64.
+
+    Dense X a few rows at a time, sparse X in one pass over its stored
+    values (never densified).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    offset : ndarray of shape (n_features,)
+    scale : ndarray of shape (n_features,), default=None
+
+    Returns
+    -------
+    norms : ndarray of shape (n_samples,)
+    """
+    if not sp.issparse(X):
+        return _dense_row_norms(X, offset, scale)
+    return _sparse_row_norms(X, offset, scale)[1]
+
+
+def _sparse_row_norms(X, offset, scale):
+    """``(|x_i * scale|^2, |(x_i - offset) * scale|^2)`` for CSR rows."""
+    if scale is not None:
         X = X.multiply(scale[None, :]).tocsr()
         offset = offset * scale
     X = sp.csr_matrix(X, dtype=np.float64)
@@ -149,7 +176,7 @@ def row_norms(objective, preconditioner=None):
     # cancellation costs digits of a step bound, no more).
     cross = np.asarray(X @ offset, dtype=np.float64).ravel()
     centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
-    return np.maximum(uncentered, centered) + 1.0
+    return uncentered, centered
 
 
 def _dense_row_norms(X, offset, scale):

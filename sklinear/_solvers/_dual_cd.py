@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._row_layout import rows_readable
+from ._curvature import centered_row_norms
 
 try:
     from .. import _dual_sweep
@@ -106,7 +107,7 @@ class HingeDualAscent:
             np.zeros(n_features) if objective.offset is None else objective.offset
         ).astype(np.float64)
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
-        self.norms = _centered_row_norms(X, self.offset)
+        self.norms = centered_row_norms(X, self.offset)
         self.rho = rho_factor * float(np.mean(self.norms) / self.l2)
         self.curvature = self.factors * (self.norms / self.l2 + self.rho)
         self.a = np.zeros((n_samples, n_classes))
@@ -349,20 +350,3 @@ def _transposed(change, X_batch):
     if sp.issparse(X_batch):
         return np.asarray((X_batch.T @ change).T, dtype=np.float64)
     return np.asarray(change.T @ X_batch, dtype=np.float64)
-
-
-def _centered_row_norms(X, offset, rows_per_chunk=1024):
-    """``|x_i - offset|^2`` for every row (no copy of dense X; sparse X in
-    one pass over its stored values: per-batch calls cost more than the
-    arithmetic)."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        squares = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-        norms = squares - 2 * (X @ offset) + offset @ offset
-        return np.maximum(norms, 0)
-    norms = np.empty(X.shape[0])
-    for start in range(0, X.shape[0], rows_per_chunk):
-        rows = slice(start, start + rows_per_chunk)
-        centered = np.asarray(X[rows], dtype=np.float64) - offset
-        norms[rows] = np.einsum("ij,ij->i", centered, centered)
-    return np.maximum(norms, 0)
