@@ -8,8 +8,8 @@ lecture's solvers: their final duality gap is measured, not assumed).
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
+from ._data_stats import sampled_spread
 from ._duality import penalty_strengths
 from ._solvers import resolve_method, solve
 from ._solvers._snapshot import Certificate
@@ -114,14 +114,7 @@ def _far_from_zero(X, offset, sample_rows=256):
     thousandth of some varying feature's spread (measured on a few rows; a
     constant feature, e.g. a column of ones, carries no information to
     lose)."""
-    sample = X[:: max(1, X.shape[0] // sample_rows)]
-    if sp.issparse(sample):  # never densified: E[x^2] - E[x]^2 per column
-        sample = sample.astype(np.float64)
-        mean = np.asarray(sample.mean(axis=0)).ravel()
-        squares = np.asarray(sample.multiply(sample).mean(axis=0)).ravel()
-        spread = np.sqrt(np.maximum(squares - mean**2, 0.0))
-    else:
-        spread = sample.std(axis=0, dtype=np.float64)
+    spread = sampled_spread(X, sample_rows)
     rounding = np.finfo(np.float32).eps * np.abs(np.asarray(offset, np.float64))
     return bool(np.any((rounding > 1e-3 * spread) & (spread > 0)))
 

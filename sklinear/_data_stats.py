@@ -41,10 +41,22 @@ def _float32_rounding_matters(X, mean, sample_rows=256):
     down."""
     if not np.all(np.isfinite(mean)):
         return False  # NaN or inf data: the caller's check reports it
-    sample = X[:: max(1, X.shape[0] // sample_rows)]
-    spread = sample.std(axis=0, dtype=np.float64)
+    spread = sampled_spread(X, sample_rows)
     rounding = np.finfo(np.float32).eps * np.abs(mean) * np.sqrt(X.shape[0])
     return bool(np.any(rounding > 0.01 * spread))
+
+
+def sampled_spread(X, sample_rows=256):
+    """Each column's standard deviation in float64, over about
+    ``sample_rows`` evenly spaced rows (a sparse X is never densified:
+    ``E[x^2] - E[x]^2``)."""
+    sample = X[:: max(1, X.shape[0] // sample_rows)]
+    if not sp.issparse(sample):
+        return sample.std(axis=0, dtype=np.float64)
+    sample = sample.astype(np.float64)
+    mean = np.asarray(sample.mean(axis=0)).ravel()
+    squares = np.asarray(sample.multiply(sample).mean(axis=0)).ravel()
+    return np.sqrt(np.maximum(squares - mean**2, 0.0))
 
 
 def _corrected_mean(X, weights, mean, rows_per_chunk=1024):
