@@ -147,6 +147,7 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
         converged=found.gap <= asked,  # the user's tol, not the cheap one
         interrupted=found.interrupted,
         loss_curve=[float(entry[2]) for entry in found.history],
+        loss_curve_epochs=[int(entry[0]) for entry in found.history],
         state=state,
     )
     result.certificate = FitCertificate(float(found.primal), float(found.gap))

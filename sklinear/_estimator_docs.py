@@ -183,6 +183,11 @@ _SHARED_ATTRIBUTES = """
         The training objective of every minibatch, before its step (for
         ``'random_search'``: the best objective after every trial; for
         ``'saga'`` and ``'sdca'``: the objective at every certificate check).
+    loss_curve_epochs_ : list of int or None
+        For ``'saga'`` and ``'sdca'`` fits, the epochs run at each entry of
+        ``loss_curve_`` (checks are spaced by the rate the gap falls at);
+        None where ``loss_curve_`` has one entry per step (and after a
+        ``partial_fit``).
     validation_scores_ : list of float or None
         Validation accuracy after every epoch, with ``early_stopping``.
     best_validation_score_ : float or None

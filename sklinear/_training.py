@@ -94,6 +94,7 @@ def fit(estimator, X, y, sample_weight):
     estimator.classes_ = classes
     estimator.n_iter_ = result.n_iter
     estimator.loss_curve_ = result.loss_curve
+    estimator.loss_curve_epochs_ = result.loss_curve_epochs
     estimator.validation_scores_ = (
         result.validation_scores if X_val is not None else None
     )
@@ -194,6 +195,7 @@ def _store_epoch(estimator, objective, result, classes):
     estimator.classes_ = classes
     estimator.n_iter_ = getattr(estimator, "n_iter_", 0) + 1
     estimator.loss_curve_ = getattr(estimator, "loss_curve_", []) + result.loss_curve
+    estimator.loss_curve_epochs_ = None  # now SGD steps: one entry per step
     estimator.validation_scores_ = None
     estimator.best_validation_score_ = None
     _store_weights(estimator, objective, result)

@@ -105,6 +105,9 @@ class OptimizeResult:
     loss_curve : list of float
         Objective of every minibatch (every trial for random search), measured
         before the step it drove.
+    loss_curve_epochs : list of int or None
+        For a curve of checks (the certified solvers): the epochs run at
+        each entry of ``loss_curve``; None where it has one entry per step.
     epoch_objectives : list of float
         Mean minibatch objective of each epoch.
     validation_scores : list of float
@@ -119,6 +122,7 @@ class OptimizeResult:
     converged: bool = False
     interrupted: bool = False
     loss_curve: list = field(default_factory=list)
+    loss_curve_epochs: list = None
     epoch_objectives: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = None

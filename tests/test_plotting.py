@@ -102,6 +102,27 @@ def test_loss_curve_epoch_axis_puts_solvers_on_one_scale(digits):
     assert display.ax_.get_xlabel() == "passes over the training data (epochs)"
 
 
+def test_loss_curve_epoch_axis_puts_certified_checks_at_their_epochs(digits):
+    # A certified fit's curve holds one objective per check, and checks are
+    # spaced by the rate the gap falls at: uneven epochs, not n_iter_ / len.
+    X, y = digits
+    model = SoftmaxClassifier(random_state=0).fit(X, y)
+    epochs = model.loss_curve_epochs_
+    assert len(epochs) == len(model.loss_curve_) and epochs[-1] == model.n_iter_
+    assert len(set(np.diff(epochs))) > 1
+    x = LossCurveDisplay.from_estimator(model, xaxis="epoch").lines_[0].get_xdata()
+    np.testing.assert_array_equal(x, epochs)
+    # After partial_fit the curve gains SGD steps: spread evenly again.
+    model.partial_fit(X, y)
+    assert model.loss_curve_epochs_ is None
+    x = LossCurveDisplay.from_estimator(model, xaxis="epoch").lines_[0].get_xdata()
+    assert x[-1] == pytest.approx(model.n_iter_)
+    with pytest.raises(ValueError, match="epochs has 2 entries"):
+        LossCurveDisplay(loss_curves=[[1.0, 0.5, 0.4]], epochs=[[0, 1]]).plot(
+            xaxis="epoch"
+        )
+
+
 def test_loss_curve_unwraps_pipelines(digits):
     pipeline = make_pipeline(StandardScaler(), SoftmaxClassifier(max_iter=2, tol=None))
     pipeline.fit(*digits)

@@ -24,6 +24,10 @@ class LossCurveDisplay:
     n_iters : list of int or None, default=None
         Passes over the training data (``n_iter_``) each curve spans; needed
         only for ``xaxis='epoch'``.
+    epochs : list of (array-like or None) or None, default=None
+        For ``xaxis='epoch'``: the epoch of each entry of a curve (a
+        certified fit's ``loss_curve_epochs_``, whose checks fall at uneven
+        epochs); None spreads a curve's entries evenly over its ``n_iters``.
     names : list of str or None, default=None
         Legend label of each curve; None draws no legend entry.
 
@@ -57,10 +61,11 @@ class LossCurveDisplay:
     (2, 'passes over the training data (epochs)')
     """
 
-    def __init__(self, *, loss_curves, n_iters=None, names=None):
+    def __init__(self, *, loss_curves, n_iters=None, names=None, epochs=None):
         self.loss_curves = loss_curves
         self.n_iters = n_iters
         self.names = names
+        self.epochs = epochs
 
     @classmethod
     def from_estimator(
@@ -114,6 +119,7 @@ class LossCurveDisplay:
             loss_curves=[model.loss_curve_ for model in models],
             n_iters=[getattr(model, "n_iter_", None) for model in models],
             names=names,
+            epochs=[getattr(model, "loss_curve_epochs_", None) for model in models],
         )
         return display.plot(ax=ax, xaxis=xaxis, **kwargs)
 
@@ -140,17 +146,19 @@ class LossCurveDisplay:
             raise ValueError(f"xaxis must be 'minibatch' or 'epoch', got {xaxis!r}.")
         n_curves = len(self.loss_curves)
         n_iters = [None] * n_curves if self.n_iters is None else list(self.n_iters)
-        if xaxis == "epoch" and any(n is None for n in n_iters):
+        epochs = [None] * n_curves if self.epochs is None else list(self.epochs)
+        if xaxis == "epoch" and any(
+            n is None and e is None for n, e in zip(n_iters, epochs)
+        ):
             raise ValueError("xaxis='epoch' needs n_iters, the epochs of every curve.")
         if ax is None:
             _, ax = plt.subplots()
         self.lines_ = []
-        for curve, n_iter, label in zip(
-            self.loss_curves, n_iters, as_names(self.names, n_curves)
+        for curve, n_iter, at, label in zip(
+            self.loss_curves, n_iters, epochs, as_names(self.names, n_curves)
         ):
             curve = np.asarray(curve, dtype=float)
-            steps = np.arange(1, len(curve) + 1, dtype=float)
-            x = steps * (n_iter / len(curve)) if xaxis == "epoch" else steps
+            x = _positions(curve, n_iter, at, xaxis)
             (line,) = ax.plot(x, curve, label=label, **kwargs)
             self.lines_.append(line)
         ax.set_xlabel(
@@ -166,3 +174,18 @@ class LossCurveDisplay:
             ax.legend()
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def _positions(curve, n_iter, epochs, xaxis):
+    """Where each entry of ``curve`` goes on the horizontal axis."""
+    steps = np.arange(1, len(curve) + 1, dtype=float)
+    if xaxis != "epoch":
+        return steps
+    if epochs is None:
+        return steps * (n_iter / len(curve))
+    epochs = np.asarray(epochs, dtype=float)
+    if epochs.shape != curve.shape:
+        raise ValueError(
+            f"epochs has {epochs.size} entries, the loss curve {curve.size}."
+        )
+    return epochs
