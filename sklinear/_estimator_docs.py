@@ -102,10 +102,12 @@ default='auto'
         relative duality gap is at most ``tol``, i.e. once the training
         objective is certified to be at most ``100 * tol`` percent above its
         minimum (tiny problems, of at most :math:`10^5` multiply-adds per
-        epoch, go on to ``1e-10``: the optimum to rounding, at a cost of
-        microseconds per epoch). ``'sgd'`` and ``'gd'``: an epoch counts as an
-        improvement when the mean training objective drops (or, with ``early_stopping``,
-        the validation accuracy rises) by more than ``tol``. None runs all
+        epoch, go on to ``1e-10``, the optimum to rounding, at a cost of
+        microseconds per epoch: for at most half of ``max_iter``, and not at
+        all where the gap's rate so far says it would take longer).
+        ``'sgd'`` and ``'gd'``: an epoch counts as an improvement when the
+        mean training objective drops (or, with ``early_stopping``, the
+        validation accuracy rises) by more than ``tol``. None runs all
         ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement before the step shrinks or training stops.

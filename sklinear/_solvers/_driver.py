@@ -127,7 +127,8 @@ def solve(
     max_epochs : int, default=1000
         Epochs at most (snapshots not counted).
     settle : tuple of (float, int), default=None
-        ``(looser_tol, epochs)``: after that many epochs, a gap of at most
+        ``(looser_tol, epochs)``: after that many epochs, or once the gap's
+        rate says ``tol`` would not be reached by then, a gap of at most
         ``looser_tol`` ends the solve too (a cap on the effort spent on a
         ``tol`` far below what was asked).
     batch_size : int or 'auto', default='auto'

@@ -113,7 +113,23 @@ def finish(result, snapshot, tol):
 def met(result, gap, tol, settle=None):
     """Whether a check's relative ``gap`` ends the solve: at most ``tol``,
     or, with ``settle = (looser_tol, epochs)``, at most ``looser_tol`` once
-    ``epochs`` epochs have run."""
+    ``epochs`` epochs have run or once the rate seen so far says ``tol``
+    would not be reached by then (no chase that cannot finish)."""
     if gap <= tol:
         return True
-    return settle is not None and result.n_epochs >= settle[1] and gap <= settle[0]
+    if settle is None or gap > settle[0]:
+        return False
+    return max(result.n_epochs, _projected_epoch(result.history, tol)) >= settle[1]
+
+
+def _projected_epoch(history, tol):
+    """The epoch at which the gap would reach ``tol``, falling at its mean
+    geometric rate since the first check below 1 (inf if it did not fall)."""
+    falling = [(e, g) for e, g, *_ in history if 0 < g < 1]
+    if len(falling) < 2 or falling[-1][0] <= falling[0][0]:
+        return 0  # too early to tell
+    (e0, g0), (e1, g1) = falling[0], falling[-1]
+    rate = (math.log(g1) - math.log(g0)) / (e1 - e0)
+    if not rate < 0:
+        return math.inf
+    return e1 + math.log(tol / g1) / rate
