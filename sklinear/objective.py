@@ -96,12 +96,10 @@ class LinearObjective:
         sample_weight = _checked_inputs(X, y, sample_weight)
         self.X = X
         self.y = y
-        self.loss = loss
         self.loss_function = loss_function
         self.penalty = NoPenalty() if penalty is None else penalty
         self.sample_weight = sample_weight
         self.fit_intercept = fit_intercept
-        self.margin = margin
         self.dtype = X.dtype
         self.n_samples = X.shape[0]
         self.n_classes = int(np.max(y)) + 1 if len(y) else 0
@@ -127,6 +125,16 @@ class LinearObjective:
         # What holds for the whole fit is decided here, once: whether the
         # compiled pass can read X, and the labels as it reads them best.
         self._fused = _fused_pass.prepare(X, y, loss)
+
+    @property
+    def loss(self):
+        """The loss's name, ``'hinge'`` or ``'softmax'`` (of ``loss_function``)."""
+        return self.loss_function.name
+
+    @property
+    def margin(self):
+        """The hinge's margin (of ``loss_function``)."""
+        return self.loss_function.margin
 
     def initial_weights(self, n_classes):
         """Zero weights ``W`` (n_classes, n_features) and intercepts ``b``.
