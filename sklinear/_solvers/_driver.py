@@ -162,6 +162,8 @@ def solve(
         objective.n_samples, objective.X.shape[1], W.shape[0], batch_size,
         nonzeros=_nonzeros(objective.X),
     )  # fmt: skip
+    # BLAS threads by the work of auto's batches, before SAGA adjusts them:
+    # the certified fits of small data must not depend on the thread count.
     work = objective.n_samples / n_batches * objective.X.shape[1] * W.shape[0]
     if method == "saga":
         n_batches = saga_batches(objective, n_batches, batch_size, preconditioner)
