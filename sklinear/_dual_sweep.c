@@ -80,14 +80,16 @@ static double (*dense_dot)(const double *, const double *, ptrdiff_t) =
 static void (*dense_axpy)(double *, double, const double *, ptrdiff_t) =
     axpy_baseline;
 
-static void choose_dense(void)
+static const char *choose_dense(void)
 {
 #if SKLINEAR_X86
     if (simd_avx2()) {
         dense_dot = dot_avx2;
         dense_axpy = axpy_avx2;
+        return "avx2";
     }
 #endif
+    return "baseline";
 }
 
 enum { BAD_NONE, BAD_NON_FINITE, BAD_ROW };

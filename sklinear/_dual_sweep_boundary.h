@@ -352,6 +352,9 @@ static struct PyModuleDef dual_sweep_module = {
 
 PyMODINIT_FUNC PyInit__dual_sweep(void)
 {
-    choose_dense();
-    return PyModule_Create(&dual_sweep_module);
+    const char *isa = choose_dense();
+    PyObject *module = PyModule_Create(&dual_sweep_module);
+    if (module != NULL && PyModule_AddStringConstant(module, "isa", isa) < 0)
+        Py_CLEAR(module);
+    return module;
 }

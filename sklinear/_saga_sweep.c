@@ -93,12 +93,13 @@ static struct PyModuleDef sweep_module = {
 
 PyMODINIT_FUNC PyInit__saga_sweep(void)
 {
-    choose_dense();
+    const char *isa = choose_dense();
     PyObject *module = PyModule_Create(&sweep_module);
     if (module == NULL)
         return NULL;
     if (PyModule_AddIntConstant(module, "HINGE", SWEEP_HINGE) < 0
-        || PyModule_AddIntConstant(module, "SOFTMAX", SWEEP_SOFTMAX) < 0) {
+        || PyModule_AddIntConstant(module, "SOFTMAX", SWEEP_SOFTMAX) < 0
+        || PyModule_AddStringConstant(module, "isa", isa) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -162,12 +162,15 @@ static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
 /* The dense step, chosen once at import (see choose_dense). */
 static void (*dense_step)(struct sweep *, ptrdiff_t) = dense_step_baseline;
 
-static void choose_dense(void)
+static const char *choose_dense(void)
 {
 #if SKLINEAR_X86
-    if (simd_avx2())
+    if (simd_avx2()) {
         dense_step = dense_step_avx2;
+        return "avx2";
+    }
 #endif
+    return "baseline";
 }
 
 /* ------------------------------------------------------------------------

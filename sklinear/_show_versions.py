@@ -79,19 +79,29 @@ def _dual_sweep_info():
     # At call time: the solvers are not part of import sklinear.
     from ._solvers import _dual_cd
 
-    return _extension_info(
+    info = _extension_info(
         dual_sweep_status(),
         _dual_cd.sweep_available(),
         build_record(DUAL_SWEEP_RECORD),
     )
+    return _with_isa(info, _dual_cd._dual_sweep)
 
 
 def _saga_sweep_info():
     from ._solvers import _sample_saga
 
-    return _extension_info(
+    info = _extension_info(
         sweep_status(), _sample_saga.sweep_available(), build_record(SWEEP_RECORD)
     )
+    return _with_isa(info, _sample_saga._saga_sweep)
+
+
+def _with_isa(info, module):
+    """The dense kernels a sweep chose at import: 'avx2' or 'baseline'
+    (``SKLINEAR_BASELINE_ISA`` set, or a CPU without AVX2 + FMA)."""
+    if module is not None and hasattr(module, "isa"):
+        info["dense kernels"] = module.isa
+    return info
 
 
 def _extension_info(status, available, record):

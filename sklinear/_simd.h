@@ -6,6 +6,8 @@
 #ifndef SKLINEAR_SIMD_H
 #define SKLINEAR_SIMD_H
 
+#include <stdlib.h>
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define SKLINEAR_X86 1
 #else
@@ -17,10 +19,15 @@ typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
 #define LOAD(p) (*(const vf64u *)(p))
 #define STORE(p, v) (*(vf64u *)(p) = (v))
 
-/* Whether the AVX2 + FMA kernels run on this CPU. */
+/* Whether the AVX2 + FMA kernels run: on a CPU that has them, unless the
+ * environment variable SKLINEAR_BASELINE_ISA is set (non-empty) at import,
+ * which tests use to run the baseline kernels on any machine. */
 static inline int simd_avx2(void)
 {
 #if SKLINEAR_X86
+    const char *baseline = getenv("SKLINEAR_BASELINE_ISA");
+    if (baseline != NULL && baseline[0] != '\0')
+        return 0;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
