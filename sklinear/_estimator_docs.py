@@ -64,7 +64,11 @@ default='auto'
         sample), so 100 samples with ``batch_size=64`` give two batches of 50.
         ``'auto'`` aims at 30 steps per epoch with batches of 32 to 2048
         samples. Batches are strided views of ``X`` (rows ``k, k + m, k + 2m,
-        ...``), so no data is copied per batch.
+        ...``), so no data is copied per batch. The certified solvers choose
+        their own with ``'auto'``: single samples through their compiled
+        sweeps (small, medium and sparse data), or minibatches of up to 128
+        rows (``'saga'`` on large dense data); a number sets their batch
+        size too.
     max_iter : int, default=1000
         Maximum number of epochs (``'saga'``, ``'sdca'``, ``'sgd'``), steps
         (``'gd'``), or trials (``'random_search'``).
