@@ -67,8 +67,9 @@ default='auto'
         ...``), so no data is copied per batch. The certified solvers choose
         their own with ``'auto'``: single samples through their compiled
         sweeps (small, medium and sparse data), or minibatches of up to 128
-        rows (``'saga'`` on large dense data); a number sets their batch
-        size too.
+        rows (``'saga'`` on large dense data); a number sets ``'saga'``'s
+        batch size too (``'sdca'`` visits single samples whenever its
+        compiled sweep runs).
     max_iter : int, default=1000
         Maximum number of epochs (``'saga'``, ``'sdca'``, ``'sgd'``), steps
         (``'gd'``), or trials (``'random_search'``).
