@@ -109,8 +109,13 @@ struct sweep {
     int wide_indices, wide_indptr;
     ptrdiff_t nnz, row_capacity;
     ptrdiff_t n_samples, n_classes, n_features, n_order;
+    /* n_epochs passes over order's equal parts; shrinking: full_every > 0
+     * skips settled samples except in every full_every-th pass, counted by
+     * since_full (-1: the next pass is full) */
+    ptrdiff_t n_epochs, full_every, since_full;
     const ptrdiff_t *y, *order;
-    const double *factors, *curvature, *multiplier, *offset;
+    const double *factors, *curvature, *offset;
+    double *multiplier; /* stepped between the epochs of one call */
     double *a, *U, *residual;
     double *slack; /* optional output: how settled each visited sample is */
     double l1, l2, rho, margin, max_norm;
@@ -400,12 +405,17 @@ static void row_update(struct sweep *w, ptrdiff_t count)
     }
 }
 
-static void run_sweep(struct sweep *w)
+/* One pass over the samples order[0..n_visits) (settled ones skipped unless
+ * full). */
+static void run_pass(struct sweep *w, const ptrdiff_t *order,
+                     ptrdiff_t n_visits, int full)
 {
-    for (ptrdiff_t t = 0; t < w->n_order; t++) {
-        const ptrdiff_t i = w->order[t];
+    for (ptrdiff_t t = 0; t < n_visits; t++) {
+        const ptrdiff_t i = order[t];
         /* A sample of weight 0 (or with nothing to move) has no effect. */
         if (!(w->factors[i] > 0 && w->curvature[i] > 0))
+            continue;
+        if (!full && w->slack != NULL && w->slack[i] > 0)
             continue;
         const ptrdiff_t count = load_row(w, i);
         if (count < 0) {
@@ -423,5 +433,27 @@ static void run_sweep(struct sweep *w)
     }
 }
 
+/* Whether the next pass visits every sample, and the count for the next. */
+static int full_pass(struct sweep *w)
+{
+    const int full = w->full_every <= 0 || w->since_full < 0
+                     || w->since_full + 1 >= w->full_every;
+    w->since_full = full ? 0 : w->since_full + 1;
+    return full;
+}
+
+/* The passes over order's parts, the multiplier step c <- c - rho r between
+ * them (the caller takes the one after the last, as after a single pass). */
+static void run_sweep(struct sweep *w)
+{
+    const ptrdiff_t per_epoch = w->n_order / w->n_epochs;
+    for (ptrdiff_t e = 0; e < w->n_epochs && !w->bad; e++) {
+        if (e > 0)
+            for (ptrdiff_t j = 0; j < w->n_classes; j++)
+                w->multiplier[j] -= w->rho * w->residual[j];
+        const int full = full_pass(w);
+        run_pass(w, w->order + e * per_epoch, per_epoch, full);
+    }
+}
 
 #include "_dual_sweep_boundary.h"

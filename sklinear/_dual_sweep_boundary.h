@@ -37,7 +37,7 @@ static int get_views(struct call *c, PyObject *const *objects, int csr)
             || ((v == V_OFFSET || v == V_SLACK) && objects[v] == Py_None))
             continue;
         const int writable = v == V_A || v == V_U || v == V_RESIDUAL
-                             || v == V_SLACK;
+                             || v == V_SLACK || v == V_MULTIPLIER;
         const int ndim = v == V_X && csr ? 1 : view_ndim[v];
         if (get_view(objects[v], &c->view[v], &c->held[v], view_names[v], ndim,
                      writable) < 0)
@@ -102,8 +102,8 @@ static int check_layout(struct call *c, int csr, Py_ssize_t *n, Py_ssize_t *C,
         || (c->held[V_SLACK]
             && check_float64(&v[V_SLACK], "slack", *n, -1) < 0))
         return -1;
-    const int outputs[4] = {V_A, V_U, V_RESIDUAL, V_SLACK};
-    for (int o = 0; o < 4; o++)
+    const int outputs[5] = {V_A, V_U, V_RESIDUAL, V_SLACK, V_MULTIPLIER};
+    for (int o = 0; o < 5; o++)
         for (int i = 0; i < N_VIEWS; i++)
             if (i != outputs[o] && c->held[i] && c->held[outputs[o]]
                 && overlap(&v[outputs[o]], &v[i]))
@@ -253,12 +253,29 @@ static void leave(struct sweep *w)
                               + (w->split ? w->residual[j] * w->offset[k] : 0);
 }
 
-static PyObject *sweep(PyObject *const *objects, int csr, const double *scalars)
+/* The passes of one call: epochs >= 1 dividing the order's length, and the
+ * shrinking schedule (full_every >= 0, since_full >= -1). */
+static int check_passes(struct sweep *w, const Py_ssize_t *passes)
+{
+    if (passes[0] < 1 || w->n_order % passes[0] != 0)
+        return fail("epochs = %zd must be at least 1 and divide the order's "
+                    "length %zd.", passes[0], w->n_order);
+    if (passes[1] < 0 || passes[2] < -1)
+        return fail("full_every = %zd must be >= 0 and since_full = %zd >= "
+                    "-1.", passes[1], passes[2]);
+    w->n_epochs = passes[0], w->full_every = passes[1];
+    w->since_full = passes[2];
+    return 0;
+}
+
+static PyObject *sweep(PyObject *const *objects, int csr, const double *scalars,
+                       const Py_ssize_t *passes)
 {
     struct call *c = calloc(1, sizeof(struct call));
     if (c == NULL)
         return PyErr_NoMemory();
-    if (get_views(c, objects, csr) < 0 || prepare(c, csr, scalars) < 0) {
+    if (get_views(c, objects, csr) < 0 || prepare(c, csr, scalars) < 0
+        || check_passes(&c->w, passes) < 0) {
         release_call(c);
         return NULL;
     }
@@ -284,7 +301,8 @@ static PyObject *sweep(PyObject *const *objects, int csr, const double *scalars)
 
 PyDoc_STRVAR(sweep_dense_doc,
 "sweep_dense(X, y, order, factors, curvature, a, U, residual, multiplier,\n"
-"            offset, l1, l2, rho, margin, slack=None, max_norm=0)\n"
+"            offset, l1, l2, rho, margin, slack=None, max_norm=0,\n"
+"            epochs=1, full_every=0, since_full=-1)\n"
 "--\n\n"
 "One pass of dual coordinate ascent over the samples in `order` (any\n"
 "integers in [0, n_samples), repeats allowed). X (n_samples, n_features)\n"
@@ -296,26 +314,33 @@ PyDoc_STRVAR(sweep_dense_doc,
 "(n_samples,) or None gets, for each visited sample, the smallest margin\n"
 "by which a sign keeps one of its a_ij at its bound (< 0: it would move).\n"
 "max_norm > 0 bounds each row of W = soft(U, l1) / l2 to that norm.\n"
+"epochs > 1: order holds that many passes of equal length, with the\n"
+"multiplier step c <- c - rho r between them (in place; the caller takes\n"
+"the one after the last); full_every > 0 skips the samples whose slack is\n"
+"> 0 except in every full_every-th pass (since_full: passes since the last\n"
+"full one, -1 to start with one).\n"
 "Returns the increase of the dual. Raises ValueError for anything else.");
 
 static PyObject *py_sweep_dense(PyObject *self, PyObject *args)
 {
     PyObject *o[N_VIEWS] = {NULL};
     double s[5] = {0};
+    Py_ssize_t passes[3] = {1, 0, -1};
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd|Od:sweep_dense", &o[V_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOdddd|Odnnn:sweep_dense", &o[V_X],
                           &o[V_Y], &o[V_ORDER], &o[V_FACTORS], &o[V_CURVATURE],
                           &o[V_A], &o[V_U], &o[V_RESIDUAL], &o[V_MULTIPLIER],
                           &o[V_OFFSET], &s[0], &s[1], &s[2], &s[3],
-                          &o[V_SLACK], &s[4]))
+                          &o[V_SLACK], &s[4], &passes[0], &passes[1],
+                          &passes[2]))
         return NULL;
-    return sweep(o, 0, s);
+    return sweep(o, 0, s, passes);
 }
 
 PyDoc_STRVAR(sweep_csr_doc,
 "sweep_csr(data, indices, indptr, y, order, factors, curvature, a, U,\n"
 "          residual, multiplier, offset, l1, l2, rho, margin, slack=None,\n"
-"          max_norm=0)\n"
+"          max_norm=0, epochs=1, full_every=0, since_full=-1)\n"
 "--\n\n"
 "sweep_dense for CSR X: data float32 or float64, indices and indptr int32\n"
 "or int64 (indices in [0, n_features), indptr non-decreasing within data).\n"
@@ -325,14 +350,16 @@ static PyObject *py_sweep_csr(PyObject *self, PyObject *args)
 {
     PyObject *o[N_VIEWS] = {NULL};
     double s[5] = {0};
+    Py_ssize_t passes[3] = {1, 0, -1};
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd|Od:sweep_csr", &o[V_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddd|Odnnn:sweep_csr", &o[V_X],
                           &o[V_INDICES], &o[V_INDPTR], &o[V_Y], &o[V_ORDER],
                           &o[V_FACTORS], &o[V_CURVATURE], &o[V_A], &o[V_U],
                           &o[V_RESIDUAL], &o[V_MULTIPLIER], &o[V_OFFSET],
-                          &s[0], &s[1], &s[2], &s[3], &o[V_SLACK], &s[4]))
+                          &s[0], &s[1], &s[2], &s[3], &o[V_SLACK], &s[4],
+                          &passes[0], &passes[1], &passes[2]))
         return NULL;
-    return sweep(o, 1, s);
+    return sweep(o, 1, s, passes);
 }
 
 static PyMethodDef methods[] = {

@@ -157,6 +157,57 @@ def test_compiled_epochs_with_max_norm_take_the_numpy_steps(layout, center, pena
 
 
 @needs_sweep
+@pytest.mark.parametrize("layout, penalty", [("dense", "l2"), ("csr", "elasticnet")])
+def test_epochs_in_one_call_take_the_steps_of_one_call_each(layout, penalty):
+    # Ten epochs in one compiled call (multiplier steps and shrinking in C)
+    # against ten calls with the multiplier step and shrinking in Python.
+    X, y = _data("wine")
+    X = sp.csr_matrix(X) if layout == "csr" else X
+    center = layout == "dense"
+    ascents = []
+    for _ in range(2):
+        objective = _objective(X, y, _weights(len(y)), center, penalty, max_norm=2.0)
+        batches = make_batches(objective.X, objective.n_samples)
+        strengths = penalty_strengths(objective.penalty)
+        ascents.append(HingeDualAscent(objective, batches, strengths, np.zeros(3)))
+    rng = np.random.default_rng(0)
+    orders = [rng.permutation(len(y)) for _ in range(10)]
+    together, one_by_one = ascents
+    W_together = together.weights(np.float64)
+    together.epochs(W_together, orders)
+    together.update_multiplier()
+    W_each = one_by_one.weights(np.float64)
+    for order in orders:
+        one_by_one.epoch(W_each, order)
+        one_by_one.update_multiplier()
+    for name in ("a", "U", "residual", "multiplier", "slack"):
+        np.testing.assert_array_equal(
+            getattr(together, name), getattr(one_by_one, name), err_msg=name
+        )
+    np.testing.assert_array_equal(W_together, W_each)
+    assert together._since_full == one_by_one._since_full == 1  # shrinking ran
+
+
+@needs_sweep
+def test_a_solve_without_hooks_takes_the_steps_of_one_with_hooks():
+    # Hooks run after every epoch, so they keep the one-call-per-epoch path.
+    X, y = _data("iris")
+    results = []
+    for hook in (None, lambda epoch, W, b: False):
+        objective = _objective(X, y)
+        W, b = objective.initial_weights(3)
+        found = solve(
+            objective, W, b, method="sdca", tol=1e-8, max_epochs=300,
+            random_state=0, on_epoch_end=hook,
+        )  # fmt: skip
+        results.append((found.W.copy(), found.b.copy(), found.n_epochs))
+    (W0, b0, n0), (W1, b1, n1) = results
+    assert n0 == n1 > 8
+    np.testing.assert_array_equal(W0, W1)
+    np.testing.assert_array_equal(b0, b1)
+
+
+@needs_sweep
 def test_max_norm_on_centered_sparse_x_takes_the_numpy_path():
     X, y = _data("iris")
     ascent = _ascent(_objective(sp.csr_matrix(X), y, max_norm=1.0), True)
@@ -307,7 +358,7 @@ def _arguments(n=12, n_features=5, n_classes=3, dtype=np.float64, csr=False, see
         a=np.zeros((n, n_classes)), U=np.zeros((n_classes, n_features)),
         residual=np.zeros(n_classes), multiplier=rng.standard_normal(n_classes),
         offset=rng.standard_normal(n_features), l1=0.0, l2=0.1, rho=0.1, margin=1.0,
-        slack=np.zeros(n), max_norm=0.0,
+        slack=np.zeros(n), max_norm=0.0, epochs=1, full_every=0, since_full=-1,
     )  # fmt: skip
     return arguments
 
@@ -317,7 +368,7 @@ def _call(arguments):
 
     names = ["y", "order", "factors", "curvature", "a", "U", "residual"]
     names += ["multiplier", "offset", "l1", "l2", "rho", "margin", "slack"]
-    names += ["max_norm"]
+    names += ["max_norm", "epochs", "full_every", "since_full"]
     if "X" in arguments:
         return _dual_sweep.sweep_dense(*(arguments[k] for k in ["X", *names]))
     prefix = ["data", "indices", "indptr"]
@@ -368,6 +419,11 @@ def _common_bad_cases(base):
         "max_norm negative": dict(max_norm=-1.0),
         "max_norm NaN": dict(max_norm=np.nan),
         "max_norm inf": dict(max_norm=np.inf),
+        "epochs 0": dict(epochs=0),
+        "epochs not dividing the order": dict(epochs=n + 1),
+        "full_every negative": dict(full_every=-1),
+        "since_full below -1": dict(since_full=-2),
+        "multiplier read-only": dict(multiplier=np.broadcast_to(np.zeros(1), (C,))),
         "slack float32": dict(slack=np.zeros(n, np.float32)),
         "slack too short": dict(slack=np.zeros(n - 1)),
         "slack in a": dict(slack=base["a"].ravel()[:n]),

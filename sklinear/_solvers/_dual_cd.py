@@ -176,6 +176,32 @@ class HingeDualAscent:
         """The multiplier step ``c_k <- c_k - rho r``."""
         self.multiplier = self.intercept()
 
+    @property
+    def compiled(self):
+        """Whether the epochs run in the compiled sweep."""
+        return self._sweep is not None
+
+    def epochs(self, W, orders):
+        """``len(orders)`` compiled epochs in one call (``W`` updated).
+
+        The same steps as :meth:`epoch` with :meth:`update_multiplier` after
+        each, but for the last multiplier step, which is the caller's (the
+        Python calls in between cost more than the epochs on small data).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_classes, n_features)
+        orders : list of ndarray
+            Permutations of ``range(n_samples)``, one per epoch.
+        """
+        since = -1 if self._since_full is None else self._since_full
+        full_every = _FULL_SWEEP_EVERY if self.shrink else 0
+        self._sweep(
+            np.concatenate(orders), self, len(orders), full_every, since
+        )  # fmt: skip
+        self._since_full = _passes_since_full(since, full_every, len(orders))
+        W[...] = self.weights(W.dtype)
+
     def epoch(self, W, order, mu=0.0):
         """One pass over the batches in ``order``; ``W`` is updated in place.
 
@@ -270,16 +296,26 @@ def _compiled_sweep(X, offset, l1, max_norm=None):
     if not readable:
         return None
 
-    def sweep(order, ascent):
+    def sweep(order, ascent, epochs=1, full_every=0, since_full=-1):
         objective = ascent.objective
         return function(
             *arrays, objective.y, np.asarray(order), ascent.factors,
             ascent.curvature, ascent.a, ascent.U, ascent.residual,
             ascent.multiplier, offset, ascent.l1, ascent.l2, ascent.rho,
             float(objective.margin), ascent.slack, float(max_norm or 0.0),
+            epochs, full_every, since_full,
         )  # fmt: skip
 
     return sweep
+
+
+def _passes_since_full(since, full_every, n_passes):
+    """The shrinking count after ``n_passes`` (as the compiled sweep keeps
+    it, and as :meth:`HingeDualAscent._visits` does one pass at a time)."""
+    for _ in range(n_passes):
+        full = full_every <= 0 or since < 0 or since + 1 >= full_every
+        since = 0 if full else since + 1
+    return since
 
 
 def block_maximizer(ascent, curvature, mu, low, high):

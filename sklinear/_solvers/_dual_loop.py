@@ -49,11 +49,13 @@ def solve_hinge_dual(
             or result.interrupted
         ):
             break
-        # Orders of samples (the compiled sweep) or batches (NumPy).
-        progress.run_epochs(
-            result, hooks, epochs_to_next, max_epochs, ascent.n_steps, rng,
-            functools.partial(_dual_epoch, ascent, W), b_now=ascent.intercept,
-        )  # fmt: skip
+        if ascent.compiled and hooks.begin is None and hooks.end is None:
+            _compiled_epochs(result, ascent, W, epochs_to_next, max_epochs, rng)
+        else:  # orders of samples (the compiled sweep) or batches (NumPy)
+            progress.run_epochs(
+                result, hooks, epochs_to_next, max_epochs, ascent.n_steps, rng,
+                functools.partial(_dual_epoch, ascent, W), b_now=ascent.intercept,
+            )  # fmt: skip
         epochs_to_next = max(
             progress.next_check(result.history, tol, epochs_to_next), balanced
         )
@@ -73,6 +75,20 @@ def _balanced_epochs(X, n_classes):
     epoch_work = stored * n_classes + 2e5
     check_work = (3 * stored + 50 * X.shape[0]) * n_classes + 5e6
     return math.ceil(check_work / epoch_work)
+
+
+def _compiled_epochs(result, ascent, W, n_epochs, max_epochs, rng):
+    """Up to ``n_epochs`` epochs in one compiled call, without per-epoch
+    hooks to run between them: the steps (and random orders) of as many
+    calls of :func:`_dual_epoch`."""
+    n_epochs = min(n_epochs, max_epochs - result.n_epochs)
+    if n_epochs <= 0:
+        return
+    orders = [rng.permutation(ascent.n_steps) for _ in range(n_epochs)]
+    ascent.epochs(W, orders)
+    ascent.update_multiplier()
+    result.n_epochs += n_epochs
+    result.n_steps += n_epochs * ascent.n_steps
 
 
 def _dual_epoch(ascent, W, order):
