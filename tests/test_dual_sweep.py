@@ -1,7 +1,7 @@
 """The compiled per-sample dual sweep (``sklinear._dual_sweep``) of the hinge
 solver: the same steps as the NumPy path, the exact optimum reached and
-certified, a boundary that raises ValueError for anything it cannot read, and
-the NumPy fallback when the extension is missing.
+certified, and the NumPy fallback when the extension is missing (its
+boundary: tests/test_dual_sweep_boundary.py).
 """
 
 import subprocess
