@@ -7,6 +7,7 @@ from scipy.optimize import minimize
 from sklearn.datasets import make_classification
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
+from sklinear._sklearn_compat import InvalidParameterError
 from sklinear._training_solver import _make_objective
 from sklinear.objective import LinearObjective
 from sklinear.penalties import (
@@ -156,6 +157,14 @@ def test_estimator_objective_carries_max_norm(Classifier):
     assert (penalty.penalty.alpha, penalty.penalty.l1_ratio) == (0.1, 0.3)
     plain = _make_objective(model.set_params(max_norm=None), X, y, weights).penalty
     assert isinstance(plain, ElasticNet) and plain.max_norm is None
+
+
+@pytest.mark.parametrize("max_norm", [np.inf, 0.0, -1.0, np.nan])
+def test_estimator_refuses_a_max_norm_that_bounds_nothing(max_norm):
+    # Checked with the other parameters, before any data is read.
+    X, y = make_classification(20, 4, n_informative=2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="'max_norm' parameter"):
+        SoftmaxClassifier(max_norm=max_norm).fit(X, y)
 
 
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
