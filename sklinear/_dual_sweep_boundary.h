@@ -130,7 +130,7 @@ static int allocate(struct sweep *w, ptrdiff_t n, ptrdiff_t m)
     const size_t C = (size_t)w->n_classes, F = (size_t)w->n_features;
     const size_t row = (size_t)w->row_capacity;
     /* Dense rows work on U in place: the transposed copy is for CSR. */
-    w->Ut = malloc((!w->dense ? F * C : 1) * sizeof(double));
+    w->Ut = malloc((!w->dense ? F * C : 1) * sizeof(double) + 1);
     w->dots = malloc(C * sizeof(double));
     w->row = malloc(row * sizeof(double));
     w->columns = malloc(row * sizeof(ptrdiff_t));
