@@ -166,33 +166,32 @@ def alpha_study(names, alphas, n_jobs):
     return records
 
 
+def _metric_rows(records, names, clf, alphas, metric, label_inverse=False):
+    """One row per data set: ``metric`` at each alpha of the grid, then at
+    ``1 / n_train`` (and that alpha, with ``label_inverse``)."""
+    for name in names:
+        rows = select(records, data=name, clf=clf)
+        cells = "".join(
+            f"{mean(select(rows, alpha=a, grid=True), metric):8.4f}" for a in alphas
+        )
+        inv = select(rows, grid=False)
+        if not inv:  # 1 / n_train is one of the grid's alphas (e.g. --quick)
+            print(f"{name:14s}{cells}  {'(in the grid)':>14s}")
+            continue
+        tail = f" ({alpha_label(inv[0]['alpha'])})" if label_inverse else ""
+        print(f"{name:14s}{cells}  {mean(inv, metric):.4f}{tail}")
+
+
 def print_alpha(records, names, alphas, default_alpha):
     print(f"\n## 1. alpha: mean {N_FOLDS}-fold CV accuracy (test folds)\n")
     for clf in CLASSIFIERS:
         header = "".join(f"{alpha_label(a):>8s}" for a in alphas)
         print(f"{clf}: accuracy at alpha | 1/n_train")
         print(f"{'data':14s}{header}  {'1/n':>14s}")
-        for name in names:
-            rows = select(records, data=name, clf=clf)
-            cells = "".join(
-                f"{mean(select(rows, alpha=a, grid=True), 'accuracy'):8.4f}"
-                for a in alphas
-            )
-            inv = select(rows, grid=False)
-            print(
-                f"{name:14s}{cells}  {mean(inv, 'accuracy'):.4f} "
-                f"({alpha_label(inv[0]['alpha'])})"
-            )
+        _metric_rows(records, names, clf, alphas, "accuracy", label_inverse=True)
         if clf == "softmax":
             print("softmax: log-loss at alpha | 1/n_train")
-            for name in names:
-                rows = select(records, data=name, clf=clf)
-                cells = "".join(
-                    f"{mean(select(rows, alpha=a, grid=True), 'log_loss'):8.4f}"
-                    for a in alphas
-                )
-                inv = select(rows, grid=False)
-                print(f"{name:14s}{cells}  {mean(inv, 'log_loss'):.4f}")
+            _metric_rows(records, names, clf, alphas, "log_loss")
         print()
 
     print("Best alpha per set and accuracy lost against it (percentage points)")

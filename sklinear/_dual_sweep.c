@@ -60,19 +60,8 @@
  * class's score is one contiguous dot product and its update one axpy, both
  * on whole vectors (the transposed layout of sparse rows would loop over the
  * C classes per feature). */
-#include "_simd.h"
-#define TARGET
-#define SUFFIX(name) name##_baseline
-#include "_simd_kernels.h"
-#undef TARGET
-#undef SUFFIX
-#if SKLINEAR_X86
-#define TARGET __attribute__((target("avx2,fma")))
-#define SUFFIX(name) name##_avx2
-#include "_simd_kernels.h"
-#undef TARGET
-#undef SUFFIX
-#endif
+#define SIMD_TEMPLATE "_simd_kernels.h"
+#include "_simd_twice.h"
 
 /* The dense products, chosen once at import (see choose_dense). */
 static double (*dense_dot)(const double *, const double *, ptrdiff_t) =
@@ -100,7 +89,7 @@ struct event {
 };
 
 struct sweep {
-    /* X: dense rows (indices NULL) or CSR */
+    /* X: dense rows (dense) or CSR (indices, indptr) */
     const void *values;
     int single; /* float32 values */
     int dense;  /* dense rows (else CSR) */
@@ -346,6 +335,16 @@ static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
     }
 }
 
+/* *u -= delta, keeping norm_sq = |soft(U_c, l1)|^2 of its row exact. */
+static inline void tracked_step(double *u, double delta, double l1,
+                                double *norm_sq)
+{
+    const double before = soft(*u, l1);
+    *u -= delta;
+    const double after = soft(*u, l1);
+    *norm_sq += (after - before) * (after + before);
+}
+
 /* The dense row's U_c -= g_c (x_i - mu), and the norms of the rows. */
 static void dense_update(struct sweep *w)
 {
@@ -356,12 +355,8 @@ static void dense_update(struct sweep *w)
         if (g[j] == 0)
             continue;
         if (w->max_norm > 0 && l1 > 0) {
-            for (ptrdiff_t k = 0; k < F; k++) {
-                const double before = soft(u[k], l1);
-                u[k] -= g[j] * w->row[k];
-                const double after = soft(u[k], l1);
-                w->norm_sq[j] += (after - before) * (after + before);
-            }
+            for (ptrdiff_t k = 0; k < F; k++)
+                tracked_step(&u[k], g[j] * w->row[k], l1, &w->norm_sq[j]);
             continue;
         }
         /* |u - g x|^2 = |u|^2 - 2 g u.x + g^2 |x|^2, u.x from the scores */
@@ -388,12 +383,8 @@ static void row_update(struct sweep *w, ptrdiff_t count)
         if (x == 0)
             continue;
         if (w->max_norm > 0)
-            for (ptrdiff_t j = 0; j < C; j++) {
-                const double before = soft(u[j], w->l1);
-                u[j] -= g[j] * x;
-                const double after = soft(u[j], w->l1);
-                w->norm_sq[j] += (after - before) * (after + before);
-            }
+            for (ptrdiff_t j = 0; j < C; j++)
+                tracked_step(&u[j], g[j] * x, w->l1, &w->norm_sq[j]);
         else
             for (ptrdiff_t j = 0; j < C; j++)
                 u[j] -= g[j] * x;

@@ -143,7 +143,8 @@ static int allocate(struct sweep *w, ptrdiff_t n, ptrdiff_t m)
     w->labels = malloc((size_t)n * sizeof(ptrdiff_t) + 1);
     w->order = malloc((size_t)m * sizeof(ptrdiff_t) + 1);
     if (!w->Ut || !w->row || !w->columns || !w->scores || !w->change
-        || !w->targets || !w->p || !w->norm_sq || !w->dots || !w->events || !w->labels || !w->order) {
+        || !w->targets || !w->p || !w->norm_sq || !w->dots || !w->events
+        || !w->labels || !w->order) {
         PyErr_NoMemory();
         return -1;
     }
@@ -221,7 +222,7 @@ static void enter(struct sweep *w)
     const ptrdiff_t C = w->n_classes, F = w->n_features;
     w->mu_sq = 0;
     if (w->dense) {
-        for (ptrdiff_t j = 0; j < C; j++)
+        for (ptrdiff_t j = 0; j < C && w->max_norm > 0; j++)
             for (ptrdiff_t k = 0; k < F; k++) {
                 const double kept = soft(w->U[j * F + k], w->l1);
                 w->norm_sq[j] += kept * kept;
@@ -235,8 +236,10 @@ static void enter(struct sweep *w)
             const double value = w->U[j * F + k] - w->residual[j] * mu;
             w->Ut[k * C + j] = value;
             w->p[j] += value * mu;
-            const double kept = soft(value, w->l1); /* not split: value = U */
-            w->norm_sq[j] += kept * kept;
+            if (w->max_norm > 0) { /* never split: value = U */
+                const double kept = soft(value, w->l1);
+                w->norm_sq[j] += kept * kept;
+            }
         }
     }
 }

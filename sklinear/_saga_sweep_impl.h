@@ -143,21 +143,8 @@ static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
 /* ------------------------------------------------------------------------
  * Dense X: every step updates all C x d weights, centered by offset. */
 
-#include "_simd.h"
-#define TARGET
-#define SUFFIX(name) name##_baseline
-#include "_simd_kernels.h"
-#include "_saga_sweep_dense.h"
-#undef TARGET
-#undef SUFFIX
-#if SKLINEAR_X86
-#define TARGET __attribute__((target("avx2,fma")))
-#define SUFFIX(name) name##_avx2
-#include "_simd_kernels.h"
-#include "_saga_sweep_dense.h"
-#undef TARGET
-#undef SUFFIX
-#endif
+#define SIMD_TEMPLATE "_saga_sweep_dense.h"
+#include "_simd_twice.h"
 
 /* The dense step, chosen once at import (see choose_dense). */
 static void (*dense_step)(struct sweep *, ptrdiff_t) = dense_step_baseline;

@@ -37,7 +37,8 @@ build without the extension, run the minibatch epochs below.
 import numpy as np
 import scipy.sparse as sp
 
-from .._row_layout import rows_readable
+from .._row_layout import readable_rows
+from ..penalties import project_max_norm
 from ._curvature import centered_row_norms
 
 try:
@@ -118,7 +119,7 @@ class HingeDualAscent:
         self._sweep = _compiled_sweep(X, offset, self.l1, max_norm)
         self.shrink = shrink
         self.slack = np.full(n_samples, -np.inf)
-        self._since_full = None  # epochs since the last full sweep
+        self._since_full = -1  # epochs since the last full sweep (-1: none)
 
     @property
     def n_steps(self):
@@ -137,8 +138,7 @@ class HingeDualAscent:
             U = np.sign(U) * np.maximum(np.abs(U) - self.l1, 0)
         W = U / self.l2
         if self.max_norm is not None:
-            norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-            W *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-300))[:, None]
+            project_max_norm(W, self.max_norm)  # in place, on the new W
         return W.astype(dtype)
 
     def gradient(self):
@@ -161,16 +161,17 @@ class HingeDualAscent:
         gradient = self.gradient() if gradient is None else gradient
         self.residual = self.factors @ gradient
         self.U = -(weighted_sum - np.outer(self.residual, self.offset))
-        self._since_full = None
+        self._since_full = -1
+
+    @property
+    def _full_every(self):
+        """Passes between two full sweeps (0: every pass is full)."""
+        return _FULL_SWEEP_EVERY if self.shrink else 0
 
     def _visits(self, order):
         """``order``, without the settled samples between full sweeps."""
-        since = self._since_full
-        if not self.shrink or since is None or since + 1 >= _FULL_SWEEP_EVERY:
-            self._since_full = 0
-            return order
-        self._since_full = since + 1
-        return order[self.slack[order] <= 0]
+        self._since_full = _passes_since_full(self._since_full, self._full_every, 1)
+        return order if self._since_full == 0 else order[self.slack[order] <= 0]
 
     def update_multiplier(self):
         """The multiplier step ``c_k <- c_k - rho r``."""
@@ -194,11 +195,8 @@ class HingeDualAscent:
         orders : list of ndarray
             Permutations of ``range(n_samples)``, one per epoch.
         """
-        since = -1 if self._since_full is None else self._since_full
-        full_every = _FULL_SWEEP_EVERY if self.shrink else 0
-        self._sweep(
-            np.concatenate(orders), self, len(orders), full_every, since
-        )  # fmt: skip
+        since, full_every = self._since_full, self._full_every
+        self._sweep(np.concatenate(orders), self, len(orders), full_every, since)
         self._since_full = _passes_since_full(since, full_every, len(orders))
         W[...] = self.weights(W.dtype)
 
@@ -289,8 +287,8 @@ def _compiled_sweep(X, offset, l1, max_norm=None):
         # feature) are copied once per solve; the NumPy minibatches would
         # read them in place but take 10-30x as long.
         readable = isinstance(X, np.ndarray) and X.dtype in _FLOATS
-        if readable and not rows_readable(X, _FLOATS):
-            X = np.array(X, order="C")  # a fresh, aligned copy
+        if readable:
+            X = readable_rows(X, _FLOATS)
         arrays = (X,)
         function = _dual_sweep.sweep_dense
     if not readable:
@@ -310,8 +308,8 @@ def _compiled_sweep(X, offset, l1, max_norm=None):
 
 
 def _passes_since_full(since, full_every, n_passes):
-    """The shrinking count after ``n_passes`` (as the compiled sweep keeps
-    it, and as :meth:`HingeDualAscent._visits` does one pass at a time)."""
+    """The shrinking count after ``n_passes`` (-1: the next pass is full;
+    0 after a full pass), as the compiled sweep keeps it."""
     for _ in range(n_passes):
         full = full_every <= 0 or since < 0 or since + 1 >= full_every
         since = 0 if full else since + 1

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._duality import penalty_strengths
-from .._row_layout import rows_readable
+from .._row_layout import readable_rows
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._curvature import sampling_probabilities
 
@@ -207,8 +207,9 @@ def _sweep_arrays(X):
     over one cache line per feature. The minibatch paths read any layout.
     """
     if not sp.issparse(X):
-        if not rows_readable(X, _FLOATS) or X.strides[0] < 0:
-            X = np.array(X, order="C")  # a fresh, aligned copy
+        X = readable_rows(X, _FLOATS)
+        if X.strides[0] < 0:  # rows the sweep reads forwards only
+            X = np.array(X, order="C")
         return X, None, None
     X = sp.csr_matrix(X)
     if not X.has_canonical_format:  # the sweep refuses a column twice in a row
