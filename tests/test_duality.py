@@ -24,7 +24,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wi
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklinear._duality import duality_gap, penalty_strengths
+from sklinear._duality import PreparedGap, duality_gap, penalty_strengths
 from sklinear._duality._domains import _penalty_conjugate
 from sklinear.penalties import make_penalty
 
@@ -174,6 +174,25 @@ def test_float32_and_sparse_match_float64(loss):
         result = duality_gap(as_format(X32, fmt), y, W, b, **kwargs)
         assert result.primal == pytest.approx(expected.primal, rel=1e-12)
         assert result.dual == pytest.approx(expected.dual, rel=1e-10)
+
+
+@pytest.mark.parametrize("fmt", ["dense64", "dense32", "csr64", "csr32"])
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_prepared_gap_matches_duality_gap_at_every_point(loss, fmt):
+    """What PreparedGap keeps between calls (weights, labels, the class sums
+    of its first call) gives each later ``W`` the one-shot function's gap."""
+    X, y, weights, rng = random_problem(2)
+    X = as_format(X.astype(np.float32).astype(np.float64), fmt)
+    kwargs = {"loss": loss, "sample_weight": weights, "alpha_l2": 0.05}
+    prepared = PreparedGap(X, y, 4, **kwargs)
+    for scale in [0.5, 2.0, 0.0]:
+        W, b = random_point(rng, 4, X.shape[1], scale, None)
+        expected = duality_gap(X, y, W, b, **kwargs)
+        result = prepared(W, b)
+        assert result.primal == pytest.approx(expected.primal, rel=1e-12)
+        assert result.dual == pytest.approx(expected.dual, rel=1e-10, abs=1e-14)
+    with pytest.raises(ValueError, match="4 rows"):
+        prepared(W[:3], b[:3])
 
 
 @pytest.mark.parametrize("alpha", [1e-3, 5e-3])

@@ -164,6 +164,18 @@ term of the gap, and the ratio stays meaningful; its floor is the rounding of
 for the float64 scores computed here).
 """
 
-from ._gap import DualityGap, duality_gap, penalty_arguments, penalty_strengths
+from ._gap import (
+    DualityGap,
+    PreparedGap,
+    duality_gap,
+    penalty_arguments,
+    penalty_strengths,
+)
 
-__all__ = ["DualityGap", "duality_gap", "penalty_arguments", "penalty_strengths"]
+__all__ = [
+    "DualityGap",
+    "PreparedGap",
+    "duality_gap",
+    "penalty_arguments",
+    "penalty_strengths",
+]

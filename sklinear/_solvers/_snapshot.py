@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .._duality import duality_gap, penalty_arguments
+from .._duality import PreparedGap, penalty_arguments
 
 __all__ = ["Certificate", "Snapshot", "best_shift"]
 
@@ -85,7 +85,12 @@ class Certificate:
         n_samples = objective.n_samples
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
         self.y = np.asarray(objective.y, dtype=np.intp)
-        self.penalty_arguments = penalty_arguments(objective.penalty)
+        self._gap = PreparedGap(
+            objective.X, self.y, objective.n_classes, loss=objective.loss,
+            margin=objective.margin, sample_weight=objective.sample_weight,
+            fit_intercept=objective.fit_intercept,
+            **penalty_arguments(objective.penalty),
+        )  # fmt: skip
 
     def __call__(self, W, b, mu=None):
         """The gap at ``(W, t)``, with ``t`` the best intercept for ``W``.
@@ -165,13 +170,7 @@ class Certificate:
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
     def _certify(self, W, intercept, scores, theta, polish=True):
-        objective = self.objective
-        return duality_gap(
-            objective.X, self.y, W, intercept, loss=objective.loss,
-            margin=objective.margin, sample_weight=objective.sample_weight,
-            fit_intercept=objective.fit_intercept, scores=scores, theta=theta,
-            polish=polish, **self.penalty_arguments,
-        )  # fmt: skip
+        return self._gap(W, intercept, scores=scores, theta=theta, polish=polish)
 
     def _add_smoothed(self, snapshot, scores, theta, mu):
         """The smoothed hinge's primal and gap at the certified dual point:
