@@ -18,8 +18,8 @@ everything else asks the object. A loss owns:
   so a duality gap of the true (non-smooth) objective can be formed from it
   (``mu = 0`` is the hinge itself, with the subgradient 0 at the kink);
 * its curvature in the scores: a global bound (step sizes), a per-row bound
-  at the current point (local step sizes) and the Hessian in the intercepts
-  (Newton's method on the score shift);
+  at the current point (local step sizes) and the gradient and Hessian in
+  the intercepts (Newton's method on the score shift);
 * the name of its compiled kernel in ``sklinear._saga_sweep``.
 
 The duality gap (:mod:`sklinear._duality`) keeps its own loss formulas on
@@ -146,6 +146,27 @@ class _Loss:
         """
         raise NotImplementedError
 
+    def intercept_gradient(self, helper, y, factors, mu=0.0):
+        """Gradient of ``sum_i f_i L_i(s_i + t)`` in the score shift ``t``.
+
+        ``factors @ score_gradient(scores)``, from what :meth:`per_sample`
+        computed at the same scores (no second pass over them).
+
+        Parameters
+        ----------
+        helper : ndarray of shape (n_rows, n_classes)
+            From :meth:`per_sample`.
+        y : ndarray of shape (n_rows,)
+        factors : ndarray of shape (n_rows,)
+        mu : float, default=0.0
+            Hinge smoothing, as given to :meth:`per_sample`.
+
+        Returns
+        -------
+        gradient : ndarray of shape (n_classes,)
+        """
+        raise NotImplementedError
+
     def intercept_hessian(self, helper, y, factors, mu=0.0):
         """Hessian of ``sum_i f_i L_i(s_i + t)`` in the score shift ``t``.
 
@@ -206,6 +227,10 @@ class SoftmaxLoss(_Loss):
         out.ravel()[correct_at] -= 1
         return out
 
+    def intercept_gradient(self, helper, y, factors, mu=0.0):
+        labels = np.bincount(y, weights=factors, minlength=helper.shape[1])
+        return factors @ helper - labels
+
     def intercept_hessian(self, helper, y, factors, mu=0.0):
         weighted = helper * factors[:, None]
         return np.diag(weighted.sum(axis=0)) - weighted.T @ helper
@@ -259,6 +284,17 @@ class MulticlassHingeLoss(_Loss):
         margins.ravel()[correct_at] = 0
         margins.ravel()[correct_at] = -margins.sum(axis=1)
         return _into(margins, out)
+
+    def intercept_gradient(self, helper, y, factors, mu=0.0):
+        # The margins are -inf at the correct class: a = 0 there.
+        if mu > 0:
+            slopes = np.clip(helper / mu, 0.0, 1.0)
+        else:
+            slopes = (helper > 0).astype(np.float64)
+        totals = np.bincount(
+            y, weights=factors * slopes.sum(axis=1), minlength=helper.shape[1]
+        )
+        return factors @ slopes - totals
 
     def intercept_hessian(self, helper, y, factors, mu=0.0):
         band = ((helper > 0) & (helper < mu)) * (factors[:, None] / mu)

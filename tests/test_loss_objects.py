@@ -78,6 +78,18 @@ def test_smoothed_hinge_gradient_is_the_derivative_of_its_value(mu):
 
 
 @pytest.mark.parametrize(
+    "loss, mu",
+    [(make_loss("softmax"), 0.0), (make_loss("hinge"), 0.0), (make_loss("hinge"), 0.7)],
+)
+def test_intercept_gradient_is_the_weighted_sum_of_score_gradients(loss, mu):
+    scores, y, factors = _problem(4)
+    _, helper = loss.per_sample(scores, y, mu)
+    expected = factors @ loss.score_gradient(scores, y, mu)
+    gradient = loss.intercept_gradient(helper, y, factors, mu)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
     "loss, mu", [(make_loss("softmax"), 0.0), (make_loss("hinge"), 0.7)]
 )
 def test_intercept_hessian_is_the_derivative_of_the_shift_gradient(loss, mu):

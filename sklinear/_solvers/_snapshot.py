@@ -227,7 +227,7 @@ def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
     values, helper = loss.per_sample(raw + shift, y, mu)
     current = float(factors @ values)
     for _ in range(max_steps):
-        gradient = factors @ loss.score_gradient(raw + shift, y, mu)
+        gradient = loss.intercept_gradient(helper, y, factors, mu)
         hessian = loss.intercept_hessian(helper, y, factors, mu)
         ridge = max(1e-10 * np.trace(hessian), 1e-12)
         step = -np.linalg.solve(hessian + ones + ridge * np.eye(n_classes), gradient)
