@@ -11,6 +11,9 @@ import sys  # noqa: E402
 from pathlib import Path
 
 import pytest  # noqa: E402
+from sklearn.datasets import load_digits, make_blobs  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +57,31 @@ def setup_script():
         patch.setattr(setuptools, "setup", lambda **kwargs: None)
         spec.loader.exec_module(module)
     return module
+
+
+# The classifiers' test data, for test_linear_model.py and test_fit_state.py.
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return {
+        "raw": (X_train, X_test, y_train, y_test),
+        "standardized": (
+            scaler.transform(X_train),
+            scaler.transform(X_test),
+            y_train,
+            y_test,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    # Standardized: unscaled, the blobs (centers up to 10 apart, alpha 5e-3)
+    # make an ill-conditioned objective that SAGA needs >1000 epochs to
+    # certify (a ConvergenceWarning in every test that fits them).
+    X, y = make_blobs(n_samples=600, centers=4, n_features=5, random_state=0)
+    return StandardScaler().fit_transform(X), y
