@@ -105,12 +105,8 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     # classes two runs on two threads disagreed (0.89x and 1.10x).
     if n_features < 256:
         limit = 32 if n_rows <= 384 else 10 if n_rows <= 1024 else 5
-    elif n_rows <= 384 and n_features < 1024:
-        # 256 x 500 x 32: 0.78x-0.87x BLAS's time on one thread, 0.97x-1.15x
-        # on two (four runs); the full sweep no longer flagged it.
-        limit = 32
     elif n_rows <= 1024:
-        limit = 24 if n_rows > 384 and n_features >= 1024 else 16
+        limit = 24 if (n_rows <= 384) == (n_features < 1024) else 16
     else:
         limit = 10 if n_features < 1024 else 32
     return n_classes <= limit
