@@ -179,6 +179,33 @@ def test_reaches_the_independent_optimum(name, penalty, alpha, sparse):
 
 
 @built
+@pytest.mark.parametrize("case", ["softmax", "hinge", "max_norm"])
+def test_a_solve_without_hooks_takes_the_steps_of_one_with_hooks(case):
+    # Without hooks the epochs between two checks run in one call on dense
+    # float64 rows; a hook after every epoch keeps one call per epoch.
+    X, y = _standardized("wine")
+    penalty = make_penalty("l1" if case == "max_norm" else "l2", 1e-2,
+                           max_norm=0.5 if case == "max_norm" else None)  # fmt: skip
+    loss = "hinge" if case == "hinge" else "softmax"
+    results = []
+    for hook in (None, lambda epoch, W, b: False):
+        objective = LinearObjective(X, y, loss=loss, penalty=penalty)
+        assert SampleSaga(objective).chains_epochs
+        W, b = objective.initial_weights(3)
+        found = solve(
+            objective, W, b, method="saga", tol=1e-9, max_epochs=60,
+            random_state=0, on_epoch_end=hook,
+        )  # fmt: skip
+        results.append((found.W.copy(), found.b.copy(), found.n_epochs))
+    (W0, b0, n0), (W1, b1, n1) = results
+    assert n0 == n1 > 8
+    np.testing.assert_array_equal(W0, W1)
+    np.testing.assert_array_equal(b0, b1)
+    sparse = LinearObjective(sp.csr_matrix(X), y, loss=loss, penalty=penalty)
+    assert not SampleSaga(sparse).chains_epochs  # its lazy steps would differ
+
+
+@built
 def test_auto_batches_are_single_samples_where_the_sweep_pays():
     X, y = _sparse_data(np.float64, n=600)
     for data in (X, X.toarray()):

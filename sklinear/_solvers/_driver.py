@@ -245,6 +245,11 @@ class _Hooks:
     def __init__(self, on_epoch_begin, on_epoch_end):
         self.begin, self.end = on_epoch_begin, on_epoch_end
 
+    @property
+    def idle(self):
+        """Whether no hook runs between epochs (so they may run in one call)."""
+        return self.begin is None and self.end is None
+
     def run_epoch(self, result, n_batches, run, b_now=None):
         """Run one epoch ``run()`` between the hooks; whether to go on."""
         if self.begin is not None:

@@ -49,7 +49,7 @@ def solve_hinge_dual(
             or result.interrupted
         ):
             break
-        if ascent.compiled and hooks.begin is None and hooks.end is None:
+        if ascent.compiled and hooks.idle:
             _compiled_epochs(result, ascent, W, epochs_to_next, max_epochs, rng)
         else:  # orders of samples (the compiled sweep) or batches (NumPy)
             progress.run_epochs(

@@ -144,6 +144,14 @@ class SampleSaga:
         self.sum_W = np.array(weighted_sum, dtype=np.float64, order=self._order)
         self.sum_b = self.memory.sum(axis=0)
 
+    @property
+    def chains_epochs(self):
+        """Whether one call of :meth:`epoch` with the orders of several epochs
+        end to end takes the same steps as a call for each: on dense float64
+        rows, which keep no lazy state and whose weights are not rounded
+        between calls."""
+        return not self.sparse and self.X.dtype == np.float64
+
     def epoch(self, W, b, eta, order, mu=0.0):
         """One pass of single-sample SAGA steps in ``order`` (in place).
 
@@ -156,7 +164,8 @@ class SampleSaga:
             Step size.
         order : ndarray of int
             Sample indices, each in ``[0, n_samples)``: a permutation with
-            the 'curvature' sampling (see the class).
+            the 'curvature' sampling (see the class), or several end to end
+            (see :attr:`chains_epochs`).
         mu : float, default=0.0
             Hinge smoothing.
 
@@ -189,7 +198,8 @@ class SampleSaga:
         return bool(np.isfinite(W64).all() and np.isfinite(b64).all())
 
     def _samples(self, order):
-        """The samples an epoch visits, from a permutation ``order``."""
+        """The samples an epoch visits, from a permutation ``order`` (or
+        the samples of several, from their permutations end to end)."""
         order = np.asarray(order)
         if self.cumulative is None:
             return order
