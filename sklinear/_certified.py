@@ -15,7 +15,13 @@ from ._solvers import resolve_method, solve
 from ._solvers._snapshot import Certificate
 from .optimize import OptimizeResult
 
-__all__ = ["CERTIFIED_SOLVERS", "FitCertificate", "certify", "resolve_solver"]
+__all__ = [
+    "CERTIFIED_SOLVERS",
+    "FitCertificate",
+    "certify",
+    "resolve_solver",
+    "sgd_fallback",
+]
 
 CERTIFIED_SOLVERS = ("saga", "sdca")
 # Parameters that only the lecture's SGD knows: they make 'auto' choose it,
@@ -39,9 +45,9 @@ class FitCertificate:
     objective : float
         The training objective at the fitted weights.
     relative_gap : float
-        ``(P - D) / P`` for a feasible dual value ``D``: the objective is at
-        most this fraction above its minimum (``inf`` where no finite bound
-        exists, e.g. without any penalty).
+        ``(P - D) / P`` for a feasible dual value ``D``: the objective
+        exceeds its minimum by at most this fraction of its own value
+        (``inf`` where no finite bound exists, e.g. without any penalty).
     """
 
     objective: float
@@ -87,6 +93,40 @@ def resolve_solver(estimator):
             f"solver='sgd', or leave the option at its default."
         )
     return resolve_method(estimator._loss, penalty, solver)
+
+
+def sgd_fallback(estimator):
+    """Why 'auto' ran 'sgd' on an objective that has a certificate, or None.
+
+    None where 'auto' was not asked for, where an SGD-only option chose SGD
+    (the user's choice), or where nothing is penalized (no finite bound).
+
+    Returns
+    -------
+    fallback : tuple of (str, str) or None
+        Why, and what gives a certified fit instead.
+    """
+    if estimator.solver != "auto" or estimator.solver_ != "sgd":
+        return None
+    if any(getattr(estimator, name) != off for name, off in _SGD_ONLY.items()):
+        return None
+    penalty = estimator._penalty()
+    alpha_l1, alpha_l2 = penalty_strengths(penalty)
+    if not (alpha_l1 or alpha_l2 or penalty.max_norm is not None):
+        return None
+    if estimator._loss == "hinge" and alpha_l2 == 0:
+        return (
+            "no certified solver closes the gap of the hinge loss without an L2 "
+            "part in its penalty (penalty='l1', or max_norm alone) in few epochs",
+            "give the penalty an L2 part (penalty='elasticnet' with l1_ratio < 1, "
+            "or 'l2' with max_norm), or pass solver='saga' with a larger max_iter "
+            "(slow on this objective)",
+        )
+    return (
+        "on float32 data far from zero the certified solvers' products lose the "
+        "digits that tell the samples apart",
+        "center the data (e.g. with StandardScaler) or pass it as float64",
+    )
 
 
 def solver_for_data(estimator, solver, objective):

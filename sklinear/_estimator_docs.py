@@ -177,9 +177,12 @@ _SHARED_ATTRIBUTES = """
     duality_gap_ : float
         The relative duality gap ``(P - D) / P`` after ``fit``: ``P`` is
         ``objective_`` and ``D`` the value of a feasible dual point, a lower
-        bound on the minimum, so ``objective_`` is at most ``100 *
-        duality_gap_`` percent above the minimum. Measured for every solver
-        (``inf`` without a penalty, where no finite bound exists).
+        bound on the minimum, so ``objective_`` exceeds the minimum by at
+        most ``100 * duality_gap_`` percent of its own value. Measured for
+        every solver (``inf`` without a penalty, where no finite bound
+        exists). Where ``'auto'`` ran ``'sgd'`` on a penalized objective (the
+        hinge without an L2 part, float32 data far from zero), a gap above
+        ``tol`` gives a ConvergenceWarning that says so.
     t_ : int
         Number of weight updates (minibatch steps) so far.
     learning_rate_ : float

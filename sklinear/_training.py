@@ -17,7 +17,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._callbacks import FitTask
-from ._certified import CERTIFIED_SOLVERS, certify, resolve_solver, solver_for_data
+from ._certified import (
+    CERTIFIED_SOLVERS,
+    certify,
+    resolve_solver,
+    sgd_fallback,
+    solver_for_data,
+)
 from ._state import _has_fitted_state, check_training_state, continued_sgd_state
 from ._training_data import (
     _check_two_classes,
@@ -260,16 +266,32 @@ def _warn_if_not_converged(estimator, result):
     # A stop asked by a callback (interrupted) is not running out of epochs.
     if estimator.solver_ == "random_search" or estimator.tol is None:
         return
-    if result.converged or result.interrupted:
+    if result.interrupted:
+        return
+    fallback = sgd_fallback(estimator)
+    if fallback is not None and not estimator.duality_gap_ <= estimator.tol:
+        # SGD's own rule stopped it (converged or not): the gap tells how far.
+        why, instead = fallback
+        warnings.warn(
+            f"solver='auto' ran 'sgd': {why}. SGD stopped at a relative duality "
+            f"gap of {estimator.duality_gap_:.3g} (tol={estimator.tol}): the "
+            f"training objective {estimator.objective_:.6g} is above its minimum "
+            f"by at most {100 * estimator.duality_gap_:.3g}% of its value. For a "
+            f"fit within tol, {instead}.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+        return
+    if result.converged:
         return
     if estimator.solver_ in CERTIFIED_SOLVERS:
         warnings.warn(
             f"solver={estimator.solver_!r} ran max_iter={estimator.max_iter} epochs "
             f"and stopped at a relative duality gap of "
             f"{estimator.duality_gap_:.3g} (tol={estimator.tol}): the training "
-            f"objective {estimator.objective_:.6g} is at most "
-            f"{100 * estimator.duality_gap_:.3g}% above its minimum. Increase "
-            f"max_iter to get closer.",
+            f"objective {estimator.objective_:.6g} is above its minimum by at most "
+            f"{100 * estimator.duality_gap_:.3g}% of its value. Increase max_iter "
+            f"to get closer.",
             ConvergenceWarning,
             stacklevel=5,
         )

@@ -228,12 +228,40 @@ def test_certified_fits_do_not_depend_on_the_blas_thread_count(Classifier):
 def test_float32_far_from_zero_runs_sgd_and_float64_is_certified(iris, Classifier):
     X, y = iris
     far = X + 1e6
-    assert Classifier(random_state=0).fit(far.astype(np.float32), y).solver_ == "sgd"
+    with pytest.warns(ConvergenceWarning, match="float32 data far from zero"):
+        fallback = Classifier(random_state=0).fit(far.astype(np.float32), y)
+    assert fallback.solver_ == "sgd"
     model = Classifier(random_state=0).fit(far, y)
     assert model.solver_ != "sgd" and model.duality_gap_ <= model.tol
     # A constant column (e.g. of ones) is not data far from zero.
     with_ones = np.hstack([X, np.ones((len(X), 1))]).astype(np.float32)
     assert Classifier(random_state=0).fit(with_ones, y).solver_ != "sgd"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"penalty": "l1"}, {"penalty": None, "max_norm": 1.0}],
+    ids=["l1", "max_norm"],
+)
+def test_auto_says_how_far_its_sgd_fallback_stopped(iris, params):
+    # The hinge without an L2 part: 'auto' runs SGD, whose own rule stops it
+    # far from the optimum; the certificate says how far, and the warning too.
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="ran 'sgd'") as record:
+        model = LinearSVMClassifier(random_state=0, **params).fit(X, y)
+    assert model.solver_ == "sgd" and model.duality_gap_ > model.tol
+    message = str(record[0].message)
+    assert f"{model.duality_gap_:.3g}" in message and "L2 part" in message
+    # The advice holds: with an L2 part the fit is certified within tol.
+    certified = LinearSVMClassifier(
+        random_state=0, penalty="elasticnet", l1_ratio=0.9
+    ).fit(X, y)
+    assert certified.solver_ == "sdca" and certified.duality_gap_ <= certified.tol
+    # SGD chosen through an SGD-only option is the user's choice: its own
+    # rule's warning only (none here).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LinearSVMClassifier(random_state=0, average=True, **params).fit(X, y)
 
 
 @pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])

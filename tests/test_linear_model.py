@@ -131,6 +131,9 @@ def test_class_weight_acts_on_a_stream_of_single_samples(Classifier):
     assert minority_predictions({0: 1, 1: 10}) > minority_predictions(None) + 0.2
 
 
+@pytest.mark.filterwarnings(
+    "ignore:solver=.auto. ran .sgd.:sklearn.exceptions.ConvergenceWarning"
+)
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_l1_penalties_give_exact_zeros(digits, penalty, Classifier):
@@ -216,6 +219,9 @@ def test_float32_stays_float32(blobs, Classifier):
     assert model64.coef_.dtype == np.float64
 
 
+@pytest.mark.filterwarnings(
+    "ignore:solver=.auto. ran .sgd.:sklearn.exceptions.ConvergenceWarning"
+)
 @pytest.mark.parametrize("offset", [1e5, 1e6])
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_float32_far_from_zero_trains_as_float64(Classifier, offset):
@@ -375,6 +381,9 @@ def test_early_stopping_records_validation_scores(blobs, Classifier):
     assert model.best_validation_score_ == max(model.validation_scores_)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:solver=.auto. ran .sgd.:sklearn.exceptions.ConvergenceWarning"
+)
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_max_norm_bounds_each_class_row(digits, Classifier):
     X_train, _, y_train, _ = digits["raw"]
