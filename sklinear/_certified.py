@@ -119,8 +119,8 @@ def sgd_fallback(estimator):
             "no certified solver closes the gap of the hinge loss without an L2 "
             "part in its penalty (penalty='l1', or max_norm alone) in few epochs",
             "give the penalty an L2 part (penalty='elasticnet' with l1_ratio < 1, "
-            "or 'l2' with max_norm), or pass solver='saga' with a larger max_iter "
-            "(slow on this objective)",
+            "or 'l2' with max_norm), which solver='sdca' certifies (solver='saga' "
+            "on the smoothed hinge stalled near a gap of 0.02 on iris and wine)",
         )
     return (
         "on float32 data far from zero the certified solvers' products lose the "
