@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from child_process import misaligned
 from sklearn.datasets import load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
+from solve_paths import assert_hooks_change_nothing
 
 from sklinear._duality import penalty_strengths
 from sklinear._solvers import _dual_cd, solve
@@ -192,19 +193,9 @@ def test_epochs_in_one_call_take_the_steps_of_one_call_each(layout, penalty):
 def test_a_solve_without_hooks_takes_the_steps_of_one_with_hooks():
     # Hooks run after every epoch, so they keep the one-call-per-epoch path.
     X, y = _data("iris")
-    results = []
-    for hook in (None, lambda epoch, W, b: False):
-        objective = _objective(X, y)
-        W, b = objective.initial_weights(3)
-        found = solve(
-            objective, W, b, method="sdca", tol=1e-8, max_epochs=300,
-            random_state=0, on_epoch_end=hook,
-        )  # fmt: skip
-        results.append((found.W.copy(), found.b.copy(), found.n_epochs))
-    (W0, b0, n0), (W1, b1, n1) = results
-    assert n0 == n1 > 8
-    np.testing.assert_array_equal(W0, W1)
-    np.testing.assert_array_equal(b0, b1)
+    assert_hooks_change_nothing(
+        lambda: _objective(X, y), 3, method="sdca", tol=1e-8, max_epochs=300
+    )
 
 
 @needs_sweep

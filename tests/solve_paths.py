@@ -1,0 +1,23 @@
+"""A check shared by the solvers' tests: hooks do not change the steps."""
+
+import numpy as np
+
+from sklinear._solvers import solve
+
+
+def assert_hooks_change_nothing(make_objective, n_classes, **solve_kwargs):
+    """A solve without hooks (the epochs between two checks in one compiled
+    call) takes the steps of one with a hook after every epoch (one call an
+    epoch): the same weights, bit for bit, after the same epochs."""
+    results = []
+    for hook in (None, lambda epoch, W, b: False):
+        objective = make_objective()
+        W, b = objective.initial_weights(n_classes)
+        found = solve(
+            objective, W, b, random_state=0, on_epoch_end=hook, **solve_kwargs
+        )
+        results.append((found.W.copy(), found.b.copy(), found.n_epochs))
+    (W0, b0, n0), (W1, b1, n1) = results
+    assert n0 == n1 > 8
+    np.testing.assert_array_equal(W0, W1)
+    np.testing.assert_array_equal(b0, b1)
