@@ -396,17 +396,17 @@ def _present_classes(y, a, n_classes):
 
 def _chunks(n_samples, n_features, X=None, n_outputs=0):
     """All rows of float64 ``X`` at once (read in place); else row slices
-    whose float64 copy holds about ``_CHUNK_BYTES``: sized by
-    the stored entries for sparse ``X`` (a dense-width chunk of a wide sparse
-    matrix would be a few rows, each product paying for every feature).
+    whose float64 copy holds about ``_CHUNK_BYTES``: sized by the stored
+    entries for sparse ``X`` (a dense-width chunk of a wide sparse matrix
+    would be a few rows, each product paying for every feature).
 
     A chunk's product ``X[rows].T @ A`` fills ``n_features x n_outputs``
     numbers whatever its rows: chunks of sparse rows are made long enough
     to hold as many stored entries, so that this fixed cost stays below the
-    product's own; their copy is then at most as large as the result. (For
-    20,000 x 20,000 CSR rows of 100 entries and 40 outputs, 16 chunks took
-    88 ms, one 48 ms in float64; in float32, 3 chunks 80-86 ms against 16
-    chunks' 83-133 ms.)
+    product's own; their copy (float64 values and their indices) is then of
+    the order of the result's size. (For 20,000 x 20,000 CSR rows of 100
+    entries and 40 outputs, 16 chunks took 88 ms, one 48 ms in float64; in
+    float32, 3 chunks 80-86 ms against 16 chunks' 83-133 ms.)
     """
     if X is not None and X.dtype == np.float64:
         yield slice(0, n_samples)  # read in place: nothing to convert
