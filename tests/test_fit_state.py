@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils.multiclass import check_classification_targets
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 from sklinear.objective import LinearObjective
@@ -274,3 +275,23 @@ def test_svm_has_no_predict_proba_and_points_to_calibration(blobs):
         model.predict_log_proba(X)
     with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
         model.no_such_thing
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1] * 10),
+        np.array([True, False] * 10),
+        np.arange(20, dtype=np.uint8) % 3,
+        np.array([-5, 7, 2**40, 7] * 5),
+    ],
+    ids=["int", "bool", "uint8", "wide"],
+)
+def test_integer_labels_skip_only_a_check_they_would_pass(labels):
+    # fit skips scikit-learn's target check for integer vectors: it accepts
+    # them all ('binary' or 'multiclass'); float labels still go through it
+    # (tests/test_bad_input.py: continuous y is refused).
+    check_classification_targets(labels)
+    X = np.random.default_rng(0).standard_normal((len(labels), 3))
+    model = SoftmaxClassifier(random_state=0, max_iter=5, tol=None).fit(X, labels)
+    assert_array_equal(model.classes_, np.unique(labels))
