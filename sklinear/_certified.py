@@ -74,12 +74,9 @@ def resolve_solver(estimator):
     if solver not in ("auto", *CERTIFIED_SOLVERS):
         return solver
     penalty = estimator._penalty()
-    sgd_options = [
-        name for name, off in _SGD_ONLY.items() if getattr(estimator, name) != off
-    ]
+    sgd_options = _sgd_options(estimator)
     if solver == "auto":
-        penalized = any(penalty_strengths(penalty)) or penalty.max_norm is not None
-        if sgd_options or not penalized:
+        if sgd_options or not _penalized(penalty):
             return "sgd"
         method = resolve_method(estimator._loss, penalty, "auto")
         # SAGA on the smoothed hinge (no L2 part) is certified but slow to
@@ -108,13 +105,10 @@ def sgd_fallback(estimator):
     """
     if estimator.solver != "auto" or estimator.solver_ != "sgd":
         return None
-    if any(getattr(estimator, name) != off for name, off in _SGD_ONLY.items()):
-        return None
     penalty = estimator._penalty()
-    alpha_l1, alpha_l2 = penalty_strengths(penalty)
-    if not (alpha_l1 or alpha_l2 or penalty.max_norm is not None):
+    if _sgd_options(estimator) or not _penalized(penalty):
         return None
-    if estimator._loss == "hinge" and alpha_l2 == 0:
+    if estimator._loss == "hinge" and penalty_strengths(penalty)[1] == 0:
         return (
             "no certified solver closes the gap of the hinge loss without an L2 "
             "part in its penalty (penalty='l1', or max_norm alone) in few epochs",
@@ -127,6 +121,16 @@ def sgd_fallback(estimator):
         "digits that tell the samples apart",
         "center the data (e.g. with StandardScaler) or pass it as float64",
     )
+
+
+def _sgd_options(estimator):
+    """The SGD-only options set away from their defaults (see _SGD_ONLY)."""
+    return [name for name, off in _SGD_ONLY.items() if getattr(estimator, name) != off]
+
+
+def _penalized(penalty):
+    """Whether a certificate can bound the objective (a penalty or a bound)."""
+    return any(penalty_strengths(penalty)) or penalty.max_norm is not None
 
 
 def solver_for_data(estimator, solver, objective):

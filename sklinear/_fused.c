@@ -44,6 +44,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "_simd.h" /* the x86 switch, the CPU check, float64 vectors */
+
 #define SKLINEAR_HINGE 0
 #define SKLINEAR_SOFTMAX 1
 #define SKLINEAR_MAX_THREADS 256
@@ -84,11 +86,6 @@
  * classes, all in the fastest blocks). */
 #define GRADIENT_ROWS(C) ((C) > 1 ? (C) - 1 : (C))
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define SKLINEAR_X86 1
-#else
-#define SKLINEAR_X86 0
-#endif
 
 /* One call: the checked inputs (contiguous labels and factors, any row
  * strides for X and W), the outputs, the block schedule and its state. */
@@ -176,8 +173,9 @@ static void finish_block(struct batch *b, ptrdiff_t block, int slot,
 
 typedef float vf32 __attribute__((vector_size(32)));
 typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
-typedef double vf64 __attribute__((vector_size(32)));
-typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
+/* vf64, vf64u from _simd.h; LOAD and STORE are defined per dtype below. */
+#undef LOAD
+#undef STORE
 
 /* float32, baseline instruction set */
 #define REAL float
@@ -244,8 +242,7 @@ static struct kernels kernels[2] = {
 static void choose_kernels(void)
 {
 #if SKLINEAR_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (cpu_has_avx2_fma()) {
         kernels[0] = (struct kernels){work_f32_avx2, last_row_f32_avx2};
         kernels[1] = (struct kernels){work_f64_avx2, last_row_f64_avx2};
     }

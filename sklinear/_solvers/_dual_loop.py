@@ -50,7 +50,10 @@ def solve_hinge_dual(
         ):
             break
         if ascent.compiled and hooks.idle:
-            _compiled_epochs(result, ascent, W, epochs_to_next, max_epochs, rng)
+            progress.run_chained(
+                result, epochs_to_next, max_epochs, ascent.n_steps, rng,
+                functools.partial(_compiled_epochs, ascent, W),
+            )  # fmt: skip
         else:  # orders of samples (the compiled sweep) or batches (NumPy)
             progress.run_epochs(
                 result, hooks, epochs_to_next, max_epochs, ascent.n_steps, rng,
@@ -77,18 +80,11 @@ def _balanced_epochs(X, n_classes):
     return math.ceil(check_work / epoch_work)
 
 
-def _compiled_epochs(result, ascent, W, n_epochs, max_epochs, rng):
-    """Up to ``n_epochs`` epochs in one compiled call, without per-epoch
-    hooks to run between them: the steps (and random orders) of as many
+def _compiled_epochs(ascent, W, orders):
+    """The epochs of ``orders`` in one compiled call: the steps of as many
     calls of :func:`_dual_epoch`."""
-    n_epochs = min(n_epochs, max_epochs - result.n_epochs)
-    if n_epochs <= 0:
-        return
-    orders = [rng.permutation(ascent.n_steps) for _ in range(n_epochs)]
     ascent.epochs(W, orders)
     ascent.update_multiplier()
-    result.n_epochs += n_epochs
-    result.n_steps += n_epochs * ascent.n_steps
 
 
 def _dual_epoch(ascent, W, order):

@@ -13,6 +13,7 @@ __all__ = [
     "finish",
     "next_check",
     "record_check",
+    "run_chained",
     "run_epochs",
 ]
 
@@ -100,6 +101,19 @@ def run_epochs(result, hooks, n_epochs, max_epochs, n_steps, rng, epoch, **hook)
         run = functools.partial(epoch, order)
         if not hooks.run_epoch(result, n_steps, run, **hook):
             return
+
+
+def run_chained(result, n_epochs, max_epochs, n_steps, rng, run):
+    """Up to ``n_epochs`` epochs in one call ``run(orders)``, where no hook
+    runs between them: ``orders`` are the random permutations of
+    ``range(n_steps)`` that as many :func:`run_epochs` epochs would draw,
+    so a compiled solver takes the same steps in one Python round trip."""
+    n_epochs = min(n_epochs, max_epochs - result.n_epochs)
+    if n_epochs <= 0:
+        return
+    run([rng.permutation(n_steps) for _ in range(n_epochs)])
+    result.n_epochs += n_epochs
+    result.n_steps += n_epochs * n_steps
 
 
 def finish(result, snapshot, tol):

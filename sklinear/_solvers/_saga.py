@@ -205,6 +205,9 @@ class MinibatchSaga:
         Per-feature step multipliers.
     """
 
+    #: Its epochs run one call each (see SampleSaga.chains_epochs).
+    chains_epochs = False
+
     def __init__(self, objective, batches, preconditioner=None):
         self.objective = objective
         self.batches = batches

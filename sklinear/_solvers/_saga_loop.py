@@ -22,6 +22,7 @@ from ._progress import (
     met,
     next_check,
     record_check,
+    run_chained,
     run_epochs,
 )
 from ._saga import single_sample_rows, single_sample_smoothness
@@ -149,10 +150,15 @@ def solve_saga(
             ),  # fmt: skip
             _MAX_STEP_GROWTH * eta,
         )
-        if getattr(saga, "chains_epochs", False) and hooks.idle:
-            _chained_epochs(
-                result, saga, W, b, eta, mu, epochs_to_next, max_epochs, n_batches, rng
-            )
+        if saga.chains_epochs and hooks.idle:
+            # Weights that stop being finite end run_epochs at that epoch;
+            # a chain counts all of its epochs.
+            run_chained(
+                result, epochs_to_next, max_epochs, n_batches, rng,
+                lambda orders, eta=eta, mu=mu: saga.epoch(
+                    W, b, eta, np.concatenate(orders), mu
+                ),
+            )  # fmt: skip
         else:
             run_epochs(
                 result, hooks, epochs_to_next, max_epochs, n_batches, rng,
@@ -167,21 +173,6 @@ def solve_saga(
         W[...], b[...] = best[0]
         snapshot = best[1]
     return finish(result, snapshot, tol)
-
-
-def _chained_epochs(result, saga, W, b, eta, mu, n_epochs, max_epochs, n_steps, rng):
-    """Up to ``n_epochs`` epochs in one compiled call, where no hook runs
-    between them: the steps and random orders of as many :func:`run_epochs`
-    epochs (one Python round trip instead of one per epoch on small data).
-    Weights that stop being finite end a chain of :func:`run_epochs` at that
-    epoch; here the chain's every epoch is counted."""
-    n_epochs = min(n_epochs, max_epochs - result.n_epochs)
-    if n_epochs <= 0:
-        return
-    orders = np.concatenate([rng.permutation(n_steps) for _ in range(n_epochs)])
-    saga.epoch(W, b, eta, orders, mu)
-    result.n_epochs += n_epochs
-    result.n_steps += n_epochs * n_steps
 
 
 def _improved(snapshot, best):
