@@ -11,7 +11,7 @@ import numpy as np
 
 from ._data_stats import sampled_spread
 from ._duality import penalty_strengths
-from ._solvers import resolve_method, solve
+from ._solvers import newton_applies, resolve_method, solve
 from ._solvers._snapshot import Certificate
 from .optimize import OptimizeResult
 
@@ -29,8 +29,10 @@ CERTIFIED_SOLVERS = ("saga", "sdca")
 # Below this many multiply-adds per epoch (n_samples * n_features *
 # n_classes) an epoch costs microseconds: such fits go on to a gap of
 # _CHEAP_TOL, the optimum to rounding (so that, e.g., integer sample weights
-# and repeated samples give the same model, as scikit-learn checks), but
-# only for the first half of max_iter: after it, the asked tol ends them.
+# and repeated samples give the same model, as scikit-learn checks): by
+# Newton's steps after the asked tol where they apply (the softmax with an L2
+# penalty), else by the solver's epochs, but only for the first half of
+# max_iter: after it, the asked tol ends them.
 _CHEAP_EPOCH_WORK = 1e5
 _CHEAP_TOL = 1e-10
 _SGD_ONLY = {"early_stopping": False, "average": False, "learning_rate_init": "auto"}
@@ -172,13 +174,16 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
     asked = 0.0 if estimator.tol is None else estimator.tol
     tol = asked
     n_samples, n_features = objective.X.shape
-    settle = None
+    settle = polish_tol = None
     if n_samples * n_features * W.shape[0] <= _CHEAP_EPOCH_WORK:
-        tol = min(tol, _CHEAP_TOL)
-        settle = (asked, estimator.max_iter // 2)
+        if newton_applies(objective):
+            polish_tol = _CHEAP_TOL
+        else:
+            tol = min(tol, _CHEAP_TOL)
+            settle = (asked, estimator.max_iter // 2)
     found = solve(
         objective, W, b, method=solver, tol=tol, max_epochs=estimator.max_iter,
-        settle=settle, batch_size=estimator.batch_size,
+        settle=settle, polish_tol=polish_tol, batch_size=estimator.batch_size,
         random_state=estimator.random_state, verbose=estimator.verbose,
         **hooks,
     )  # fmt: skip

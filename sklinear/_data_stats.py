@@ -117,6 +117,29 @@ def _weighted_sparse_variance(X, weights):
     return np.maximum(stored + weight_of_zeros * mean**2, 0.0)
 
 
+# Up to this many features the second-moment matrix is built exactly.
+_EXACT_MAX_FEATURES = 32
+
+
+def _exact_top_second_moment(X, weights, preconditioner, offset_row, fit_intercept):
+    """:func:`_top_second_moment` from the matrix ``A^T diag(w) A`` of the
+    scaled (centered, extended) rows ``A``, in float64."""
+    rows = X.toarray() if sp.issparse(X) else X
+    rows = np.asarray(rows, dtype=np.float64)
+    if offset_row is not None:
+        rows = rows - np.asarray(offset_row, dtype=np.float64)
+    if preconditioner is not None:
+        rows = rows * np.sqrt(np.asarray(preconditioner, dtype=np.float64))
+    if fit_intercept:
+        rows = np.hstack([rows, np.ones((rows.shape[0], 1))])
+    weights = np.asarray(weights, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        moment = rows.T @ (weights[:, None] * rows)
+    if not np.all(np.isfinite(moment)):
+        return np.inf  # squares that overflow: no usable step (callers say so)
+    return float(np.linalg.eigvalsh(moment)[-1])
+
+
 def _top_second_moment(
     X, weights, preconditioner, offset_row, fit_intercept, n_power_iterations
 ):
@@ -126,9 +149,16 @@ def _top_second_moment(
     <sklinear.objective.LinearObjective.second_moment>` computes on its sampled
     rows: they are centered on ``offset_row`` (unless None), get a column of
     ones with ``fit_intercept``, and are scaled by ``sqrt(preconditioner)``;
-    power iteration from a fixed start (deterministic).
+    power iteration from a fixed start (deterministic). With at most
+    ``_EXACT_MAX_FEATURES`` features the matrix itself is built and its
+    exact top eigenvalue taken: cheaper than the iterations' many small
+    products, and never below the true value.
     """
     n_features = X.shape[1]
+    if n_features <= _EXACT_MAX_FEATURES:
+        return _exact_top_second_moment(
+            X, weights, preconditioner, offset_row, fit_intercept
+        )
     scale = (
         np.ones(n_features)
         if preconditioner is None

@@ -22,6 +22,7 @@ user guide, not here.
 """
 
 from ._driver import SolverResult, auto_batches, resolve_method, solve
+from ._newton import newton_applies
 from ._snapshot import Certificate, Snapshot
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Snapshot",
     "SolverResult",
     "auto_batches",
+    "newton_applies",
     "resolve_method",
     "solve",
 ]

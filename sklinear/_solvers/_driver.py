@@ -15,6 +15,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
 from ._dual_loop import solve_hinge_dual
+from ._newton import newton_applies
 from ._progress import SolverResult
 from ._saga import make_batches, make_saga, saga_batches
 from ._saga_loop import solve_saga
@@ -90,6 +91,7 @@ def solve(
     tol=1e-3,
     max_epochs=1000,
     settle=None,
+    polish_tol=None,
     batch_size="auto",
     preconditioner=None,
     step_factor=1.0,
@@ -131,6 +133,12 @@ def solve(
         rate says ``tol`` would not be reached by then, a gap of at most
         ``looser_tol`` ends the solve too (a cap on the effort spent on a
         ``tol`` far below what was asked).
+    polish_tol : float, default=None
+        Once ``tol`` is met, Newton's steps take the gap on to ``polish_tol``
+        (:func:`~._newton.newton_polish`; each counts as an epoch). Only
+        where :func:`~._newton.newton_applies`: the softmax with an L2
+        penalty alone on dense float64 X of few parameters; elsewhere
+        ignored.
     batch_size : int or 'auto', default='auto'
         See :func:`auto_batches`; 'auto' gives the dual method batches of
         ``_DUAL_BATCH`` rows.
@@ -172,7 +180,7 @@ def solve(
         return _solve(
             objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
             step_factor, mu, random_state, gap, verbose,
-            batch_size != "auto", hooks, settle,
+            batch_size != "auto", hooks, settle, polish_tol,
         )  # fmt: skip
 
 
@@ -221,7 +229,7 @@ def _nonzeros(X):
 def _solve(
     objective, W, b, method, n_batches, tol, max_epochs, preconditioner,
     step_factor, mu, random_state, gap, verbose, batch_size_given,
-    hooks, settle,
+    hooks, settle, polish_tol,
 ):  # fmt: skip
     rng = _random_state(random_state)
     gap = Certificate(objective) if gap is None else gap
@@ -233,9 +241,11 @@ def _solve(
             settle,
         )  # fmt: skip
     saga = make_saga(objective, n_batches, preconditioner)
+    if polish_tol is not None and not newton_applies(objective):
+        polish_tol = None
     return solve_saga(
         objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
-        step_factor, mu, rng, gap, verbose, hooks, settle,
+        step_factor, mu, rng, gap, verbose, hooks, settle, polish_tol,
     )  # fmt: skip
 
 

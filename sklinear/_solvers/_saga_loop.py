@@ -15,6 +15,7 @@ the hinge, so the gap closes as ``mu`` shrinks.
 import numpy as np
 
 from ._curvature import local_curvature, sample_rows
+from ._newton import newton_polish
 from ._progress import (
     SolverResult,
     clock,
@@ -85,7 +86,7 @@ def _step_size(
 
 def solve_saga(
     objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
-    step_factor, mu, rng, gap, verbose, hooks, settle=None,
+    step_factor, mu, rng, gap, verbose, hooks, settle=None, polish_tol=None,
 ):  # fmt: skip
     """Proximal SAGA epochs between snapshots until the gap is at most ``tol``.
 
@@ -94,7 +95,9 @@ def solve_saga(
     best snapshot's gap sends the iterate back there with half the step. For
     the hinge, ``mu`` (the smoothing) falls by ``_MU_DIVISOR`` whenever the
     smoothed problem is solved to ``_STAGE_ACCURACY`` of the smoothing's
-    error. Arguments as in :func:`~._driver.solve`; ``saga`` from
+    error. Once ``tol`` is met, Newton's steps go on to ``polish_tol``
+    (None: no polish; the caller checks that Newton's method applies).
+    Arguments as in :func:`~._driver.solve`; ``saga`` from
     :func:`~._saga.make_saga`, ``rng`` a RandomState.
 
     Returns
@@ -172,6 +175,15 @@ def solve_saga(
     if best[1].relative < snapshot.relative:  # out of epochs on a noisy step
         W[...], b[...] = best[0]
         snapshot = best[1]
+    if (
+        polish_tol is not None
+        and tol >= snapshot.relative > polish_tol
+        and not result.interrupted
+    ):
+        snapshot = newton_polish(
+            objective, W, b, gap, polish_tol, result, max_epochs=max_epochs,
+            hooks=hooks, started=started, verbose=verbose,
+        )  # fmt: skip
     return finish(result, snapshot, tol)
 
 
