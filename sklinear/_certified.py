@@ -31,7 +31,8 @@ CERTIFIED_SOLVERS = ("saga", "sdca")
 # _CHEAP_TOL, the optimum to rounding (so that, e.g., integer sample weights
 # and repeated samples give the same model, as scikit-learn checks): by
 # Newton's steps after the asked tol where they apply (the softmax with an L2
-# penalty), else by the solver's epochs, but only for the first half of
+# penalty), else by the solver's epochs (the hinge's checks also try the
+# exact point of the dual's partition), but only for the first half of
 # max_iter: after it, the asked tol ends them.
 _CHEAP_EPOCH_WORK = 1e5
 _CHEAP_TOL = 1e-10
@@ -176,9 +177,8 @@ def certified_fit(estimator, objective, W, b, solver, state, hooks):
     n_samples, n_features = objective.X.shape
     settle = polish_tol = None
     if n_samples * n_features * W.shape[0] <= _CHEAP_EPOCH_WORK:
-        if newton_applies(objective):
-            polish_tol = _CHEAP_TOL
-        else:
+        polish_tol = _CHEAP_TOL
+        if not newton_applies(objective):
             tol = min(tol, _CHEAP_TOL)
             settle = (asked, estimator.max_iter // 2)
     found = solve(

@@ -14,6 +14,12 @@ estimators reach it through ``sklinear._certified``.
   L2 part, with a method-of-multipliers intercept (``_dual_cd``, compiled
   per-sample sweep where built).
 
+On small problems (``polish_tol``) the last digits come from exact steps:
+Newton's method after SAGA for the softmax with an L2 penalty
+(``_newton``), and the exact point of the dual ascent's partition for the
+hinge with an L2 penalty (``_hinge_polish``), each kept only if the
+certificate says so.
+
 Every check ("snapshot", ``_snapshot``) certifies the gap with
 :func:`sklinear._duality.duality_gap`; SAGA's snapshots also move the
 intercept to its best value for ``W`` and refill the memory. Figures (epochs,

@@ -15,6 +15,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
 from ._dual_loop import solve_hinge_dual
+from ._hinge_polish import hinge_polish_applies
 from ._newton import newton_applies
 from ._progress import SolverResult
 from ._saga import make_batches, make_saga, saga_batches
@@ -134,11 +135,14 @@ def solve(
         ``looser_tol`` ends the solve too (a cap on the effort spent on a
         ``tol`` far below what was asked).
     polish_tol : float, default=None
-        Once ``tol`` is met, Newton's steps take the gap on to ``polish_tol``
-        (:func:`~._newton.newton_polish`; each counts as an epoch). Only
-        where :func:`~._newton.newton_applies`: the softmax with an L2
-        penalty alone on dense float64 X of few parameters; elsewhere
-        ignored.
+        'saga': once ``tol`` is met, Newton's steps take the gap on to
+        ``polish_tol`` (:func:`~._newton.newton_polish`; each counts as an
+        epoch), where :func:`~._newton.newton_applies` (the softmax with an
+        L2 penalty alone on dense float64 X of few parameters). 'sdca':
+        checks also try the exact point of the dual variables' partition
+        and end the solve if it certifies ``polish_tol``, where
+        :func:`~._hinge_polish.hinge_polish_applies` (an L2 penalty alone,
+        dense float64 X). Elsewhere ignored.
     batch_size : int or 'auto', default='auto'
         See :func:`auto_batches`; 'auto' gives the dual method batches of
         ``_DUAL_BATCH`` rows.
@@ -236,9 +240,11 @@ def _solve(
     if method == "sdca":
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
         batches = make_batches(objective.X, n_batches if batch_size_given else n_dual)
+        if polish_tol is not None and not hinge_polish_applies(objective):
+            polish_tol = None
         return solve_hinge_dual(
             objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
-            settle,
+            settle, polish_tol,
         )  # fmt: skip
     saga = make_saga(objective, n_batches, preconditioner)
     if polish_tol is not None and not newton_applies(objective):

@@ -12,17 +12,28 @@ import numpy as np
 from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
+from ._hinge_polish import active_set_point
+from ._saga_loop import _move_intercept
 from ._snapshot import _transposed_product
 
 __all__ = ["solve_hinge_dual"]
 
+# The exact point of the dual's partition is tried at checks whose gap is at
+# most this: before, the partition is still far from the optimum's.
+_POLISH_FROM = 1e-1
+
 
 def solve_hinge_dual(
-    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks, settle=None
-):
+    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
+    settle=None, polish_tol=None,
+):  # fmt: skip
     """The hinge loss with an L2 part: minibatch dual coordinate ascent.
 
     Starts from the dual point 0 (``W = 0``), keeping only the intercept.
+    With ``polish_tol`` (the caller checks that the polish applies), checks
+    whose gap is at most ``_POLISH_FROM`` also try the exact point of the
+    dual variables' partition (:mod:`._hinge_polish`), and the solve ends
+    there if it certifies a gap of at most ``polish_tol``.
     """
     # Without an intercept the dual has no equality constraint: no multiplier.
     ascent = HingeDualAscent(
@@ -35,6 +46,7 @@ def solve_hinge_dual(
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
     balanced = _balanced_epochs(objective.X, W.shape[0])
+    polisher = _Polisher(objective, gap)
     while True:
         gradient = ascent.gradient()
         weighted_sum = _transposed_product(objective.X, gradient * gap.factors[:, None])
@@ -42,6 +54,14 @@ def solve_hinge_dual(
         W[...] = ascent.weights(W.dtype)
         b[...] = ascent.intercept()
         snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
+        if polish_tol is not None and polisher.due(snapshot.relative, result.n_epochs):
+            polished = polisher.attempt(W, b, ascent.a, result.n_epochs)
+            if polished is not None and polished[0].relative <= polish_tol:
+                snapshot, W[...], b[...] = polished
+                progress.record_check(
+                    result, snapshot, 0.0, started, verbose, ", exact"
+                )
+                break
         progress.record_check(result, snapshot, 0.0, started, verbose)
         if (
             progress.met(result, snapshot.relative, tol, settle)
@@ -63,6 +83,41 @@ def solve_hinge_dual(
             progress.next_check(result.history, tol, epochs_to_next), balanced
         )
     return progress.finish(result, snapshot, tol)
+
+
+class _Polisher:
+    """Tries :func:`~._hinge_polish.active_set_point` once per partition of
+    the dual variables (a partition that failed is not solved again)."""
+
+    def __init__(self, objective, gap):
+        self.objective, self.gap = objective, gap
+        self.tried = None
+        self.last_epoch = 0
+
+    def due(self, relative_gap, epoch):
+        """Whether a check should try: its gap at most ``_POLISH_FROM`` and,
+        after a failed try, twice the epochs of that try (a partition that
+        keeps changing costs a few tries, not one a check)."""
+        return relative_gap <= _POLISH_FROM and epoch >= 2 * self.last_epoch
+
+    def attempt(self, W, b, a, epoch):
+        """``(snapshot, W, b)`` of the partition's point, certified, or
+        None (``W`` and ``b`` give the dtypes)."""
+        partition = np.round(np.clip(a, 0, 1) * 2).astype(np.int8).tobytes()
+        if partition == self.tried:
+            return None
+        self.tried, self.last_epoch = partition, epoch
+        point = active_set_point(self.objective, a, self.gap.factors)
+        if point is None:
+            return None
+        W_exact, shift, beta = point
+        theta = -beta
+        theta[np.arange(len(beta)), self.objective.y] = beta.sum(axis=1)
+        b_exact = np.array(b, dtype=np.float64)
+        _move_intercept(self.objective, W_exact, b_exact, shift)
+        W_exact = W_exact.astype(W.dtype)
+        snapshot = self.gap.certify(W_exact, b_exact, theta, polish=False)
+        return snapshot, W_exact, b_exact
 
 
 def _balanced_epochs(X, n_classes):
