@@ -291,8 +291,9 @@ def test_tiny_problems_go_for_rounding_then_settle_for_tol(iris, Classifier):
     # for the first half of max_iter, then stops at the asked tol, without
     # a warning and before max_iter; and it stops at tol sooner where the
     # gap's rate says 1e-10 is out of reach by then. (On these 112 rows the
-    # dual ascent is still short of 1e-10 after 1,000 epochs; the softmax
-    # gets there in a few dozen.)
+    # dual ascent is still short of 1e-10 after 1,000 epochs, and its
+    # partition does not settle for the exact solve; the softmax gets there
+    # with Newton's steps.)
     X, y = iris[0][:112], iris[1][:112]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
