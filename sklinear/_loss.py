@@ -185,6 +185,26 @@ class _Loss:
         """
         raise NotImplementedError
 
+    def score_hessians(self, helper, y, mu=0.0):
+        """Each row's Hessian of its loss in its scores (unweighted).
+
+        For Newton's method on small problems (``n_rows x n_classes^2``
+        numbers); for the hinge, the generalized Hessian of its smoothing.
+
+        Parameters
+        ----------
+        helper : ndarray of shape (n_rows, n_classes)
+            From :meth:`per_sample`.
+        y : ndarray of shape (n_rows,)
+        mu : float, default=0.0
+            Hinge smoothing (must be positive for the hinge).
+
+        Returns
+        -------
+        hessians : ndarray of shape (n_rows, n_classes, n_classes)
+        """
+        raise NotImplementedError
+
     def score_curvature(self, gradient, y, mu=0.0):
         """Per-row bound on the curvature in the scores, at ``gradient``.
 
@@ -234,6 +254,13 @@ class SoftmaxLoss(_Loss):
     def intercept_hessian(self, helper, y, factors, mu=0.0):
         weighted = helper * factors[:, None]
         return np.diag(weighted.sum(axis=0)) - weighted.T @ helper
+
+    def score_hessians(self, helper, y, mu=0.0):
+        # diag(p) - p p^T for each row.
+        hessians = -helper[:, :, None] * helper[:, None, :]
+        classes = np.arange(helper.shape[1])
+        hessians[:, classes, classes] += helper
+        return hessians
 
     def score_curvature(self, gradient, y, mu=0.0):
         # lambda_max(diag p - p p^T) <= min(1/2, 2 (1 - max_j p_j)).
@@ -303,6 +330,17 @@ class MulticlassHingeLoss(_Loss):
         cross = band.T @ onehot
         diagonal = band.sum(axis=0) + onehot.T @ band.sum(axis=1)
         return np.diag(diagonal) - cross - cross.T
+
+    def score_hessians(self, helper, y, mu=0.0):
+        # Each margin in the band (0, mu) adds (e_j - e_y)(e_j - e_y)^T / mu.
+        band = ((helper > 0) & (helper < mu)) / mu
+        rows, classes = np.arange(len(y)), np.arange(helper.shape[1])
+        hessians = np.zeros(helper.shape + (helper.shape[1],))
+        hessians[:, classes, classes] = band
+        hessians[rows, y, y] = band.sum(axis=1)
+        hessians[rows, y, :] -= band
+        hessians[rows, :, y] -= band
+        return hessians
 
     def score_curvature(self, gradient, y, mu=0.0):
         # Margins in the band have a in (0, 1); with k of them the Hessian's

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from .._duality import penalty_strengths
 from ._progress import record_check
 
-__all__ = ["newton_applies", "newton_polish"]
+__all__ = ["NewtonProblem", "newton_applies", "newton_polish", "small_l2_problem"]
 
 # Parameters (classes x (features + 1)) and Hessian work (n d^2) at most.
 _MAX_PARAMETERS = 512
@@ -34,10 +34,8 @@ _MAX_STEPS = 8
 
 
 def newton_applies(objective):
-    """Whether :func:`newton_polish` can take ``objective``: the softmax, an
-    L2 penalty alone (no L1 part, no ``max_norm``), dense float64 X, every
-    class of positive weight (else its best intercept is at minus infinity)
-    and few parameters.
+    """Whether :func:`newton_polish` can take ``objective``: the softmax on
+    a :func:`small_l2_problem`.
 
     Parameters
     ----------
@@ -47,8 +45,28 @@ def newton_applies(objective):
     -------
     applies : bool
     """
+    return objective.loss_function.smooth and small_l2_problem(objective)
+
+
+def small_l2_problem(objective, max_hessian_work=None):
+    """Whether :class:`NewtonProblem` can take ``objective``: an L2 penalty
+    alone (no L1 part, no ``max_norm``), dense float64 X, every class of
+    positive weight (else its best intercept is at minus infinity) and few
+    parameters (the Hessian is built).
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    max_hessian_work : float, default=None
+        At most this many ``samples x parameters^2`` (the Hessian's
+        multiply-adds); None: ``_MAX_HESSIAN_WORK``.
+
+    Returns
+    -------
+    small : bool
+    """
     X = objective.X
-    if sp.issparse(X) or X.dtype != np.float64 or not objective.loss_function.smooth:
+    if sp.issparse(X) or X.dtype != np.float64:
         return False
     if objective.penalty.max_norm is not None:
         return False
@@ -62,7 +80,7 @@ def newton_applies(objective):
     weights = np.bincount(objective.y, weights=factors, minlength=n_classes)
     return (
         n_parameters <= _MAX_PARAMETERS
-        and n_samples * n_parameters**2 <= _MAX_HESSIAN_WORK
+        and n_samples * n_parameters**2 <= (max_hessian_work or _MAX_HESSIAN_WORK)
         and bool(np.all(weights > 0))
     )
 
@@ -95,11 +113,18 @@ def newton_polish(
     snapshot : Snapshot
         The last certificate (the model's intercept moved to its shift).
     """
-    problem = _NewtonProblem(objective, gap, W, b)
+    problem = NewtonProblem(objective, gap.y, gap.factors)
+
+    def on_step(z):
+        if result.n_epochs >= max_epochs or result.interrupted:
+            return False
+        return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
+
     snapshot = None
     for _ in range(_MAX_ROUNDS):
         before = result.n_epochs
-        problem.minimize(tol, result, max_epochs, hooks)
+        z = problem.minimize(problem.pack(W, b), 0.2 * tol, on_step)
+        problem.unpack(z, W, b)
         snapshot = gap(W, b)
         _set_intercept(objective, W, b, snapshot.intercept_scores)
         record_check(result, snapshot, 0.0, started, verbose, ", Newton")
@@ -116,19 +141,31 @@ def _set_intercept(objective, W, b, shift):
         b[...] = shift if objective.offset is None else shift + W @ objective.offset
 
 
-class _NewtonProblem:
-    """The objective in the packed parameters ``z = [W | shift]`` (rows of
-    ``k x q``, ``q = p + 1`` with an intercept), on ``[X | 1]``."""
+class NewtonProblem:
+    """An objective with an L2 penalty in the packed parameters ``z = [W |
+    shift]`` (rows of ``k x q``, ``q = p + 1`` with an intercept), on ``[X |
+    1]``: its value, gradient and Hessian, and Newton's steps.
 
-    def __init__(self, objective, gap, W, b):
-        self.objective, self.W, self.b = objective, W, b
-        X = objective.X
+    Parameters
+    ----------
+    objective : LinearObjective
+        With an L2 penalty alone and dense X (small: the Hessian is built).
+    y : ndarray of shape (n_samples,)
+    factors : ndarray of shape (n_samples,)
+        Normalized sample weights.
+    mu : float, default=0.0
+        The hinge's smoothing (its generalized Hessian); 0 for the softmax.
+    """
+
+    def __init__(self, objective, y, factors, mu=0.0):
+        self.objective = objective
+        X = np.asarray(objective.X, dtype=np.float64)
         self.intercept = objective.fit_intercept
         columns = [X, np.ones((X.shape[0], 1))] if self.intercept else [X]
         self.rows = np.hstack(columns)
         self.n_features = X.shape[1]
         self.n_classes = objective.n_classes
-        self.y, self.factors = gap.y, gap.factors
+        self.y, self.factors, self.mu = y, factors, mu
         self.loss = objective.loss_function
         self.l2 = penalty_strengths(objective.penalty)[1]
         # The L2 part's diagonal: every weight, no intercept.
@@ -141,86 +178,96 @@ class _NewtonProblem:
             pinned[:, -1] = 1.0
         self.pinned = pinned.ravel()
 
-    def pack(self):
-        """``z`` from the model's ``W`` and ``b``."""
+    def pack(self, W, b):
+        """``z`` from weights and intercept parameters."""
         z = np.zeros((self.n_classes, self.rows.shape[1]))
-        z[:, : self.n_features] = self.W
+        z[:, : self.n_features] = W
         if self.intercept:
-            z[:, -1] = self.objective._shift(self.W, self.b)
+            z[:, -1] = self.objective._shift(W, b)
         return z
 
-    def unpack(self, z):
-        """Write ``z`` into the model's ``W`` and ``b``."""
-        self.W[...] = z[:, : self.n_features]
+    def unpack(self, z, W, b):
+        """Write ``z`` into ``W`` and ``b`` (in place)."""
+        W[...] = z[:, : self.n_features]
         if self.intercept:
-            _set_intercept(self.objective, self.W, self.b, z[:, -1])
+            _set_intercept(self.objective, W, b, z[:, -1])
 
     def value(self, z):
-        """The objective and the softmax probabilities at ``z``."""
-        values, probabilities = self.loss.per_sample(self.rows @ z.T, self.y)
+        """``(objective, scores, helper)`` at ``z`` (``helper`` from the
+        loss's ``per_sample``)."""
+        scores = self.rows @ z.T
+        values, helper = self.loss.per_sample(scores, self.y, self.mu)
         weights = z[:, : self.n_features]
         value = float(self.factors @ values) + 0.5 * self.l2 * float(
             np.vdot(weights, weights)
         )
-        return value, probabilities
+        return value, scores, helper
 
-    def gradient(self, z, probabilities):
-        scores_gradient = probabilities.copy()
-        scores_gradient[np.arange(len(self.y)), self.y] -= 1.0
+    def gradient(self, z, scores):
+        scores_gradient = self.loss.score_gradient(scores, self.y, self.mu)
         gradient = (scores_gradient * self.factors[:, None]).T @ self.rows
         return gradient.ravel() + self.penalty_diagonal * z.ravel()
 
-    def hessian(self, probabilities):
-        """``sum_i f_i (diag p_i - p_i p_i^T) (x) x_i x_i^T`` plus the L2
-        diagonal and the pinned direction (all shifts together)."""
+    def hessian(self, helper):
+        """``sum_i f_i H_i (x) x_i x_i^T`` for the rows' score Hessians
+        ``H_i``, plus the L2 diagonal and the pinned direction (all shifts
+        together, along which the loss does not change)."""
         rows, f = self.rows, self.factors
-        n_samples, q = rows.shape
-        k = self.n_classes
-        weighted = probabilities * f[:, None]
+        q, k = rows.shape[1], self.n_classes
+        weighted = self.loss.score_hessians(helper, self.y, self.mu) * f[:, None, None]
         hessian = np.zeros((k * q, k * q))
         for a in range(k):
-            block = slice(a * q, (a + 1) * q)
-            hessian[block, block] = rows.T @ (weighted[:, a, None] * rows)
-        spread = (probabilities * np.sqrt(f)[:, None])[:, :, None] * rows[:, None, :]
-        spread = spread.reshape(n_samples, k * q)
-        hessian -= spread.T @ spread
+            for c in range(a, k):
+                block = rows.T @ (weighted[:, a, c, None] * rows)
+                hessian[a * q : (a + 1) * q, c * q : (c + 1) * q] = block
+                hessian[c * q : (c + 1) * q, a * q : (a + 1) * q] = block.T
         hessian[np.diag_indices_from(hessian)] += self.penalty_diagonal
         hessian += np.outer(self.pinned, self.pinned)
         return hessian
 
-    def minimize(self, tol, result, max_epochs, hooks):
-        """Newton steps with backtracking, each an epoch between the hooks,
-        until the decrement is below a fifth of ``tol`` of the objective (or
-        a step fails)."""
-        z = self.pack()
-        current, probabilities = self.value(z)
-        for _ in range(_MAX_STEPS):
-            if result.n_epochs >= max_epochs or result.interrupted:
-                return
-            gradient = self.gradient(z, probabilities)
-            hessian = self.hessian(probabilities)
-            ridge = 1e-12 * max(float(np.trace(hessian)), 1.0)
-            hessian[np.diag_indices_from(hessian)] += ridge
-            try:
-                step = -np.linalg.solve(hessian, gradient)
-            except np.linalg.LinAlgError:
-                return
-            decrement = -float(gradient @ step)
-            if not decrement > 0.2 * tol * abs(current):
-                return
-            moved = self._line_search(z, step.reshape(z.shape), decrement, current)
+    def minimize(self, z, tol, on_step=None, max_steps=_MAX_STEPS):
+        """Newton steps with backtracking from ``z`` until the decrement is
+        below ``tol`` of the objective, a step fails, or ``on_step(z)``
+        (called after each step) returns false. Returns the last ``z``."""
+        current, scores, helper = self.value(z)
+        for _ in range(max_steps):
+            gradient = self.gradient(z, scores)
+            moved = self._damped_step(z, gradient, self.hessian(helper), current, tol)
             if moved is None:
-                return
-            z, current, probabilities = moved
-            if not hooks.run_epoch(result, 1, lambda z=z: self.unpack(z) or True):
-                return
+                break
+            z, current, scores, helper = moved
+            if on_step is not None and not on_step(z):
+                break
+        return z
+
+    def _damped_step(self, z, gradient, hessian, current, tol):
+        """A Newton step with backtracking; where the Hessian barely curves
+        (the smoothed hinge's linear pieces) its step may overshoot every
+        backtracking length: damped ten times more each time, as in
+        Levenberg-Marquardt. None when the decrement is below ``tol`` of the
+        objective or no damping helps."""
+        scale = max(float(np.trace(hessian)) / len(hessian), 1e-12)
+        for damping in (1e-12, 1e-6, 1e-4, 1e-2, 1.0):
+            damped = hessian.copy()
+            damped[np.diag_indices_from(damped)] += damping * scale
+            try:
+                step = -np.linalg.solve(damped, gradient)
+            except np.linalg.LinAlgError:
+                continue
+            decrement = -float(gradient @ step)
+            if not decrement > tol * abs(current):
+                return None
+            moved = self._line_search(z, step.reshape(z.shape), decrement, current)
+            if moved is not None:
+                return moved
+        return None
 
     def _line_search(self, z, step, decrement, current):
         length = 1.0
-        while length > 1e-8:
+        while length > 1e-3:
             candidate = z + length * step
-            value, probabilities = self.value(candidate)
+            value, scores, helper = self.value(candidate)
             if value <= current - 1e-4 * length * decrement:
-                return candidate, value, probabilities
+                return candidate, value, scores, helper
             length *= 0.5
         return None
