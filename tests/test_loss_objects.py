@@ -109,6 +109,32 @@ def test_intercept_hessian_is_the_derivative_of_the_shift_gradient(loss, mu):
 @pytest.mark.parametrize(
     "loss, mu", [(make_loss("softmax"), 0.0), (make_loss("hinge"), 0.7)]
 )
+def test_score_hessians_are_each_rows_derivative_of_its_gradient(loss, mu):
+    scores, y, factors = _problem(3)
+    _, helper = loss.per_sample(scores, y, mu)
+    hessians = loss.score_hessians(helper, y, mu)
+    assert hessians.shape == (N_ROWS, N_CLASSES, N_CLASSES)
+    np.testing.assert_allclose(hessians, hessians.transpose(0, 2, 1), atol=1e-15)
+    # Weighted, they add up to the Hessian in the intercepts.
+    np.testing.assert_allclose(
+        np.einsum("i,ijk->jk", factors, hessians),
+        loss.intercept_hessian(helper, y, factors, mu),
+        rtol=1e-12, atol=1e-15,
+    )  # fmt: skip
+    step = 1e-6
+    for k in range(N_CLASSES):
+        shift = np.zeros(N_CLASSES)
+        shift[k] = step
+        up = loss.score_gradient(scores + shift, y, mu)
+        down = loss.score_gradient(scores - shift, y, mu)
+        np.testing.assert_allclose(
+            hessians[:, :, k], (up - down) / (2 * step), atol=1e-4
+        )
+
+
+@pytest.mark.parametrize(
+    "loss, mu", [(make_loss("softmax"), 0.0), (make_loss("hinge"), 0.7)]
+)
 def test_per_row_curvature_is_within_the_global_bound(loss, mu):
     scores, y, _ = _problem(4)
     curvature = loss.score_curvature(loss.score_gradient(scores, y, mu), y, mu)
