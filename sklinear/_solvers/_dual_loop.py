@@ -12,8 +12,7 @@ import numpy as np
 from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
-from ._hinge_polish import active_set_point, smoothed_point
-from ._newton import small_l2_problem
+from ._hinge_polish import active_set_point
 from ._saga_loop import _move_intercept
 from ._snapshot import _transposed_product
 
@@ -22,12 +21,6 @@ __all__ = ["solve_hinge_dual"]
 # The exact point of the dual's partition is tried at checks whose gap is at
 # most this: before, the partition is still far from the optimum's.
 _POLISH_FROM = 1e-1
-# The smoothed minima's partition (Newton's steps on the smoothed hinge) is
-# tried only up to this Hessian work (samples x parameters^2): iris, 3.4e4,
-# ended exact at 51 epochs instead of 251 in about the same time; breast
-# cancer, 2.2e6, took 48 ms instead of 11 ms (the dual's own partition there
-# settles at 70 epochs).
-_SMOOTHED_WORK = 1e6
 
 
 def solve_hinge_dual(
@@ -100,7 +93,6 @@ class _Polisher:
         self.objective, self.gap = objective, gap
         self.tried = None
         self.last_epoch = 0
-        self.smoothed = small_l2_problem(objective, max_hessian_work=_SMOOTHED_WORK)
 
     def due(self, relative_gap, epoch):
         """Whether a check should try: its gap at most ``_POLISH_FROM`` and,
@@ -117,11 +109,6 @@ class _Polisher:
         self.tried, self.last_epoch = partition, epoch
         factors = self.gap.factors
         point = active_set_point(self.objective, a, factors)
-        if point is None and self.smoothed:
-            # The dual's own partition is off: that of the smoothed minima,
-            # once per solve (Newton's steps cost a few epochs' time).
-            self.smoothed = False
-            point = smoothed_point(self.objective, W, b, factors)
         if point is None:
             return None
         W_exact, shift, beta = point

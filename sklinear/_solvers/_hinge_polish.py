@@ -26,22 +26,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._duality import penalty_strengths
-from ._newton import NewtonProblem
 
-__all__ = ["active_set_point", "hinge_polish_applies", "smoothed_point"]
+__all__ = ["active_set_point", "hinge_polish_applies"]
 
 # Pairs strictly between the bounds at most (the system is |F| x |F|; also
 # at most k (p + 1)), and how far from a bound a dual variable counts as free.
 _MAX_FREE = 400
 _FREE_MARGIN = 1e-9
-# The smoothings of the hinge whose minima (Newton's method, each from the
-# last) give a partition, in units of the margin.
-_SMOOTHINGS = (1e-2, 1e-3)
 # Active-set solves per attempt, and the tolerance of a pair's sign.
 _MAX_MOVES = 6
 _SLACK = 1e-10
-# Newton steps per smoothing (a piecewise quadratic: few from a close start).
-_SMOOTHED_STEPS = 30
 
 
 def hinge_polish_applies(objective):
@@ -63,50 +57,6 @@ def hinge_polish_applies(objective):
         return False
     l1, l2 = penalty_strengths(objective.penalty)
     return l1 == 0 and l2 > 0
-
-
-def smoothed_point(objective, W, b, factors):
-    """:func:`active_set_point` of the partitions of the hinge's smoothed
-    minima.
-
-    Where the dual ascent's own variables keep changing (its intercept
-    oscillating around the optimum's), the minimum of the hinge smoothed by
-    a small ``mu`` is close to the optimum: its margins in ``(0, mu)`` are
-    the free pairs'. Newton's method on the ``k (p + 1)`` parameters finds
-    it, from ``(W, b)`` and then from each smoothing's minimum for the next
-    of ``_SMOOTHINGS``; the first partition that no pair breaks gives the
-    point.
-
-    Parameters
-    ----------
-    objective : LinearObjective
-        One that :func:`hinge_polish_applies` to, of few parameters
-        (:func:`~._newton.small_l2_problem`).
-    W : ndarray of shape (n_classes, n_features)
-    b : ndarray of shape (n_classes,)
-        The objective's intercept parameters.
-    factors : ndarray of shape (n_samples,)
-        Normalized sample weights.
-
-    Returns
-    -------
-    point : tuple of (W, shift, beta) or None
-        As :func:`active_set_point`.
-    """
-    y = np.asarray(objective.y, dtype=np.intp)
-    z = None
-    for smoothing in _SMOOTHINGS:
-        mu = smoothing * float(objective.margin)
-        problem = NewtonProblem(objective, y, factors, mu)
-        z = problem.pack(W, b) if z is None else z
-        z = problem.minimize(z, 1e-14, max_steps=_SMOOTHED_STEPS)
-        _, _, margins = problem.value(z)
-        a = np.clip(margins / mu, 0.0, 1.0)
-        a[np.arange(len(y)), y] = 0.0
-        point = active_set_point(objective, a, factors)
-        if point is not None:
-            return point
-    return None
 
 
 def active_set_point(objective, a, factors):

@@ -48,7 +48,7 @@ def newton_applies(objective):
     return objective.loss_function.smooth and small_l2_problem(objective)
 
 
-def small_l2_problem(objective, max_hessian_work=None):
+def small_l2_problem(objective):
     """Whether :class:`NewtonProblem` can take ``objective``: an L2 penalty
     alone (no L1 part, no ``max_norm``), dense float64 X, every class of
     positive weight (else its best intercept is at minus infinity) and few
@@ -57,9 +57,6 @@ def small_l2_problem(objective, max_hessian_work=None):
     Parameters
     ----------
     objective : LinearObjective
-    max_hessian_work : float, default=None
-        At most this many ``samples x parameters^2`` (the Hessian's
-        multiply-adds); None: ``_MAX_HESSIAN_WORK``.
 
     Returns
     -------
@@ -80,7 +77,7 @@ def small_l2_problem(objective, max_hessian_work=None):
     weights = np.bincount(objective.y, weights=factors, minlength=n_classes)
     return (
         n_parameters <= _MAX_PARAMETERS
-        and n_samples * n_parameters**2 <= (max_hessian_work or _MAX_HESSIAN_WORK)
+        and n_samples * n_parameters**2 <= _MAX_HESSIAN_WORK
         and bool(np.all(weights > 0))
     )
 
