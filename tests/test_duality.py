@@ -195,6 +195,41 @@ def test_prepared_gap_matches_duality_gap_at_every_point(loss, fmt):
         prepared(W[:3], b[:3])
 
 
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_a_given_theta_sum_stands_for_the_pass_over_x(loss, fmt):
+    """The solvers' sum ``sum_i a_i theta_i x_i^T`` of their own ``theta``
+    gives the gap of the pass over X; it is left alone where it cannot
+    stand for it (before the class sums are known, absent classes)."""
+    X, y, weights, rng = random_problem(3)
+    X = as_format(X, fmt)
+    kwargs = {"loss": loss, "sample_weight": weights, "alpha_l2": 0.05}
+    prepared = PreparedGap(X, y, 4, **kwargs)
+    W, b = random_point(rng, 4, X.shape[1], 0.5, None)
+    scores = np.asarray(X @ W.T) + b
+    # A point of the conjugate's domain: minus a loss gradient.
+    if loss == "softmax":
+        theta = -np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    else:
+        theta = -rng.uniform(0, 1, size=scores.shape)
+        theta[np.arange(len(y)), y] = 0.0
+        theta[np.arange(len(y)), y] = -theta.sum(axis=1)
+    if loss == "softmax":
+        theta[np.arange(len(y)), y] += 1.0
+    a = weights / weights.sum()
+    theta_sum = np.asarray((X.T @ (a[:, None] * theta)).T)
+    expected = prepared(W, b, theta=theta, polish=False)
+    given = prepared(W, b, theta=theta, polish=False, theta_sum=theta_sum)
+    assert given.dual == pytest.approx(expected.dual, rel=1e-12)
+    # A wrong sum is used (so it is not recomputed) and changes the dual.
+    wrong = prepared(W, b, theta=theta, polish=False, theta_sum=2 * theta_sum)
+    assert wrong.dual != pytest.approx(expected.dual, rel=1e-6)
+    # Before the first pass (no class sums yet) it is not used.
+    fresh = PreparedGap(X, y, 4, **kwargs)
+    first = fresh(W, b, theta=theta, polish=False, theta_sum=2 * theta_sum)
+    assert first.dual == pytest.approx(expected.dual, rel=1e-12)
+
+
 @pytest.mark.parametrize("alpha", [1e-3, 5e-3])
 @pytest.mark.parametrize("loss", ["softmax", "hinge"])
 @pytest.mark.parametrize("name", list(LOADERS))

@@ -203,8 +203,18 @@ class PreparedGap:
         }
         self.class_sums = None
 
-    def __call__(self, W, b=None, *, scores=None, theta=None, polish=True):
-        """The :class:`DualityGap` at ``(W, b)``; see :func:`duality_gap`."""
+    def __call__(
+        self, W, b=None, *, scores=None, theta=None, polish=True, theta_sum=None
+    ):
+        """The :class:`DualityGap` at ``(W, b)``; see :func:`duality_gap`.
+
+        ``theta_sum``, the caller's ``sum_i a_i theta_i x_i^T`` for its
+        ``theta`` (float64, the solvers' SAGA memory already holds it),
+        spares the pass over ``X`` for it once the class sums are known: for
+        a ``theta`` in the conjugate's domain, as minus a loss gradient is,
+        cleaning it changes it by rounding only. It is ignored where the
+        absent classes must be left out of ``theta`` (which changes it).
+        """
         X, y, a, settings = self.X, self.y, self.a, self.settings
         loss, present = settings["loss"], settings["present"]
         if W.shape[0] != self.n_classes:
@@ -221,7 +231,10 @@ class PreparedGap:
             W, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
         )
         thetas = _starting_points(theta, gradient_theta, scores, y, a, settings)
-        Zs = self._weighted_sums(thetas)
+        if self._takes_sum(theta, theta_sum):
+            Zs = [np.asarray(theta_sum, dtype=np.float64)]
+        else:
+            Zs = self._weighted_sums(thetas)
         candidates = list(zip(thetas, Zs))
         if polish and loss == "hinge":
             for start_theta, Z in zip(thetas, Zs):
@@ -236,6 +249,16 @@ class PreparedGap:
         ]
         dual, theta = max(values, key=lambda value: value[0])
         return _result(primal, dual, theta)
+
+    def _takes_sum(self, theta, theta_sum):
+        """Whether the caller's ``theta_sum`` stands for the pass over X."""
+        present = self.settings["present"]
+        return (
+            theta_sum is not None
+            and theta is not None
+            and (present is None or (self.class_sums is not None and present.all()))
+            and np.shape(theta_sum) == (self.n_classes, self.X.shape[1])
+        )
 
     def _weighted_sums(self, thetas):
         """``Z`` of each dual point; the class sums join the first pass."""

@@ -53,7 +53,8 @@ def solve_hinge_dual(
         ascent.refresh(weighted_sum, gradient)
         W[...] = ascent.weights(W.dtype)
         b[...] = ascent.intercept()
-        snapshot = gap.certify(W, b, -gradient, polish=False)  # theta: minus beta
+        # theta: minus beta
+        snapshot = gap.certify(W, b, -gradient, polish=False, weighted_sum=weighted_sum)
         if polish_tol is not None and polisher.due(snapshot.relative, result.n_epochs):
             polished = polisher.attempt(W, b, ascent.a, result.n_epochs)
             if polished is not None and polished[0].relative <= polish_tol:

@@ -132,13 +132,13 @@ class Certificate:
         # (to Newton's accuracy): certify that point rather than have the gap
         # search for the best intercept again.
         theta = -gradient if hinge or objective.fit_intercept else None
-        result = self._certify(W, shift, scores, theta)
+        result = self._certify(W, shift, scores, theta, self._sum_of(weighted_sum))
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
         if hinge:
             self._add_smoothed(snapshot, scores, result.theta, mu)
         return snapshot
 
-    def certify(self, W, b, theta=None, polish=True):
+    def certify(self, W, b, theta=None, polish=True, weighted_sum=None):
         """The gap at ``(W, b)`` with a dual point the solver maintains.
 
         Parameters
@@ -155,6 +155,9 @@ class Certificate:
             point converges to the dual optimum by itself and needs no
             polishing, whose Gram matrix and solves can cost more than the
             epochs between checks.
+        weighted_sum : ndarray of shape (n_classes, n_features), default=None
+            ``sum_i f_i G_i x_i^T`` for ``theta = -G``, if the caller has it
+            (spares a pass over float64 X).
 
         Returns
         -------
@@ -162,15 +165,27 @@ class Certificate:
         """
         intercept = np.asarray(self.objective.intercept(W, b), dtype=np.float64)
         scores = self._raw(W) + intercept
-        result = self._certify(W, intercept, scores, theta, polish)
+        theta_sum = None if theta is None else self._sum_of(weighted_sum)
+        result = self._certify(W, intercept, scores, theta, theta_sum, polish)
         return _snapshot(result, intercept, None, None)
 
     def _raw(self, W):
         """``X @ W.T`` in float64 (a pass over X)."""
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
-    def _certify(self, W, intercept, scores, theta, polish=True):
-        return self._gap(W, intercept, scores=scores, theta=theta, polish=polish)
+    def _certify(self, W, intercept, scores, theta, theta_sum=None, polish=True):
+        return self._gap(
+            W, intercept, scores=scores, theta=theta, polish=polish,
+            theta_sum=theta_sum,
+        )  # fmt: skip
+
+    def _sum_of(self, weighted_sum):
+        """``sum_i a_i theta_i x_i^T`` for ``theta = -G`` from ``sum_i f_i
+        G_i x_i^T``: only for float64 X, whose product it came from in
+        float64 (a float32 product's rounding would loosen the gap)."""
+        if weighted_sum is None or self.objective.X.dtype != np.float64:
+            return None
+        return -weighted_sum
 
     def _add_smoothed(self, snapshot, scores, theta, mu):
         """The smoothed hinge's primal and gap at the certified dual point:
