@@ -12,7 +12,7 @@ import numpy as np
 from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
-from ._hinge_polish import active_set_point
+from ._hinge_polish import active_set_point, partition_of
 from ._saga_loop import _move_intercept
 from ._snapshot import _transposed_product
 
@@ -55,8 +55,8 @@ def solve_hinge_dual(
         b[...] = ascent.intercept()
         # theta: minus beta
         snapshot = gap.certify(W, b, -gradient, polish=False, weighted_sum=weighted_sum)
-        if polish_tol is not None and polisher.due(snapshot.relative, result.n_epochs):
-            polished = polisher.attempt(W, b, ascent.a, result.n_epochs)
+        if polish_tol is not None and snapshot.relative <= _POLISH_FROM:
+            polished = polisher.attempt(W, b, ascent.a)
             if polished is not None and polished[0].relative <= polish_tol:
                 snapshot, W[...], b[...] = polished
                 progress.record_check(
@@ -93,21 +93,14 @@ class _Polisher:
     def __init__(self, objective, gap):
         self.objective, self.gap = objective, gap
         self.tried = None
-        self.last_epoch = 0
 
-    def due(self, relative_gap, epoch):
-        """Whether a check should try: its gap at most ``_POLISH_FROM`` and,
-        after a failed try, twice the epochs of that try (a partition that
-        keeps changing costs a few tries, not one a check)."""
-        return relative_gap <= _POLISH_FROM and epoch >= 2 * self.last_epoch
-
-    def attempt(self, W, b, a, epoch):
+    def attempt(self, W, b, a):
         """``(snapshot, W, b)`` of the partition's point, certified, or
         None (``W`` and ``b`` give the dtypes)."""
-        partition = np.round(np.clip(a, 0, 1) * 2).astype(np.int8).tobytes()
+        partition = partition_of(a).tobytes()
         if partition == self.tried:
             return None
-        self.tried, self.last_epoch = partition, epoch
+        self.tried = partition
         factors = self.gap.factors
         point = active_set_point(self.objective, a, factors)
         if point is None:

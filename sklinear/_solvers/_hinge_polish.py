@@ -27,14 +27,14 @@ import scipy.sparse as sp
 
 from .._duality import penalty_strengths
 
-__all__ = ["active_set_point", "hinge_polish_applies"]
+__all__ = ["active_set_point", "hinge_polish_applies", "partition_of"]
 
 # Pairs strictly between the bounds at most (the system is |F| x |F|; also
 # at most k (p + 1)), and how far from a bound a dual variable counts as free.
 _MAX_FREE = 400
 _FREE_MARGIN = 1e-9
 # Active-set solves per attempt, and the tolerance of a pair's sign.
-_MAX_MOVES = 6
+_MAX_MOVES = 8
 _SLACK = 1e-10
 
 
@@ -59,12 +59,19 @@ def hinge_polish_applies(objective):
     return l1 == 0 and l2 > 0
 
 
+def partition_of(a):
+    """1 where a dual variable is at 1, 0 where it is free (strictly
+    between the bounds), -1 where it is at 0; as int8."""
+    upper = a >= 1 - _FREE_MARGIN
+    return np.where(upper, 1, np.where(a > _FREE_MARGIN, 0, -1)).astype(np.int8)
+
+
 def active_set_point(objective, a, factors):
     """The KKT point of the dual variables' partition, corrected by a few
     active-set moves.
 
     The partition starts from ``a`` (free strictly between the bounds).
-    After each solve, the pairs that break it move, all at once (as in an
+    After each solve, the pair that breaks it most moves (as in an
     active-set QP method): a pair at a bound whose margin has the other
     sign becomes free, a free pair whose solution leaves [0, 1] goes to that
     bound.
@@ -77,40 +84,36 @@ def active_set_point(objective, a, factors):
         The dual ascent's ``beta_ij`` (0 at each sample's own class).
     factors : ndarray of shape (n_samples,)
         Normalized sample weights.
+
     Returns
     -------
     point : tuple of (W, shift, beta) or None
         Weights, the scores' shift (``X @ W.T + shift``) and the dual
         variables of a partition that no pair breaks, or None: too many
         free pairs (more than the ``k (p + 1)`` that determine a generic
-        solution), more pairs breaking it than are free (the partition is
-        far from the optimum's: the moves would only grow it), or still
+        solution), equations without a solution, more pairs breaking it
+        than are free (the partition is far from the optimum's), or still
         broken after ``_MAX_MOVES`` solves.
     """
     problem = _Problem(objective, factors)
-    state = np.where(a >= 1 - _FREE_MARGIN, 1, np.where(a > _FREE_MARGIN, 0, -1))
+    state = partition_of(a)
     state[problem.own] = -1
     for _ in range(_MAX_MOVES):
         solved = problem.solve(state)
         if solved is None:
             return None
         W, shift, beta = solved
-        margins = problem.margins(W, shift)
-        free = state == 0
-        to_free = ((state == 1) & (margins < -_SLACK)) | (
-            (state == -1) & (margins > _SLACK)
-        )
-        to_upper = free & (beta > 1 + _SLACK)
-        to_lower = free & (beta < -_SLACK)
-        to_free &= ~problem.own
-        n_moves = int(to_free.sum() + to_upper.sum() + to_lower.sum())
-        if n_moves == 0:
+        breach = problem.breaches(state, W, shift, beta)
+        n_breaking = int(np.count_nonzero(breach > _SLACK))
+        if n_breaking == 0:
             return W, shift, np.clip(beta, 0.0, 1.0)
-        if n_moves > max(int(free.sum()), 1):
-            return None
-        state = np.where(
-            to_free, 0, np.where(to_upper, 1, np.where(to_lower, -1, state))
-        )
+        if n_breaking > max(int(np.count_nonzero(state == 0)), 1):
+            return None  # far from the optimum's partition
+        # One pair at a time, the worst first: moving every breaking pair at
+        # once can land farther away (the solution of a wrong partition
+        # moves far), as it did from the dual ascent's iris partitions.
+        i, j = np.unravel_index(np.argmax(breach), breach.shape)
+        state[i, j] = 0 if state[i, j] != 0 else (1 if beta[i, j] > 1 else -1)
     return None
 
 
@@ -138,6 +141,18 @@ class _Problem:
         margins = scores - scores[rows, self.y][:, None] + self.margin
         margins[self.own] = 0.0
         return margins
+
+    def breaches(self, state, W, shift, beta):
+        """How far each pair breaks the partition: a bound pair's margin of
+        the wrong sign, a free pair's ``beta`` outside [0, 1]."""
+        margins = self.margins(W, shift)
+        breach = np.zeros_like(margins)
+        upper, lower, free = state == 1, state == -1, state == 0
+        breach[upper] = np.maximum(-margins[upper], 0.0)
+        breach[lower] = np.maximum(margins[lower], 0.0)
+        breach[free] = np.maximum(beta[free] - 1.0, 0.0) + np.maximum(-beta[free], 0.0)
+        breach[self.own] = 0.0
+        return breach
 
     def solve(self, state):
         """``(W, shift, beta)`` for the partition ``state`` (1: at 1, 0:
@@ -173,6 +188,11 @@ class _Problem:
         rhs[:n_free] = f[rows_free] * self.margin - V @ w_upper.ravel() / self.l2
         rhs[n_free : n_free + k] = -A_upper
         solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+        # A partition whose equations have no solution is not the optimum's
+        # (least squares would still return a point).
+        residual = np.abs(system @ solution - rhs).max()
+        if not residual <= 1e-9 * max(1.0, np.abs(rhs).max()):
+            return None
         beta = np.where(state == 1, 1.0, 0.0)
         beta[rows_free, classes_free] = solution[:n_free]
         G = np.clip(beta, 0.0, 1.0) * f[:, None]
