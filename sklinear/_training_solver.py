@@ -71,7 +71,6 @@ def _run_solver(
     hooks = {} if hooks is None else hooks
     if solver is None:
         solver = "random_search" if estimator.solver == "random_search" else "sgd"
-    rng = check_random_state(estimator.random_state)
     if state is None:
         # Random search and the certified solvers too: a model they made
         # may continue with SGD (partial_fit).
@@ -79,6 +78,7 @@ def _run_solver(
     state.offset = objective.offset
     if solver in CERTIFIED_SOLVERS:
         return certified_fit(estimator, objective, W, b, solver, state, hooks)
+    rng = check_random_state(estimator.random_state)
     if solver == "random_search":
         scale = 1.0 / np.sqrt(max(objective.second_moment(), 1e-12))
         result = random_search(
