@@ -11,7 +11,7 @@ import sys  # noqa: E402
 from pathlib import Path
 
 import pytest  # noqa: E402
-from sklearn.datasets import load_digits, make_blobs  # noqa: E402
+from sklearn.datasets import load_digits, load_iris, load_wine, make_blobs  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -84,4 +84,18 @@ def blobs():
     # make an ill-conditioned objective that SAGA needs >1000 epochs to
     # certify (a ConvergenceWarning in every test that fits them).
     X, y = make_blobs(n_samples=600, centers=4, n_features=5, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def iris():
+    """Iris, standardized (all 150 rows)."""
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def wine():
+    """Wine, standardized (all 178 rows)."""
+    X, y = load_wine(return_X_y=True)
     return StandardScaler().fit_transform(X), y

@@ -17,7 +17,6 @@ from unittest import mock
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import hinge_loss, log_loss, make_scorer
 from sklearn.model_selection import GridSearchCV
@@ -33,12 +32,6 @@ needs_callbacks = pytest.mark.skipif(
     not hasattr(SoftmaxClassifier, "set_callbacks"),
     reason="scikit-learn < 1.9 has no sklearn.callback",
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 class Recorder:

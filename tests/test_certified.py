@@ -19,27 +19,11 @@ from _reference_optimum import (
     softmax_l2,
     softmax_saga,
 )
-from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklinear import LinearSVMClassifier, SoftmaxClassifier
 from sklinear._solvers import _progress as progress
-
-
-def _standardized(load):
-    X, y = load(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def iris():
-    return _standardized(load_iris)
-
-
-@pytest.fixture(scope="module")
-def wine():
-    return _standardized(load_wine)
 
 
 def _assert_certified_near(model, reference_value, X, y, loss, **strengths):

@@ -5,8 +5,6 @@ import pytest
 import scipy.sparse as sp
 from _reference_optimum import hinge_l2
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_iris, load_wine
-from sklearn.preprocessing import StandardScaler
 
 from sklinear import LinearSVMClassifier
 from sklinear._solvers._hinge_polish import active_set_point, hinge_polish_applies
@@ -14,11 +12,6 @@ from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
 ALPHA = 1e-2
-
-
-def _standardized(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _objective(X, y, penalty="l2", **kwargs):
@@ -38,9 +31,9 @@ def _partition_of(reference, X, y):
     return a
 
 
-@pytest.mark.parametrize("loader", [load_iris, load_wine])
-def test_the_optimums_partition_gives_the_optimum(loader):
-    X, y = _standardized(loader)
+@pytest.mark.parametrize("name", ["iris", "wine"])
+def test_the_optimums_partition_gives_the_optimum(name, request):
+    X, y = request.getfixturevalue(name)
     reference = hinge_l2(X, y, ALPHA)
     objective = _objective(X, y)
     factors = np.full(len(y), 1.0 / len(y))
@@ -52,8 +45,8 @@ def test_the_optimums_partition_gives_the_optimum(loader):
     assert np.all((beta >= 0) & (beta <= 1))
 
 
-def test_a_partition_far_from_the_optimums_gives_nothing():
-    X, y = _standardized(load_iris)
+def test_a_partition_far_from_the_optimums_gives_nothing(iris):
+    X, y = iris
     objective = _objective(X, y)
     factors = np.full(len(y), 1.0 / len(y))
     # Every pair at 1: every margin would have to be positive.
@@ -62,11 +55,11 @@ def test_a_partition_far_from_the_optimums_gives_nothing():
     assert active_set_point(objective, a, factors) is None
 
 
-def test_small_svm_fits_end_at_the_exact_optimum():
+def test_small_svm_fits_end_at_the_exact_optimum(wine):
     # The dual ascent's tail took 176 epochs (wine) to a gap below 1e-3 at
     # the default alpha, and stopped there; its partition is right much
     # earlier. (On iris it keeps changing: 251 epochs either way.)
-    X, y = _standardized(load_wine)
+    X, y = wine
     model = LinearSVMClassifier(random_state=0).fit(X, y)
     optimum = hinge_l2(X, y, model.alpha).value
     assert model.duality_gap_ <= 1e-12
@@ -77,8 +70,8 @@ def test_small_svm_fits_end_at_the_exact_optimum():
 @pytest.mark.parametrize(
     "change", ["l1", "elasticnet", "max_norm", "float32", "sparse", "softmax"]
 )
-def test_the_polish_applies_to_the_l2_hinge_on_dense_float64_only(change):
-    X, y = _standardized(load_iris)
+def test_the_polish_applies_to_the_l2_hinge_on_dense_float64_only(change, iris):
+    X, y = iris
     assert hinge_polish_applies(_objective(X, y))
     penalty, loss = make_penalty("l2", ALPHA), "hinge"
     if change in ("l1", "elasticnet"):

@@ -6,8 +6,6 @@ import pytest
 import scipy.sparse as sp
 from _reference_optimum import softmax_l2
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_iris, load_wine
-from sklearn.preprocessing import StandardScaler
 
 from sklinear import SoftmaxClassifier
 from sklinear._data_stats import _top_second_moment
@@ -17,21 +15,6 @@ from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
 
-def _standardized(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def iris():
-    return _standardized(load_iris)
-
-
-@pytest.fixture(scope="module")
-def wine():
-    return _standardized(load_wine)
-
-
 def _objective(X, y, penalty="l2", alpha=1e-2, **kwargs):
     return LinearObjective(
         X, y, "softmax", penalty=make_penalty(penalty, alpha, 0.5), center=True,
@@ -39,9 +22,9 @@ def _objective(X, y, penalty="l2", alpha=1e-2, **kwargs):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("loader", [load_iris, load_wine])
-def test_small_softmax_fits_reach_rounding_with_few_newton_steps(loader):
-    X, y = _standardized(loader)
+@pytest.mark.parametrize("name", ["iris", "wine"])
+def test_small_softmax_fits_reach_rounding_with_few_newton_steps(name, request):
+    X, y = request.getfixturevalue(name)
     model = SoftmaxClassifier(random_state=0, verbose=0).fit(X, y)
     optimum = softmax_l2(X, y, model.alpha).value
     assert model.duality_gap_ <= 1e-10

@@ -23,9 +23,9 @@ the system is ``|F| x |F|`` with ``|F|`` up to ``_MAX_FREE``.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._duality import penalty_strengths
+from ._newton import l2_alone_on_dense_float64
 
 __all__ = ["active_set_point", "hinge_polish_applies", "partition_of"]
 
@@ -50,13 +50,7 @@ def hinge_polish_applies(objective):
     -------
     applies : bool
     """
-    X = objective.X
-    if sp.issparse(X) or X.dtype != np.float64 or objective.loss_function.smooth:
-        return False
-    if objective.penalty.max_norm is not None:
-        return False
-    l1, l2 = penalty_strengths(objective.penalty)
-    return l1 == 0 and l2 > 0
+    return not objective.loss_function.smooth and l2_alone_on_dense_float64(objective)
 
 
 def partition_of(a):

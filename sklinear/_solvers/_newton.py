@@ -22,7 +22,13 @@ import scipy.sparse as sp
 from .._duality import penalty_strengths
 from ._progress import record_check
 
-__all__ = ["NewtonProblem", "newton_applies", "newton_polish", "small_l2_problem"]
+__all__ = [
+    "NewtonProblem",
+    "l2_alone_on_dense_float64",
+    "newton_applies",
+    "newton_polish",
+    "small_l2_problem",
+]
 
 # Parameters (classes x (features + 1)) and Hessian work (n d^2) at most.
 _MAX_PARAMETERS = 512
@@ -48,6 +54,29 @@ def newton_applies(objective):
     return objective.loss_function.smooth and small_l2_problem(objective)
 
 
+def l2_alone_on_dense_float64(objective):
+    """Whether ``objective`` has an L2 penalty alone (no L1 part, no
+    ``max_norm``) and dense float64 X: the exact last steps
+    (:func:`newton_polish`, the hinge's
+    :func:`~._hinge_polish.active_set_point`) need both.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+
+    Returns
+    -------
+    applies : bool
+    """
+    X = objective.X
+    if sp.issparse(X) or X.dtype != np.float64:
+        return False
+    if objective.penalty.max_norm is not None:
+        return False
+    l1, l2 = penalty_strengths(objective.penalty)
+    return l1 == 0 and l2 > 0
+
+
 def small_l2_problem(objective):
     """Whether :class:`NewtonProblem` can take ``objective``: an L2 penalty
     alone (no L1 part, no ``max_norm``), dense float64 X, every class of
@@ -62,15 +91,9 @@ def small_l2_problem(objective):
     -------
     small : bool
     """
-    X = objective.X
-    if sp.issparse(X) or X.dtype != np.float64:
+    if not l2_alone_on_dense_float64(objective):
         return False
-    if objective.penalty.max_norm is not None:
-        return False
-    l1, l2 = penalty_strengths(objective.penalty)
-    if l1 != 0 or not l2 > 0:
-        return False
-    n_samples, n_features = X.shape
+    n_samples, n_features = objective.X.shape
     n_classes = objective.n_classes
     n_parameters = n_classes * (n_features + int(objective.fit_intercept))
     factors = objective._factors(slice(None), n_samples)
