@@ -147,3 +147,21 @@ def test_top_second_moment_matches_the_matrix(n_features, fit_intercept):
         assert found == pytest.approx(exact, rel=1e-12)
     else:
         assert 0.9 * exact <= found <= exact * (1 + 1e-12)
+
+
+def test_newton_steps_stop_at_max_iter_each_counted(iris):
+    # SAGA's 8 epochs reach tol=1e-3 on iris; with max_iter=9 one Newton
+    # step is left, and it is counted (and hooked) like an epoch.
+    X, y = iris
+    seen = []
+    model = SoftmaxClassifier(random_state=0, max_iter=9)
+    model.fit(X, y)
+    assert model.n_iter_ == 9
+    objective = _objective(X, y)
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(
+        objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0, max_epochs=9,
+        on_epoch_end=lambda epoch, W, b: seen.append(epoch),
+    )  # fmt: skip
+    assert result.n_epochs == 9 and seen == list(range(9))
+    assert objective.value(W, b) == pytest.approx(result.primal, rel=1e-12)

@@ -12,7 +12,9 @@ A step builds the Hessian ``sum_i f_i (diag p_i - p_i p_i^T) (x) x_i x_i^T
 + l2 I`` (the intercept unpenalized, with the Hessian's null direction, one
 shift added to every class, pinned down as in ``best_shift``), which costs
 ``n d^2`` multiply-adds for ``d`` parameters: only small ``d`` qualify
-(:func:`newton_applies`). Each step reads X as an epoch does and counts as
+(:func:`newton_applies`). The loss object gives each row's Hessian in the
+scores (``score_hessians``); where they barely curve, a step is damped as
+in Levenberg-Marquardt. Each step reads X as an epoch does and counts as
 one; the certificate, not the Newton decrement, decides when it ends.
 """
 
@@ -135,15 +137,16 @@ def newton_polish(
     """
     problem = NewtonProblem(objective, gap.y, gap.factors)
 
+    def may_step():
+        return result.n_epochs < max_epochs and not result.interrupted
+
     def on_step(z):
-        if result.n_epochs >= max_epochs or result.interrupted:
-            return False
         return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
 
     snapshot = None
     for _ in range(_MAX_ROUNDS):
         before = result.n_epochs
-        z = problem.minimize(problem.pack(W, b), 0.2 * tol, on_step)
+        z = problem.minimize(problem.pack(W, b), 0.2 * tol, on_step, may_step)
         problem.unpack(z, W, b)
         snapshot = gap(W, b)
         _set_intercept(objective, W, b, snapshot.intercept_scores)
@@ -245,12 +248,15 @@ class NewtonProblem:
         hessian += np.outer(self.pinned, self.pinned)
         return hessian
 
-    def minimize(self, z, tol, on_step=None, max_steps=_MAX_STEPS):
+    def minimize(self, z, tol, on_step=None, may_step=None, max_steps=_MAX_STEPS):
         """Newton steps with backtracking from ``z`` until the decrement is
-        below ``tol`` of the objective, a step fails, or ``on_step(z)``
-        (called after each step) returns false. Returns the last ``z``."""
+        below ``tol`` of the objective, a step fails, ``may_step()`` (asked
+        before each step) is false or ``on_step(z)`` (called after each
+        step) returns false. Returns the last ``z``."""
         current, scores, helper = self.value(z)
         for _ in range(max_steps):
+            if may_step is not None and not may_step():
+                break
             gradient = self.gradient(z, scores)
             moved = self._damped_step(z, gradient, self.hessian(helper), current, tol)
             if moved is None:
