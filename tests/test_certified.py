@@ -335,3 +335,39 @@ def test_minibatch_paths_read_a_fortran_x_in_place(params):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 0.5 * X.nbytes
+
+
+def test_the_dual_ascent_keeps_its_best_checked_point():
+    # Four separable rows of raw features (scale 1e3) at a small alpha: the
+    # objective's minimum is near 0, where the ascent's primal point jumps
+    # between checks (relative gaps from 4e-6 to 1). The fit used to run all
+    # of max_iter and end on a check of gap 1, with a warning; it keeps the
+    # best check and stops there.
+    X = np.array([
+        [869.2590893353915, -377.662340298013, -691.9597395763451,
+         705.0512713077228, 1511.4663125463624, 140.2460581062305,
+         920.2152519396884, 451.37960500597654],
+        [738.8632010893499, 1082.629628125955, -367.82319005139266,
+         367.10575020281476, 1109.4573962704048, 347.93388170836704,
+         -601.6224782112223, 7.3265562695747555],
+        [431.0854110417564, 1714.4032135566533, -338.38981637779307,
+         1013.1034131183247, 274.7268456542755, 738.7757384337715,
+         -401.80670491936866, 678.1775553697607],
+        [-2158.1020756289004, 227.84672038214725, 1702.1755577026947,
+         1377.3644818345956, -2055.4974067969556, -687.2193394644916,
+         122.60480902092061, -1985.2946415353272],
+    ])  # fmt: skip
+    y = np.array([2, 0, 0, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LinearSVMClassifier(alpha=0.00010131085170079744, random_state=0)
+        model.fit(X, y)
+    assert model.duality_gap_ <= model.tol
+    assert model.n_iter_ < model.max_iter
+    # The stored point is the certified one.
+    scores = X @ model.coef_.T + model.intercept_
+    margins = scores - scores[np.arange(4), [1, 0, 0, 2]][:, None] + 1.0
+    margins[np.arange(4), [1, 0, 0, 2]] = 0.0
+    value = np.maximum(margins, 0).sum(axis=1).mean()
+    value += 0.5 * model.alpha * np.sum(model.coef_**2)
+    assert value == pytest.approx(model.objective_, rel=1e-9, abs=1e-15)

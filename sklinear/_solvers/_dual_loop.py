@@ -30,6 +30,8 @@ def solve_hinge_dual(
     """The hinge loss with an L2 part: minibatch dual coordinate ascent.
 
     Starts from the dual point 0 (``W = 0``), keeping only the intercept.
+    Returns the checked point of smallest gap (its primal point does not
+    improve at every check).
     With ``polish_tol`` (the caller checks that the polish applies), checks
     whose gap is at most ``_POLISH_FROM`` also try the exact point of the
     dual variables' partition (:mod:`._hinge_polish`), and the solve ends
@@ -47,6 +49,7 @@ def solve_hinge_dual(
     epochs_to_next = 1
     balanced = _balanced_epochs(objective.X, W.shape[0])
     polisher = _Polisher(objective, gap)
+    best = None
     while True:
         gradient = ascent.gradient()
         weighted_sum = _transposed_product(objective.X, gradient * gap.factors[:, None])
@@ -64,8 +67,13 @@ def solve_hinge_dual(
                 )
                 break
         progress.record_check(result, snapshot, 0.0, started, verbose)
+        # The starting point (dual 0, W = 0) is never kept for its gap: a
+        # few epochs in, the ascent's primal point can still be worse.
+        if result.n_epochs and (best is None or snapshot.relative < best[2].relative):
+            best = (W.copy(), b.copy(), snapshot)
+        best_gap = snapshot.relative if best is None else best[2].relative
         if (
-            progress.met(result, snapshot.relative, tol, settle)
+            progress.met(result, best_gap, tol, settle)
             or result.n_epochs >= max_epochs
             or result.interrupted
         ):
@@ -83,6 +91,10 @@ def solve_hinge_dual(
         epochs_to_next = max(
             progress.next_check(result.history, tol, epochs_to_next), balanced
         )
+    if best is not None and best[2].relative < snapshot.relative:
+        # The ascent's primal point is not monotone: out of epochs (or
+        # stopped by a callback) after a worse check, the best one is kept.
+        W[...], b[...], snapshot = best
     return progress.finish(result, snapshot, tol)
 
 
