@@ -13,8 +13,7 @@ from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
 from ._hinge_polish import active_set_point, partition_of
-from ._saga_loop import _move_intercept
-from ._snapshot import _transposed_product
+from ._snapshot import _transposed_product, move_intercept
 
 __all__ = ["solve_hinge_dual"]
 
@@ -121,7 +120,7 @@ class _Polisher:
         theta = -beta
         theta[np.arange(len(beta)), self.objective.y] = beta.sum(axis=1)
         b_exact = np.array(b, dtype=np.float64)
-        _move_intercept(self.objective, W_exact, b_exact, shift)
+        move_intercept(self.objective, W_exact, b_exact, shift)
         W_exact = W_exact.astype(W.dtype)
         snapshot = self.gap.certify(W_exact, b_exact, theta, polish=False)
         return snapshot, W_exact, b_exact

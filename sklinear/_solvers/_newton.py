@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from .._duality import penalty_strengths
 from ._progress import record_check
+from ._snapshot import move_intercept
 
 __all__ = [
     "NewtonProblem",
@@ -149,19 +150,13 @@ def newton_polish(
         z = problem.minimize(problem.pack(W, b), 0.2 * tol, on_step, may_step)
         problem.unpack(z, W, b)
         snapshot = gap(W, b)
-        _set_intercept(objective, W, b, snapshot.intercept_scores)
+        move_intercept(objective, W, b, snapshot.intercept_scores)
         record_check(result, snapshot, 0.0, started, verbose, ", Newton")
         if snapshot.relative <= tol or result.n_epochs == before:
             break
         if result.n_epochs >= max_epochs or result.interrupted:
             break
     return snapshot
-
-
-def _set_intercept(objective, W, b, shift):
-    """``b`` such that the scores' shift is ``shift``."""
-    if objective.fit_intercept:
-        b[...] = shift if objective.offset is None else shift + W @ objective.offset
 
 
 class NewtonProblem:
@@ -213,7 +208,7 @@ class NewtonProblem:
         """Write ``z`` into ``W`` and ``b`` (in place)."""
         W[...] = z[:, : self.n_features]
         if self.intercept:
-            _set_intercept(self.objective, W, b, z[:, -1])
+            move_intercept(self.objective, W, b, z[:, -1])
 
     def value(self, z):
         """``(objective, scores, helper)`` at ``z`` (``helper`` from the

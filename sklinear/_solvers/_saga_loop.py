@@ -27,6 +27,7 @@ from ._progress import (
     run_epochs,
 )
 from ._saga import single_sample_rows, single_sample_smoothness
+from ._snapshot import move_intercept
 
 __all__ = ["solve_saga"]
 
@@ -125,7 +126,7 @@ def solve_saga(
             snapshot = best[1]
             epochs_to_next = 1
         else:
-            _move_intercept(objective, W, b, snapshot.intercept_scores)
+            move_intercept(objective, W, b, snapshot.intercept_scores)
             if best is None or snapshot.relative <= best[1].relative:
                 best = ((W.copy(), b.copy()), snapshot)
         detail = f", mu {mu:.3g}, step factor {step_factor:.3g}"
@@ -169,7 +170,7 @@ def solve_saga(
             )  # fmt: skip
         if result.interrupted:
             snapshot = gap(W, b, mu=mu if hinge else None)
-            _move_intercept(objective, W, b, snapshot.intercept_scores)
+            move_intercept(objective, W, b, snapshot.intercept_scores)
             break
         epochs_to_next = next_check(result.history, tol, epochs_to_next)
     if best[1].relative < snapshot.relative:  # out of epochs on a noisy step
@@ -196,13 +197,3 @@ def _improved(snapshot, best):
         return False
     slack = max(best[1].smoothed_gap, 0.0) + 1e-9 * abs(reference) + 1e-12
     return value <= reference + slack
-
-
-def _move_intercept(objective, W, b, shift):
-    """Set ``b`` so that the scores' shift is ``shift``."""
-    if not objective.fit_intercept:
-        return
-    if objective.offset is None:
-        b[...] = shift
-    else:
-        b[...] = shift + W @ objective.offset

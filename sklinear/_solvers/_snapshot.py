@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from .._duality import PreparedGap, penalty_arguments
 
-__all__ = ["Certificate", "Snapshot", "best_shift"]
+__all__ = ["Certificate", "Snapshot", "best_shift", "move_intercept"]
 
 # Where the smoothed hinge has no curvature the Newton step is unbounded: at
 # most this many units of score at a time.
@@ -208,6 +208,19 @@ def _snapshot(result, intercept, gradient, weighted_sum):
         result.primal, result.dual, result.gap, result.relative_gap, intercept,
         result.gap, 0.0, result.primal, gradient, weighted_sum,
     )  # fmt: skip
+
+
+def move_intercept(objective, W, b, shift):
+    """Set the intercept parameters ``b`` (in place) so that the scores'
+    shift is ``shift``: ``b = shift``, or ``c = shift + W @ offset`` when the
+    objective is centered; nothing without an intercept. The inverse of
+    ``objective.intercept(W, b)``."""
+    if not objective.fit_intercept:
+        return
+    if objective.offset is None:
+        b[...] = shift
+    else:
+        b[...] = shift + W @ objective.offset
 
 
 def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
