@@ -90,6 +90,19 @@ def _best_of(function, repeats, clock=time.perf_counter):
     return best
 
 
+def _warm(call, seconds=0.01):
+    """Calls ``call`` for ``seconds`` (at least twice): the outputs' first
+    touch and the caches, and, after a pause, the helper threads and CPUs
+    woken from deep sleep, as they are between a fit's back-to-back steps
+    (right after a 0.2 s pause, the first two-thread calls of a 256 x 3,072 x
+    16 batch took up to 1.9x their steady time)."""
+    end = time.perf_counter() + seconds
+    call()
+    call()
+    while time.perf_counter() < end:
+        call()
+
+
 def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
                clock=time.perf_counter, pause=0.0):  # fmt: skip
     """Per-round best times (seconds) of the kernel and the NumPy path.
@@ -122,7 +135,7 @@ def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
                 time.sleep(pause)
             with _path(kind):
                 call = lambda: objective.loss_gradient(W, b, rows)  # noqa: E731
-                call()  # warm: first-touch of the outputs, caches
+                _warm(call)
                 times[kind].append(_best_of(call, repeats, clock))
     return {
         "numpy": np.array(times["numpy"]),

@@ -12,7 +12,10 @@
  * Threads and reproducibility: the batch is cut into blocks of rows whose
  * boundaries depend only on the shape of the problem (plan_batch). Each block
  * sums into its own buffer, and the blocks are added up in block order, so the
- * loss and gradients are bit-identical for any number of threads. The
+ * loss and gradients are bit-identical for any number of threads. A batch of
+ * one block is shared differently (split mode): the threads compute the
+ * scores of its rows, then the gradient of its features, each element with
+ * the same operations in the same order as one thread would. The
  * caller's thread and helpers from a pool of POSIX threads (started once,
  * asleep between calls, rebuilt empty in a forked child) claim blocks one
  * at a time. Their number is at most the thread limit,
@@ -46,6 +49,12 @@
 
 #include "_simd.h" /* the x86 switch, the CPU check, float64 vectors */
 
+#if SKLINEAR_X86
+#define SKLINEAR_PAUSE() __builtin_ia32_pause()
+#else
+#define SKLINEAR_PAUSE() __asm__ __volatile__("" ::: "memory")
+#endif
+
 #define SKLINEAR_HINGE 0
 #define SKLINEAR_SOFTMAX 1
 #define SKLINEAR_MAX_THREADS 256
@@ -68,12 +77,24 @@
 #endif
 #define MAX_BLOCKS 1024
 /* Another thread only for each MIN_THREAD_WORK float32 multiply-adds of the
- * batch (a float64 one counts as two): waking a helper and waiting for it
- * costs tens of microseconds on a busy 2-CPU VM, and this much work about
- * 300 us on one thread. */
+ * batch (a float64 one counts as two): about 70 us of work on one thread,
+ * well above the tens of microseconds that waking a helper can cost on a
+ * busy 2-CPU VM (at 4 times this, 2,048 x 500 x 5 and 666 x 500 x 16
+ * batches ran on one thread, and two took 0.56x and 0.57x its time). */
 #ifndef MIN_THREAD_WORK
-#define MIN_THREAD_WORK (1 << 22)
+#define MIN_THREAD_WORK (1 << 20)
 #endif
+/* Split mode: a batch of a single block (a few rows, e.g. 32 x 3,072 x
+ * 48) still has threads, one for each SPLIT_THREAD_WORK multiply-adds, that
+ * share its rows, then its features (split_work), in items of
+ * SPLIT_ITEM_ROWS rows and of at least SPLIT_ITEM_FEATURES features (a
+ * multiple of every vector width, so that the same elements as in a whole
+ * pass fall in the vectors' scalar tail). */
+#ifndef SPLIT_THREAD_WORK
+#define SPLIT_THREAD_WORK (1 << 20)
+#endif
+#define SPLIT_ITEM_ROWS GROUP_ROWS
+#define SPLIT_ITEM_FEATURES 64
 /* Buffers for partial results: one on one thread (each block is added up as
  * soon as it is done); with more threads, one per block up to SLOT_BYTES in
  * all (and at least 2 per thread), so that a thread that is ahead, e.g.
@@ -110,6 +131,13 @@ struct batch {
     signed char done[MAX_BLOCKS];
     short slot_of[MAX_BLOCKS];
     double loss_of[MAX_BLOCKS], loss;
+    /* Split mode (split_work): row_items items of item_rows rows, then
+     * feature_items items of item_features features. */
+    int split;
+    ptrdiff_t item_rows, row_items, item_features, feature_items;
+    ptrdiff_t next_item, completed; /* atomics */
+    void *split_ds;   /* dscores, rows padded to a whole group */
+    double *row_loss; /* losses, by row */
 };
 
 /* The first row of block i (n_rows for i = n_blocks): blocks of about
@@ -171,6 +199,21 @@ static void finish_block(struct batch *b, ptrdiff_t block, int slot,
     pthread_mutex_unlock(&b->lock);
 }
 
+/* Waits until `count` items of a split batch are complete. Items are claimed
+ * in order and each waits only for the items before its phase, which are
+ * claimed, so running: the wait is short, and it spins (yielding the CPU
+ * after a while, in case the thread it waits for shares this one). */
+static void wait_for_items(struct batch *b, ptrdiff_t count)
+{
+    for (long spins = 0;
+         __atomic_load_n(&b->completed, __ATOMIC_ACQUIRE) < count; spins++) {
+        if (spins < 4096)
+            SKLINEAR_PAUSE();
+        else
+            sched_yield();
+    }
+}
+
 typedef float vf32 __attribute__((vector_size(32)));
 typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 /* vf64, vf64u from _simd.h; LOAD and STORE are defined per dtype below. */
@@ -230,21 +273,24 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 /* The kernels for one dtype: a thread's work and the last gradient row. */
 struct kernels {
     void *(*work)(void *);
+    void *(*split_work)(void *);
     void (*last_row)(struct batch *);
 };
 
 /* Chosen once, at import: [0] float32, [1] float64. */
 static struct kernels kernels[2] = {
-    {work_f32, last_row_f32},
-    {work_f64, last_row_f64},
+    {work_f32, split_work_f32, last_row_f32},
+    {work_f64, split_work_f64, last_row_f64},
 };
 
 static void choose_kernels(void)
 {
 #if SKLINEAR_X86
     if (cpu_has_avx2_fma()) {
-        kernels[0] = (struct kernels){work_f32_avx2, last_row_f32_avx2};
-        kernels[1] = (struct kernels){work_f64_avx2, last_row_f64_avx2};
+        kernels[0] = (struct kernels){work_f32_avx2, split_work_f32_avx2,
+                                      last_row_f32_avx2};
+        kernels[1] = (struct kernels){work_f64_avx2, split_work_f64_avx2,
+                                      last_row_f64_avx2};
     }
 #endif
 }
@@ -294,6 +340,29 @@ static int default_limit(void)
     return n_cpus > SKLINEAR_MAX_THREADS ? SKLINEAR_MAX_THREADS : (int)n_cpus;
 }
 
+/* Split mode for a batch of one block with work for more than one thread:
+ * its items depend on the shape alone (and the thread count does not change
+ * the bits either way, see split_work). */
+static void plan_split(struct batch *b, ptrdiff_t work)
+{
+    const ptrdiff_t F = b->n_features;
+    ptrdiff_t n_threads = work / SPLIT_THREAD_WORK;
+    if (n_threads > sklinear_fused_get_num_threads())
+        n_threads = sklinear_fused_get_num_threads();
+    b->split = b->n_blocks == 1 && n_threads > 1 && F > 0;
+    if (!b->split)
+        return;
+    b->n_threads = (int)n_threads;
+    b->item_rows = SPLIT_ITEM_ROWS;
+    b->row_items = (b->n_rows + SPLIT_ITEM_ROWS - 1) / SPLIT_ITEM_ROWS;
+    /* about 4 feature items per thread */
+    ptrdiff_t features = (F + 4 * n_threads - 1) / (4 * n_threads);
+    features = (features + SPLIT_ITEM_FEATURES - 1) / SPLIT_ITEM_FEATURES
+               * SPLIT_ITEM_FEATURES;
+    b->item_features = features;
+    b->feature_items = (F + features - 1) / features;
+}
+
 /* Block boundaries from the shape alone (never from the thread count); at
  * most one thread per block and per MIN_THREAD_WORK. An even number of
  * blocks of about equal size (block_begin), so that two threads end
@@ -317,6 +386,7 @@ static void plan_batch(struct batch *b, size_t item)
     n_threads = n_threads < sklinear_fused_get_num_threads()
                     ? n_threads : sklinear_fused_get_num_threads();
     b->n_threads = n_threads > 1 ? (int)n_threads : 1;
+    plan_split(b, work);
 }
 
 /* How many partial results to hold at once (see SLOT_BYTES). */
@@ -456,8 +526,26 @@ static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 /* Runs the batch on b->n_threads threads (fewer if the pool is busy or
  * cannot start helpers: the others then take their blocks). The caller's
  * thread is one of them. Returns the number of threads, -1 without memory. */
+static int run_split_batch(struct batch *b, const struct kernels *k,
+                           size_t item)
+{
+    const size_t rows = (size_t)b->n_rows + GROUP_ROWS; /* + padding */
+    int helpers = -1;
+    b->split_ds = malloc(rows * (size_t)b->n_classes * item);
+    b->row_loss = malloc(rows * sizeof(double));
+    if (b->split_ds != NULL && b->row_loss != NULL) {
+        helpers = pool_run(b, k->split_work, b->n_threads - 1);
+        k->last_row(b);
+    }
+    free(b->split_ds);
+    free(b->row_loss);
+    return helpers < 0 ? -1 : helpers + 1;
+}
+
 static int run_batch(struct batch *b, const struct kernels *k, size_t item)
 {
+    if (b->split)
+        return run_split_batch(b, k, item);
     /* Slots start on cache lines, as numpy's grad_W does: a misaligned
      * partial gradient makes the vector stores of the kernels split lines. */
     const size_t size = ((size_t)(b->n_classes * b->n_features + b->n_classes)

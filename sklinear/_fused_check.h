@@ -249,8 +249,9 @@ static PyObject *py_plan(PyObject *self, PyObject *args)
         return NULL;
     }
     plan_batch(&b, (size_t)item);
-    return Py_BuildValue("nni", b.block_rows, b.n_blocks,
-                         b.n_threads < 1 ? 1 : b.n_threads);
+    return Py_BuildValue("nniO", b.block_rows, b.n_blocks,
+                         b.n_threads < 1 ? 1 : b.n_threads,
+                         b.split ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {
@@ -264,9 +265,10 @@ static PyMethodDef methods[] = {
      "Threads used by this thread's last call of loss_gradient (0: none yet)."},
     {"plan", py_plan, METH_VARARGS,
      "plan(n_rows, n_features, n_classes, itemsize) -> (block_rows, n_blocks, "
-     "n_threads): the row blocks of a batch of that shape and dtype size "
-     "(fixed by them; blocks of about block_rows rows), and the threads loss_gradient would use under the "
-     "current limit."},
+     "n_threads, split): the row blocks of a batch of that shape and dtype "
+     "size (fixed by them; blocks of about block_rows rows), the threads "
+     "loss_gradient would use under the current limit, and whether they "
+     "share each block (split mode) rather than take whole blocks."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -286,3 +286,98 @@ TARGET static void SUFFIX(last_row)(struct batch *b)
         for (ptrdiff_t k = 0; k < F; k++)
             last[k] -= G[c * F + k];
 }
+
+/* ------------------------------------------------------------------------
+ * Split mode (see split_work in _fused.c), for a batch of one block: the
+ * threads share it, first by rows (scores, loss, dscores), then by features
+ * (the gradient). Each element is computed by the same operations in the
+ * same order as in rows_pass, so the results are the same bits. */
+
+/* Rows [first, last), whole groups: their dscores into b->split_ds and their
+ * losses into b->row_loss, both indexed by row. */
+TARGET static void SUFFIX(split_rows)(struct batch *b, ptrdiff_t first,
+                                       ptrdiff_t last, VEC *acc)
+{
+    const ptrdiff_t C = b->n_classes;
+    REAL *ds = (REAL *)b->split_ds;
+    for (ptrdiff_t g = first; g < last; g += GROUP_ROWS) {
+        const ptrdiff_t rows = last - g < GROUP_ROWS ? last - g : GROUP_ROWS;
+        const ptrdiff_t quads = (rows + 3) / 4;
+        const REAL *x[GROUP_ROWS];
+        REAL *s = ds + g * C;
+        for (ptrdiff_t q = 0; q < quads; q++)
+            SUFFIX(quad_rows)(x + 4 * q, b->X, b->x_stride, g + 4 * q,
+                              b->n_rows - 1);
+        SUFFIX(group_scores)(b, x, quads, rows, acc, s);
+        for (ptrdiff_t r = 0; r < rows; r++)
+            b->row_loss[g + r] = SUFFIX(loss_row)(
+                s + r * C, C, b->y[g + r], ((const REAL *)b->factors)[g + r],
+                b->loss_kind, (REAL)b->margin);
+    }
+}
+
+/* Features [k0, k1) of the gradient, into grad_W. */
+TARGET static void SUFFIX(split_features)(struct batch *b, ptrdiff_t k0,
+                                           ptrdiff_t k1)
+{
+    const ptrdiff_t C = b->n_classes, F = b->n_features, used = GRADIENT_ROWS(C);
+    const ptrdiff_t tile = K_TILE_BYTES / sizeof(REAL);
+    const REAL *ds = (const REAL *)b->split_ds;
+    REAL *G = (REAL *)b->grad_W;
+    for (ptrdiff_t c = 0; c < used; c++)
+        memset(G + c * F + k0, 0, sizeof(REAL) * (size_t)(k1 - k0));
+    for (ptrdiff_t t0 = k0; t0 < k1; t0 += tile) {
+        const ptrdiff_t t1 = t0 + tile < k1 ? t0 + tile : k1;
+        for (ptrdiff_t first = 0; first < b->n_rows; first += 4) {
+            const REAL *x[4];
+            SUFFIX(quad_rows)(x, b->X, b->x_stride, first, b->n_rows - 1);
+            SUFFIX(gradient_tile)(x, ds + first * C, F, C, used, t0, t1, G);
+        }
+    }
+}
+
+/* The loss and the intercept gradient, summed over the rows in order. */
+TARGET static void SUFFIX(split_sums)(struct batch *b)
+{
+    const ptrdiff_t C = b->n_classes;
+    const REAL *ds = (const REAL *)b->split_ds;
+    REAL *grad_b = (REAL *)b->grad_b;
+    double loss = 0;
+    for (ptrdiff_t c = 0; c < C; c++)
+        grad_b[c] = 0;
+    for (ptrdiff_t r = 0; r < b->n_rows; r++) {
+        loss += b->row_loss[r];
+        for (ptrdiff_t c = 0; c < C; c++)
+            grad_b[c] += ds[r * C + c];
+    }
+    b->loss = loss;
+}
+
+/* A thread's work in split mode: items of rows, then (once every row is
+ * done) items of features, the first of which also sums the loss and the
+ * intercept gradient, until none are left. */
+TARGET static void *SUFFIX(split_work)(void *argument)
+{
+    struct batch *b = argument;
+    VEC acc[GROUP_ROWS * b->n_classes];
+    ptrdiff_t item;
+    while ((item = __atomic_fetch_add(&b->next_item, 1, __ATOMIC_RELAXED))
+           < b->row_items + b->feature_items) {
+        if (item < b->row_items) {
+            const ptrdiff_t first = item * b->item_rows;
+            const ptrdiff_t last = first + b->item_rows;
+            SUFFIX(split_rows)(b, first, last < b->n_rows ? last : b->n_rows,
+                               acc);
+        } else {
+            wait_for_items(b, b->row_items);
+            const ptrdiff_t k0 = (item - b->row_items) * b->item_features;
+            const ptrdiff_t k1 = k0 + b->item_features;
+            if (item == b->row_items)
+                SUFFIX(split_sums)(b);
+            SUFFIX(split_features)(b, k0,
+                                   k1 < b->n_features ? k1 : b->n_features);
+        }
+        __atomic_fetch_add(&b->completed, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}

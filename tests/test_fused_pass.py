@@ -127,6 +127,39 @@ def test_thread_counts_give_bit_identical_results(n_rows, loss, dtype):
     _assert_close(results[1][:3], expected, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["hinge", "softmax"])
+@pytest.mark.parametrize(
+    "n_rows, n_features, n_classes",
+    [
+        (32, 3072, 40),
+        (120, 2000, 10),
+        (37, 3001, 40),  # a partial group; features not a multiple of 8
+    ],
+)
+def test_threads_sharing_each_block_give_the_same_bits(
+    n_rows, n_features, n_classes, loss, dtype
+):
+    # One block (few rows) with work for more than one thread: the threads
+    # share its rows, then its features (split mode), and must add in the
+    # same order as one thread.
+    X, y, W, shift, factors = _problem(n_rows, n_features, n_classes, dtype)
+    with threadpool_limits(1):
+        assert not _fused.plan(n_rows, n_features, n_classes, X.itemsize)[3]
+    with threadpool_limits(8):
+        plan = _fused.plan(n_rows, n_features, n_classes, X.itemsize)
+        assert plan[3] and plan[2] > 1  # split mode, more than one thread
+    results = _results_by_thread_count((1, 2, 3, 8), X, y, W, shift, factors, loss, 0.7)
+    for n_threads in (2, 3, 8):
+        value, grad_W, grad_b, used = results[n_threads]
+        assert used == min(n_threads, plan[2])
+        assert value == results[1][0]
+        np.testing.assert_array_equal(grad_W, results[1][1])
+        np.testing.assert_array_equal(grad_b, results[1][2])
+    expected = _reference(X, y, W, shift, factors, loss, 0.7)
+    _assert_close(results[2][:3], expected, dtype)
+
+
 def _ten_classes(n_samples, n_features, n_informative, offset=0.0, scale=1.0):
     from sklearn.datasets import make_classification
 
@@ -143,13 +176,21 @@ def _assert_same_models(models):
         np.testing.assert_array_equal(model.intercept_, models[0].intercept_)
 
 
+@pytest.mark.parametrize(
+    "n_samples, n_features, batch_size, split",
+    [(8192, 800, 2048, False), (2048, 3000, 128, True)],
+)
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
-def test_fitted_models_do_not_depend_on_the_kernel_thread_count(Estimator):
-    X, y = _ten_classes(8192, 800, n_informative=40)
+def test_fitted_models_do_not_depend_on_the_kernel_thread_count(
+    Estimator, n_samples, n_features, batch_size, split
+):
+    X, y = _ten_classes(n_samples, n_features, n_informative=40)
     # The kernel runs SGD's steps (the certified solvers' are NumPy's).
-    params = dict(max_iter=3, tol=None, random_state=0, batch_size=2048, solver="sgd")
-    with threadpool_limits(3):  # enough work per batch for 3 threads
-        assert _fused.plan(2048, 800, 10, 4)[2] == 3
+    params = dict(max_iter=3, tol=None, random_state=0, batch_size=batch_size)
+    params["solver"] = "sgd"
+    with threadpool_limits(3):  # 3 threads take whole blocks or share one
+        plan = _fused.plan(batch_size, n_features, 10, 4)
+        assert plan[2:] == (3, split)
     models = []
     for n_threads in (1, 2, 3):
         with threadpool_limits(n_threads, user_api="sklinear"):
@@ -192,8 +233,8 @@ def test_threadpool_limits_limit_the_kernel():
 
 @pytest.mark.parametrize(
     "n_rows, n_features, n_classes, most",
-    # 2000 rows: 6 blocks, but work enough for 2 threads only
-    [(100, 20, 3, 1), (2000, 300, 10, 2), (12000, 300, 10, 8)],
+    # 64 rows: one block, shared by threads (split mode), with work for 4
+    [(100, 20, 3, 1), (64, 1000, 40, 4), (12000, 300, 10, 8)],
 )
 def test_no_more_threads_than_the_work_justifies(n_rows, n_features, n_classes, most):
     X, y, W, shift, factors = _problem(
@@ -386,6 +427,6 @@ def test_concurrent_callers_get_the_results_of_one_caller():
 def test_row_blocks_are_even_in_number_and_about_equal(n_rows):
     # Two threads then end together (a shape-only rule: any thread count
     # gives the same blocks, so the same sums).
-    block_rows, n_blocks, _ = _fused.plan(n_rows, 3072, 24, 4)
+    block_rows, n_blocks, _, _ = _fused.plan(n_rows, 3072, 24, 4)
     assert n_blocks == 1 or n_blocks % 2 == 0
     assert (n_blocks - 1) * block_rows < n_rows <= n_blocks * block_rows
