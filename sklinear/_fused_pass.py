@@ -92,23 +92,22 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     """
     if n_classes > MAX_CLASSES:
         return False
-    if n_rows <= 64:
-        return True
+    if n_rows <= 64:  # float32 32 x 3072 x 48: 0.92x-0.94x on 1 thread, 1.2x-1.4x on 2
+        return dtype == np.float64 or n_features < 1024 or n_classes <= 32
     if dtype == np.float64:
         return n_classes <= (48 if n_features < 1024 else 32)
-    # At 16 to 32 classes the kernel gains less from a second thread than
-    # BLAS does, so where it was at most about 10% faster on one thread
-    # (256 x 3072 x 24, 666 x 500 x 24, 666 x 100 x 16, 2048 x 500 x 16)
-    # these limits send the shape to BLAS. 2048 x 3072 x 32 went back to the
-    # kernel once OpenBLAS's idle threads stopped spinning while it ran
-    # (0.89x-0.94x BLAS's time on one thread, 0.75x-0.86x on two); at 48
+    # Where the kernel gains little on one thread and loses more on two
+    # (256 x 3072 x 16, 666 x 500 x 16 and 2048 x 500 x 10 took 0.85x-1.0x
+    # BLAS's time on one thread, 1.15x-1.5x on two, in three sweeps), BLAS
+    # takes the shape. 2048 x 3072 x 32 goes to the kernel
+    # (0.89x-0.94x BLAS's time on one thread, 0.75x-0.87x on two); at 48
     # classes two runs on two threads disagreed (0.89x and 1.10x).
     if n_features < 256:
         limit = 32 if n_rows <= 384 else 10 if n_rows <= 1024 else 5
     elif n_rows <= 1024:
-        limit = 24 if (n_rows <= 384) == (n_features < 1024) else 16
+        limit = 24 if (n_rows <= 384) == (n_features < 1024) else 10
     else:
-        limit = 10 if n_features < 1024 else 32
+        limit = 5 if n_features < 1024 else 32
     return n_classes <= limit
 
 

@@ -178,7 +178,7 @@ def _assert_same_models(models):
 
 @pytest.mark.parametrize(
     "n_samples, n_features, batch_size, split",
-    [(8192, 800, 2048, False), (2048, 3000, 128, True)],
+    [(8192, 1200, 2048, False), (2048, 3000, 128, True)],
 )
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
 def test_fitted_models_do_not_depend_on_the_kernel_thread_count(
