@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sp
 from _reference_optimum import softmax_l2
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
 from sklinear import SoftmaxClassifier
 from sklinear._data_stats import _top_second_moment
@@ -29,30 +30,41 @@ def test_small_softmax_fits_reach_rounding_with_few_newton_steps(name, request):
     optimum = softmax_l2(X, y, model.alpha).value
     assert model.duality_gap_ <= 1e-10
     assert abs(model.objective_ - optimum) <= 1e-9 * optimum
-    # SAGA's epochs to the asked tol, then Newton's: a handful, where SAGA's
-    # own epochs took 40 (iris) and 88 (wine) to reach 1e-10.
-    newton_steps = model.n_iter_ - model.loss_curve_epochs_[-2]
-    assert 1 <= newton_steps <= 4
-    assert model.n_iter_ <= 20
+    # Newton's steps from the start, one certificate: where SAGA's own
+    # epochs took 40 (iris) and 88 (wine) to reach 1e-10.
+    assert model.n_iter_ <= 10
+    assert model.loss_curve_epochs_ == [model.n_iter_]
 
 
-def test_the_polish_leaves_the_asked_tol_to_saga(wine):
-    # With a polish tol no looser than tol there is nothing left to polish:
-    # the same epochs and weights as without one.
+def test_saga_takes_over_where_newton_stops_short(wine, monkeypatch):
+    # Newton's steps come first; where they stop short of tol (here: the
+    # first round takes no step), SAGA's epochs reach tol, and Newton's
+    # steps polish their point.
     X, y = wine
     objective = _objective(X, y)
     runs = []
-    for polish_tol in (None, 1e-3):
+    real = NewtonProblem.minimize
+    for stalls in (False, True):
+        calls = []
+
+        def minimize(self, z, *args, calls=calls, stalls=stalls, **kwargs):
+            calls.append(z.copy())
+            if stalls and len(calls) == 1:
+                return z
+            return real(self, z, *args, **kwargs)
+
+        monkeypatch.setattr(NewtonProblem, "minimize", minimize)
         W, b = objective.initial_weights(objective.n_classes)
         runs.append(
-            solve(objective, W, b, tol=1e-3, polish_tol=polish_tol, random_state=0)
+            (solve(objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0), calls)
         )
-    assert runs[0].n_epochs == runs[1].n_epochs
-    assert_allclose(runs[0].W, runs[1].W, rtol=0, atol=0)
-    W, b = objective.initial_weights(objective.n_classes)
-    polished = solve(objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0)
-    assert polished.gap <= 1e-12 < runs[0].gap
-    assert polished.primal <= runs[0].primal
+    (alone, alone_calls), (taken_over, taken_over_calls) = runs
+    assert len(alone_calls) == 1 and not np.any(alone_calls[0])  # from W = 0
+    assert alone.gap <= 1e-12 and alone.n_epochs <= 10
+    assert len(taken_over_calls) >= 2 and np.any(taken_over_calls[1])  # SAGA's point
+    assert taken_over.gap <= 1e-12
+    assert taken_over.n_epochs > alone.n_epochs  # SAGA's epochs ran
+    assert taken_over.primal == pytest.approx(alone.primal, rel=1e-12)
 
 
 def test_hooks_see_each_newton_step_as_an_epoch(iris):
@@ -150,18 +162,19 @@ def test_top_second_moment_matches_the_matrix(n_features, fit_intercept):
 
 
 def test_newton_steps_stop_at_max_iter_each_counted(iris):
-    # SAGA's 8 epochs reach tol=1e-3 on iris; with max_iter=9 one Newton
-    # step is left, and it is counted (and hooked) like an epoch.
+    # Newton's steps take iris to 1e-10 in 7: with max_iter=3 they stop at
+    # 3, each counted (and hooked) like an epoch.
     X, y = iris
     seen = []
-    model = SoftmaxClassifier(random_state=0, max_iter=9)
-    model.fit(X, y)
-    assert model.n_iter_ == 9
+    model = SoftmaxClassifier(random_state=0, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 3
     objective = _objective(X, y)
     W, b = objective.initial_weights(objective.n_classes)
     result = solve(
-        objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0, max_epochs=9,
+        objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0, max_epochs=3,
         on_epoch_end=lambda epoch, W, b: seen.append(epoch),
     )  # fmt: skip
-    assert result.n_epochs == 9 and seen == list(range(9))
+    assert result.n_epochs == 3 and seen == list(range(3))
     assert objective.value(W, b) == pytest.approx(result.primal, rel=1e-12)

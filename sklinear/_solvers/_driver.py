@@ -135,10 +135,11 @@ def solve(
         ``looser_tol`` ends the solve too (a cap on the effort spent on a
         ``tol`` far below what was asked).
     polish_tol : float, default=None
-        'saga': once ``tol`` is met, Newton's steps take the gap on to
-        ``polish_tol`` (:func:`~._newton.newton_polish`; each counts as an
-        epoch), where :func:`~._newton.newton_applies` (the softmax with an
-        L2 penalty alone on dense float64 X of few parameters). 'sdca':
+        'saga': Newton's steps take the gap to ``polish_tol``
+        (:func:`~._newton.newton_polish`; each counts as an epoch), from the
+        start, with SAGA's epochs only where they stop short of ``tol``,
+        where :func:`~._newton.newton_applies` (the softmax with an L2
+        penalty alone on dense float64 X of few parameters). 'sdca':
         checks also try the exact point of the dual variables' partition
         and end the solve if it certifies ``polish_tol``, where
         :func:`~._hinge_polish.hinge_polish_applies` (an L2 penalty alone,

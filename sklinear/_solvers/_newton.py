@@ -5,8 +5,10 @@ optimum to rounding (so that integer sample weights and repeated samples
 give the same model). SAGA's linear rate spends most of such a fit on those
 last digits, one certificate after another (iris, softmax: 8 epochs to a
 gap of 1e-3, 40 to 1e-10). The softmax with an L2 penalty is smooth and
-strongly convex in ``W``: from SAGA's point, Newton's method on the
-``k (p + 1)`` parameters converges quadratically, in one or two steps.
+strongly convex in ``W``: Newton's method on the ``k (p + 1)`` parameters,
+with backtracking, gets there from the start in a few steps (iris: 7, with
+one certificate), and from a point near the optimum in one or two. The
+SAGA loop takes it first, then SAGA's epochs where it stops short.
 
 A step builds the Hessian ``sum_i f_i (diag p_i - p_i p_i^T) (x) x_i x_i^T
 + l2 I`` (the intercept unpenalized, with the Hessian's null direction, one
