@@ -97,9 +97,9 @@ def solve_saga(
     the hinge, ``mu`` (the smoothing) falls by ``_MU_DIVISOR`` whenever the
     smoothed problem is solved to ``_STAGE_ACCURACY`` of the smoothing's
     error. With ``polish_tol`` (None: none; the caller checks that
-    Newton's method applies), Newton's steps come first, from the start, towards ``polish_tol``; SAGA runs only if they
-    stop short of ``tol``, and Newton's steps polish its point once ``tol``
-    is met.
+    Newton's method applies), Newton's steps come first, from the start,
+    towards ``polish_tol``; SAGA runs only if they stop short of ``tol``,
+    and Newton's steps polish its point once ``tol`` is met.
     Arguments as in :func:`~._driver.solve`; ``saga`` from
     :func:`~._saga.make_saga`, ``rng`` a RandomState.
 
