@@ -15,10 +15,10 @@ estimators reach it through ``sklinear._certified``.
   per-sample sweep where built).
 
 On small problems (``polish_tol``) the last digits come from exact steps:
-Newton's method after SAGA for the softmax with an L2 penalty
-(``_newton``), and the exact point of the dual ascent's partition for the
-hinge with an L2 penalty (``_hinge_polish``), each kept only if the
-certificate says so.
+Newton's method, before SAGA (which runs only where Newton's steps stop
+short of ``tol``), for the softmax with an L2 penalty (``_newton``), and
+the exact point of the dual ascent's partition for the hinge with an L2
+penalty (``_hinge_polish``), each kept only if the certificate says so.
 
 Every check ("snapshot", ``_snapshot``) certifies the gap with
 :func:`sklinear._duality.duality_gap`; SAGA's snapshots also move the
