@@ -14,11 +14,12 @@ estimators reach it through ``sklinear._certified``.
   L2 part, with a method-of-multipliers intercept (``_dual_cd``, compiled
   per-sample sweep where built).
 
-On small problems (``polish_tol``) the last digits come from exact steps:
-Newton's method, before SAGA (which runs only where Newton's steps stop
-short of ``tol``), for the softmax with an L2 penalty (``_newton``), and
-the exact point of the dual ascent's partition for the hinge with an L2
-penalty (``_hinge_polish``), each kept only if the certificate says so.
+On small problems (``polish_tol``) exact methods come first: Newton's
+method for the softmax with an L2 penalty (``_newton``) and an
+interior-point method for the hinge with an L2 penalty (``_hinge_ipm``);
+SAGA and the dual ascent run only where they stop short of ``tol``. The
+dual ascent's own last digits come from the exact point of its partition
+(``_hinge_polish``). Each is kept only if the certificate says so.
 
 Every check ("snapshot", ``_snapshot``) certifies the gap with
 :func:`sklinear._duality.duality_gap`; SAGA's snapshots also move the

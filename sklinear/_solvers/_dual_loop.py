@@ -12,7 +12,9 @@ import numpy as np
 from .._duality import penalty_strengths
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
+from ._hinge_ipm import hinge_interior_point, interior_point_applies
 from ._hinge_polish import active_set_point, partition_of
+from ._newton import NewtonProblem
 from ._snapshot import _transposed_product, move_intercept
 
 __all__ = ["solve_hinge_dual"]
@@ -31,19 +33,33 @@ def solve_hinge_dual(
     Starts from the dual point 0 (``W = 0``), keeping only the intercept.
     Returns the checked point of smallest gap (its primal point does not
     improve at every check).
-    With ``polish_tol`` (the caller checks that the polish applies), checks
-    whose gap is at most ``_POLISH_FROM`` also try the exact point of the
-    dual variables' partition (:mod:`._hinge_polish`), and the solve ends
-    there if it certifies a gap of at most ``polish_tol``.
+    With ``polish_tol`` (the caller checks that the polish applies), an
+    interior-point method solves small problems first
+    (:mod:`._hinge_ipm`, where :func:`~._hinge_ipm.interior_point_applies`;
+    each iteration an epoch), and the dual ascent runs only if its
+    certificate is above both ``polish_tol`` and ``tol``; then checks whose
+    gap is at most ``_POLISH_FROM`` also try the exact point of the dual
+    variables' partition (:mod:`._hinge_polish`), and the solve ends there
+    if it certifies a gap of at most ``polish_tol``.
     """
+    started = progress.clock()
+    result = progress.SolverResult(W=W, b=b, method="sdca")
+    if polish_tol is not None and interior_point_applies(objective):
+        snapshot = _interior_point(objective, W, b, gap, result, hooks, max_epochs)
+        progress.record_check(result, snapshot, 0.0, started, verbose, ", exact")
+        if (
+            snapshot.relative <= polish_tol
+            or progress.met(result, snapshot.relative, tol, settle)
+            or result.n_epochs >= max_epochs
+            or result.interrupted
+        ):
+            return progress.finish(result, snapshot, tol)
     # Without an intercept the dual has no equality constraint: no multiplier.
     ascent = HingeDualAscent(
         objective, batches, penalty_strengths(objective.penalty),
         b if objective.fit_intercept else np.zeros_like(b),
         rho_factor=1e-2 if objective.fit_intercept else 0.0,
     )  # fmt: skip
-    started = progress.clock()
-    result = progress.SolverResult(W=W, b=b, method="sdca")
     W[...] = ascent.weights(W.dtype)
     epochs_to_next = 1
     balanced = _balanced_epochs(objective.X, W.shape[0])
@@ -97,6 +113,31 @@ def solve_hinge_dual(
     return progress.finish(result, snapshot, tol)
 
 
+def _interior_point(objective, W, b, gap, result, hooks, max_epochs):
+    """The interior-point method's point in ``W`` and ``b``, certified by
+    its own dual variables; each iteration is an epoch between the hooks."""
+    problem = NewtonProblem(objective, gap.y, gap.factors)
+
+    def may_step():
+        return result.n_epochs < max_epochs and not result.interrupted
+
+    def on_step(z):
+        return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
+
+    z, beta, _ = hinge_interior_point(
+        objective, gap.y, gap.factors, problem.pack(W, b), on_step, may_step
+    )
+    problem.unpack(z, W, b)
+    return gap.certify(W, b, _theta(beta, objective.y), polish=False)
+
+
+def _theta(beta, y):
+    """The certificate's dual point from the pairs' ``beta``."""
+    theta = -beta
+    theta[np.arange(len(beta)), y] = beta.sum(axis=1)
+    return theta
+
+
 class _Polisher:
     """Tries :func:`~._hinge_polish.active_set_point` once per partition of
     the dual variables (a partition that failed is not solved again)."""
@@ -117,8 +158,7 @@ class _Polisher:
         if point is None:
             return None
         W_exact, shift, beta = point
-        theta = -beta
-        theta[np.arange(len(beta)), self.objective.y] = beta.sum(axis=1)
+        theta = _theta(beta, self.objective.y)
         b_exact = np.array(b, dtype=np.float64)
         move_intercept(self.objective, W_exact, b_exact, shift)
         W_exact = W_exact.astype(W.dtype)
