@@ -69,7 +69,9 @@ def fit(estimator, X, y, sample_weight):
             estimator, X, y_index, weights
         )
     offset = _reusable_mean(mean_row, X is X_checked, weights)
-    objective = _make_objective(estimator, X, y_index, weights, offset=offset)
+    objective = _make_objective(
+        estimator, X, y_index, weights, len(classes), offset=offset
+    )
     solver = solver_for_data(estimator, solver, objective)
     # A warm start reuses the weights only: the step, momentum and
     # schedule start afresh from the current parameters, as in
@@ -151,8 +153,9 @@ def partial_fit(estimator, X, y, classes, sample_weight):
     )
     count, total, _ = samples_seen
     objective = _make_objective(
-        estimator, X, y_index, weights, offset=offset, weight_scale=count / total
-    )
+        estimator, X, y_index, weights, len(all_classes), offset=offset,
+        weight_scale=count / total,
+    )  # fmt: skip
     if first_call:
         W, b = objective.initial_weights(len(all_classes))
         state = None

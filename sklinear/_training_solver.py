@@ -21,7 +21,9 @@ _AUTO_BATCHES_PER_EPOCH = 30
 _AUTO_BATCH_SIZE_RANGE = (32, 2048)
 
 
-def _make_objective(estimator, X, y_index, weights, offset=None, weight_scale=None):
+def _make_objective(
+    estimator, X, y_index, weights, n_classes, offset=None, weight_scale=None
+):
     return LinearObjective(
         X,
         y_index,
@@ -33,6 +35,7 @@ def _make_objective(estimator, X, y_index, weights, offset=None, weight_scale=No
         center=True,
         offset=offset,
         weight_scale=weight_scale,
+        n_classes=n_classes,
     )
 
 

@@ -30,6 +30,18 @@ from .penalties import NoPenalty
 __all__ = ["LinearObjective"]
 
 
+def _class_count(y, n_classes):
+    """``n_classes``, checked against the labels, or the largest label + 1."""
+    needed = int(np.max(y)) + 1 if len(y) else 0
+    if n_classes is None:
+        return needed
+    if n_classes < needed:
+        raise ValueError(
+            f"n_classes={n_classes}, but y holds class indices up to {needed - 1}."
+        )
+    return int(n_classes)
+
+
 class LinearObjective:
     """Weighted mean loss of the scores ``X @ W.T + b``, plus a penalty.
 
@@ -66,6 +78,11 @@ class LinearObjective:
         stream of chunks passes ``n / sum(w)`` over everything seen so far,
         so that a weight keeps its meaning from one chunk to the next (with
         each chunk's own sum, a weight shared by a whole chunk would cancel).
+    n_classes : int, default=None
+        The number of classes (rows of ``W``); None: the largest index in
+        ``y`` plus one. A classifier passes its own count, since a class may
+        have no row here (a chunk of a stream without it, or every row of it
+        of weight 0).
 
     Examples
     --------
@@ -90,6 +107,7 @@ class LinearObjective:
         center=False,
         offset=None,
         weight_scale=None,
+        n_classes=None,
     ):
         loss_function = make_loss(loss, margin)
         y = np.asarray(y)
@@ -102,7 +120,7 @@ class LinearObjective:
         self.fit_intercept = fit_intercept
         self.dtype = X.dtype
         self.n_samples = X.shape[0]
-        self.n_classes = int(np.max(y)) + 1 if len(y) else 0
+        self.n_classes = _class_count(y, n_classes)
         self.offset = None
         if center and fit_intercept and offset is not None:
             self.offset = np.asarray(offset, dtype=self.dtype)

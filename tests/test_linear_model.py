@@ -493,3 +493,31 @@ def test_only_the_ratios_of_sample_weights_matter(blobs, Classifier, weight):
     plain.partial_fit(X, y)
     assert_allclose(weighted.coef_, plain.coef_, rtol=1e-10)
     assert np.isfinite(model.coef_).all()
+
+
+@pytest.mark.parametrize("solver", ["auto", "sgd"])
+@pytest.mark.parametrize("Classifier", [LinearSVMClassifier, SoftmaxClassifier])
+def test_a_class_whose_samples_all_weigh_zero_keeps_its_row(iris, Classifier, solver):
+    # Its rows are left out of the objective, whose classes then came from
+    # the labels left (3 of 4): the solvers failed on W's 4 rows.
+    X, y = iris
+    y = np.where(np.arange(len(y)) % 10 == 0, 3, y)
+    weights = np.where(y == 3, 0.0, 1.0)
+    model = Classifier(solver=solver, random_state=0, max_iter=50)
+    with warnings.catch_warnings():
+        # (The softmax's best intercept for it is at minus infinity.)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y, sample_weight=weights)
+    assert_array_equal(model.classes_, [0, 1, 2, 3])
+    assert model.coef_.shape == (4, X.shape[1])
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    kept = weights > 0
+    assert model.score(X[kept], y[kept]) > 0.9
+
+
+def test_an_objective_takes_more_classes_than_its_labels_show():
+    X = np.eye(3)
+    objective = LinearObjective(X, np.array([0, 1, 1]), "hinge", n_classes=4)
+    assert objective.n_classes == 4
+    with pytest.raises(ValueError, match="n_classes=1, but y holds"):
+        LinearObjective(X, np.array([0, 1, 1]), "hinge", n_classes=1)

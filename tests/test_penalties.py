@@ -151,11 +151,11 @@ def test_estimator_objective_carries_max_norm(Classifier):
     X, y = make_classification(60, 5, n_informative=3, n_classes=3, random_state=0)
     weights = np.ones(len(y))
     model = Classifier(penalty="elasticnet", alpha=0.1, l1_ratio=0.3, max_norm=0.7)
-    penalty = _make_objective(model, X, y, weights).penalty
+    penalty = _make_objective(model, X, y, weights, 3).penalty
     assert isinstance(penalty, MaxNorm) and penalty.max_norm == 0.7
     assert isinstance(penalty.penalty, ElasticNet)
     assert (penalty.penalty.alpha, penalty.penalty.l1_ratio) == (0.1, 0.3)
-    plain = _make_objective(model.set_params(max_norm=None), X, y, weights).penalty
+    plain = _make_objective(model.set_params(max_norm=None), X, y, weights, 3).penalty
     assert isinstance(plain, ElasticNet) and plain.max_norm is None
 
 
