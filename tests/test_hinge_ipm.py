@@ -121,3 +121,21 @@ def test_it_applies_to_small_l2_hinge_problems_only(iris, change):
         kwargs["sample_weight"] = np.where(y == 2, 0.0, 1.0)
     objective = LinearObjective(X, y, loss, penalty=penalty, center=True, **kwargs)
     assert not interior_point_applies(objective)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_normal_matrix_is_a_transpose_a(n_classes):
+    # Two classes take a shortcut (one q x q product): the same matrix.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % n_classes
+    weights = rng.uniform(0.0, 2.0, 30)
+    weights[:n_classes] = 1.0
+    objective = _objective(X, y, sample_weight=weights)
+    factors = objective._factors(slice(None), len(y))
+    iterates = _hinge_ipm._Iterates(
+        _hinge_ipm.NewtonProblem(objective, y, factors), objective.margin
+    )
+    d = rng.uniform(0.1, 3.0, len(iterates.sample))
+    expected = iterates.A.T @ (d[:, None] * iterates.A) + iterates.pinned
+    expected[np.diag_indices_from(expected)] += iterates.penalty
+    np.testing.assert_allclose(iterates.normal_matrix(d), expected, rtol=1e-12)
