@@ -3,8 +3,8 @@ against an independent exact solve of the same QP (tests/_reference_optimum)."""
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from _reference_optimum import hinge_l2
+from exact_methods import VARIANTS, capped_solve, variant_objective
 from sklearn.exceptions import ConvergenceWarning
 
 from sklinear import LinearSVMClassifier
@@ -71,12 +71,7 @@ def test_the_dual_ascent_takes_over_where_it_stops_short(wine, monkeypatch):
 def test_each_iteration_is_an_epoch_and_max_iter_holds(iris):
     X, y = iris
     objective = _objective(X, y)
-    seen = []
-    W, b = objective.initial_weights(objective.n_classes)
-    result = solve(
-        objective, W, b, tol=1e-3, polish_tol=1e-10, random_state=0, max_epochs=4,
-        on_epoch_end=lambda epoch, W, b: seen.append(epoch),
-    )  # fmt: skip
+    result, seen, W, b = capped_solve(objective, 4, polish_tol=1e-10)
     assert result.n_epochs == 4 and seen == list(range(4))
     assert objective.value(W, b) == pytest.approx(result.primal, rel=1e-12)
     with pytest.warns(ConvergenceWarning):
@@ -98,29 +93,11 @@ def test_a_warm_start_starts_from_the_given_point(iris):
     assert np.all(cold[1][np.arange(len(y)), y] == 0)
 
 
-@pytest.mark.parametrize(
-    "change", ["softmax", "l1", "max_norm", "float32", "sparse", "many", "empty"]
-)
+@pytest.mark.parametrize("change", VARIANTS)
 def test_it_applies_to_small_l2_hinge_problems_only(iris, change):
     X, y = iris
     assert interior_point_applies(_objective(X, y))
-    kwargs, penalty, loss = {}, make_penalty("l2", 1e-2), "hinge"
-    if change == "softmax":
-        loss = "softmax"
-    elif change == "l1":
-        penalty = make_penalty("elasticnet", 1e-2, 0.5)
-    elif change == "max_norm":
-        penalty = make_penalty("l2", 1e-2, max_norm=1.0)
-    elif change == "float32":
-        X = X.astype(np.float32)
-    elif change == "sparse":
-        X = sp.csr_matrix(X)
-    elif change == "many":  # 3 x 301 parameters on 150 rows: too many
-        X = np.hstack([X] * 75)
-    elif change == "empty":
-        kwargs["sample_weight"] = np.where(y == 2, 0.0, 1.0)
-    objective = LinearObjective(X, y, loss, penalty=penalty, center=True, **kwargs)
-    assert not interior_point_applies(objective)
+    assert not interior_point_applies(variant_objective(X, y, change, "hinge"))
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -3,8 +3,8 @@ exact curvature of few-feature data."""
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from _reference_optimum import softmax_l2
+from exact_methods import VARIANTS, capped_solve, variant_objective
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
@@ -114,29 +114,11 @@ def test_newton_hessian_is_the_derivative_of_its_gradient(intercept, loss, mu):
         assert_allclose(hessian[index], derivative, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "change",
-    ["l1", "elasticnet", "max_norm", "float32", "sparse", "many", "hinge", "empty"],
-)
+@pytest.mark.parametrize("change", VARIANTS)
 def test_newton_applies_to_small_smooth_l2_problems_only(iris, change):
     X, y = iris
     assert newton_applies(_objective(X, y))
-    kwargs, penalty = {}, make_penalty("l2", 1e-2)
-    if change in ("l1", "elasticnet"):
-        penalty = make_penalty(change, 1e-2, 0.5)
-    elif change == "max_norm":
-        penalty = make_penalty("l2", 1e-2, max_norm=1.0)
-    elif change == "float32":
-        X = X.astype(np.float32)
-    elif change == "sparse":
-        X = sp.csr_matrix(X)
-    elif change == "many":  # 3 x 301 parameters on 150 rows: too many
-        X = np.hstack([X] * 75)
-    elif change == "empty":  # a class of zero weight: its best shift is -inf
-        kwargs["sample_weight"] = np.where(y == 2, 0.0, 1.0)
-    loss = "hinge" if change == "hinge" else "softmax"
-    objective = LinearObjective(X, y, loss, penalty=penalty, center=True, **kwargs)
-    assert not newton_applies(objective)
+    assert not newton_applies(variant_objective(X, y, change, "softmax"))
 
 
 @pytest.mark.parametrize("n_features", [3, 32, 33])
@@ -165,16 +147,11 @@ def test_newton_steps_stop_at_max_iter_each_counted(iris):
     # Newton's steps take iris to 1e-10 in 7: with max_iter=3 they stop at
     # 3, each counted (and hooked) like an epoch.
     X, y = iris
-    seen = []
     model = SoftmaxClassifier(random_state=0, max_iter=3)
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
     assert model.n_iter_ == 3
     objective = _objective(X, y)
-    W, b = objective.initial_weights(objective.n_classes)
-    result = solve(
-        objective, W, b, tol=1e-3, polish_tol=1e-12, random_state=0, max_epochs=3,
-        on_epoch_end=lambda epoch, W, b: seen.append(epoch),
-    )  # fmt: skip
+    result, seen, W, b = capped_solve(objective, 3, polish_tol=1e-12)
     assert result.n_epochs == 3 and seen == list(range(3))
     assert objective.value(W, b) == pytest.approx(result.primal, rel=1e-12)
