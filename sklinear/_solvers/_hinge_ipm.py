@@ -27,7 +27,7 @@ small sets at ``alpha`` from 1e-4 to 1, each to a gap below ``1e-10``.
 """
 
 import numpy as np
-import scipy.linalg
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._newton import NewtonProblem, small_l2_problem
 
@@ -159,12 +159,11 @@ class _Iterates:
             if complementarity <= _GAP * max(value, 1e-300):
                 return self._point(True)
             d = 1.0 / (u + self.lam * self.xi / nu)
-            normal = self.normal_matrix(d * self.lam)
-            try:
-                factor = scipy.linalg.cho_factor(normal, check_finite=False)
-            except np.linalg.LinAlgError:
+            # LAPACK's Cholesky directly: for a few dozen unknowns the
+            # wrappers of scipy.linalg cost more than the factorization.
+            factor, info = dpotrf(self.normal_matrix(d * self.lam))
+            if info != 0:  # not positive definite to rounding
                 break
-
             system = (factor, residual, d, nu)
             mu = complementarity / (2 * m)
             affine = self._direction(*system, -self.lam * u, -nu * self.xi)
@@ -194,10 +193,11 @@ class _Iterates:
     def _direction(self, factor, residual, d, nu, r1, r2):
         """The step ``(dz, dxi, dlam, du)`` whose complementarity residuals
         are ``r1`` (``lam u``) and ``r2`` (``nu xi``): ``dxi`` and ``dlam``
-        eliminated, normal equations in ``dz``."""
+        eliminated, normal equations in ``dz`` (``factor`` their Cholesky
+        factor)."""
         r3 = r1 - self.lam * r2 / nu
         rhs = -(residual + self.A.T @ (d * r3))
-        dz = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+        dz, _ = dpotrs(factor, rhs)
         moved = self.A @ dz
         dlam = d * (self.lam * moved + r3)
         dxi = (r2 + self.xi * dlam) / nu
