@@ -131,10 +131,10 @@ struct batch {
     signed char done[MAX_BLOCKS];
     short slot_of[MAX_BLOCKS];
     double loss_of[MAX_BLOCKS], loss;
-    /* Split mode (split_work): row_items items of item_rows rows, then
-     * feature_items items of item_features features. */
+    /* Split mode (split_work): row_items items of SPLIT_ITEM_ROWS rows,
+     * then feature_items items of item_features features. */
     int split;
-    ptrdiff_t item_rows, row_items, item_features, feature_items;
+    ptrdiff_t row_items, item_features, feature_items;
     ptrdiff_t next_item, completed; /* atomics */
     void *split_ds;   /* dscores, rows padded to a whole group */
     double *row_loss; /* losses, by row */
@@ -353,7 +353,6 @@ static void plan_split(struct batch *b, ptrdiff_t work)
     if (!b->split)
         return;
     b->n_threads = (int)n_threads;
-    b->item_rows = SPLIT_ITEM_ROWS;
     b->row_items = (b->n_rows + SPLIT_ITEM_ROWS - 1) / SPLIT_ITEM_ROWS;
     /* about 4 feature items per thread */
     ptrdiff_t features = (F + 4 * n_threads - 1) / (4 * n_threads);

@@ -364,8 +364,8 @@ TARGET static void *SUFFIX(split_work)(void *argument)
     while ((item = __atomic_fetch_add(&b->next_item, 1, __ATOMIC_RELAXED))
            < b->row_items + b->feature_items) {
         if (item < b->row_items) {
-            const ptrdiff_t first = item * b->item_rows;
-            const ptrdiff_t last = first + b->item_rows;
+            const ptrdiff_t first = item * SPLIT_ITEM_ROWS;
+            const ptrdiff_t last = first + SPLIT_ITEM_ROWS;
             SUFFIX(split_rows)(b, first, last < b->n_rows ? last : b->n_rows,
                                acc);
         } else {

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklinear import LinearSVMClassifier
 from sklinear._solvers import _hinge_ipm, solve
 from sklinear._solvers._hinge_ipm import hinge_interior_point, interior_point_applies
+from sklinear._solvers._newton import NewtonProblem
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
@@ -83,9 +84,10 @@ def test_a_warm_start_starts_from_the_given_point(iris):
     X, y = iris
     objective = _objective(X, y)
     factors = objective._factors(slice(None), len(y))
-    cold = hinge_interior_point(objective, y, factors)
+    problem = NewtonProblem(objective, y, factors)
+    cold = hinge_interior_point(problem, objective.margin)
     assert cold[2]  # converged
-    warm = hinge_interior_point(objective, y, factors, z=cold[0])
+    warm = hinge_interior_point(problem, objective.margin, z=cold[0])
     assert warm[2]
     np.testing.assert_allclose(warm[0], cold[0], rtol=0, atol=1e-8)
     # Its dual variables are the QP's multipliers: within their bounds.
@@ -110,7 +112,7 @@ def test_the_normal_matrix_is_a_transpose_a(n_classes):
     objective = _objective(X, y, sample_weight=weights)
     factors = objective._factors(slice(None), len(y))
     iterates = _hinge_ipm._Iterates(
-        _hinge_ipm.NewtonProblem(objective, y, factors), objective.margin
+        NewtonProblem(objective, y, factors), objective.margin
     )
     d = rng.uniform(0.1, 3.0, len(iterates.sample))
     expected = iterates.A.T @ (d[:, None] * iterates.A) + iterates.pinned

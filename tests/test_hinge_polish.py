@@ -8,7 +8,11 @@ from numpy.testing import assert_allclose
 
 from sklinear import LinearSVMClassifier
 from sklinear._solvers import _dual_loop
-from sklinear._solvers._hinge_polish import active_set_point, hinge_polish_applies
+from sklinear._solvers._hinge_polish import (
+    KKTSystems,
+    active_set_point,
+    hinge_polish_applies,
+)
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
@@ -39,7 +43,7 @@ def test_the_optimums_partition_gives_the_optimum(name, request):
     objective = _objective(X, y)
     factors = np.full(len(y), 1.0 / len(y))
     W, shift, beta = active_set_point(
-        objective, _partition_of(reference, X, y), factors
+        KKTSystems(objective, factors), _partition_of(reference, X, y)
     )
     assert_allclose(W, reference.W, rtol=0, atol=1e-10)
     assert_allclose(shift, reference.b, rtol=0, atol=1e-10)
@@ -53,7 +57,7 @@ def test_a_partition_far_from_the_optimums_gives_nothing(iris):
     # Every pair at 1: every margin would have to be positive.
     a = np.ones((len(y), 3))
     a[np.arange(len(y)), y] = 0.0
-    assert active_set_point(objective, a, factors) is None
+    assert active_set_point(KKTSystems(objective, factors), a) is None
 
 
 def test_small_svm_fits_end_at_the_exact_optimum(wine, monkeypatch):

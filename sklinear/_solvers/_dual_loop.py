@@ -10,11 +10,12 @@ import math
 import numpy as np
 
 from .._duality import penalty_strengths
+from .._duality._domains import _theta_from_beta
 from . import _progress as progress
 from ._dual_cd import HingeDualAscent
 from ._hinge_ipm import hinge_interior_point, interior_point_applies
-from ._hinge_polish import active_set_point, partition_of
-from ._newton import NewtonProblem
+from ._hinge_polish import KKTSystems, active_set_point, partition_of
+from ._newton import NewtonProblem, epoch_steps
 from ._snapshot import _transposed_product, move_intercept
 
 __all__ = ["solve_hinge_dual"]
@@ -117,25 +118,12 @@ def _interior_point(objective, W, b, gap, result, hooks, max_epochs):
     """The interior-point method's point in ``W`` and ``b``, certified by
     its own dual variables; each iteration is an epoch between the hooks."""
     problem = NewtonProblem(objective, gap.y, gap.factors)
-
-    def may_step():
-        return result.n_epochs < max_epochs and not result.interrupted
-
-    def on_step(z):
-        return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
-
+    on_step, may_step = epoch_steps(problem, W, b, result, hooks, max_epochs)
     z, beta, _ = hinge_interior_point(
-        objective, gap.y, gap.factors, problem.pack(W, b), on_step, may_step
+        problem, objective.margin, problem.pack(W, b), on_step, may_step
     )
     problem.unpack(z, W, b)
-    return gap.certify(W, b, _theta(beta, objective.y), polish=False)
-
-
-def _theta(beta, y):
-    """The certificate's dual point from the pairs' ``beta``."""
-    theta = -beta
-    theta[np.arange(len(beta)), y] = beta.sum(axis=1)
-    return theta
+    return gap.certify(W, b, _theta_from_beta(beta, objective.y), polish=False)
 
 
 class _Polisher:
@@ -144,7 +132,7 @@ class _Polisher:
 
     def __init__(self, objective, gap):
         self.objective, self.gap = objective, gap
-        self.tried = None
+        self.tried = self.systems = None
 
     def attempt(self, W, b, a):
         """``(snapshot, W, b)`` of the partition's point, certified, or
@@ -153,12 +141,13 @@ class _Polisher:
         if partition == self.tried:
             return None
         self.tried = partition
-        factors = self.gap.factors
-        point = active_set_point(self.objective, a, factors)
+        if self.systems is None:  # built at the first attempt, kept
+            self.systems = KKTSystems(self.objective, self.gap.factors)
+        point = active_set_point(self.systems, a)
         if point is None:
             return None
         W_exact, shift, beta = point
-        theta = _theta(beta, self.objective.y)
+        theta = _theta_from_beta(beta, self.objective.y)
         b_exact = np.array(b, dtype=np.float64)
         move_intercept(self.objective, W_exact, b_exact, shift)
         W_exact = W_exact.astype(W.dtype)

@@ -29,7 +29,7 @@ small sets at ``alpha`` from 1e-4 to 1, each to a gap below ``1e-10``.
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
 
-from ._newton import NewtonProblem, small_l2_problem
+from ._newton import small_l2_problem
 
 __all__ = ["hinge_interior_point", "interior_point_applies"]
 
@@ -62,18 +62,17 @@ def interior_point_applies(objective):
     return n_samples * (k - 1) * parameters <= _MAX_PAIR_ENTRIES
 
 
-def hinge_interior_point(objective, y, factors, z=None, on_step=None, may_step=None):
+def hinge_interior_point(problem, margin, z=None, on_step=None, may_step=None):
     """The hinge QP's solution by Mehrotra's predictor-corrector method.
 
     Parameters
     ----------
-    objective : LinearObjective
-        The hinge with an L2 penalty alone, on dense float64 X of few
-        parameters (:func:`~._newton.small_l2_problem`).
-    y : ndarray of shape (n_samples,)
-        Class indices.
-    factors : ndarray of shape (n_samples,)
-        Normalized sample weights.
+    problem : NewtonProblem
+        Of the hinge with an L2 penalty alone, on dense float64 X of few
+        parameters (:func:`interior_point_applies`): its rows, labels,
+        sample weights and penalty.
+    margin : float
+        The hinge's margin.
     z : ndarray, default=None
         Packed parameters to start from (a warm start); None: zeros. The
         slacks start one above the hinge at ``z``, the multipliers halfway
@@ -94,8 +93,7 @@ def hinge_interior_point(objective, y, factors, z=None, on_step=None, may_step=N
         of the objective; else the last iterate (out of iterations, stopped
         by a hook, or rounding stopped the steps: the certificate decides).
     """
-    problem = NewtonProblem(objective, y, factors)
-    return _Iterates(problem, objective.margin, z).solve(on_step, may_step)
+    return _Iterates(problem, margin, z).solve(on_step, may_step)
 
 
 class _Iterates:

@@ -30,7 +30,7 @@ import numpy as np
 from .._duality import penalty_strengths
 from ._newton import l2_alone_on_dense_float64
 
-__all__ = ["active_set_point", "hinge_polish_applies", "partition_of"]
+__all__ = ["KKTSystems", "active_set_point", "hinge_polish_applies", "partition_of"]
 
 # Pairs strictly between the bounds at most (the system is |F| x |F|; also
 # at most k (p + 1)), and how far from a bound a dual variable counts as free.
@@ -63,7 +63,7 @@ def partition_of(a):
     return np.where(upper, 1, np.where(a > _FREE_MARGIN, 0, -1)).astype(np.int8)
 
 
-def active_set_point(objective, a, factors):
+def active_set_point(systems, a):
     """The KKT point of the dual variables' partition, corrected by a few
     active-set moves.
 
@@ -75,12 +75,11 @@ def active_set_point(objective, a, factors):
 
     Parameters
     ----------
-    objective : LinearObjective
-        One that :func:`hinge_polish_applies` to.
+    systems : KKTSystems
+        Of the objective (one that :func:`hinge_polish_applies` to), built
+        once for every attempt of a solve.
     a : ndarray of shape (n_samples, n_classes)
         The dual ascent's ``beta_ij`` (0 at each sample's own class).
-    factors : ndarray of shape (n_samples,)
-        Normalized sample weights.
 
     Returns
     -------
@@ -92,15 +91,14 @@ def active_set_point(objective, a, factors):
         than are free (the partition is far from the optimum's), or still
         broken after ``_MAX_MOVES`` solves.
     """
-    problem = _Problem(objective, factors)
     state = partition_of(a)
-    state[problem.own] = -1
+    state[systems.own] = -1
     for _ in range(_MAX_MOVES):
-        solved = problem.solve(state)
+        solved = systems.solve(state)
         if solved is None:
             return None
         W, shift, beta = solved
-        breach = problem.breaches(state, W, shift, beta)
+        breach = systems.breaches(state, W, shift, beta)
         n_breaking = int(np.count_nonzero(breach > _SLACK))
         if n_breaking == 0:
             return W, shift, np.clip(beta, 0.0, 1.0)
@@ -114,8 +112,16 @@ def active_set_point(objective, a, factors):
     return None
 
 
-class _Problem:
-    """The linear algebra of one objective's KKT systems."""
+class KKTSystems:
+    """The linear algebra of one objective's KKT systems: its rows, centered
+    once, and the solve of a partition.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    factors : ndarray of shape (n_samples,)
+        Normalized sample weights.
+    """
 
     def __init__(self, objective, factors):
         X = np.asarray(objective.X, dtype=np.float64)

@@ -29,6 +29,7 @@ from ._snapshot import move_intercept
 
 __all__ = [
     "NewtonProblem",
+    "epoch_steps",
     "l2_alone_on_dense_float64",
     "newton_applies",
     "newton_polish",
@@ -110,6 +111,21 @@ def small_l2_problem(objective):
     )
 
 
+def epoch_steps(problem, W, b, result, hooks, max_epochs):
+    """``(on_step, may_step)`` for an exact method's iterations on
+    ``problem``'s packed parameters: each writes its point to ``W`` and
+    ``b`` as an epoch between the hooks, and none runs past ``max_epochs``
+    or an interruption."""
+
+    def may_step():
+        return result.n_epochs < max_epochs and not result.interrupted
+
+    def on_step(z):
+        return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
+
+    return on_step, may_step
+
+
 def newton_polish(
     objective, W, b, gap, tol, result, *, max_epochs, hooks, started, verbose
 ):
@@ -139,13 +155,7 @@ def newton_polish(
         The last certificate (the model's intercept moved to its shift).
     """
     problem = NewtonProblem(objective, gap.y, gap.factors)
-
-    def may_step():
-        return result.n_epochs < max_epochs and not result.interrupted
-
-    def on_step(z):
-        return hooks.run_epoch(result, 1, lambda: problem.unpack(z, W, b) or True)
-
+    on_step, may_step = epoch_steps(problem, W, b, result, hooks, max_epochs)
     snapshot = None
     for _ in range(_MAX_ROUNDS):
         before = result.n_epochs
