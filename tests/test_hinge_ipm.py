@@ -35,6 +35,24 @@ def test_small_svm_fits_reach_the_exact_optimum(name, alpha, request):
     assert model.loss_curve_epochs_ == [model.n_iter_]  # one certificate
 
 
+@pytest.mark.parametrize("alpha", [1e-4, 1e-3, 1e-2])
+def test_rounding_at_the_end_is_mended_by_the_partitions_exact_point(wine, alpha):
+    # On these rows (separable at these alphas) the last iterations' normal
+    # equations are so ill-conditioned that the certificate of the final
+    # iterate stayed at a relative gap of 2e-9 with a complementarity of
+    # 1e-14; the dual ascent then ran 91 to 294 epochs. The exact point of
+    # the final dual variables' partition ends the fit instead.
+    X, y = wine
+    rows = np.random.RandomState(0).permutation(len(y))[: 3 * len(y) // 4]
+    X, y = X[rows], y[rows]
+    model = LinearSVMClassifier(alpha=alpha, random_state=0).fit(X, y)
+    optimum = hinge_l2(X, y, alpha).value
+    assert model.duality_gap_ <= 1e-10
+    assert abs(model.objective_ - optimum) <= 1e-9 * optimum
+    assert model.n_iter_ <= 30
+    assert model.loss_curve_epochs_ == [model.n_iter_]  # one certificate
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_weights_and_no_intercept_reach_the_optimum(iris, fit_intercept):
     # Zero weights (their pairs are left out: no room between the bounds)
@@ -115,6 +133,7 @@ def test_the_normal_matrix_is_a_transpose_a(n_classes):
         NewtonProblem(objective, y, factors), objective.margin
     )
     d = rng.uniform(0.1, 3.0, len(iterates.sample))
-    expected = iterates.A.T @ (d[:, None] * iterates.A) + iterates.pinned
+    pinned = NewtonProblem(objective, y, factors).pinned
+    expected = iterates.A.T @ (d[:, None] * iterates.A) + np.outer(pinned, pinned)
     expected[np.diag_indices_from(expected)] += iterates.penalty
     np.testing.assert_allclose(iterates.normal_matrix(d), expected, rtol=1e-12)
