@@ -22,6 +22,7 @@ one; the certificate, not the Newton decrement, decides when it ends.
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 from .._duality import penalty_strengths
 from ._progress import record_check
@@ -39,6 +40,8 @@ __all__ = [
 # Parameters (classes x (features + 1)) and Hessian work (n d^2) at most.
 _MAX_PARAMETERS = 512
 _MAX_HESSIAN_WORK = 3e7
+# Entries of the stacked rows of the one-product Hessian at most (8 MB).
+_ONE_PRODUCT_ENTRIES = 1e6
 # Newton rounds (steps until the decrement is negligible, then a
 # certificate) before giving up on the polish tol.
 _MAX_ROUNDS = 3
@@ -207,6 +210,11 @@ class NewtonProblem:
         if self.intercept:
             pinned[:, -1] = 1.0
         self.pinned = pinned.ravel()
+        # The Hessian's constant part: the L2 diagonal and the pinned
+        # direction.
+        self.constant = np.diag(self.penalty_diagonal) + np.outer(
+            self.pinned, self.pinned
+        )
 
     def pack(self, W, b):
         """``z`` from weights and intercept parameters."""
@@ -243,16 +251,23 @@ class NewtonProblem:
         ``H_i``, plus the L2 diagonal and the pinned direction (all shifts
         together, along which the loss does not change)."""
         rows, f = self.rows, self.factors
-        q, k = rows.shape[1], self.n_classes
+        (n, q), k = rows.shape, self.n_classes
         weighted = self.loss.score_hessians(helper, self.y, self.mu) * f[:, None, None]
-        hessian = np.zeros((k * q, k * q))
-        for a in range(k):
-            for c in range(a, k):
-                block = rows.T @ (weighted[:, a, c, None] * rows)
-                hessian[a * q : (a + 1) * q, c * q : (c + 1) * q] = block
-                hessian[c * q : (c + 1) * q, a * q : (a + 1) * q] = block.T
-        hessian[np.diag_indices_from(hessian)] += self.penalty_diagonal
-        hessian += np.outer(self.pinned, self.pinned)
+        if n * k * k * q <= _ONE_PRODUCT_ENTRIES:
+            # Every block in one product, (q x n) (n x k k q): on small
+            # problems a step costs its NumPy calls, not its arithmetic.
+            stacked = weighted.reshape(n, k * k, 1) * rows[:, None, :]
+            blocks = rows.T @ stacked.reshape(n, k * k * q)
+            hessian = blocks.reshape(q, k, k, q).transpose(1, 0, 2, 3)
+            hessian = hessian.reshape(k * q, k * q)
+        else:
+            hessian = np.empty((k * q, k * q))
+            for a in range(k):
+                for c in range(a, k):
+                    block = rows.T @ (weighted[:, a, c, None] * rows)
+                    hessian[a * q : (a + 1) * q, c * q : (c + 1) * q] = block
+                    hessian[c * q : (c + 1) * q, a * q : (a + 1) * q] = block.T
+        hessian += self.constant
         return hessian
 
     def minimize(self, z, tol, on_step=None, may_step=None, max_steps=_MAX_STEPS):
@@ -282,11 +297,14 @@ class NewtonProblem:
         scale = max(float(np.trace(hessian)) / len(hessian), 1e-12)
         for damping in (1e-12, 1e-6, 1e-4, 1e-2, 1.0):
             damped = hessian.copy()
-            damped[np.diag_indices_from(damped)] += damping * scale
-            try:
-                step = -np.linalg.solve(damped, gradient)
-            except np.linalg.LinAlgError:
+            damped.flat[:: len(damped) + 1] += damping * scale
+            # LAPACK's Cholesky directly (the damped Hessian is positive
+            # definite): scipy's and NumPy's wrappers cost more than the
+            # factorization of a few dozen unknowns.
+            factor, info = dpotrf(damped)
+            if info != 0:
                 continue
+            step = -dpotrs(factor, gradient)[0]
             decrement = -float(gradient @ step)
             if not decrement > tol * abs(current):
                 return None
