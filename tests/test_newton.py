@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklinear import SoftmaxClassifier
 from sklinear._data_stats import _top_second_moment
-from sklinear._solvers import newton_applies, solve
+from sklinear._solvers import _newton, newton_applies, solve
 from sklinear._solvers._newton import NewtonProblem
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
@@ -86,11 +86,17 @@ def test_hooks_see_each_newton_step_as_an_epoch(iris):
     assert seen[-1][1] == pytest.approx(result.primal, rel=1e-12)
 
 
+@pytest.mark.parametrize("one_product", [True, False])
 @pytest.mark.parametrize("intercept", [True, False])
 @pytest.mark.parametrize("loss, mu", [("softmax", 0.0), ("hinge", 2.0)])
-def test_newton_hessian_is_the_derivative_of_its_gradient(intercept, loss, mu):
+def test_newton_hessian_is_the_derivative_of_its_gradient(
+    intercept, loss, mu, one_product, monkeypatch
+):
     # The hinge's smoothing is piecewise quadratic: its generalized Hessian
     # is the derivative wherever no margin crosses a kink of its band.
+    # Small problems build every block in one product, larger ones in a loop.
+    if not one_product:
+        monkeypatch.setattr(_newton, "_ONE_PRODUCT_ENTRIES", 0)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
     y = rng.randint(0, 3, size=40)
