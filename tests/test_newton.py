@@ -86,26 +86,28 @@ def test_hooks_see_each_newton_step_as_an_epoch(iris):
     assert seen[-1][1] == pytest.approx(result.primal, rel=1e-12)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("one_product", [True, False])
 @pytest.mark.parametrize("intercept", [True, False])
 @pytest.mark.parametrize("loss, mu", [("softmax", 0.0), ("hinge", 2.0)])
 def test_newton_hessian_is_the_derivative_of_its_gradient(
-    intercept, loss, mu, one_product, monkeypatch
+    intercept, loss, mu, one_product, n_classes, monkeypatch
 ):
     # The hinge's smoothing is piecewise quadratic: its generalized Hessian
     # is the derivative wherever no margin crosses a kink of its band.
-    # Small problems build every block in one product, larger ones in a loop.
+    # Small problems build every block in one product, larger ones in a
+    # loop; two classes take one block.
     if not one_product:
         monkeypatch.setattr(_newton, "_ONE_PRODUCT_ENTRIES", 0)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
-    y = rng.randint(0, 3, size=40)
+    y = rng.randint(0, n_classes, size=40)
     objective = LinearObjective(
         X, y, loss, penalty=make_penalty("l2", 0.1), center=True,
         fit_intercept=intercept,
     )  # fmt: skip
     problem = NewtonProblem(objective, y, np.full(40, 1 / 40), mu)
-    z = rng.normal(size=(3, problem.rows.shape[1]))
+    z = rng.normal(size=(n_classes, problem.rows.shape[1]))
     _, scores, helper = problem.value(z)
     hessian = problem.hessian(helper) - np.outer(problem.pinned, problem.pinned)
     step = 1e-7

@@ -253,7 +253,14 @@ class NewtonProblem:
         rows, f = self.rows, self.factors
         (n, q), k = rows.shape, self.n_classes
         weighted = self.loss.score_hessians(helper, self.y, self.mu) * f[:, None, None]
-        if n * k * k * q <= _ONE_PRODUCT_ENTRIES:
+        if k == 2:
+            # Both losses see the score difference alone: each row's score
+            # Hessian is h [[1, -1], [-1, 1]], one q x q product.
+            block = rows.T @ (weighted[:, 0, 0, None] * rows)
+            hessian = np.empty((2 * q, 2 * q))
+            hessian[:q, :q] = hessian[q:, q:] = block
+            hessian[:q, q:] = hessian[q:, :q] = -block
+        elif n * k * k * q <= _ONE_PRODUCT_ENTRIES:
             # Every block in one product, (q x n) (n x k k q): on small
             # problems a step costs its NumPy calls, not its arithmetic.
             stacked = weighted.reshape(n, k * k, 1) * rows[:, None, :]
