@@ -178,7 +178,8 @@ _SHARED_ATTRIBUTES = """
         The relative duality gap ``(P - D) / P`` after ``fit``: ``P`` is
         ``objective_`` and ``D`` the value of a feasible dual point, a lower
         bound on the minimum, so ``objective_`` exceeds the minimum by at
-        most ``100 * duality_gap_`` percent of its own value. Measured for
+        most ``100 * duality_gap_`` percent of its own value (at the
+        optimum, rounding can leave it a few times 1e-16 below 0). Measured for
         every solver (``inf`` without a penalty, where no finite bound
         exists). Where ``'auto'`` ran ``'sgd'`` on a penalized objective (the
         hinge without an L2 part, float32 data far from zero), a gap above
