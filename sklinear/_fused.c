@@ -118,6 +118,7 @@ struct batch {
     int loss_kind;
     double margin;
     void *grad_W, *grad_b;
+    void *memory; /* SAGA's memory of dscores (n_rows x C), or NULL */
     ptrdiff_t block_rows, n_blocks;
     int n_threads;
     /* Shared by the threads, under `lock`. */

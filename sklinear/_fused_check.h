@@ -14,11 +14,19 @@
 
 #include "_buffer_check.h"
 
-enum { A_X, A_Y, A_W, A_SHIFT, A_FACTORS, A_GRAD_W, A_GRAD_B, N_ARRAYS };
-static const char *const array_names[N_ARRAYS] = {
-    "X", "y", "W", "shift", "factors", "grad_W", "grad_b",
+/* memory is optional (None: no SAGA memory). */
+enum {
+    A_X, A_Y, A_W, A_SHIFT, A_FACTORS, A_GRAD_W, A_GRAD_B, A_MEMORY, N_ARRAYS
 };
-static const int array_ndim[N_ARRAYS] = {2, 1, 2, 1, 1, 2, 1};
+static const char *const array_names[N_ARRAYS] = {
+    "X", "y", "W", "shift", "factors", "grad_W", "grad_b", "memory",
+};
+static const int array_ndim[N_ARRAYS] = {2, 1, 2, 1, 1, 2, 1, 2};
+
+static inline int is_output(int i)
+{
+    return i == A_GRAD_W || i == A_GRAD_B || i == A_MEMORY;
+}
 
 struct arrays {
     Py_buffer view[N_ARRAYS];
@@ -37,9 +45,10 @@ static void release_arrays(struct arrays *a)
 static int get_views(struct arrays *a, PyObject *const *objects)
 {
     for (int i = 0; i < N_ARRAYS; i++) {
-        int writable = i == A_GRAD_W || i == A_GRAD_B;
+        if (i == A_MEMORY && objects[i] == Py_None)
+            continue; /* not held: no memory */
         if (get_buffer(objects[i], &a->view[i], &a->held[i], array_names[i],
-                       writable) < 0)
+                       is_output(i)) < 0)
             return -1;
         if (a->view[i].ndim != array_ndim[i])
             return fail("%s must be %d-D, got %d-D.", array_names[i],
@@ -55,6 +64,7 @@ static int check_layout(const struct arrays *a)
     const Py_ssize_t n_rows = X->shape[0], F = X->shape[1], C = W->shape[0];
     const Py_ssize_t expected[N_ARRAYS][2] = {
         {n_rows, F}, {n_rows, 0}, {C, F}, {C, 0}, {n_rows, 0}, {C, F}, {C, 0},
+        {n_rows, C},
     };
     if (kind_of(X) != 'f')
         return fail("X must be float32 or float64 in native byte order, got "
@@ -65,6 +75,8 @@ static int check_layout(const struct arrays *a)
     for (int i = 0; i < N_ARRAYS; i++) {
         const Py_buffer *view = &v[i];
         const char *name = array_names[i];
+        if (!a->held[i])
+            continue;
         for (int d = 0; d < view->ndim; d++)
             if (view->shape[d] != expected[i][d])
                 return fail("%s has %zd %s, expected %zd (X is %zd x %zd, "
@@ -89,14 +101,16 @@ static int check_layout(const struct arrays *a)
             return fail("%s's rows must be contiguous (unit column stride).",
                         name);
     }
-    if (!PyBuffer_IsContiguous(&v[A_GRAD_W], 'C')
-        || !PyBuffer_IsContiguous(&v[A_GRAD_B], 'C'))
-        return fail("grad_W and grad_b must be C-contiguous.");
-    for (int out = A_GRAD_W; out <= A_GRAD_B; out++)
+    for (int out = 0; out < N_ARRAYS; out++) {
+        if (!is_output(out) || !a->held[out])
+            continue;
+        if (!PyBuffer_IsContiguous(&v[out], 'C'))
+            return fail("%s must be C-contiguous.", array_names[out]);
         for (int i = 0; i < N_ARRAYS; i++)
-            if (i != out && overlap(&v[out], &v[i]))
+            if (i != out && a->held[i] && overlap(&v[out], &v[i]))
                 return fail("%s overlaps %s in memory.", array_names[out],
                             array_names[i]);
+    }
     return 0;
 }
 
@@ -146,6 +160,7 @@ static int prepare_batch(struct batch *b, struct arrays *a,
     b->shift = (const char *)b->factors + (size_t)n * item;
     b->grad_W = v[A_GRAD_W].buf;
     b->grad_b = v[A_GRAD_B].buf;
+    b->memory = a->held[A_MEMORY] ? v[A_MEMORY].buf : NULL;
     return 0;
 }
 
@@ -153,18 +168,24 @@ static int prepare_batch(struct batch *b, struct arrays *a,
  * The module's functions. */
 
 PyDoc_STRVAR(loss_gradient_doc,
-"loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin)\n"
+"loss_gradient(X, y, W, shift, factors, grad_W, grad_b, loss_kind, margin,\n"
+"              memory=None)\n"
 "--\n\n"
 "Loss of the batch X (n_rows, n_features); writes the gradient of the loss\n"
 "with respect to W (n_classes, n_features) into grad_W (same shape,\n"
 "C-contiguous) and with respect to the intercept into grad_b (n_classes,).\n"
 "X, W, shift (n_classes,), factors (n_rows,), grad_W and grad_b share one\n"
 "dtype, float32 or float64; y (n_rows,) holds integers in [0, n_classes).\n"
-"loss_kind is HINGE or SOFTMAX. Raises ValueError for anything else.");
+"loss_kind is HINGE or SOFTMAX. With memory (n_rows, n_classes,\n"
+"C-contiguous, X's dtype), SAGA's step: each row's dscores d replace its\n"
+"memory m, and the gradients are those of d - m. Rows of m must sum to 0,\n"
+"as rows of dscores do: the gradient's last row is computed from the\n"
+"others. Raises ValueError for anything else.");
 
 static PyObject *py_loss_gradient(PyObject *self, PyObject *args)
 {
     PyObject *objects[N_ARRAYS];
+    objects[A_MEMORY] = Py_None;
     struct batch *b = calloc(1, sizeof(struct batch));
     struct arrays arrays = {0};
     int loss_kind, n_threads = 0;
@@ -172,10 +193,11 @@ static PyObject *py_loss_gradient(PyObject *self, PyObject *args)
     (void)self;
     if (b == NULL)
         return PyErr_NoMemory();
-    if (!PyArg_ParseTuple(args, "OOOOOOOid:loss_gradient", &objects[A_X],
+    if (!PyArg_ParseTuple(args, "OOOOOOOid|O:loss_gradient", &objects[A_X],
                           &objects[A_Y], &objects[A_W], &objects[A_SHIFT],
                           &objects[A_FACTORS], &objects[A_GRAD_W],
-                          &objects[A_GRAD_B], &loss_kind, &margin))
+                          &objects[A_GRAD_B], &loss_kind, &margin,
+                          &objects[A_MEMORY]))
         goto fail;
     if (loss_kind != SKLINEAR_HINGE && loss_kind != SKLINEAR_SOFTMAX) {
         PyErr_SetString(PyExc_ValueError,

@@ -160,6 +160,17 @@ TARGET static double SUFFIX(loss_row)(
     return -(double)factor * (double)(correct - LOG(sum_exp));
 }
 
+/* SAGA's memory of one row: its dscores s replace the stored m, and s
+ * becomes s - m (what the gradient sums). */
+static inline void SUFFIX(swap_memory)(REAL *s, REAL *m, ptrdiff_t n_classes)
+{
+    for (ptrdiff_t c = 0; c < n_classes; c++) {
+        const REAL d = s[c];
+        s[c] = d - m[c];
+        m[c] = d;
+    }
+}
+
 /* Pointers to rows [first, first + 4), the ones past `last` repeated (their
  * dscores are zero, so they only pad the quad). */
 static inline void SUFFIX(quad_rows)(
@@ -223,6 +234,8 @@ TARGET static double SUFFIX(rows_pass)(
             REAL *s = ds + r * C;
             loss += SUFFIX(loss_row)(s, C, b->y[g + r], factors[g + r],
                                      b->loss_kind, (REAL)b->margin);
+            if (b->memory != NULL)
+                SUFFIX(swap_memory)(s, (REAL *)b->memory + (g + r) * C, C);
             for (ptrdiff_t c = 0; c < C; c++)
                 grad_b[c] += s[c];
         }
@@ -309,10 +322,14 @@ TARGET static void SUFFIX(split_rows)(struct batch *b, ptrdiff_t first,
             SUFFIX(quad_rows)(x + 4 * q, b->X, b->x_stride, g + 4 * q,
                               b->n_rows - 1);
         SUFFIX(group_scores)(b, x, quads, rows, acc, s);
-        for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t r = 0; r < rows; r++) {
             b->row_loss[g + r] = SUFFIX(loss_row)(
                 s + r * C, C, b->y[g + r], ((const REAL *)b->factors)[g + r],
                 b->loss_kind, (REAL)b->margin);
+            if (b->memory != NULL)
+                SUFFIX(swap_memory)(s + r * C,
+                                    (REAL *)b->memory + (g + r) * C, C);
+        }
     }
 }
 

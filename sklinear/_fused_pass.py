@@ -128,7 +128,7 @@ class FusedPass:
         self.labels = labels
         self.loss_kind = _LOSS_KINDS[loss]
 
-    def __call__(self, X, rows, W, shift, factors, margin):
+    def __call__(self, X, rows, W, shift, factors, margin, memory=None):
         """Loss and gradients of the batch ``X = X_all[rows]``, or None.
 
         Parameters
@@ -144,11 +144,18 @@ class FusedPass:
             Each row's weight in the loss, in ``X``'s dtype.
         margin : float
             The hinge loss's margin.
+        memory : ndarray of shape (n_rows, n_classes), default=None
+            SAGA's memory of the rows' weighted score gradients (C-contiguous,
+            in ``X``'s dtype): the gradients are then those of the new score
+            gradients minus the memory, which they replace (in place). Its
+            rows must sum to 0, as score gradients do (the kernel computes
+            the gradient's last row from the others).
 
         Returns
         -------
         result : tuple (loss, grad_W, grad_b), or None
-            None when the NumPy/BLAS path is to be used instead.
+            None when the NumPy/BLAS path is to be used instead (``memory``
+            is then unchanged).
         """
         n_classes = W.shape[0]
         if not (enabled and W.dtype == self.dtype and 1 <= n_classes <= MAX_CLASSES):
@@ -156,7 +163,7 @@ class FusedPass:
         if not kernel_is_faster(X.shape[0], X.shape[1], n_classes, self.dtype):
             return None
         return _run(X, self.labels[rows], W, _as_shift(shift, n_classes, self.dtype),
-                    factors, self.loss_kind, margin)  # fmt: skip
+                    factors, self.loss_kind, margin, memory)  # fmt: skip
 
 
 def prepare(X, y, loss):
@@ -184,13 +191,13 @@ def _as_shift(shift, n_classes, dtype):
     return np.broadcast_to(np.asarray(shift, dtype=dtype), (n_classes,))
 
 
-def _run(X, y, W, shift, factors, loss_kind, margin):
+def _run(X, y, W, shift, factors, loss_kind, margin, memory=None):
     if W.shape[1] > 1 and W.strides[1] != W.itemsize:
         W = np.ascontiguousarray(W)
     grad_W = np.empty(W.shape, dtype=X.dtype)
     grad_b = np.empty(W.shape[0], dtype=X.dtype)
     value = _fused.loss_gradient(
-        X, y, W, shift, factors, grad_W, grad_b, loss_kind, float(margin)
+        X, y, W, shift, factors, grad_W, grad_b, loss_kind, float(margin), memory
     )
     return value, grad_W, grad_b
 

@@ -430,3 +430,96 @@ def test_row_blocks_are_even_in_number_and_about_equal(n_rows):
     block_rows, n_blocks, _, _ = _fused.plan(n_rows, 3072, 24, 4)
     assert n_blocks == 1 or n_blocks % 2 == 0
     assert (n_blocks - 1) * block_rows < n_rows <= n_blocks * block_rows
+
+
+def _with_memory(n_threads, X, y, W, shift, factors, loss, memory):
+    """The pass with SAGA's memory under ``n_threads``: its result and the
+    memory afterwards (a copy of ``memory`` is updated)."""
+    memory = memory.copy()
+    grad_W = np.empty(W.shape, X.dtype)
+    grad_b = np.empty(W.shape[0], X.dtype)
+    kind = _fused.HINGE if loss == "hinge" else _fused.SOFTMAX
+    with threadpool_limits(n_threads, user_api="sklinear"):
+        value = _fused.loss_gradient(
+            X, y, W, shift, factors, grad_W, grad_b, kind, 0.7, memory
+        )
+    return value, grad_W, grad_b, memory
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["hinge", "softmax"])
+@pytest.mark.parametrize(
+    "n_rows, n_features, n_classes",
+    [(12011, 300, 10), (120, 2000, 10), (37, 3001, 40), (5, 3, 2), (9, 4, 1)],
+)
+def test_saga_memory_swaps_in_the_new_dscores(
+    n_rows, n_features, n_classes, loss, dtype
+):
+    # With SAGA's memory M, the gradients are those of dscores - M, and M
+    # becomes the dscores; in blocks, in split mode and on one thread, the
+    # same bits for any thread count.
+    X, y, W, shift, factors = _problem(n_rows, n_features, n_classes, dtype)
+    rng = np.random.default_rng(1)
+    memory = (rng.standard_normal((n_rows, n_classes)) / n_rows).astype(dtype)
+    memory -= memory.mean(axis=1, keepdims=True)  # rows sum to 0, as dscores do
+    value, grad_W, grad_b, swapped = _with_memory(
+        1, X, y, W, shift, factors, loss, memory
+    )
+    scores = X.astype(np.float64) @ W.T.astype(np.float64) + shift
+    weights = factors.astype(np.float64)
+    if loss == "hinge":
+        expected_value, dscores = _hinge(scores, y, weights, 0.7)
+    else:
+        expected_value, dscores = _softmax(scores, y, weights)
+    delta = dscores - memory
+    expected = (expected_value, delta.T @ X.astype(np.float64), delta.sum(axis=0))
+    _assert_close((value, grad_W, grad_b), expected, dtype)
+    scale = TOLERANCE[dtype] * max(1.0, np.abs(dscores).max())
+    np.testing.assert_allclose(swapped, dscores, rtol=0, atol=scale)
+    for n_threads in (2, 3, 8):
+        again = _with_memory(n_threads, X, y, W, shift, factors, loss, memory)
+        assert again[0] == value
+        for got, want in zip(again[1:], (grad_W, grad_b, swapped)):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saga_epochs_are_the_same_either_way(monkeypatch, center, dtype):
+    # Minibatch SAGA's steps through the compiled pass (which swaps each
+    # batch's memory) and through NumPy: the same steps, to rounding.
+    from sklinear._solvers._saga import make_saga
+    from sklinear._solvers._snapshot import Certificate
+    from sklinear.penalties import make_penalty
+
+    X, y, _, _, _ = _problem(600, 40, 5, dtype, row_step=1)
+    weights = np.random.default_rng(2).random(600)
+    objective = LinearObjective(
+        X + 2, y, "softmax", sample_weight=weights, center=center,
+        penalty=make_penalty("l2", 1e-3),
+    )  # fmt: skip
+    calls = []
+    original = fused_pass.FusedPass.__call__
+
+    def counted(self, *args, memory=None, **kwargs):
+        result = original(self, *args, memory=memory, **kwargs)
+        calls.append(memory is not None and result is not None)
+        return result
+
+    monkeypatch.setattr(fused_pass.FusedPass, "__call__", counted)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fused_pass, "enabled", enabled)
+        W, b = objective.initial_weights(5)
+        saga = make_saga(objective, 5)
+        snapshot = Certificate(objective)(W, b)
+        saga.reset(snapshot.gradient, snapshot.weighted_sum)
+        order = np.random.default_rng(0).permutation(5)
+        for _ in range(3):
+            assert saga.epoch(W, b, 0.5, order)
+        results.append((W, b, saga.memory, saga.sum_W))
+    assert calls[:15] == [True] * 15 and not any(calls[15:])
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    for kernel, numpy in zip(*results):
+        scale = max(1.0, np.abs(numpy).max())
+        np.testing.assert_allclose(kernel, numpy, rtol=0, atol=tolerance * scale)

@@ -52,7 +52,8 @@ def _call(arrays, loss_kind=1, margin=1.0):
     from sklinear import _fused
 
     names = ("X", "y", "W", "shift", "factors", "grad_W", "grad_b")
-    return _fused.loss_gradient(*(arrays[k] for k in names), loss_kind, margin)
+    memory = (arrays["memory"],) if "memory" in arrays else ()
+    return _fused.loss_gradient(*(arrays[k] for k in names), loss_kind, margin, *memory)
 
 
 def _reference(arrays, loss_kind=1, margin=1.0):
@@ -69,6 +70,9 @@ def _reference(arrays, loss_kind=1, margin=1.0):
             value, dscores = _hinge(scores, y, factors, margin)
         else:
             value, dscores = _softmax(scores, y, factors)
+    if "memory" in arrays:  # SAGA's step: the gradients of dscores - memory
+        delta = dscores - np.asarray(arrays["memory"], dtype=np.float64)
+        return value, delta.T @ X, delta.sum(axis=0), dscores
     return value, dscores.T @ X, dscores.sum(axis=0)
 
 
@@ -162,6 +166,17 @@ def _bad_argument_cases():
         "grad_W overlaps X": dict(grad_W=base["X"][:3]),
         "grad_b inside grad_W": dict(grad_b=base["grad_W"][0, :3]),
         "grad_b too long": dict(grad_b=np.empty(4)),
+        # SAGA's memory (n_rows x n_classes), updated in place.
+        "memory one row short": dict(memory=np.zeros((19, 3))),
+        "memory a class too many": dict(memory=np.zeros((20, 4))),
+        "memory 1-D": dict(memory=np.zeros(60)),
+        "memory float32": dict(memory=np.zeros((20, 3), f32)),
+        "memory strided": dict(memory=np.zeros((40, 3))[::2]),
+        "memory transposed": dict(memory=np.zeros((3, 20)).T),
+        "memory read-only": dict(memory=np.broadcast_to(np.zeros(3), (20, 3))),
+        "memory overlaps X": dict(memory=base["X"].reshape(-1)[:60].reshape(20, 3)),
+        "memory overlaps grad_W": _sharing_one_buffer(),
+        "memory a list": dict(memory=np.zeros((20, 3)).tolist()),
     }
     outcomes = {
         case: _outcome(lambda a={**base, **change}: _call(a))
@@ -171,8 +186,13 @@ def _bad_argument_cases():
     return outcomes
 
 
+def _sharing_one_buffer():
+    buffer = np.empty(81)
+    return dict(grad_W=buffer[:21].reshape(3, 7), memory=buffer[18:78].reshape(20, 3))
+
+
 def test_arguments_that_do_not_fit_raise_value_error():
-    _value_errors_in_child(_bad_argument_cases, n_cases=32)
+    _value_errors_in_child(_bad_argument_cases, n_cases=42)
 
 
 def _label_cases():
@@ -303,13 +323,31 @@ def _random_arrays(rng):
 def _fuzz_binding_case(rng):
     arrays = _random_arrays(rng)
     loss_kind, margin = int(rng.integers(2)), float(rng.uniform(0.1, 2))
+    if rng.random() < 0.5:  # SAGA's memory, of any shape, dtype or layout
+        rows, classes = len(arrays["y"]), len(arrays["grad_b"])
+        memory = rng.standard_normal((rows, classes))
+        # Rows that sum to 0, as dscores do (the pass computes the gradient's
+        # last row from the others).
+        memory = (memory - memory.mean(axis=1, keepdims=True)).astype(arrays["X"].dtype)
+        if rng.random() < 0.2:
+            wrong = max(rows + int(rng.choice([-1, 1])), 0)
+            memory = np.resize(memory, (wrong, classes))
+        arrays["memory"] = _random_layout(rng, memory)
+    try:  # before the call changes the memory
+        expected = _reference(arrays, loss_kind, margin)
+    except (ValueError, IndexError):  # arrays that do not fit together
+        expected = None
     try:
         value = _call(arrays, loss_kind, margin)
     except ValueError:
         return "ValueError"
+    if expected is None:
+        raise AssertionError(f"took arrays that do not fit: {_describe(arrays)}")
     result = (value, arrays["grad_W"], arrays["grad_b"])
+    if "memory" in arrays:
+        result += (arrays["memory"],)  # now the dscores
     dtype = arrays["X"].dtype.type
-    if not _agrees(result, _reference(arrays, loss_kind, margin), dtype):
+    if not _agrees(result, expected, dtype):
         raise AssertionError(f"disagrees with NumPy: {_describe(arrays)}")
     return "agrees"
 

@@ -222,6 +222,18 @@ class MinibatchSaga:
             else objective.offset.astype(dtype)
         )
         self.factors = objective._factors(slice(None), objective.n_samples)
+        # The memory in batch order, each batch's rows side by side: a
+        # batch's memory is then one contiguous block, which the compiled
+        # pass updates in place (dense batches are strided rows of X).
+        sizes = [X_batch.shape[0] for _, X_batch in batches]
+        edges = np.concatenate([[0], np.cumsum(sizes)])
+        self.blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        self.memory_order = np.concatenate(
+            [np.arange(objective.n_samples)[rows] for rows, _ in batches]
+        )
+        # The compiled pass computes the exact hinge, not its smoothing.
+        self.fused = objective._fused if objective.loss_function.smooth else None
+        self.kernel_factors = self.factors.astype(dtype)
         self.memory = None
         self.sum_W = None
         self.sum_b = None
@@ -237,7 +249,8 @@ class MinibatchSaga:
             ``sum_i f_i G_i x_i^T`` (uncentered).
         """
         dtype = self.objective.dtype
-        self.memory = (gradient * self.factors[:, None]).astype(dtype)
+        order = self.memory_order
+        self.memory = (gradient[order] * self.factors[order, None]).astype(dtype)
         self.sum_W = np.array(weighted_sum, dtype=dtype)  # a copy: updated in place
         self.sum_b = self.memory.sum(axis=0, dtype=np.float64).astype(dtype)
 
@@ -275,17 +288,23 @@ class MinibatchSaga:
         y, memory = objective.y, self.memory
         for index in order:
             rows, X_batch = self.batches[index]
-            scores = np.asarray(X_batch @ W.T)
+            block = memory[self.blocks[index]]
             shift = (b - W @ offset) if fit_intercept else 0
-            scores += shift
-            gradient = objective.loss_function.score_gradient(
-                scores, y[rows], mu, out=scores
-            )
-            gradient *= self.factors[rows, None]
-            delta = gradient - memory[rows]
-            memory[rows] = gradient
-            delta_W = _transposed(delta, X_batch)
-            delta_b = delta.sum(axis=0)
+            # One pass over the rows in compiled code where it is the faster
+            # (it also swaps the memory), else two BLAS products.
+            fused = None
+            if self.fused is not None:
+                fused = self.fused(
+                    X_batch, rows, W, shift, self.kernel_factors[rows],
+                    objective.margin, memory=block,
+                )  # fmt: skip
+            if fused is not None:
+                _, delta_W, delta_b = fused
+            else:
+                delta_W, delta_b = _numpy_delta(
+                    objective, X_batch, W, shift, y[rows], self.factors[rows],
+                    block, mu,
+                )  # fmt: skip
             direction_b = n_batches * delta_b + self.sum_b
             direction_W = n_batches * delta_W
             direction_W += self.sum_W
@@ -301,6 +320,19 @@ class MinibatchSaga:
             if fit_intercept:
                 b -= step * direction_b
         return bool(np.isfinite(W).all() and np.isfinite(b).all())
+
+
+def _numpy_delta(objective, X_batch, W, shift, y, factors, block, mu):
+    """The change of the batch's gradient sums, ``(G - M)^T X`` and the
+    column sums of ``G - M`` (``G`` its weighted score gradients, ``M`` its
+    memory ``block``), with two BLAS products; ``block`` becomes ``G``."""
+    scores = np.asarray(X_batch @ W.T)
+    scores += shift
+    gradient = objective.loss_function.score_gradient(scores, y, mu, out=scores)
+    gradient *= factors[:, None]
+    delta = gradient - block
+    block[...] = gradient
+    return _transposed(delta, X_batch), delta.sum(axis=0)
 
 
 def _plain_l2(penalty):
