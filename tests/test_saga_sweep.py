@@ -210,15 +210,15 @@ def test_auto_batches_are_single_samples_where_the_sweep_pays():
         assert saga_batches(objective, 8) == 600  # few steps an epoch
         assert saga_batches(objective, 8, batch_size=75) == 8  # as asked
         # Many minibatches an epoch already: dense data keeps minibatches,
-        # larger ones (at least 64 steps an epoch here: 600 rows < 64 * 128).
+        # larger ones (at least 64 steps an epoch here: 600 rows < 64 * 64).
         expected = 600 if sp.issparse(data) else 64
         assert saga_batches(objective, 300) == expected
         assert saga_batches(objective, 1) == 1  # tiny data: full batch
-    # Large dense data: batches of 128 rows, not auto's 16 (2,500 a pass).
+    # Large dense data: batches of 64 rows, not auto's 16 (2,500 a pass).
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40_000, 3)), rng.integers(0, 3, 40_000)
     objective = LinearObjective(X, y, loss="softmax", penalty=make_penalty("l2", 1))
-    assert saga_batches(objective, 2_500) == 40_000 // 128
+    assert saga_batches(objective, 2_500) == 40_000 // 64
 
 
 # -- the boundary ------------------------------------------------------------

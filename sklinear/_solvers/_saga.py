@@ -30,7 +30,7 @@ from ._sample_saga import SampleSaga, sweep_applies
 _MAX_MINIBATCHES = 256
 # Those minibatches have this many rows, or fewer so that an epoch takes at
 # least _MIN_SAGA_STEPS steps (see saga_batches).
-_SAGA_ROWS = 128
+_SAGA_ROWS = 64
 _MIN_SAGA_STEPS = 64
 
 __all__ = [
@@ -53,11 +53,13 @@ def saga_batches(objective, n_batches, batch_size="auto", preconditioner=None):
     an epoch through the fused minibatch pass costs less than one of
     single-sample steps (each of which writes all the weights): the
     minibatches stay (see benchmarks/bench_saga_sweep.py), with
-    ``_SAGA_ROWS`` rows (at least ``_MIN_SAGA_STEPS`` steps an epoch), not
-    the small batches of SGD: a step also passes over all the weights
-    several times, and larger batches took as many epochs or a few more
-    (10,000-50,000 rows, 500-3,072 features, 10 classes: 0.7x to 0.75x the
-    time of 16-26 row batches). Sparse data always
+    ``_SAGA_ROWS`` rows (at least ``_MIN_SAGA_STEPS`` steps an epoch): a
+    step also passes over all the weights several times. Since the
+    compiled pass reads each batch once and swaps its memory, smaller
+    batches pay: 64 rows took about half the epochs of 128 and 0.6x to
+    0.95x their time (20,000 x 500, 30,000 x 300 with 20 classes, 50,000 x
+    1,000 and 40,000 x 3,072 float32, 10 classes); 32 rows fewer epochs
+    still, but more time on 3,072 features. Sparse data always
     goes through the sweep, whose steps touch only the row's features; data
     too small for more than one minibatch stays full batch.
     Without the sweep (or with a preconditioner, which it does not take),
