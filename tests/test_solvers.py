@@ -90,3 +90,35 @@ def test_softmax_zero_pattern_matches_saga(penalty):
     agreement = np.mean((result.W == 0) == (reference.W == 0))
     assert agreement >= 0.95
     assert result.primal <= reference.value * 1.001
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("absent", [False, True])
+def test_a_checks_memory_sum_is_the_certificates_or_its_own(loss, dtype, absent):
+    # SAGA's memory needs sum_i f_i G_i x_i^T at the check's point. On
+    # float32 X the certificate's float64 sum of -G stands for it (one pass
+    # over X fewer); where the certificate changes -G (a class without
+    # weight is left out), the check makes its own product.
+    X, y = _data("wine")
+    weights = np.ones(len(y))
+    if absent:
+        weights[y == 2] = 0.0
+    objective = LinearObjective(
+        X.astype(dtype), y, loss, penalty=make_penalty("l2", 5e-3),
+        sample_weight=weights,
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    W = (0.1 * rng.standard_normal((3, X.shape[1]))).astype(dtype)
+    b = np.zeros(3, dtype)
+    gap = Certificate(objective)
+    for _ in range(2):  # the first check also sums the classes
+        snapshot = gap(W, b, mu=0.1 if loss == "hinge" else None)
+    factors = objective._factors(slice(None), len(y))
+    direct = (snapshot.gradient * factors[:, None]).T @ X.astype(np.float64)
+    assert snapshot.weighted_sum.dtype == np.float64
+    np.testing.assert_allclose(snapshot.weighted_sum, direct, rtol=0, atol=1e-6)
+    from_certificate = dtype == np.float32 and not absent
+    assert (gap._gap.last_theta_sum is not None) == (not absent)
+    if from_certificate:
+        np.testing.assert_array_equal(snapshot.weighted_sum, -gap._gap.last_theta_sum)

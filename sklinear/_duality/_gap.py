@@ -172,7 +172,10 @@ class PreparedGap:
     classes present and (after the first call) the class sums ``sum_{y_i =
     k} a_i x_i`` are made once: a solver's checks then pay only for what
     depends on ``W``. Parameters as in :func:`duality_gap`, with
-    ``n_classes`` the rows of ``W``.
+    ``n_classes`` the rows of ``W``. After a call with a ``theta``,
+    ``last_theta_sum`` holds its ``sum_i a_i theta_i x_i^T`` (float64) where
+    the certificate used it changed by rounding only (every class present),
+    else None: a solver whose memory needs that sum reads X once less.
 
     Examples
     --------
@@ -202,6 +205,7 @@ class PreparedGap:
             "max_norm": max_norm,
         }
         self.class_sums = None
+        self.last_theta_sum = None
 
     def __call__(
         self, W, b=None, *, scores=None, theta=None, polish=True, theta_sum=None
@@ -235,6 +239,10 @@ class PreparedGap:
             Zs = [np.asarray(theta_sum, dtype=np.float64)]
         else:
             Zs = self._weighted_sums(thetas)
+        # The sum of the caller's theta, changed by rounding only unless some
+        # classes are absent: a solver takes it rather than read X again.
+        unchanged = theta is not None and (present is None or present.all())
+        self.last_theta_sum = Zs[0].copy() if unchanged else None
         candidates = list(zip(thetas, Zs))
         if polish and loss == "hinge":
             for start_theta, Z in zip(thetas, Zs):

@@ -124,15 +124,17 @@ class Certificate:
             shift = np.zeros(W.shape[0])
         scores = raw + shift
         gradient = objective.loss_function.score_gradient(scores, self.y, mu)
-        weighted_sum = _transposed_product(
-            objective.X, gradient * self.factors[:, None]
-        )
         # The model's intercept after the driver's move is ``shift`` itself.
         # At the best shift minus the gradients meet the intercept constraint
         # (to Newton's accuracy): certify that point rather than have the gap
         # search for the best intercept again.
         theta = -gradient if hinge or objective.fit_intercept else None
+        weighted_sum = None
+        if objective.X.dtype == np.float64 or theta is None:
+            weighted_sum = self._solver_sum(gradient)
         result = self._certify(W, shift, scores, theta, self._sum_of(weighted_sum))
+        if weighted_sum is None:
+            weighted_sum = self._certified_sum(gradient)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
         if hinge:
             self._add_smoothed(snapshot, scores, result.theta, mu)
@@ -178,6 +180,20 @@ class Certificate:
             W, intercept, scores=scores, theta=theta, polish=polish,
             theta_sum=theta_sum,
         )  # fmt: skip
+
+    def _solver_sum(self, gradient):
+        """``sum_i f_i G_i x_i^T`` in X's dtype (a pass over X)."""
+        return _transposed_product(self.objective.X, gradient * self.factors[:, None])
+
+    def _certified_sum(self, gradient):
+        """``sum_i f_i G_i x_i^T`` for float32 X: minus the certificate's
+        float64 sum of its dual point ``-G`` (one pass over X fewer a check,
+        and more accurate than a float32 product), or a product of its own
+        where the certificate changed that point (absent classes)."""
+        theta_sum = self._gap.last_theta_sum
+        if theta_sum is None:
+            return self._solver_sum(gradient)
+        return -theta_sum
 
     def _sum_of(self, weighted_sum):
         """``sum_i a_i theta_i x_i^T`` for ``theta = -G`` from ``sum_i f_i
