@@ -134,11 +134,13 @@ def solve_saga(
         ):
             return finish(result, snapshot, tol)
     best = None
-    # A check reads X three times (scores, the memory's sum, the
-    # certificate's float64 sum) where an epoch reads it once: at least as
-    # many epochs between checks. On 40,000 x 3,072 float32 rows, checks
-    # after 1, 1, 2 and 4 epochs made 7 checks in 19 epochs; after 3, 3, 6
-    # and 6, 5 in 18 (a sixth less time); digits took the same time.
+    # A check reads X for the scores and for the sum that serves both the
+    # certificate and SAGA's memory (in float64 for float32 X, twice the
+    # cost of a float32 pass), and does more per row than an epoch: at
+    # least 3 epochs between checks. On 40,000 x 3,072 float32 rows (when
+    # the memory's sum was a third pass), checks after 1, 1, 2 and 4 epochs
+    # made 7 checks in 19 epochs; after 3, 3, 6 and 6, 5 in 18 (a sixth
+    # less time); digits took the same time.
     epochs_to_next = _EPOCHS_PER_CHECK
     eta = np.inf
     while True:
