@@ -122,3 +122,21 @@ def test_a_checks_memory_sum_is_the_certificates_or_its_own(loss, dtype, absent)
     assert (gap._gap.last_theta_sum is not None) == (not absent)
     if from_certificate:
         np.testing.assert_array_equal(snapshot.weighted_sum, -gap._gap.last_theta_sum)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_check_at_zero_weights_skips_the_product_with_the_same_result(
+    sparse, monkeypatch
+):
+    # The solvers start at W = 0, where X @ W.T is 0: no pass over X.
+    import scipy.sparse as sp
+
+    X, y = _data("wine")
+    objective = _objective(sp.csr_matrix(X) if sparse else X, y, "softmax", "l2", 5e-3)
+    W, b = np.zeros((3, X.shape[1])), np.array([0.5, -0.2, 0.1])
+    skipped = Certificate(objective)(W, b)
+    monkeypatch.setattr(
+        Certificate, "_raw", lambda self, W: np.asarray(self.objective.X @ W.T)
+    )
+    read = Certificate(objective)(W, b)
+    assert skipped.primal == read.primal and skipped.gap == read.gap

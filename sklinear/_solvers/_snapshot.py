@@ -172,7 +172,10 @@ class Certificate:
         return _snapshot(result, intercept, None, None)
 
     def _raw(self, W):
-        """``X @ W.T`` in float64 (a pass over X)."""
+        """``X @ W.T`` in float64 (a pass over X; none at ``W = 0``, where
+        the solvers start: X is finite, so the product is 0)."""
+        if not W.any():
+            return np.zeros((self.objective.n_samples, W.shape[0]))
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
     def _certify(self, W, intercept, scores, theta, theta_sum=None, polish=True):
