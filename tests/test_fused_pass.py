@@ -199,6 +199,21 @@ def test_fitted_models_do_not_depend_on_the_kernel_thread_count(
     _assert_same_models(models)
 
 
+def test_saga_models_do_not_depend_on_the_kernel_thread_count():
+    # Minibatch SAGA's steps go through the kernel too (with the memory).
+    X, y = _ten_classes(4096, 1200, n_informative=40)
+    params = dict(solver="saga", batch_size=256, max_iter=3, tol=None, random_state=0)
+    with threadpool_limits(3):
+        most = _fused.plan(256, 1200, 10, 4)[2]
+    assert most >= 2
+    models = []
+    for n_threads in (1, 2, 3):
+        with threadpool_limits(n_threads, user_api="sklinear"):
+            models.append(SoftmaxClassifier(**params).fit(X, y))
+        assert _fused.last_num_threads() == min(n_threads, most)  # the kernel ran
+    _assert_same_models(models)
+
+
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
 def test_fitted_models_do_not_depend_on_the_blas_thread_count(Estimator):
     # The data's mean row, preconditioner and curvature are computed on one
