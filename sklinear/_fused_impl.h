@@ -160,15 +160,25 @@ TARGET static double SUFFIX(loss_row)(
     return -(double)factor * (double)(correct - LOG(sum_exp));
 }
 
-/* SAGA's memory of one row: its dscores s replace the stored m, and s
- * becomes s - m (what the gradient sums). */
-static inline void SUFFIX(swap_memory)(REAL *s, REAL *m, ptrdiff_t n_classes)
+/* Row `row`'s loss from its scores s, which become what the gradient sums:
+ * its dscores, or with SAGA's memory m the dscores minus m (the dscores then
+ * replace m). */
+TARGET static double SUFFIX(row_result)(const struct batch *b, REAL *s,
+                                        ptrdiff_t row)
 {
-    for (ptrdiff_t c = 0; c < n_classes; c++) {
-        const REAL d = s[c];
-        s[c] = d - m[c];
-        m[c] = d;
+    const ptrdiff_t C = b->n_classes;
+    const double loss = SUFFIX(loss_row)(s, C, b->y[row],
+                                         ((const REAL *)b->factors)[row],
+                                         b->loss_kind, (REAL)b->margin);
+    if (b->memory != NULL) {
+        REAL *m = (REAL *)b->memory + row * C;
+        for (ptrdiff_t c = 0; c < C; c++) {
+            const REAL d = s[c];
+            s[c] = d - m[c];
+            m[c] = d;
+        }
     }
+    return loss;
 }
 
 /* Pointers to rows [first, first + 4), the ones past `last` repeated (their
@@ -218,7 +228,6 @@ TARGET static double SUFFIX(rows_pass)(
 {
     const ptrdiff_t C = b->n_classes, F = b->n_features;
     const ptrdiff_t tile = K_TILE_BYTES / sizeof(REAL);
-    const REAL *factors = b->factors;
     double loss = 0;
     memset(G, 0, sizeof(REAL) * (size_t)(GRADIENT_ROWS(C) * F));
     for (ptrdiff_t c = 0; c < C; c++)
@@ -232,10 +241,7 @@ TARGET static double SUFFIX(rows_pass)(
         SUFFIX(group_scores)(b, x, quads, rows, acc, ds);
         for (ptrdiff_t r = 0; r < rows; r++) {
             REAL *s = ds + r * C;
-            loss += SUFFIX(loss_row)(s, C, b->y[g + r], factors[g + r],
-                                     b->loss_kind, (REAL)b->margin);
-            if (b->memory != NULL)
-                SUFFIX(swap_memory)(s, (REAL *)b->memory + (g + r) * C, C);
+            loss += SUFFIX(row_result)(b, s, g + r);
             for (ptrdiff_t c = 0; c < C; c++)
                 grad_b[c] += s[c];
         }
@@ -322,14 +328,8 @@ TARGET static void SUFFIX(split_rows)(struct batch *b, ptrdiff_t first,
             SUFFIX(quad_rows)(x + 4 * q, b->X, b->x_stride, g + 4 * q,
                               b->n_rows - 1);
         SUFFIX(group_scores)(b, x, quads, rows, acc, s);
-        for (ptrdiff_t r = 0; r < rows; r++) {
-            b->row_loss[g + r] = SUFFIX(loss_row)(
-                s + r * C, C, b->y[g + r], ((const REAL *)b->factors)[g + r],
-                b->loss_kind, (REAL)b->margin);
-            if (b->memory != NULL)
-                SUFFIX(swap_memory)(s + r * C,
-                                    (REAL *)b->memory + (g + r) * C, C);
-        }
+        for (ptrdiff_t r = 0; r < rows; r++)
+            b->row_loss[g + r] = SUFFIX(row_result)(b, s + r * C, g + r);
     }
 }
 

@@ -31,7 +31,7 @@ small sets at ``alpha`` from 1e-4 to 1, each to a gap below ``1e-10``.
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
 
-from ._newton import small_l2_problem
+from ._newton import small_l2_problem, two_class_pattern
 
 __all__ = ["hinge_interior_point", "interior_point_applies"]
 
@@ -129,7 +129,7 @@ class _Iterates:
         # The normal matrix's constant part: the L2 diagonal and the pinned
         # direction (all shifts together, which no pair sees).
         self.constant = np.diag(self.penalty) + np.outer(problem.pinned, problem.pinned)
-        self.n, self.k, self.q = n, k, q
+        self.n, self.k = n, k
         # Two classes: each pair's row is +-[x, -x], so A^T D A is the
         # 2 x 2 pattern [[1, -1], [-1, 1]] of one q x q product (4 times
         # fewer multiply-adds).
@@ -147,11 +147,8 @@ class _Iterates:
         # computes half of it.
         root = np.sqrt(weights)[:, None]
         if self.pair_rows is not None:
-            scaled, q = root * self.pair_rows, self.q
-            block = scaled.T @ scaled
-            normal = np.empty((2 * q, 2 * q))
-            normal[:q, :q] = normal[q:, q:] = block
-            normal[:q, q:] = normal[q:, :q] = -block
+            scaled = root * self.pair_rows
+            normal = two_class_pattern(scaled.T @ scaled)
         else:
             scaled = root * self.A
             normal = scaled.T @ scaled

@@ -35,6 +35,7 @@ __all__ = [
     "newton_applies",
     "newton_polish",
     "small_l2_problem",
+    "two_class_pattern",
 ]
 
 # Parameters (classes x (features + 1)) and Hessian work (n d^2) at most.
@@ -112,6 +113,18 @@ def small_l2_problem(objective):
         and n_samples * n_parameters**2 <= _MAX_HESSIAN_WORK
         and bool(np.all(weights > 0))
     )
+
+
+def two_class_pattern(block):
+    """``[[block, -block], [-block, block]]``: with two classes, both losses
+    see the score difference alone, so a row's second-order term in the
+    packed parameters ``[z_0, z_1]`` has this pattern (a Hessian, the
+    interior point's normal matrix) and needs one ``q x q`` block."""
+    q = len(block)
+    matrix = np.empty((2 * q, 2 * q))
+    matrix[:q, :q] = matrix[q:, q:] = block
+    matrix[:q, q:] = matrix[q:, :q] = -block
+    return matrix
 
 
 def epoch_steps(problem, W, b, result, hooks, max_epochs):
@@ -256,10 +269,7 @@ class NewtonProblem:
         if k == 2:
             # Both losses see the score difference alone: each row's score
             # Hessian is h [[1, -1], [-1, 1]], one q x q product.
-            block = rows.T @ (weighted[:, 0, 0, None] * rows)
-            hessian = np.empty((2 * q, 2 * q))
-            hessian[:q, :q] = hessian[q:, q:] = block
-            hessian[:q, q:] = hessian[q:, :q] = -block
+            hessian = two_class_pattern(rows.T @ (weighted[:, 0, 0, None] * rows))
         elif n * k * k * q <= _ONE_PRODUCT_ENTRIES:
             # Every block in one product, (q x n) (n x k k q): on small
             # problems a step costs its NumPy calls, not its arithmetic.
