@@ -243,6 +243,7 @@ setup(
             depends=[
                 "sklinear/_dual_sweep_check.h",
                 "sklinear/_dual_sweep_boundary.h",
+                "sklinear/_prefetch.h",
                 "sklinear/_buffer_check.h",
                 "sklinear/_simd.h",
                 "sklinear/_simd_twice.h",
@@ -257,6 +258,7 @@ setup(
             sources=["sklinear/_saga_sweep.c"],
             depends=[
                 "sklinear/_saga_sweep_impl.h",
+                "sklinear/_prefetch.h",
                 "sklinear/_saga_sweep_dense.h",
                 "sklinear/_saga_sweep_check.h",
                 "sklinear/_buffer_check.h",

@@ -28,6 +28,7 @@
 #define SWEEP_HINGE 0
 #define SWEEP_SOFTMAX 1
 
+#include "_prefetch.h"
 #include "_saga_sweep_impl.h"
 #include "_saga_sweep_check.h"
 
@@ -70,10 +71,16 @@ static PyObject *py_epoch(PyObject *self, PyObject *args)
         release_arrays(&arrays);
         return NULL;
     }
+    int status;
     Py_BEGIN_ALLOW_THREADS
-    run_sweep(&s);
+    status = run_sweep(&s);
     Py_END_ALLOW_THREADS
     release_arrays(&arrays);
+    if (status < 0)
+        return PyErr_Format(PyExc_ValueError,
+                            "CSR row %zd changed during the epoch (its "
+                            "pointers or columns are no longer valid).",
+                            s.bad_row);
     Py_RETURN_NONE;
 }
 

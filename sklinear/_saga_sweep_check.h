@@ -196,6 +196,7 @@ static void fill_sweep(struct sweep *s, const struct arrays *a, int sparse)
     s->indices = sparse ? v[A_INDICES].buf : NULL;
     s->indptr = sparse ? v[A_INDPTR].buf : NULL;
     s->index_item = sparse ? v[A_INDICES].itemsize : 0;
+    s->nnz = sparse ? v[A_X].shape[0] : 0;
     s->pointer_item = sparse ? v[A_INDPTR].itemsize : 0;
     s->factors = v[A_FACTORS].buf;
     s->scales = v[A_SCALES].buf;

@@ -32,6 +32,8 @@ struct sweep {
     /* scratch */
     double *row, *g, *delta, *dir_b, *cum;
     ptrdiff_t *last, *cols;
+    ptrdiff_t nnz;     /* CSR: entries in data and indices */
+    ptrdiff_t bad_row; /* the row a failed epoch stopped at */
 };
 
 static inline double x_value(const char *base, Py_ssize_t item, ptrdiff_t k)
@@ -210,7 +212,7 @@ static double catch_up_l1(double v, double g, double l1, const double *cum,
 }
 
 /* Bring column j of V up to step `now`. */
-static void catch_up(struct sweep *s, ptrdiff_t j, ptrdiff_t now)
+static inline void catch_up(struct sweep *s, ptrdiff_t j, ptrdiff_t now)
 {
     const ptrdiff_t from = s->last[j];
     if (from == now)
@@ -238,38 +240,108 @@ static void flush(struct sweep *s, ptrdiff_t now, double *scale)
     s->cum[now] = 0.0;
 }
 
-static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
-                        double *scale)
+/* The entries [*first, *end) of row i, or -1 if its pointers are out of
+ * order, past the data or longer than a row can be. The boundary checked
+ * them, but the epoch runs without the GIL: a caller that changes X's
+ * arrays meanwhile gets a ValueError, not a read out of bounds. */
+static int row_range(const struct sweep *s, ptrdiff_t i, ptrdiff_t *first,
+                     ptrdiff_t *end)
+{
+    *first = int_value(s->indptr, s->pointer_item, i);
+    *end = int_value(s->indptr, s->pointer_item, i + 1);
+    return *first >= 0 && *end >= *first && *end <= s->nnz
+                   && *end - *first <= s->d
+               ? 0 : -1;
+}
+
+/* Column j's weights and sums, ahead of their use (see _prefetch.h). The
+ * column is checked when its row is loaded, not here: the addresses are
+ * formed as integers (defined for any j) and a prefetch never faults. */
+static inline void prefetch_column(const double *W, const double *sum_W,
+                                   Py_ssize_t C, ptrdiff_t j)
+{
+    const uintptr_t offset = (uintptr_t)j * (uintptr_t)C * sizeof(double);
+    prefetch_span((uintptr_t)W + offset, C);
+    prefetch_span((uintptr_t)sum_W + offset, C);
+}
+
+/* The first columns of row i (the next step's). */
+static void prefetch_row(const struct sweep *s, ptrdiff_t i)
+{
+    ptrdiff_t first, end;
+    if (row_range(s, i, &first, &end) < 0)
+        return;
+    for (ptrdiff_t k = first; k < end && k < first + PREFETCH_AHEAD; k++)
+        prefetch_column(s->W, s->sum_W, s->C,
+                        int_value(s->indices, s->index_item, k));
+}
+
+/* Row i's columns into s->cols (each checked) and values into s->row,
+ * every column caught up to step t; its length, or -1 for a bad row.
+ * All catch-ups before any score: they are independent, so their cache
+ * misses overlap (each followed by its score, an epoch on 20,000 x
+ * 100,000 x 20 classes took 1.2x the time). */
+static inline ptrdiff_t load_row(struct sweep *s, ptrdiff_t i, ptrdiff_t t)
 {
     const Py_ssize_t C = s->C, d = s->d;
-    const ptrdiff_t first = int_value(s->indptr, s->pointer_item, i);
-    const ptrdiff_t nnz = int_value(s->indptr, s->pointer_item, i + 1) - first;
+    const double *W = s->W, *sum_W = s->sum_W;
+    ptrdiff_t first, end;
+    if (row_range(s, i, &first, &end) < 0)
+        return -1;
+    const ptrdiff_t nnz = end - first;
     for (ptrdiff_t k = 0; k < nnz; k++) {
-        s->cols[k] = int_value(s->indices, s->index_item, first + k);
+        if (k + PREFETCH_AHEAD < nnz)
+            prefetch_column(W, sum_W, C,
+                            int_value(s->indices, s->index_item,
+                                      first + k + PREFETCH_AHEAD));
+        const ptrdiff_t j = int_value(s->indices, s->index_item, first + k);
+        if (j < 0 || j >= d)
+            return -1;
+        s->cols[k] = j;
         s->row[k] = x_value(s->X, s->x_item, first + k);
-        catch_up(s, s->cols[k], t);
+        catch_up(s, j, t);
     }
+    return nnz;
+}
+
+/* One step on row i at step t; -1 if the row is bad (see row_range). */
+static int sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
+                       double *scale)
+{
+    const Py_ssize_t C = s->C, d = s->d;
+    const ptrdiff_t nnz = load_row(s, i, t);
+    if (nnz < 0)
+        return -1;
+    double *restrict g = s->g;
     for (Py_ssize_t c = 0; c < C; c++)
-        s->g[c] = 0.0;
+        g[c] = 0.0;
     for (ptrdiff_t k = 0; k < nnz; k++) {
-        const double *v = s->W + s->cols[k] * C, x = s->row[k];
+        const double *restrict v = s->W + s->cols[k] * C, x = s->row[k];
         for (Py_ssize_t c = 0; c < C; c++)
-            s->g[c] += v[c] * x;
+            g[c] += v[c] * x;
     }
     for (Py_ssize_t c = 0; c < C; c++)
-        s->g[c] = *scale * s->g[c] + s->b[c];
+        g[c] = *scale * g[c] + s->b[c];
     saga_direction(s, i);
     const double a = s->eta / *scale, t1 = a * s->l1;
+    const double *restrict delta = s->delta;
     for (ptrdiff_t k = 0; k < nnz; k++) {
-        double *v = s->W + s->cols[k] * C, *sw = s->sum_W + s->cols[k] * C;
+        double *restrict v = s->W + s->cols[k] * C;
+        double *restrict sw = s->sum_W + s->cols[k] * C;
         const double x = s->row[k];
-        for (Py_ssize_t c = 0; c < C; c++) {
-            v[c] = soft(v[c] - a * (s->g[c] * x + sw[c]), t1);
-            sw[c] += s->delta[c] * x;
+        if (t1 > 0) {
+            for (Py_ssize_t c = 0; c < C; c++) {
+                v[c] = soft(v[c] - a * (g[c] * x + sw[c]), t1);
+                sw[c] += delta[c] * x;
+            }
+        } else { /* soft(w, 0) = w: the same bits, half the work */
+            for (Py_ssize_t c = 0; c < C; c++) {
+                v[c] -= a * (g[c] * x + sw[c]);
+                sw[c] += delta[c] * x;
+            }
         }
-    }
-    for (ptrdiff_t k = 0; k < nnz; k++)
         s->last[s->cols[k]] = t + 1;
+    }
     s->cum[t + 1] = s->cum[t] + a;
     *scale /= 1.0 + s->eta * s->l2;
     if (s->max_norm > 0 || *scale < RESCALE_BELOW) {
@@ -278,9 +350,11 @@ static void sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
             project_columns(s->W, C, d, s->max_norm);
     }
     intercept_step(s);
+    return 0;
 }
 
-static void run_sweep(struct sweep *s)
+/* The epoch; -1 (and s->bad_row) if a CSR row turned bad meanwhile. */
+static int run_sweep(struct sweep *s)
 {
     if (s->indptr == NULL) {
         double *mu = s->row + 2 * s->d;
@@ -288,13 +362,21 @@ static void run_sweep(struct sweep *s)
             mu[j] = s->offset ? s->offset[j] : 0.0;
         for (ptrdiff_t t = 0; t < s->n_order; t++)
             dense_step(s, s->order[t]);
-        return;
+        return 0;
     }
     double scale = 1.0;
     s->cum[0] = 0.0;
     for (Py_ssize_t j = 0; j < s->d; j++)
         s->last[j] = 0;
-    for (ptrdiff_t t = 0; t < s->n_order; t++)
-        sparse_step(s, s->order[t], t, &scale);
+    for (ptrdiff_t t = 0; t < s->n_order; t++) {
+        if (t + 1 < s->n_order)
+            prefetch_row(s, s->order[t + 1]);
+        if (sparse_step(s, s->order[t], t, &scale) < 0) {
+            s->bad_row = s->order[t];
+            flush(s, t, &scale); /* W holds weights again, not V */
+            return -1;
+        }
+    }
     flush(s, s->n_order, &scale);
+    return 0;
 }
