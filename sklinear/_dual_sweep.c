@@ -55,6 +55,7 @@
 #define INSERTION_SORT_LIMIT 32
 
 #include "_dual_sweep_check.h"
+#include "_prefetch.h"
 
 /* For dense rows U stays in the caller's layout (classes x features), so a
  * class's score is one contiguous dot product and its update one axpy, both
@@ -315,6 +316,8 @@ static void row_scores(struct sweep *w, ptrdiff_t count, double *s)
         const double x = w->row[q];
         const ptrdiff_t k = w->columns[q];
         const double *u = w->Ut + k * C;
+        if (q + PREFETCH_AHEAD < count)
+            prefetch_span((uintptr_t)(w->Ut + w->columns[q + PREFETCH_AHEAD] * C), C);
         if (x == 0)
             continue;
         if (w->split)
@@ -396,6 +399,24 @@ static void row_update(struct sweep *w, ptrdiff_t count)
     }
 }
 
+/* The first columns of CSR row i (a coming step's), if its pointers are
+ * in bounds; its columns are checked when it is loaded, not here (see
+ * _prefetch.h: the addresses are integers, and prefetches never fault). */
+static void prefetch_row(const struct sweep *w, ptrdiff_t i)
+{
+    if (w->dense)
+        return;
+    const int64_t start = index_at(w->indptr, w->wide_indptr, i);
+    const int64_t end = index_at(w->indptr, w->wide_indptr, i + 1);
+    if (start < 0 || end < start || end > w->nnz)
+        return;
+    const uintptr_t line = (uintptr_t)w->n_classes * sizeof(double);
+    for (int64_t q = start; q < end && q < start + PREFETCH_AHEAD; q++) {
+        const int64_t column = index_at(w->indices, w->wide_indices, q);
+        prefetch_span((uintptr_t)w->Ut + (uintptr_t)column * line, w->n_classes);
+    }
+}
+
 /* One pass over the samples order[0..n_visits) (settled ones skipped unless
  * full). */
 static void run_pass(struct sweep *w, const ptrdiff_t *order,
@@ -403,6 +424,8 @@ static void run_pass(struct sweep *w, const ptrdiff_t *order,
 {
     for (ptrdiff_t t = 0; t < n_visits; t++) {
         const ptrdiff_t i = order[t];
+        if (t + 1 < n_visits)
+            prefetch_row(w, order[t + 1]);
         /* A sample of weight 0 (or with nothing to move) has no effect. */
         if (!(w->factors[i] > 0 && w->curvature[i] > 0))
             continue;
