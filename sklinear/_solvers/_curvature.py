@@ -167,14 +167,22 @@ def centered_row_norms(X, offset, scale=None):
 
 def _sparse_row_norms(X, offset, scale):
     """``(|x_i * scale|^2, |(x_i - offset) * scale|^2)`` for CSR rows."""
+    X = sp.csr_matrix(X)
+    if not X.has_canonical_format:  # squares of summed duplicates
+        X = X.copy()
+        X.sum_duplicates()
+    values = X.data.astype(np.float64)
     if scale is not None:
-        X = X.multiply(scale[None, :]).tocsr()
+        values *= scale[X.indices]
         offset = offset * scale
-    X = sp.csr_matrix(X, dtype=np.float64)
-    uncentered = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    # Row sums of the squared values: one pass over the stored values (a
+    # product with ones), where X.multiply(X) copies X and sorts.
+    squares = sp.csr_matrix((values * values, X.indices, X.indptr), shape=X.shape)
+    uncentered = squares @ np.ones(X.shape[1])
     # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
     # cancellation costs digits of a step bound, no more).
-    cross = np.asarray(X @ offset, dtype=np.float64).ravel()
+    scaled = sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
+    cross = np.asarray(scaled @ offset, dtype=np.float64).ravel()
     centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
     return uncentered, centered
 

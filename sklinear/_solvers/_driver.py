@@ -8,6 +8,7 @@ for small products and the per-epoch hooks (callbacks).
 """
 
 import contextlib
+import functools
 
 import numpy as np
 import scipy.sparse as sp
@@ -240,7 +241,9 @@ def _solve(
     gap = Certificate(objective) if gap is None else gap
     if method == "sdca":
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
-        batches = make_batches(objective.X, n_batches if batch_size_given else n_dual)
+        batches = functools.partial(
+            make_batches, objective.X, n_batches if batch_size_given else n_dual
+        )
         if polish_tol is not None and not hinge_polish_applies(objective):
             polish_tol = None
         return solve_hinge_dual(

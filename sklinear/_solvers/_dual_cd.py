@@ -74,8 +74,11 @@ class HingeDualAscent:
         weights are then ``soft_threshold(U, l1) / l2`` with every row
         projected onto the ball, the gradient of the conjugate of the
         bounded penalty.
-    batches : list
-        From :func:`~sklinear._solvers._saga.make_batches`.
+    batches : list or callable
+        From :func:`~sklinear._solvers._saga.make_batches`, or a function
+        that returns them, called only if an epoch runs on NumPy (the
+        compiled sweep reads X whole; a CSR matrix's batches are one
+        matrix object each, 38 ms for 15,000 rows).
     strengths : tuple of float
         ``(l1, l2)`` of the penalty.
     intercept : ndarray of shape (n_classes,)
@@ -96,7 +99,7 @@ class HingeDualAscent:
         self, objective, batches, strengths, intercept, rho_factor=1e-2, shrink=True
     ):
         self.objective = objective
-        self.batches = batches
+        self._batches = batches
         self.l1, self.l2 = strengths
         self.max_norm = max_norm = objective.penalty.max_norm
         if not self.l2 > 0:
@@ -120,6 +123,13 @@ class HingeDualAscent:
         self.shrink = shrink
         self.slack = np.full(n_samples, -np.inf)
         self._since_full = -1  # epochs since the last full sweep (-1: none)
+
+    @property
+    def batches(self):
+        """The NumPy path's minibatches (made on first use)."""
+        if callable(self._batches):
+            self._batches = self._batches()
+        return self._batches
 
     @property
     def n_steps(self):

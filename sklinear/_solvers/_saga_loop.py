@@ -116,7 +116,9 @@ def solve_saga(
     # What the step size reads of the rows does not change during the solve.
     rows = None
     if n_batches >= objective.n_samples:
-        rows = single_sample_rows(objective, preconditioner)
+        rows = getattr(saga, "rows", None)  # the compiled sweep's, if it ran
+        if rows is None:
+            rows = single_sample_rows(objective, preconditioner)
     if polish_tol is not None:
         # Newton's method from the start: on a problem this small its steps
         # cost less than SAGA's certificates, and alone they usually reach

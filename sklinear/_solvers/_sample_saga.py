@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from .._duality import penalty_strengths
 from .._row_layout import readable_rows
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
-from ._curvature import sampling_probabilities
+from ._curvature import row_norms, sampling_probabilities
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -107,11 +107,16 @@ class SampleSaga:
         self.objective = objective
         self.max_norm = objective.penalty.max_norm
         n = objective.n_samples
+        # What the step size reads of the rows (see single_sample_rows),
+        # kept so that the solve does not read X for it again.
+        self.rows = None
         if sampling == "uniform" or n == 0:
             self.scales = np.full(n, float(n))
             self.cumulative = None
         else:
-            probabilities = sampling_probabilities(objective)
+            norms = row_norms(objective)
+            probabilities = sampling_probabilities(objective, norms)
+            self.rows = (norms, probabilities)
             self.scales = 1.0 / probabilities
             self.cumulative = np.cumsum(probabilities)
         self.X, self.indices, self.indptr = _sweep_arrays(objective.X)
