@@ -48,7 +48,10 @@ class LinearObjective:
     Parameters
     ----------
     X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features)
-        Training data; never copied or modified.
+        Training data; never modified, and copied only where a CSR matrix
+        is not in canonical form (columns sorted and at most once a row, as
+        after a product of sparse matrices): then once, into that form,
+        which the sparse kernels need.
     y : ndarray of shape (n_samples,)
         Integer class indices in ``[0, n_classes)``.
     loss : {'hinge', 'softmax'}
@@ -112,6 +115,9 @@ class LinearObjective:
         loss_function = make_loss(loss, margin)
         y = np.asarray(y)
         sample_weight = _checked_inputs(X, y, sample_weight)
+        if sp.issparse(X) and X.format == "csr" and not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
         self.X = X
         self.y = y
         self.loss_function = loss_function

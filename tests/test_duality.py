@@ -20,6 +20,7 @@ from _reference_optimum import (
     softmax_max_norm,
     softmax_saga,
 )
+from numpy.testing import assert_allclose
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -200,7 +201,7 @@ def test_prepared_gap_matches_duality_gap_at_every_point(loss, fmt):
 def test_a_given_theta_sum_stands_for_the_pass_over_x(loss, fmt):
     """The solvers' sum ``sum_i a_i theta_i x_i^T`` of their own ``theta``
     gives the gap of the pass over X; it is left alone where it cannot
-    stand for it (before the class sums are known, absent classes)."""
+    stand for it (absent classes)."""
     X, y, weights, rng = random_problem(3)
     X = as_format(X, fmt)
     kwargs = {"loss": loss, "sample_weight": weights, "alpha_l2": 0.05}
@@ -224,10 +225,14 @@ def test_a_given_theta_sum_stands_for_the_pass_over_x(loss, fmt):
     # A wrong sum is used (so it is not recomputed) and changes the dual.
     wrong = prepared(W, b, theta=theta, polish=False, theta_sum=2 * theta_sum)
     assert wrong.dual != pytest.approx(expected.dual, rel=1e-6)
-    # Before the first pass (no class sums yet) it is not used.
+    # From the first call on: the class sums are then made apart.
+    fresh = PreparedGap(X, y, 4, **kwargs)
+    first = fresh(W, b, theta=theta, polish=False, theta_sum=theta_sum)
+    assert first.dual == pytest.approx(expected.dual, rel=1e-12)
+    assert_allclose(fresh.class_sums, prepared.class_sums, rtol=1e-12, atol=1e-15)
     fresh = PreparedGap(X, y, 4, **kwargs)
     first = fresh(W, b, theta=theta, polish=False, theta_sum=2 * theta_sum)
-    assert first.dual == pytest.approx(expected.dual, rel=1e-12)
+    assert first.dual == pytest.approx(wrong.dual, rel=1e-12)
 
 
 @pytest.mark.parametrize("alpha", [1e-3, 5e-3])

@@ -279,6 +279,30 @@ def test_sparse_feature_variances_match_dense():
         assert_allclose(variance, expected, rtol=1e-6)
 
 
+def test_a_csr_matrix_out_of_canonical_form_is_copied_once_into_it():
+    # Columns in reverse order within each row (as a sparse product may
+    # leave them) and a stored zero: the same matrix, not canonical.
+    canonical = sp.random(60, 12, density=0.4, format="csr", random_state=0)
+    y = np.arange(60) % 3
+    data, indices = canonical.data.copy(), canonical.indices.copy()
+    for start, stop in zip(canonical.indptr[:-1], canonical.indptr[1:]):
+        data[start:stop], indices[start:stop] = (
+            data[start:stop][::-1],
+            indices[start:stop][::-1],
+        )
+    unsorted = sp.csr_matrix(
+        (data, indices, canonical.indptr.copy()), shape=canonical.shape
+    )
+    assert not unsorted.has_canonical_format
+    kept = unsorted.indices.copy()
+    objective = LinearObjective(unsorted, y, "softmax")
+    assert objective.X is not unsorted and objective.X.has_canonical_format
+    assert_array_equal(unsorted.indices, kept)  # the caller's matrix is untouched
+    assert LinearObjective(canonical, y, "softmax").X is canonical  # no copy
+    fits = [SoftmaxClassifier(random_state=0).fit(X, y) for X in (canonical, unsorted)]
+    assert_allclose(fits[1].coef_, fits[0].coef_, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)
 def test_sparse_csr_matches_dense(blobs, Classifier):
     X, y = blobs

@@ -235,6 +235,15 @@ class PreparedGap:
             W, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
         )
         thetas = _starting_points(theta, gradient_theta, scores, y, a, settings)
+        if (
+            self.class_sums is None
+            and present is not None
+            and present.all()
+            and theta is not None
+            and theta_sum is not None
+        ):
+            # The caller has theta's sum: the class sums alone, not both.
+            self.class_sums = _class_sums(X, y, a, self.n_classes)
         if self._takes_sum(theta, theta_sum):
             Zs = [np.asarray(theta_sum, dtype=np.float64)]
         else:
@@ -488,10 +497,11 @@ def _weighted_sums(X, thetas, y, a, present):
     point and, with an intercept, the class sums ``sum_{y_i = k} a_i x_i``."""
     n_classes = thetas[0].shape[1]
     columns = [a[:, None] * theta for theta in thetas]
-    if present is not None:
-        one_hot = np.zeros_like(thetas[0])
-        one_hot[np.arange(len(y)), y] = a
-        columns.append(one_hot)
+    # Dense X: the class sums join the same product (one read of X). CSR X:
+    # apart, one multiply-add per stored value instead of n_classes.
+    joined = present is not None and not sp.issparse(X)
+    if joined:
+        columns.append(_one_hot(y, a, n_classes))
     stacked = np.hstack(columns)
     sums = np.zeros((stacked.shape[1], X.shape[1]))
     for rows in _chunks(*X.shape, X, n_outputs=stacked.shape[1]):
@@ -499,4 +509,32 @@ def _weighted_sums(X, thetas, y, a, present):
     blocks = [sums[k : k + n_classes] for k in range(0, len(sums), n_classes)]
     if present is None:
         return blocks, None
-    return blocks[:-1], blocks[-1]
+    if joined:
+        return blocks[:-1], blocks[-1]
+    return blocks, _class_sums(X, y, a, n_classes)
+
+
+def _one_hot(y, a, n_classes):
+    """``a_i`` at ``(i, y_i)``, zeros elsewhere."""
+    one_hot = np.zeros((len(y), n_classes))
+    one_hot[np.arange(len(y)), y] = a
+    return one_hot
+
+
+def _class_sums(X, y, a, n_classes):
+    """``sum_{y_i = k} a_i x_i`` for each class ``k``, in float64: for CSR X
+    through a sparse one-hot matrix (one multiply-add per stored value; at
+    80,000 x 100,000 rows of 120 values and 20 classes, dense one-hot columns
+    made the first certificate's product 1.1 s)."""
+    sums = np.zeros((n_classes, X.shape[1]))
+    for rows in _chunks(*X.shape, X, n_outputs=n_classes):
+        chunk = _float64_rows(X, rows)
+        n_rows = chunk.shape[0]
+        if sp.issparse(chunk):
+            one_hot = sp.csr_matrix(
+                (a[rows], (y[rows], np.arange(n_rows))), shape=(n_classes, n_rows)
+            )
+            sums += (one_hot @ chunk).toarray()
+        else:
+            sums += _one_hot(y[rows], a[rows], n_classes).T @ chunk
+    return sums

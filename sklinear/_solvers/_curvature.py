@@ -179,6 +179,8 @@ def _sparse_row_norms(X, offset, scale):
     # product with ones), where X.multiply(X) copies X and sorts.
     squares = sp.csr_matrix((values * values, X.indices, X.indptr), shape=X.shape)
     uncentered = squares @ np.ones(X.shape[1])
+    if not offset.any():
+        return uncentered, uncentered
     # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
     # cancellation costs digits of a step bound, no more).
     scaled = sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
