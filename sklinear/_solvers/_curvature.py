@@ -175,10 +175,14 @@ def _sparse_row_norms(X, offset, scale):
     if scale is not None:
         values *= scale[X.indices]
         offset = offset * scale
-    # Row sums of the squared values: one pass over the stored values (a
-    # product with ones), where X.multiply(X) copies X and sorts.
-    squares = sp.csr_matrix((values * values, X.indices, X.indptr), shape=X.shape)
-    uncentered = squares @ np.ones(X.shape[1])
+    # Row sums of the squared values, segment by segment (X.multiply(X)
+    # copies X and sorts); reduceat cannot take an empty segment.
+    squares = values[X.indptr[0] : X.indptr[-1]] ** 2
+    starts = X.indptr[:-1] - X.indptr[0]
+    filled = np.diff(X.indptr) > 0
+    uncentered = np.zeros(X.shape[0])
+    if filled.any():
+        uncentered[filled] = np.add.reduceat(squares, starts[filled])
     if not offset.any():
         return uncentered, uncentered
     # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
