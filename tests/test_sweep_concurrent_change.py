@@ -8,6 +8,7 @@ of bounds. Runs in a fresh interpreter: a crash fails the test.
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,50 +25,66 @@ SWEEPS = {
 
 
 def _arguments(name):
-    """Valid CSR arguments with a long epoch (many steps without the GIL)."""
+    """Valid CSR arguments with a long epoch (tens of milliseconds without
+    the GIL, so that the other thread's writes land during it)."""
     if name == "saga":
-        arguments = saga._arguments(sparse=True, n=3_000, d=200, C=4)
-        arguments["order"] = np.tile(arguments["order"], 4)
+        arguments = saga._arguments(sparse=True, n=20_000, d=200, C=4)
+        arguments["order"] = np.tile(arguments["order"], 3)
         return arguments, arguments["indices"], arguments["indptr"]
-    arguments = dual._arguments(n=3_000, n_features=200, n_classes=4, csr=True)
+    arguments = dual._arguments(n=20_000, n_features=200, n_classes=4, csr=True)
     arguments["offset"] = None
-    arguments["epochs"] = 4
-    arguments["order"] = np.tile(arguments["order"], 4)
+    arguments["epochs"] = 3
+    arguments["order"] = np.tile(arguments["order"], 3)
     return arguments, arguments["indices"], arguments["indptr"]
 
 
-def _vandalize(indices, indptr, stop):
-    """Make rows' columns and pointers invalid and restore them, over and
-    over, until ``stop`` is set."""
+def _vandalize(indices, indptr, calling, idle, stop):
+    """While a call runs (``calling`` set), after a pause that lets its
+    boundary pass, make rows' columns and pointers invalid and restore them,
+    over and over; ``idle`` is set whenever the arrays are valid again."""
     good_indices, good_indptr = indices.copy(), indptr.copy()
     past = np.iinfo(indices.dtype).max // 2
     while not stop.is_set():
-        indices[::7] = past
-        indices[:] = good_indices
-        indptr[1::5] = good_indptr[-1] + 1_000
-        indptr[:] = good_indptr
+        if not calling.wait(0.01):
+            continue
+        idle.clear()
+        time.sleep(0.002)  # the boundary checks take microseconds
+        while calling.is_set():
+            indices[::7] = past
+            indices[:] = good_indices
+            indptr[1::5] = good_indptr[-1] + 1_000
+            indptr[:] = good_indptr
+        idle.set()
 
 
-def _changed_while_running(name, max_calls=400):
-    """Call the sweep while another thread changes X until a step (not the
+def _changed_while_running(name, max_calls=50):
+    """Call the sweep while another thread changes X, until a step (not the
     boundary) has caught a change; each call's outcome."""
     arguments, indices, indptr = _arguments(name)
     call = SWEEPS[name][1]
-    stop = threading.Event()
-    vandal = threading.Thread(target=_vandalize, args=(indices, indptr, stop))
+    calling, idle, stop = threading.Event(), threading.Event(), threading.Event()
+    idle.set()
+    vandal = threading.Thread(
+        target=_vandalize, args=(indices, indptr, calling, idle, stop)
+    )
     vandal.start()
     outcomes = []
     try:
         for _ in range(max_calls):
+            idle.wait()
+            calling.set()
             try:
                 call(arguments)
                 outcomes.append("ok")
             except ValueError as error:
                 outcomes.append(str(error))
+            finally:
+                calling.clear()
             if "changed during" in outcomes[-1]:
                 break
     finally:
         stop.set()
+        calling.clear()
         vandal.join()
     return outcomes
 
