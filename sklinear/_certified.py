@@ -11,7 +11,7 @@ import numpy as np
 
 from ._data_stats import sampled_spread
 from ._duality import penalty_strengths
-from ._solvers import newton_applies, resolve_method, solve
+from ._solvers import newton_applies, prefer_lbfgs, resolve_method, solve
 from ._solvers._snapshot import Certificate
 from .optimize import OptimizeResult
 
@@ -23,7 +23,7 @@ __all__ = [
     "sgd_fallback",
 ]
 
-CERTIFIED_SOLVERS = ("saga", "sdca")
+CERTIFIED_SOLVERS = ("saga", "sdca", "lbfgs")
 # Parameters that only the lecture's SGD knows: they make 'auto' choose it,
 # and an explicit certified solver refuses them rather than ignore them.
 # Below this many multiply-adds per epoch (n_samples * n_features *
@@ -137,7 +137,9 @@ def _penalized(penalty):
 
 
 def solver_for_data(estimator, solver, objective):
-    """'auto' on float32 data far from zero runs 'sgd', not a certified solver.
+    """'auto' on float32 data far from zero runs 'sgd', not a certified
+    solver; where SAGA's steps would be short, 'lbfgs' (see
+    :func:`~sklinear._solvers.prefer_lbfgs`).
 
     There the certified solvers' float32 products lose the digits that tell
     the samples apart (a row of values near 1e6 varies in its 7th digit), so
@@ -153,6 +155,8 @@ def solver_for_data(estimator, solver, objective):
         and _far_from_zero(X, objective.offset)
     ):
         return "sgd"
+    if estimator.solver == "auto":
+        return prefer_lbfgs(objective, solver)
     return solver
 
 

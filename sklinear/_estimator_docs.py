@@ -35,21 +35,28 @@ _SHARED_PARAMETERS = """
         rows, so its norm can reach twice this.
     fit_intercept : bool, default=True
         Whether to learn an (unpenalized) intercept per class.
-    solver : {'auto', 'saga', 'sdca', 'sgd', 'gd', 'random_search'}, \
+    solver : {'auto', 'saga', 'sdca', 'lbfgs', 'sgd', 'gd', 'random_search'}, \
 default='auto'
         The certified solvers minimize the objective until its relative
         duality gap is below ``tol`` (see ``duality_gap_``):
         ``'saga'``, minibatch proximal SAGA (either loss; the hinge through a
         smoothing homotopy, which is slow to close the gap); ``'sdca'``,
         minibatch stochastic dual coordinate ascent (the hinge loss with an
-        L2 part in the penalty, with or without ``max_norm``). The lecture's
+        L2 part in the penalty, with or without ``max_norm``); ``'lbfgs'``,
+        the quasi-Newton method L-BFGS on the whole data (the softmax with
+        ``penalty='l2'`` alone; SAGA's epochs finish where it stops short of
+        ``tol``). The lecture's
         solvers:
         ``'sgd'``, minibatch stochastic gradient descent with the schedule
         below; ``'gd'``, full-batch gradient descent (``max_iter`` steps);
         ``'random_search'``, ``max_iter`` random weight matrices, keeping the
         best (``partial_fit`` and ``warm_start`` keep the current model
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
-        the hinge with an L2 part, ``'saga'`` for the softmax, and ``'sgd'``
+        the hinge with an L2 part, ``'saga'`` for the softmax (``'lbfgs'``
+        with ``penalty='l2'`` where SAGA's steps would be short: a small
+        ``alpha`` for rows of large norm, on up to 5 million values, beyond
+        the smallest problems), and
+        ``'sgd'``
         for the hinge without an L2 part (L1, or ``max_norm`` alone), with
         ``early_stopping``,
         ``average`` or a numeric ``learning_rate_init``, without any

@@ -42,7 +42,7 @@ from .penalties import make_penalty
 
 __all__ = ["LinearSVMClassifier", "SoftmaxClassifier"]
 
-_SOLVERS = ("auto", "saga", "sdca", "sgd", "gd", "random_search")
+_SOLVERS = ("auto", "saga", "sdca", "lbfgs", "sgd", "gd", "random_search")
 
 
 def _store_parameters(estimator, parameters):

@@ -169,7 +169,9 @@ def test_reaches_the_independent_optimum(name, penalty, alpha, sparse):
     W, b = objective.initial_weights(objective.n_classes)
     # Pure L1 is not strongly convex: a looser gap, as in test_solvers.
     tol = 3e-3 if penalty == "l1" else 1e-3
-    result = solve(objective, W, b, tol=tol, random_state=0, max_epochs=400)
+    result = solve(
+        objective, W, b, method="saga", tol=tol, random_state=0, max_epochs=400
+    )
     assert isinstance(make_saga(objective, len(y)), SampleSaga)
     assert result.converged
     assert result.n_steps == result.n_epochs * len(y)  # single-sample steps

@@ -10,6 +10,9 @@ estimators reach it through ``sklinear._certified``.
   through a homotopy of Moreau smoothings. The step comes from the local
   curvature of the loss object (:mod:`sklinear._loss`), capped at the
   global ``1 / L_b`` step.
+- ``'lbfgs'`` (``_lbfgs``): L-BFGS for the softmax with an L2 penalty
+  alone, which 'auto' prefers where SAGA's steps would be short (a large
+  ``L / (n alpha)``); SAGA finishes where it stops short of ``tol``.
 - ``'sdca'`` (``_dual_loop``): dual coordinate ascent for the hinge with an
   L2 part, with a method-of-multipliers intercept (``_dual_cd``, compiled
   per-sample sweep where built).
@@ -28,7 +31,7 @@ times against scikit-learn) are in ``benchmarks/bench_optimum.py`` and the
 user guide, not here.
 """
 
-from ._driver import SolverResult, auto_batches, resolve_method, solve
+from ._driver import SolverResult, auto_batches, prefer_lbfgs, resolve_method, solve
 from ._newton import newton_applies
 from ._snapshot import Certificate, Snapshot
 
@@ -38,6 +41,7 @@ __all__ = [
     "SolverResult",
     "auto_batches",
     "newton_applies",
+    "prefer_lbfgs",
     "resolve_method",
     "solve",
 ]

@@ -15,15 +15,18 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
+from ..penalties import L2
+from ._curvature import row_norms
 from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
+from ._lbfgs import lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
-from ._progress import SolverResult
+from ._progress import SolverResult, finish, met
 from ._saga import make_batches, make_saga, saga_batches
 from ._saga_loop import solve_saga
 from ._snapshot import Certificate
 
-__all__ = ["SolverResult", "solve", "auto_batches"]
+__all__ = ["SolverResult", "solve", "auto_batches", "prefer_lbfgs"]
 
 # Python costs some tens of microseconds per step: a batch should hold at
 # least this many multiply-adds (rows * features * classes) for the products
@@ -124,8 +127,11 @@ def solve(
     b : ndarray of shape (n_classes,)
         Starting intercept parameters (``c`` when the objective is centered),
         updated in place.
-    method : {'auto', 'saga', 'sdca'}, default='auto'
-        'auto': 'sdca' where it applies, else 'saga'.
+    method : {'auto', 'saga', 'sdca', 'lbfgs'}, default='auto'
+        'auto': 'sdca' where it applies, else :func:`prefer_lbfgs`'s
+        choice between 'lbfgs' and 'saga'. 'lbfgs': L-BFGS for the softmax
+        with an L2 penalty alone (:mod:`._lbfgs`), SAGA's epochs after it
+        where it stops short of ``tol``.
     tol : float, default=1e-3
         Target relative gap ``(P - D) / P``.
     max_epochs : int, default=1000
@@ -171,7 +177,9 @@ def solve(
     -------
     result : SolverResult
     """
-    method = resolve_method(objective.loss, objective.penalty, method)
+    method = prefer_lbfgs(
+        objective, resolve_method(objective.loss, objective.penalty, method), method
+    )
     n_batches = auto_batches(
         objective.n_samples, objective.X.shape[1], W.shape[0], batch_size,
         nonzeros=_nonzeros(objective.X),
@@ -190,6 +198,40 @@ def solve(
         )  # fmt: skip
 
 
+# 'auto' weighs L-BFGS against SAGA on data of at most this many values (a
+# pass over X for the rows' norms; larger sets keep SAGA, whose epochs then
+# face a smaller L / (n alpha)).
+_LBFGS_CHOICE_VALUES = 5_000_000
+
+
+def prefer_lbfgs(objective, resolved, asked="auto"):
+    """``'lbfgs'`` where 'auto' resolved to 'saga' and L-BFGS pays
+    (:func:`~._lbfgs.lbfgs_pays`: SAGA's steps would be short), on data of
+    at most ``_LBFGS_CHOICE_VALUES`` values, and where Newton's method does
+    not apply (:func:`~._newton.newton_applies`: problems so small that its
+    steps, which SAGA's solve starts with, beat both); else ``resolved``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    resolved : str
+        :func:`resolve_method`'s method.
+    asked : str, default='auto'
+        The method asked for: only 'auto' is changed.
+
+    Returns
+    -------
+    method : str
+    """
+    X = objective.X
+    values = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+    if asked != "auto" or resolved != "saga" or values > _LBFGS_CHOICE_VALUES:
+        return resolved
+    if newton_applies(objective):  # Newton's steps from the start do better
+        return resolved
+    return "lbfgs" if lbfgs_pays(objective, row_norms(objective)) else resolved
+
+
 def resolve_method(loss, penalty, method):
     """The method ``solve`` runs: 'sdca' where it applies, else 'saga'.
 
@@ -198,11 +240,11 @@ def resolve_method(loss, penalty, method):
     loss : {'softmax', 'hinge'}
     penalty : Penalty
         From :func:`sklinear.penalties.make_penalty` (with its ``max_norm``).
-    method : {'auto', 'saga', 'sdca'}
+    method : {'auto', 'saga', 'sdca', 'lbfgs'}
 
     Returns
     -------
-    method : {'saga', 'sdca'}
+    method : {'saga', 'sdca', 'lbfgs'}
 
     Raises
     ------
@@ -212,6 +254,14 @@ def resolve_method(loss, penalty, method):
     dual_applies = loss == "hinge" and penalty_strengths(penalty)[1] > 0
     if method == "auto":
         return "sdca" if dual_applies else "saga"
+    if method == "lbfgs" and not (
+        loss == "softmax" and isinstance(penalty, L2) and penalty.max_norm is None
+    ):
+        raise ValueError(
+            "solver='lbfgs' needs the softmax loss with penalty='l2' alone (no "
+            "max_norm) and alpha > 0: L-BFGS steps on a smooth objective; use "
+            "solver='saga' for this one."
+        )
     if method == "sdca" and not dual_applies:
         raise ValueError(
             "solver='sdca' needs the hinge loss with an L2 part in the penalty "
@@ -250,13 +300,39 @@ def _solve(
             objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
             settle, polish_tol,
         )  # fmt: skip
+    done = None
+    if method == "lbfgs":
+        done, snapshot = solve_lbfgs(
+            objective, W, b, tol, max_epochs, gap, verbose, hooks, settle
+        )
+        if (
+            met(done, snapshot.relative, tol, settle)
+            or done.interrupted
+            or done.n_epochs >= max_epochs
+        ):
+            return finish(done, snapshot, tol)
     saga = make_saga(objective, n_batches, preconditioner)
     if polish_tol is not None and not newton_applies(objective):
         polish_tol = None
-    return solve_saga(
-        objective, W, b, saga, n_batches, tol, max_epochs, preconditioner,
+    used = 0 if done is None else done.n_epochs
+    result = solve_saga(
+        objective, W, b, saga, n_batches, tol, max_epochs - used, preconditioner,
         step_factor, mu, rng, gap, verbose, hooks, settle, polish_tol,
     )  # fmt: skip
+    return result if done is None else _continued(done, result)
+
+
+def _continued(first, then):
+    """``then`` (SAGA, where L-BFGS stopped short of tol) counted after
+    ``first``: one result, of the method asked for."""
+    then.method = first.method
+    then.history = first.history + [
+        (first.n_epochs + entry[0], *entry[1:]) for entry in then.history
+    ]
+    then.n_epochs += first.n_epochs
+    then.n_steps += first.n_steps
+    then.n_snapshots += first.n_snapshots
+    return then
 
 
 class _Hooks:

@@ -30,8 +30,8 @@ class SolverResult:
     ----------
     W, b : ndarray
         Weights and intercept parameters of the objective (updated in place).
-    method : {'saga', 'sdca'}
-        The method that ran.
+    method : {'saga', 'sdca', 'lbfgs'}
+        The method that ran ('lbfgs' also where SAGA's epochs finished it).
     n_epochs : int
         Epochs run (each reads X once).
     n_steps : int
