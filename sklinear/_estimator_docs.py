@@ -53,9 +53,9 @@ default='auto'
         best (``partial_fit`` and ``warm_start`` keep the current model
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
         the hinge with an L2 part, ``'saga'`` for the softmax (``'lbfgs'``
-        with ``penalty='l2'`` where SAGA's steps would be short: a small
-        ``alpha`` for rows of large norm, on up to 5 million values, beyond
-        the smallest problems), and
+        with ``penalty='l2'`` alone on dense data beyond the smallest
+        problems, and on sparse data where SAGA's steps would be short: a
+        small ``alpha`` for rows of large norm), and
         ``'sgd'``
         for the hinge without an L2 part (L1, or ``max_norm`` alone), with
         ``early_stopping``,

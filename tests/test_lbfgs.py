@@ -62,19 +62,27 @@ def test_reaches_the_independent_optimum(alpha, layout, dtype):
     assert W.dtype == dtype and np.isfinite(W).all()
 
 
-def test_auto_takes_lbfgs_where_sagas_steps_are_short():
+def test_auto_takes_lbfgs_on_dense_data_and_where_sagas_steps_are_short():
     X, y = _digits()
-    small = SoftmaxClassifier(alpha=1e-4, random_state=0).fit(X, y)
+    for alpha in (1e-4, 1.0):  # dense: at any alpha
+        model = SoftmaxClassifier(alpha=alpha, random_state=0).fit(X, y)
+        assert model.solver_ == "lbfgs" and model.duality_gap_ <= model.tol
+    # CSR: where L / (n alpha) is large, not where the compiled sweep's
+    # steps are long.
+    small = SoftmaxClassifier(alpha=1e-4, random_state=0).fit(sp.csr_matrix(X), y)
     assert small.solver_ == "lbfgs" and small.duality_gap_ <= small.tol
-    # Strong regularization: SAGA's steps are long, and it keeps them.
-    strong = SoftmaxClassifier(alpha=1.0, random_state=0).fit(X, y)
+    strong = SoftmaxClassifier(alpha=1.0, random_state=0).fit(sp.csr_matrix(X), y)
     assert strong.solver_ == "saga" and strong.duality_gap_ <= strong.tol
+    # Problems small enough for Newton's steps keep SAGA's solve, which
+    # starts with them.
+    tiny = SoftmaxClassifier(alpha=1e-4, random_state=0).fit(X[:100, :8], y[:100])
+    assert tiny.solver_ == "saga"
     # An L1 part: L-BFGS does not apply.
     l1 = SoftmaxClassifier(alpha=1e-2, penalty="elasticnet", random_state=0)
     assert l1.fit(X, y).solver_ == "saga"
-    assert SoftmaxClassifier(alpha=1e-2, random_state=0).fit(X, y).solver_ == "lbfgs"
-    # Asked for, it runs where 'auto' would not.
-    asked = SoftmaxClassifier(alpha=1.0, solver="lbfgs", random_state=0).fit(X, y)
+    # Asked for, it runs where 'auto' would not, to the same optimum.
+    asked = SoftmaxClassifier(alpha=1.0, solver="lbfgs", random_state=0)
+    asked.fit(sp.csr_matrix(X), y)
     assert asked.solver_ == "lbfgs" and asked.duality_gap_ <= asked.tol
     assert abs(asked.objective_ - strong.objective_) <= 2e-3 * strong.objective_
 

@@ -19,7 +19,7 @@ from ..penalties import L2
 from ._curvature import row_norms
 from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
-from ._lbfgs import lbfgs_pays, solve_lbfgs
+from ._lbfgs import lbfgs_applies, lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
 from ._progress import SolverResult, finish, met
 from ._saga import make_batches, make_saga, saga_batches
@@ -198,18 +198,25 @@ def solve(
         )  # fmt: skip
 
 
-# 'auto' weighs L-BFGS against SAGA on data of at most this many values (a
-# pass over X for the rows' norms; larger sets keep SAGA, whose epochs then
-# face a smaller L / (n alpha)).
+# On CSR data, 'auto' weighs L-BFGS against SAGA on at most this many stored
+# values (a pass over them for the rows' norms).
 _LBFGS_CHOICE_VALUES = 5_000_000
 
 
 def prefer_lbfgs(objective, resolved, asked="auto"):
-    """``'lbfgs'`` where 'auto' resolved to 'saga' and L-BFGS pays
-    (:func:`~._lbfgs.lbfgs_pays`: SAGA's steps would be short), on data of
-    at most ``_LBFGS_CHOICE_VALUES`` values, and where Newton's method does
-    not apply (:func:`~._newton.newton_applies`: problems so small that its
-    steps, which SAGA's solve starts with, beat both); else ``resolved``.
+    """``'lbfgs'`` where 'auto' resolved to 'saga' and L-BFGS applies
+    (:func:`~._lbfgs.lbfgs_applies`), except on problems so small that
+    Newton's steps, which SAGA's solve starts with, beat both
+    (:func:`~._newton.newton_applies`): on dense X always, on CSR X where
+    SAGA's steps would be short (:func:`~._lbfgs.lbfgs_pays`, on at most
+    ``_LBFGS_CHOICE_VALUES`` stored values); else ``resolved``.
+
+    Dense X: a full-batch gradient is one product through BLAS or the fused
+    pass, and L-BFGS needed few of them (5 to 11 iterations, 0.45x SAGA's
+    time, on 15,000 x 500 rows at alpha 1e-2 to 1e-4; 10 and 0.40x on
+    40,000 x 3,072 float32 rows; 18 and 0.6x on digits at 1e-2). CSR X:
+    SAGA's compiled sweep took 3 epochs where L-BFGS took 16 iterations and
+    5.6x the time (15,000 x 20,000 tf-idf rows, alpha 1e-4).
 
     Parameters
     ----------
@@ -223,13 +230,16 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     -------
     method : str
     """
+    if asked != "auto" or resolved != "saga" or not lbfgs_applies(objective):
+        return resolved
+    if newton_applies(objective):
+        return resolved
     X = objective.X
-    values = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
-    if asked != "auto" or resolved != "saga" or values > _LBFGS_CHOICE_VALUES:
-        return resolved
-    if newton_applies(objective):  # Newton's steps from the start do better
-        return resolved
-    return "lbfgs" if lbfgs_pays(objective, row_norms(objective)) else resolved
+    if not sp.issparse(X):
+        return "lbfgs"
+    if X.nnz <= _LBFGS_CHOICE_VALUES and lbfgs_pays(objective, row_norms(objective)):
+        return "lbfgs"
+    return resolved
 
 
 def resolve_method(loss, penalty, method):

@@ -1,13 +1,15 @@
-"""L-BFGS for the softmax with an L2 penalty, where SAGA's steps are short.
+"""L-BFGS for the softmax with an L2 penalty alone.
 
-SAGA's epochs to a given gap grow with ``L / (n alpha)``: the largest
-single-sample curvature over the strong convexity that the penalty gives,
-per sample. Where that ratio is large (a small ``alpha``, few samples of
-large norm), its steps are short and it needs hundreds of epochs (digits,
-1,437 training rows, ``alpha=1e-4``: 596 epochs). A quasi-Newton method's
-iterations, one pass over X each, depend far less on it (60 there). The
-objective is smooth there, so L-BFGS (scipy's L-BFGS-B, with no bounds)
-runs on ``(W, b)`` directly; the certificate
+A full-batch gradient of dense X is one product (BLAS or the fused pass),
+and on a smooth objective a quasi-Newton method needs few of them; its
+iterations also depend far less than SAGA's epochs on ``L / (n alpha)``,
+the largest single-sample curvature over the strong convexity that the
+penalty gives, per sample (digits, 1,437 training rows, ``alpha=1e-4``:
+596 SAGA epochs, 60 L-BFGS iterations). On CSR X, SAGA's compiled sweep
+with lazy updates does more per pass, and L-BFGS pays only where that ratio
+is large. (See :func:`~._driver.prefer_lbfgs` for the measurements.)
+
+scipy's L-BFGS-B (no bounds) runs on ``(W, b)`` directly; the certificate
 (:class:`~._snapshot.Certificate`) decides when to stop, checked where the
 gradient's norm says the gap may be small, and at least every
 ``_MAX_ITERATIONS_BETWEEN_CHECKS`` iterations. Where L-BFGS stops short of
@@ -53,14 +55,11 @@ def lbfgs_applies(objective):
 
 
 def lbfgs_pays(objective, row_norms):
-    """Whether L-BFGS should beat SAGA on ``objective`` (for 'auto'): where
-    ``L / (n alpha)``, with ``L`` SAGA's single-sample smoothness, is at
-    least ``_MIN_CONDITIONING``.
-
-    On standardized digits (64 features) that is ``alpha`` below about
-    ``2e-3``: at ``1e-2`` (the ratio 2) SAGA took 22 epochs and L-BFGS 20
-    iterations, the same time; at ``1e-3`` (22) 100 epochs against 35, at
-    ``1e-4`` (222) 596 against 60.
+    """Whether L-BFGS should beat SAGA's compiled sparse sweep on
+    ``objective`` (for 'auto' on CSR X): where ``L / (n alpha)``, with
+    ``L`` SAGA's single-sample smoothness, is at least
+    ``_MIN_CONDITIONING`` (SAGA's epochs grow with it: on digits, 22 at
+    ``alpha=1e-2``, 100 at ``1e-3`` and 596 at ``1e-4``).
 
     Parameters
     ----------
