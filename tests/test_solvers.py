@@ -140,3 +140,24 @@ def test_a_check_at_zero_weights_skips_the_product_with_the_same_result(
     )
     read = Certificate(objective)(W, b)
     assert skipped.primal == read.primal and skipped.gap == read.gap
+
+
+def test_minibatch_saga_keeps_its_batch_order_in_memory_of_order_n():
+    # Its memory order once took a range of all samples per batch (kept
+    # alive by each batch's view): n_batches x n_samples integers.
+    import tracemalloc
+
+    from sklinear._solvers._saga import MinibatchSaga, make_batches
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8_000, 3))
+    objective = LinearObjective(X, rng.integers(0, 3, 8_000), loss="softmax")
+    batches = make_batches(X, 2_000)
+    tracemalloc.start()
+    try:
+        saga = MinibatchSaga(objective, batches)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(np.sort(saga.memory_order), np.arange(8_000))
+    assert peak < 20 * 8_000 * 8  # was 2,000 x 8,000 x 8 bytes (128 MB)

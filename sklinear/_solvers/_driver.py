@@ -187,7 +187,7 @@ def solve(
     # BLAS threads by the work of auto's batches, before SAGA adjusts them:
     # the certified fits of small data must not depend on the thread count.
     work = objective.n_samples / n_batches * objective.X.shape[1] * W.shape[0]
-    if method == "saga":
+    if method in ("saga", "lbfgs"):  # (SAGA finishes where L-BFGS stops short)
         n_batches = saga_batches(objective, n_batches, batch_size, preconditioner)
     hooks = _Hooks(on_epoch_begin, on_epoch_end)
     with _blas_threads(work):
