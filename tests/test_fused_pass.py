@@ -214,6 +214,20 @@ def test_saga_models_do_not_depend_on_the_kernel_thread_count():
     _assert_same_models(models)
 
 
+def test_lbfgs_models_do_not_depend_on_the_kernel_thread_count():
+    # L-BFGS's full-batch gradients go through the kernel where it is the
+    # faster: its fixed blocks make them, and so the iterates, the same.
+    X, y = _ten_classes(4096, 1200, n_informative=40)
+    params = dict(solver="lbfgs", max_iter=5, tol=None, random_state=0)
+    models = []
+    for n_threads in (1, 2, 3):
+        with threadpool_limits(n_threads, user_api="sklinear"):
+            models.append(SoftmaxClassifier(**params).fit(X, y))
+        assert _fused.last_num_threads() == n_threads  # the kernel ran
+    assert all(model.solver_ == "lbfgs" for model in models)
+    _assert_same_models(models)
+
+
 @pytest.mark.parametrize("Estimator", [LinearSVMClassifier, SoftmaxClassifier])
 def test_fitted_models_do_not_depend_on_the_blas_thread_count(Estimator):
     # The data's mean row, preconditioner and curvature are computed on one
