@@ -136,3 +136,14 @@ def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
     assert result.n_epochs == epochs[-1] > 2
     excess = result.primal - _reference(1e-3).value
     assert excess <= result.gap * result.primal + 1e-7
+
+
+def test_without_an_intercept_it_stays_at_zero():
+    X, y = _digits()
+    model = SoftmaxClassifier(fit_intercept=False, random_state=0).fit(X, y)
+    assert model.solver_ == "lbfgs" and model.duality_gap_ <= model.tol
+    assert not model.intercept_.any()
+    saga = SoftmaxClassifier(fit_intercept=False, solver="saga", random_state=0)
+    saga.fit(X, y)
+    bound = max(model.duality_gap_, saga.duality_gap_) * saga.objective_
+    assert abs(model.objective_ - saga.objective_) <= bound
