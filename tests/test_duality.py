@@ -446,3 +446,24 @@ def test_invalid_inputs_are_refused():
         duality_gap(X, y, W, b, loss="hinge", theta=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="loss"):
         duality_gap(X, y, W, b, loss="squared")
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_the_mixing_weight_of_blocks_of_rows_is_that_of_all_rows(loss):
+    # Blocks keep the masks and ratios small (many classes); the weight is a
+    # maximum over the rows, so blocks give the same number.
+    from sklinear._duality import _domains
+
+    rng = np.random.default_rng(0)
+    n, n_classes = 3 * _domains._MIXING_ROWS + 17, 7
+    y = rng.integers(0, n_classes, n)
+    a = rng.random(n)
+    a[::13] = 0
+    a /= a.sum()
+    present = np.ones(n_classes, bool)
+    present[2] = False
+    shifted = rng.normal(scale=0.3, size=(n, n_classes))
+    interior = _domains._interior_point(a, y, present, loss)
+    blocks = _domains._mixing_weight(shifted, interior, y, a, present, loss)
+    whole = _domains._block_mixing_weight(shifted, interior[y], y, a, present, loss)
+    assert blocks == whole and 0 < blocks <= 1
