@@ -9,9 +9,11 @@ the softmax loss; ``-beta_c`` off the label and ``sum(beta)`` on it, with
 import numpy as np
 
 
-def _one_hot(y, n_classes):
+def _one_hot(y, n_classes, values=1.0):
+    """``values`` (one per row, or one for all) at ``(i, y_i)``, zeros
+    elsewhere."""
     one_hot = np.zeros((len(y), n_classes))
-    one_hot[np.arange(len(y)), y] = 1.0
+    one_hot[np.arange(len(y)), y] = values
     return one_hot
 
 

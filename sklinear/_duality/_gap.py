@@ -15,6 +15,7 @@ from ._domains import (
     _clean_theta,
     _loss_and_theta,
     _minus_loss_conjugate,
+    _one_hot,
     _penalty_conjugate,
     _penalty_value,
     _restore_intercept,
@@ -501,7 +502,7 @@ def _weighted_sums(X, thetas, y, a, present):
     # apart, one multiply-add per stored value instead of n_classes.
     joined = present is not None and not sp.issparse(X)
     if joined:
-        columns.append(_one_hot(y, a, n_classes))
+        columns.append(_one_hot(y, n_classes, a))
     stacked = np.hstack(columns)
     sums = np.zeros((stacked.shape[1], X.shape[1]))
     for rows in _chunks(*X.shape, X, n_outputs=stacked.shape[1]):
@@ -512,13 +513,6 @@ def _weighted_sums(X, thetas, y, a, present):
     if joined:
         return blocks[:-1], blocks[-1]
     return blocks, _class_sums(X, y, a, n_classes)
-
-
-def _one_hot(y, a, n_classes):
-    """``a_i`` at ``(i, y_i)``, zeros elsewhere."""
-    one_hot = np.zeros((len(y), n_classes))
-    one_hot[np.arange(len(y)), y] = a
-    return one_hot
 
 
 def _class_sums(X, y, a, n_classes):
@@ -536,5 +530,5 @@ def _class_sums(X, y, a, n_classes):
             )
             sums += (one_hot @ chunk).toarray()
         else:
-            sums += _one_hot(y[rows], a[rows], n_classes).T @ chunk
+            sums += _one_hot(y[rows], n_classes, a[rows]).T @ chunk
     return sums

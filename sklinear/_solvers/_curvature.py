@@ -166,11 +166,9 @@ def centered_row_norms(X, offset, scale=None):
 
 
 def _sparse_row_norms(X, offset, scale):
-    """``(|x_i * scale|^2, |(x_i - offset) * scale|^2)`` for CSR rows."""
+    """``(|x_i * scale|^2, |(x_i - offset) * scale|^2)`` for CSR rows, each
+    column at most once a row (as ``LinearObjective`` keeps its X)."""
     X = sp.csr_matrix(X)
-    if not X.has_canonical_format:  # squares of summed duplicates
-        X = X.copy()
-        X.sum_duplicates()
     values = X.data.astype(np.float64)
     if scale is not None:
         values *= scale[X.indices]

@@ -15,11 +15,10 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .._duality import penalty_strengths
-from ..penalties import L2
 from ._curvature import row_norms
 from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
-from ._lbfgs import lbfgs_applies, lbfgs_pays, solve_lbfgs
+from ._lbfgs import l2_penalty_alone, lbfgs_applies, lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
 from ._progress import SolverResult, finish, met
 from ._saga import make_batches, make_saga, saga_batches
@@ -264,9 +263,7 @@ def resolve_method(loss, penalty, method):
     dual_applies = loss == "hinge" and penalty_strengths(penalty)[1] > 0
     if method == "auto":
         return "sdca" if dual_applies else "saga"
-    if method == "lbfgs" and not (
-        loss == "softmax" and isinstance(penalty, L2) and penalty.max_norm is None
-    ):
+    if method == "lbfgs" and not (loss == "softmax" and l2_penalty_alone(penalty)):
         raise ValueError(
             "solver='lbfgs' needs the softmax loss with penalty='l2' alone (no "
             "max_norm) and alpha > 0: L-BFGS steps on a smooth objective; use "

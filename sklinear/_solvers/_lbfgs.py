@@ -23,9 +23,10 @@ import scipy.optimize
 
 from ..penalties import L2
 from . import _progress as progress
+from ._curvature import single_sample_smoothness
 from ._snapshot import move_intercept
 
-__all__ = ["lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
+__all__ = ["l2_penalty_alone", "lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
 
 # 'auto' runs L-BFGS from this ratio L / (n alpha) up (see lbfgs_pays).
 _MIN_CONDITIONING = 10.0
@@ -52,13 +53,22 @@ def lbfgs_applies(objective):
     -------
     applies : bool
     """
-    penalty = objective.penalty
-    return (
-        objective.loss_function.smooth
-        and isinstance(penalty, L2)
-        and penalty.max_norm is None
-        and penalty.alpha > 0
-    )
+    return objective.loss_function.smooth and l2_penalty_alone(objective.penalty)
+
+
+def l2_penalty_alone(penalty):
+    """Whether ``penalty`` is an L2 penalty alone (no L1 part, no
+    ``max_norm``) of positive strength: what L-BFGS's objective needs.
+
+    Parameters
+    ----------
+    penalty : Penalty
+
+    Returns
+    -------
+    alone : bool
+    """
+    return isinstance(penalty, L2) and penalty.max_norm is None and penalty.alpha > 0
 
 
 def lbfgs_pays(objective, row_norms):
@@ -81,9 +91,10 @@ def lbfgs_pays(objective, row_norms):
     n = objective.n_samples
     if not lbfgs_applies(objective) or n == 0:
         return False
-    factors = objective._factors(slice(None), n).astype(np.float64) * n
     curvature = objective.loss_function.curvature_bound(objective.n_classes, 0.0)
-    smoothness = float(np.max(factors * curvature * row_norms))
+    smoothness = single_sample_smoothness(
+        objective, np.full(n, curvature), norms=row_norms
+    )
     return smoothness / (n * objective.penalty.alpha) >= _MIN_CONDITIONING
 
 
@@ -105,16 +116,22 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     result = progress.SolverResult(W=W, b=b, method="lbfgs")
     n_weights = W.size
     dtype = objective.X.dtype
-    snapshot = None
+    last = {"snapshot": None, "gradient": None}
+
+    def check():
+        """Certify (W, b) at its best intercept; whether it ends the solve."""
+        last["snapshot"] = gap(W, b)
+        move_intercept(objective, W, b, last["snapshot"].intercept_scores)
+        progress.record_check(
+            result, last["snapshot"], 0.0, started, verbose, ", L-BFGS"
+        )
+        return progress.met(result, last["snapshot"].relative, tol, settle)
+
     # A warm start may be at the optimum already; a cold one (W = 0) is not
     # checked: its first check costs several iterations and never ends a
     # solve (in a grid search on digits, 26 of 126 checks were at W = 0).
-    if W.any() or max_epochs <= 0:
-        snapshot = gap(W, b)
-        move_intercept(objective, W, b, snapshot.intercept_scores)
-        progress.record_check(result, snapshot, 0.0, started, verbose, ", L-BFGS")
-        if progress.met(result, snapshot.relative, tol, settle) or max_epochs <= 0:
-            return result, snapshot
+    if (W.any() or max_epochs <= 0) and (check() or max_epochs <= 0):
+        return result, last["snapshot"]
 
     def split(z):
         return (
@@ -125,18 +142,13 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     def value_gradient(z):
         value, grad_W, grad_b = objective.value_gradient(*split(z))
         gradient = np.concatenate([grad_W.ravel(), grad_b]).astype(np.float64)
+        last["gradient"] = gradient  # the accepted point's, at the callback
         if not np.isfinite(value):  # a trial point too far: a longer line search
             return np.inf, gradient
         return float(value), gradient
 
     since_check = [0]
     spacing = [_FIRST_CHECK]
-    last = {"snapshot": snapshot, "gradient": None}
-
-    def tracked(z):
-        value, gradient = value_gradient(z)
-        last["gradient"] = gradient  # the accepted point's, at the callback
-        return value, gradient
 
     def after_iteration(intermediate_result):  # the name scipy looks for
         W[...], b[...] = split(intermediate_result.x)
@@ -153,11 +165,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         )
         if due:
             since_check[0] = 0
-            checked = gap(W, b)
-            move_intercept(objective, W, b, checked.intercept_scores)
-            progress.record_check(result, checked, 0.0, started, verbose, ", L-BFGS")
-            last["snapshot"] = checked
-            if progress.met(result, checked.relative, tol, settle):
+            if check():
                 raise StopIteration
             spacing[0] = _next_spacing(result.history, tol)
         if result.n_epochs >= max_epochs:
@@ -169,7 +177,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         hooks.begin(result.n_epochs)
     start = np.concatenate([W.ravel(), b]).astype(np.float64)
     scipy.optimize.minimize(
-        tracked,
+        value_gradient,
         start,
         jac=True,
         method="L-BFGS-B",
@@ -182,12 +190,9 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
             "ftol": 0.0,
         },
     )
-    snapshot = last["snapshot"]
     if not result.history or result.history[-1][0] != result.n_epochs:
-        snapshot = gap(W, b)
-        move_intercept(objective, W, b, snapshot.intercept_scores)
-        progress.record_check(result, snapshot, 0.0, started, verbose, ", L-BFGS")
-    return result, snapshot
+        check()  # steps since the last check
+    return result, last["snapshot"]
 
 
 def _hopeful(gradient, value, alpha, tol):

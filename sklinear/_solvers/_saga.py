@@ -209,6 +209,8 @@ class MinibatchSaga:
 
     #: Its epochs run one call each (see SampleSaga.chains_epochs).
     chains_epochs = False
+    #: No rows' statistics kept (see SampleSaga.rows).
+    rows = None
 
     def __init__(self, objective, batches, preconditioner=None):
         self.objective = objective

@@ -116,7 +116,7 @@ def solve_saga(
     # What the step size reads of the rows does not change during the solve.
     rows = None
     if n_batches >= objective.n_samples:
-        rows = getattr(saga, "rows", None)  # the compiled sweep's, if it ran
+        rows = saga.rows  # the compiled sweep's, if it runs
         if rows is None:
             rows = single_sample_rows(objective, preconditioner)
     if polish_tol is not None:
