@@ -59,6 +59,18 @@ def _hinge_margins(scores, y, margin, correct_at):
     return margins
 
 
+def _gradient_of_margins(margins, correct_at, mu):
+    """The hinge's score gradient from its margins (overwritten)."""
+    if mu > 0:
+        margins *= margins.dtype.type(1.0 / mu)
+        np.clip(margins, 0, 1, out=margins)
+    else:
+        margins = (margins > 0).astype(margins.dtype)
+    margins.ravel()[correct_at] = 0
+    margins.ravel()[correct_at] = -margins.sum(axis=1)
+    return margins
+
+
 def _into(values, out):
     if out is None:
         return values
@@ -143,6 +155,25 @@ class _Loss:
             Rows sum to zero: ``p - onehot(y)`` for the softmax; ``a_j`` off
             the correct class and ``-sum_j a_j`` on it for the hinge, ``a``
             in [0, 1].
+        """
+        raise NotImplementedError
+
+    def gradient_from_helper(self, helper, y, mu=0.0):
+        """:meth:`score_gradient` at the scores :meth:`per_sample` gave
+        ``helper`` for (the same values, without a second pass over them).
+
+        Parameters
+        ----------
+        helper : ndarray of shape (n_rows, n_classes)
+            From :meth:`per_sample` at the same ``mu``.
+        y : ndarray of shape (n_rows,)
+        mu : float, default=0.0
+            Hinge smoothing.
+
+        Returns
+        -------
+        gradient : ndarray of shape (n_rows, n_classes)
+            A new array, in float64.
         """
         raise NotImplementedError
 
@@ -247,6 +278,11 @@ class SoftmaxLoss(_Loss):
         out.ravel()[correct_at] -= 1
         return out
 
+    def gradient_from_helper(self, helper, y, mu=0.0):
+        gradient = np.array(helper, dtype=np.float64)
+        gradient.ravel()[_correct_positions(*gradient.shape, y)] -= 1
+        return gradient
+
     def intercept_gradient(self, helper, y, factors, mu=0.0):
         labels = np.bincount(y, weights=factors, minlength=helper.shape[1])
         return factors @ helper - labels
@@ -303,14 +339,11 @@ class MulticlassHingeLoss(_Loss):
     def score_gradient(self, scores, y, mu=0.0, out=None):
         correct_at = _correct_positions(*scores.shape, y)
         margins = _hinge_margins(scores, y, self.margin, correct_at)
-        if mu > 0:
-            margins *= margins.dtype.type(1.0 / mu)
-            np.clip(margins, 0, 1, out=margins)
-        else:
-            margins = (margins > 0).astype(scores.dtype)
-        margins.ravel()[correct_at] = 0
-        margins.ravel()[correct_at] = -margins.sum(axis=1)
-        return _into(margins, out)
+        return _into(_gradient_of_margins(margins, correct_at, mu), out)
+
+    def gradient_from_helper(self, helper, y, mu=0.0):
+        margins = np.array(helper, dtype=np.float64)
+        return _gradient_of_margins(margins, _correct_positions(*margins.shape, y), mu)
 
     def intercept_gradient(self, helper, y, factors, mu=0.0):
         # The margins are -inf at the correct class: a = 0 there.

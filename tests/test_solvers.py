@@ -161,3 +161,48 @@ def test_minibatch_saga_keeps_its_batch_order_in_memory_of_order_n():
         tracemalloc.stop()
     assert np.array_equal(np.sort(saga.memory_order), np.arange(8_000))
     assert peak < 20 * 8_000 * 8  # was 2,000 x 8,000 x 8 bytes (128 MB)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_a_check_aiming_at_tol_certifies_as_a_check_to_rounding(loss):
+    # With the caller's tol, the best intercept's Newton steps stop at a
+    # decrement of (tol / 100)^2 of the loss: the certified point and gap
+    # barely move (the dual point's repair is linear in what is left).
+    X, y = _data("wine")
+    objective = _objective(X, y, loss, "l2", 5e-3)
+    rng = np.random.default_rng(0)
+    W = 0.05 * rng.standard_normal((3, X.shape[1]))
+    b = np.array([0.3, -0.1, 0.0])
+    mu = 0.1 if loss == "hinge" else None
+    exact = Certificate(objective)(W, b, mu=mu)
+    aimed = Certificate(objective)(W, b, mu=mu, tol=1e-3)
+    assert aimed.primal == pytest.approx(exact.primal, rel=1e-9)
+    assert abs(aimed.relative - exact.relative) <= 1e-5 * max(exact.relative, 1e-3)
+    # The primal is the objective at the certified intercept.
+    moved = objective.parameters_from_intercept(W, aimed.intercept_scores)
+    assert objective.value(W, moved) == pytest.approx(aimed.primal, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+@pytest.mark.parametrize("mu", [0.0, 0.1])
+def test_the_gradient_from_per_samples_helper_is_the_score_gradient(loss, mu):
+    # A check reuses the helper its intercept search computed: the same bits.
+    from sklinear._loss import make_loss
+
+    function = make_loss(loss)
+    rng = np.random.default_rng(1)
+    scores = rng.standard_normal((50, 4))
+    y = rng.integers(0, 4, 50)
+    _, helper = function.per_sample(scores, y, mu)
+    np.testing.assert_array_equal(
+        function.gradient_from_helper(helper, y, mu),
+        function.score_gradient(scores, y, mu),
+    )
+
+
+def test_gaps_an_ulp_apart_give_no_rate_to_space_checks_by():
+    from sklinear._solvers._progress import next_check
+
+    gap = 1.2719574444974210e59
+    history = [(10, np.nextafter(gap, np.inf), 0.3, 0.0, 0.0), (19, gap, 0.3, 0.0, 0.0)]
+    assert next_check(history, 1e-2, 3) == 1

@@ -38,7 +38,7 @@ def _softmax_and_theta(scores, y, present):
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     per_sample = np.log(exp.sum(axis=1)) - shifted[rows, y]
-    if present is not None:
+    if present is not None and not present.all():
         # The softmax over the present classes: every row keeps its largest
         # present score at exp(0) = 1, so the sum cannot underflow to 0.
         restricted = np.where(present, scores, -np.inf)

@@ -209,8 +209,9 @@ class PreparedGap:
         self.last_theta_sum = None
 
     def __call__(
-        self, W, b=None, *, scores=None, theta=None, polish=True, theta_sum=None
-    ):
+        self, W, b=None, *, scores=None, theta=None, polish=True, theta_sum=None,
+        losses=None,
+    ):  # fmt: skip
         """The :class:`DualityGap` at ``(W, b)``; see :func:`duality_gap`.
 
         ``theta_sum``, the caller's ``sum_i a_i theta_i x_i^T`` for its
@@ -219,6 +220,9 @@ class PreparedGap:
         a ``theta`` in the conjugate's domain, as minus a loss gradient is,
         cleaning it changes it by rounding only. It is ignored where the
         absent classes must be left out of ``theta`` (which changes it).
+        ``losses``, the per-sample losses at ``scores`` with ``theta`` given,
+        spares computing them again (the certificate's best intercept has
+        them).
         """
         X, y, a, settings = self.X, self.y, self.a, self.settings
         loss, present = settings["loss"], settings["present"]
@@ -229,9 +233,12 @@ class PreparedGap:
         if scores is None:
             scores = _scores(X, W, b if present is not None else None)
         scores = _checked_scores(scores, X.shape[0], self.n_classes)
-        per_sample, gradient_theta = _loss_and_theta(
-            scores, y, loss, settings["margin"], present
-        )
+        if losses is not None and theta is not None:
+            per_sample, gradient_theta = _checked_losses(losses, X.shape[0]), None
+        else:
+            per_sample, gradient_theta = _loss_and_theta(
+                scores, y, loss, settings["margin"], present
+            )
         primal = float(a @ per_sample) + _penalty_value(
             W, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
         )
@@ -491,6 +498,13 @@ def _checked_scores(scores, n_samples, n_classes):
             f"scores must be a finite array of shape ({n_samples}, {n_classes})."
         )
     return scores
+
+
+def _checked_losses(losses, n_samples):
+    losses = np.asarray(losses, dtype=np.float64)
+    if losses.shape != (n_samples,) or not np.all(np.isfinite(losses)):
+        raise ValueError(f"losses must be a finite array of shape ({n_samples},).")
+    return losses
 
 
 def _weighted_sums(X, thetas, y, a, present):

@@ -10,7 +10,6 @@ for small products and the per-epoch hooks (callbacks).
 import contextlib
 import functools
 
-import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
@@ -21,6 +20,7 @@ from ._hinge_polish import hinge_polish_applies
 from ._lbfgs import l2_penalty_alone, lbfgs_applies, lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
 from ._progress import SolverResult, finish, met
+from ._progress import random_state as random_state_of
 from ._saga import make_batches, make_saga, saga_batches
 from ._saga_loop import solve_saga
 from ._snapshot import Certificate
@@ -278,13 +278,6 @@ def resolve_method(loss, penalty, method):
     return method
 
 
-def _random_state(seed):
-    """The package's convention (scikit-learn's): a RandomState instance."""
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    return np.random.RandomState(seed)
-
-
 def _nonzeros(X):
     return X.nnz if sp.issparse(X) else None
 
@@ -294,7 +287,6 @@ def _solve(
     step_factor, mu, random_state, gap, verbose, batch_size_given,
     hooks, settle, polish_tol,
 ):  # fmt: skip
-    rng = _random_state(random_state)
     gap = Certificate(objective) if gap is None else gap
     if method == "sdca":
         n_dual = max(1, objective.n_samples // _DUAL_BATCH)
@@ -304,7 +296,8 @@ def _solve(
         if polish_tol is not None and not hinge_polish_applies(objective):
             polish_tol = None
         return solve_hinge_dual(
-            objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
+            objective, W, b, batches, tol, max_epochs, random_state, gap, verbose,
+            hooks,
             settle, polish_tol,
         )  # fmt: skip
     done = None
@@ -324,7 +317,8 @@ def _solve(
     used = 0 if done is None else done.n_epochs
     result = solve_saga(
         objective, W, b, saga, n_batches, tol, max_epochs - used, preconditioner,
-        step_factor, mu, rng, gap, verbose, hooks, settle, polish_tol,
+        step_factor, mu, random_state_of(random_state), gap, verbose, hooks,
+        settle, polish_tol,
     )  # fmt: skip
     return result if done is None else _continued(done, result)
 

@@ -26,7 +26,7 @@ _POLISH_FROM = 1e-1
 
 
 def solve_hinge_dual(
-    objective, W, b, batches, tol, max_epochs, rng, gap, verbose, hooks,
+    objective, W, b, batches, tol, max_epochs, random_state, gap, verbose, hooks,
     settle=None, polish_tol=None,
 ):  # fmt: skip
     """The hinge loss with an L2 part: minibatch dual coordinate ascent.
@@ -58,6 +58,7 @@ def solve_hinge_dual(
             or result.interrupted
         ):
             return progress.finish(result, snapshot, tol)
+    rng = progress.random_state(random_state)
     # Without an intercept the dual has no equality constraint: no multiplier.
     ascent = HingeDualAscent(
         objective, batches, penalty_strengths(objective.penalty),

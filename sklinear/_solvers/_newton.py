@@ -177,7 +177,7 @@ def newton_polish(
         before = result.n_epochs
         z = problem.minimize(problem.pack(W, b), 0.2 * tol, on_step, may_step)
         problem.unpack(z, W, b)
-        snapshot = gap(W, b)
+        snapshot = gap(W, b, tol=tol)
         move_intercept(objective, W, b, snapshot.intercept_scores)
         record_check(result, snapshot, 0.0, started, verbose, ", Newton")
         if snapshot.relative <= tol or result.n_epochs == before:

@@ -64,6 +64,15 @@ class SolverResult:
     history: list = field(default_factory=list)
 
 
+def random_state(seed):
+    """The package's convention (scikit-learn's): a RandomState instance,
+    made only by the solvers that draw (from OS entropy for None, which
+    costs about 0.1 ms: an exact method for small data needs none)."""
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    return np.random.RandomState(seed)
+
+
 def next_check(history, tol, previous):
     """Epochs until the gap should reach ``tol`` at the rate seen so far."""
     if len(history) < 2:
@@ -72,6 +81,8 @@ def next_check(history, tol, previous):
     if mu0 != mu1 or e1 <= e0 or not (0 < g1 < g0):
         return 1
     rate = (math.log(g1) - math.log(g0)) / (e1 - e0)
+    if not rate < 0:  # gaps an ulp apart: no rate to go by
+        return 1
     # tol=0 (run every epoch): space the checks as for a rounding-level tol.
     target = max(tol, 1e-12)
     needed = math.ceil(math.log(target / g1) / rate) if g1 > target else 1

@@ -146,7 +146,7 @@ def solve_saga(
     epochs_to_next = _EPOCHS_PER_CHECK
     eta = np.inf
     while True:
-        snapshot = gap(W, b, mu=mu if hinge else None)
+        snapshot = gap(W, b, mu=mu if hinge else None, tol=tol)
         if best is not None and not _improved(snapshot, best):
             # The step was too large: back to the best point, half the step.
             W[...], b[...] = best[0]
@@ -164,7 +164,7 @@ def solve_saga(
             break
         if hinge and snapshot.smoothed_gap <= _STAGE_ACCURACY * snapshot.smoothing:
             mu /= _MU_DIVISOR
-            snapshot = gap(W, b, mu=mu)  # the memory of the new smoothing
+            snapshot = gap(W, b, mu=mu, tol=tol)  # the memory of the new smoothing
             result.n_snapshots += 1
             best = ((W.copy(), b.copy()), snapshot)
             epochs_to_next = 1
@@ -198,7 +198,7 @@ def solve_saga(
                 lambda order, eta=eta, mu=mu: saga.epoch(W, b, eta, order, mu),
             )  # fmt: skip
         if result.interrupted:
-            snapshot = gap(W, b, mu=mu if hinge else None)
+            snapshot = gap(W, b, mu=mu if hinge else None, tol=tol)
             move_intercept(objective, W, b, snapshot.intercept_scores)
             break
         epochs_to_next = max(

@@ -92,7 +92,7 @@ class Certificate:
             **penalty_arguments(objective.penalty),
         )  # fmt: skip
 
-    def __call__(self, W, b, mu=None):
+    def __call__(self, W, b, mu=None, tol=None):
         """The gap at ``(W, t)``, with ``t`` the best intercept for ``W``.
 
         Parameters
@@ -104,6 +104,12 @@ class Certificate:
         mu : float, default=None
             Smoothing of the hinge for the shift and the dual point; None uses
             ``1e-3`` of the margin. Ignored for the softmax.
+        tol : float, default=None
+            The relative gap the caller aims at: the search for the best
+            shift stops once a Newton step would lower the loss by less than
+            ``(tol / 100)^2`` of it. (The decrement is quadratic in the
+            intercept's gradient, the dual point's infeasibility, whose
+            repair costs the dual value linearly in it.) None: to rounding.
 
         Returns
         -------
@@ -117,13 +123,24 @@ class Certificate:
             mu = 1e-3 * objective.margin
         mu = mu if hinge else 0.0
         raw = self._raw(W)
+        loss = objective.loss_function
         if objective.fit_intercept:
             shift = np.asarray(objective._shift(W, b), dtype=np.float64)
-            shift = best_shift(raw, shift, self.y, self.factors, objective, mu)
+            precision = _SHIFT_PRECISION
+            if tol is not None:
+                precision = max((tol / 100) ** 2, precision)
+            shift, losses, helper = best_shift(
+                raw, shift, self.y, self.factors, objective, mu, precision=precision
+            )
+            scores = raw + shift
+            gradient = loss.gradient_from_helper(helper, self.y, mu)
         else:
             shift = np.zeros(W.shape[0])
-        scores = raw + shift
-        gradient = objective.loss_function.score_gradient(scores, self.y, mu)
+            scores = raw
+            gradient = loss.score_gradient(scores, self.y, mu)
+            losses = None
+        # The smoothed hinge's values are not its losses.
+        losses = losses if mu == 0 else None
         # The model's intercept after the driver's move is ``shift`` itself.
         # At the best shift minus the gradients meet the intercept constraint
         # (to Newton's accuracy): certify that point rather than have the gap
@@ -132,7 +149,9 @@ class Certificate:
         weighted_sum = None
         if objective.X.dtype == np.float64 or theta is None:
             weighted_sum = self._solver_sum(gradient)
-        result = self._certify(W, shift, scores, theta, self._sum_of(weighted_sum))
+        result = self._certify(
+            W, shift, scores, theta, self._sum_of(weighted_sum), losses=losses
+        )
         if weighted_sum is None:
             weighted_sum = self._certified_sum(gradient)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
@@ -178,10 +197,12 @@ class Certificate:
             return np.zeros((self.objective.n_samples, W.shape[0]))
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
-    def _certify(self, W, intercept, scores, theta, theta_sum=None, polish=True):
+    def _certify(
+        self, W, intercept, scores, theta, theta_sum=None, polish=True, losses=None
+    ):
         return self._gap(
             W, intercept, scores=scores, theta=theta, polish=polish,
-            theta_sum=theta_sum,
+            theta_sum=theta_sum, losses=losses,
         )  # fmt: skip
 
     def _solver_sum(self, gradient):
@@ -229,6 +250,10 @@ def _snapshot(result, intercept, gradient, weighted_sum):
     )  # fmt: skip
 
 
+# best_shift's default: its Newton steps go on to rounding.
+_SHIFT_PRECISION = 1e-15
+
+
 def move_intercept(objective, W, b, shift):
     """Set the intercept parameters ``b`` (in place) so that the scores'
     shift is ``shift``: ``b = shift``, or ``c = shift + W @ offset`` when the
@@ -242,7 +267,9 @@ def move_intercept(objective, W, b, shift):
         b[...] = shift + W @ objective.offset
 
 
-def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
+def best_shift(
+    raw, shift, y, factors, objective, mu, max_steps=20, precision=_SHIFT_PRECISION
+):
     """Newton's method with backtracking on the (smoothed) loss in the shift.
 
     ``C`` unknowns and ``O(n C)`` work per step (no pass over X).
@@ -261,10 +288,15 @@ def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
     mu : float
         Hinge smoothing (must be positive for the hinge; 0 for the softmax).
     max_steps : int, default=20
+    precision : float, default=1e-15
+        Stop once a Newton step would lower the loss by less than this
+        fraction of it (its decrement).
 
     Returns
     -------
     shift : ndarray of shape (n_classes,)
+    values, helper : ndarray
+        :meth:`per_sample`'s values and helper at ``raw + shift``.
     """
     loss = objective.loss_function
     n_classes = len(shift)
@@ -282,26 +314,26 @@ def best_shift(raw, shift, y, factors, objective, mu, max_steps=20):
         if largest > _MAX_SHIFT_STEP:
             step *= _MAX_SHIFT_STEP / largest
         decrement = -float(gradient @ step)
-        if not decrement > 1e-15 * max(abs(current), 1e-300):
+        if not decrement > precision * max(abs(current), 1e-300):
             break
         moved = _line_search(
             raw, shift, step, decrement, current, y, factors, objective, mu
         )
         if moved is None:
             break
-        shift, current, helper = moved
-    return shift
+        shift, current, values, helper = moved
+    return shift, values, helper
 
 
 def _line_search(raw, shift, step, decrement, current, y, factors, objective, mu):
-    """Armijo backtracking: ``(shift, value, helper)`` or None."""
+    """Armijo backtracking: ``(shift, value, values, helper)`` or None."""
     length = 1.0
     while length > 1e-6:
         candidate = shift + length * step
         values, helper = objective.loss_function.per_sample(raw + candidate, y, mu)
         value = float(factors @ values)
         if value <= current - 1e-4 * length * decrement:
-            return candidate, value, helper
+            return candidate, value, values, helper
         length *= 0.5
     return None
 
