@@ -147,3 +147,19 @@ def test_without_an_intercept_it_stays_at_zero():
     saga.fit(X, y)
     bound = max(model.duality_gap_, saga.duality_gap_) * saga.objective_
     assert abs(model.objective_ - saga.objective_) <= bound
+
+
+@pytest.mark.parametrize("alpha", [1e-4, 1e-3, 1e-2])
+def test_checks_wait_for_a_gradient_that_says_the_gap_may_be_within_tol(alpha):
+    # A check costs several iterations, and the gap is not monotone along
+    # the iterates: checks come when |g|^2 / (2 alpha) is within half of
+    # tol, 3 to 20 iterations apart, never at the cold start.
+    objective = _objective(alpha)
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(objective, W, b, method="lbfgs", tol=1e-3, random_state=0)
+    assert result.converged and result.method == "lbfgs"
+    epochs = [entry[0] for entry in result.history]
+    spacing = np.diff([0] + epochs)
+    assert spacing.min() >= 3 and spacing.max() <= 20
+    # Spaced by the rate the gap fell at, the same fits checked 4 to 7 times.
+    assert len(epochs) <= max(2, result.n_epochs // 20 + 1)

@@ -11,9 +11,8 @@ is large. (See :func:`~._driver.prefer_lbfgs` for the measurements.)
 
 scipy's L-BFGS-B (no bounds) runs on ``(W, b)`` directly; the certificate
 (:class:`~._snapshot.Certificate`) decides when to stop, checked when the
-rate the gap fell at says it should reach ``tol`` (or the gradient's norm
-says it may), at least every ``_MAX_ITERATIONS_BETWEEN_CHECKS``
-iterations. Where L-BFGS stops short of
+gradient's norm says the gap may be within ``tol``, and at least every
+``_MAX_ITERATIONS_BETWEEN_CHECKS`` iterations. Where L-BFGS stops short of
 ``tol`` (its line search fails near rounding, as with float32 products),
 SAGA takes over from its point.
 """
@@ -30,13 +29,16 @@ __all__ = ["l2_penalty_alone", "lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
 
 # 'auto' runs L-BFGS from this ratio L / (n alpha) up (see lbfgs_pays).
 _MIN_CONDITIONING = 10.0
-# A check costs several iterations (digits: 2.6 ms against 0.35 ms), so
-# they are spaced by the rate the gap fell at between the last two, within
-# these bounds; a gradient small enough brings one forward, but never
-# closer than the least spacing.
+# A check costs several iterations (digits: 1.4 ms against 0.3 ms), and
+# the gap is not monotone along L-BFGS's iterates: a check is made when the
+# gradient's norm says the gap may be within half of tol (see _hopeful), at
+# least _MIN_ITERATIONS_BETWEEN_CHECKS after the last, and at the latest
+# _MAX_ITERATIONS_BETWEEN_CHECKS after it. On a grid of alpha on digits,
+# this made 10 checks where spacing them by the rate the gap fell at made
+# 21 (checks were then 2.5 ms), and the grid's fits 0.81x the time.
 _MIN_ITERATIONS_BETWEEN_CHECKS = 3
 _MAX_ITERATIONS_BETWEEN_CHECKS = 20
-_FIRST_CHECK = 10
+_HOPEFUL_FRACTION = 0.5
 # Corrections L-BFGS keeps (scipy's default).
 _MEMORY = 10
 
@@ -120,7 +122,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
 
     def check():
         """Certify (W, b) at its best intercept; whether it ends the solve."""
-        last["snapshot"] = gap(W, b)
+        last["snapshot"] = gap(W, b, tol=tol)
         move_intercept(objective, W, b, last["snapshot"].intercept_scores)
         progress.record_check(
             result, last["snapshot"], 0.0, started, verbose, ", L-BFGS"
@@ -148,7 +150,6 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         return float(value), gradient
 
     since_check = [0]
-    spacing = [_FIRST_CHECK]
 
     def after_iteration(intermediate_result):  # the name scipy looks for
         W[...], b[...] = split(intermediate_result.x)
@@ -159,7 +160,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
             raise StopIteration
         since_check[0] += 1
         value = float(intermediate_result.fun)
-        due = since_check[0] >= spacing[0] or (
+        due = since_check[0] >= _MAX_ITERATIONS_BETWEEN_CHECKS or (
             since_check[0] >= _MIN_ITERATIONS_BETWEEN_CHECKS
             and _hopeful(last["gradient"], value, objective.penalty.alpha, tol)
         )
@@ -167,7 +168,6 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
             since_check[0] = 0
             if check():
                 raise StopIteration
-            spacing[0] = _next_spacing(result.history, tol)
         if result.n_epochs >= max_epochs:
             raise StopIteration
         if hooks.begin is not None:
@@ -197,22 +197,11 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
 
 def _hopeful(gradient, value, alpha, tol):
     """Whether a check may find the gap within ``tol``: strong convexity in W
-    (``alpha``) bounds the objective's excess by ``|g|^2 / (2 alpha)``
-    (the unpenalized intercept aside, so only a cue for a check)."""
+    (``alpha``) bounds the objective's excess by ``|g|^2 / (2 alpha)`` (the
+    unpenalized intercept aside, so only a cue for a check), and this asks
+    for ``_HOPEFUL_FRACTION`` of ``tol``, as the gap's own noise along the
+    iterates would waste checks at the edge."""
     if gradient is None:
         return False
-    return float(gradient @ gradient) / (2 * alpha) <= max(tol, 1e-12) * value
-
-
-def _next_spacing(history, tol):
-    """Iterations until the gap should reach ``tol`` at the geometric rate it
-    fell at between the last two checks, within the spacing's bounds."""
-    if len(history) < 2:
-        return _FIRST_CHECK
-    (i0, g0, *_), (i1, g1, *_) = history[-2], history[-1]
-    if not (0 < g1 < g0 and i1 > i0):
-        return _FIRST_CHECK
-    rate = (np.log(g1) - np.log(g0)) / (i1 - i0)
-    needed = np.ceil(np.log(max(tol, 1e-12) / g1) / rate)
-    low, high = _MIN_ITERATIONS_BETWEEN_CHECKS, _MAX_ITERATIONS_BETWEEN_CHECKS
-    return int(np.clip(needed, low, high))
+    excess = float(gradient @ gradient) / (2 * alpha)
+    return excess <= _HOPEFUL_FRACTION * max(tol, 1e-12) * value
