@@ -261,6 +261,7 @@ setup(
                 "sklinear/_prefetch.h",
                 "sklinear/_saga_sweep_dense.h",
                 "sklinear/_saga_sweep_check.h",
+                "sklinear/_csr_products.h",
                 "sklinear/_buffer_check.h",
                 "sklinear/_simd.h",
                 "sklinear/_simd_twice.h",

@@ -15,6 +15,9 @@
  * order index, every CSR pointer and column index, no duplicate columns in
  * a row); then the epoch runs with the GIL released, single-threaded and
  * deterministic. Nothing is kept between calls.
+ *
+ * The module also holds the two CSR products of the certificate's checks
+ * (_csr_products.h), which read X as the sparse epochs do.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -31,6 +34,7 @@
 #include "_prefetch.h"
 #include "_saga_sweep_impl.h"
 #include "_saga_sweep_check.h"
+#include "_csr_products.h"
 
 PyDoc_STRVAR(epoch_doc,
 "epoch(X, indices, indptr, y, factors, scales, order, offset, W, b, memory,\n"
@@ -86,14 +90,17 @@ static PyObject *py_epoch(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"epoch", py_epoch, METH_VARARGS, epoch_doc},
+    {"csr_scores", py_csr_scores, METH_VARARGS, csr_scores_doc},
+    {"csr_transposed_product", py_csr_transposed_product, METH_VARARGS,
+     csr_transposed_product_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef sweep_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_saga_sweep",
-    .m_doc = "Per-sample proximal SAGA epochs (dense and CSR), checked "
-             "boundary.",
+    .m_doc = "Per-sample proximal SAGA epochs (dense and CSR) and the CSR "
+             "products of their checks, checked boundary.",
     .m_size = -1,
     .m_methods = methods,
 };

@@ -4,7 +4,9 @@ The sweeps check X's arrays at their boundary, then release the GIL for the
 epoch: another thread may then write into the same arrays. Each step
 re-checks the row it reads (pointers within the data, columns within the
 weights), so such a change gives a ValueError, never a read or a write out
-of bounds. Runs in a fresh interpreter: a crash fails the test.
+of bounds. The certificate's CSR products (``_csr_products.h``) check each
+row as they read it, and must hold the same way. Runs in a fresh
+interpreter: a crash fails the test.
 """
 
 import threading
@@ -12,21 +14,35 @@ import time
 
 import numpy as np
 import pytest
+import test_csr_products as products
 import test_dual_sweep_boundary as dual
 import test_saga_sweep as saga
 from child_process import in_child
 
 from sklinear._solvers import _dual_cd, _sample_saga
 
+
+def _product(arguments):
+    """The transposed product, or ValueError (as the sweeps' calls)."""
+    outcome = products._outcome(False, arguments)
+    if outcome != "ok":
+        raise ValueError(outcome)
+
+
+# Each compiled call, and what its ValueError says of a row changed mid-call.
 SWEEPS = {
-    "saga": (_sample_saga._saga_sweep, saga._call),
-    "dual": (_dual_cd._dual_sweep, dual._call),
+    "saga": (_sample_saga._saga_sweep, saga._call, "changed during"),
+    "dual": (_dual_cd._dual_sweep, dual._call, "changed during"),
+    "products": (_sample_saga._saga_sweep, _product, "is not valid"),
 }
 
 
 def _arguments(name):
     """Valid CSR arguments with a long epoch (tens of milliseconds without
     the GIL, so that the other thread's writes land during it)."""
+    if name == "products":
+        arguments = products._arguments(scores=False, n=60_000, d=200, C=4)
+        return arguments, arguments["indices"], arguments["indptr"]
     if name == "saga":
         arguments = saga._arguments(sparse=True, n=20_000, d=200, C=4)
         arguments["order"] = np.tile(arguments["order"], 3)
@@ -61,7 +77,7 @@ def _changed_while_running(name, max_calls=50):
     """Call the sweep while another thread changes X, until a step (not the
     boundary) has caught a change; each call's outcome."""
     arguments, indices, indptr = _arguments(name)
-    call = SWEEPS[name][1]
+    _, call, message = SWEEPS[name]
     calling, idle, stop = threading.Event(), threading.Event(), threading.Event()
     idle.set()
     vandal = threading.Thread(
@@ -80,7 +96,7 @@ def _changed_while_running(name, max_calls=50):
                 outcomes.append(str(error))
             finally:
                 calling.clear()
-            if "changed during" in outcomes[-1]:
+            if message in outcomes[-1]:
                 break
     finally:
         stop.set()
@@ -95,4 +111,4 @@ def test_a_change_during_the_epoch_is_a_value_error(name):
         pytest.skip(f"the {name} sweep was not built")
     # Any exception but ValueError, or a crash, propagates from the child.
     outcomes = in_child(_changed_while_running, name)
-    assert "changed during" in outcomes[-1], outcomes[-5:]
+    assert SWEEPS[name][2] in outcomes[-1], outcomes[-5:]

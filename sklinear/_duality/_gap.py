@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _csr_products as csr_products
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._domains import (
     _clean_theta,
@@ -481,11 +482,15 @@ def _float64_rows(X, rows):
 
 
 def _scores(X, W, b):
-    """``X @ W.T + b`` in float64, one chunk of rows at a time."""
+    """``X @ W.T + b`` in float64, one chunk of rows at a time (CSR X: the
+    compiled product, in float64 from any float type)."""
     W64 = np.asarray(W, dtype=np.float64)
-    scores = np.empty((X.shape[0], W.shape[0]))
-    for rows in _chunks(*X.shape, X):
-        scores[rows] = _float64_rows(X, rows) @ W64.T
+    if csr_products.takes(X):
+        scores = csr_products.scores(X, W64)
+    else:
+        scores = np.empty((X.shape[0], W.shape[0]))
+        for rows in _chunks(*X.shape, X):
+            scores[rows] = _float64_rows(X, rows) @ W64.T
     if b is not None:
         scores += np.asarray(b, dtype=np.float64)
     return scores
@@ -518,9 +523,12 @@ def _weighted_sums(X, thetas, y, a, present):
     if joined:
         columns.append(_one_hot(y, n_classes, a))
     stacked = np.hstack(columns)
-    sums = np.zeros((stacked.shape[1], X.shape[1]))
-    for rows in _chunks(*X.shape, X, n_outputs=stacked.shape[1]):
-        sums += np.asarray(_float64_rows(X, rows).T @ stacked[rows]).T
+    if csr_products.takes(X):
+        sums = csr_products.transposed_product(X, stacked)
+    else:
+        sums = np.zeros((stacked.shape[1], X.shape[1]))
+        for rows in _chunks(*X.shape, X, n_outputs=stacked.shape[1]):
+            sums += np.asarray(_float64_rows(X, rows).T @ stacked[rows]).T
     blocks = [sums[k : k + n_classes] for k in range(0, len(sums), n_classes)]
     if present is None:
         return blocks, None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _csr_products as csr_products
 from .._duality import PreparedGap, penalty_arguments
 
 __all__ = ["Certificate", "Snapshot", "best_shift", "move_intercept"]
@@ -195,6 +196,8 @@ class Certificate:
         the solvers start: X is finite, so the product is 0)."""
         if not W.any():
             return np.zeros((self.objective.n_samples, W.shape[0]))
+        if sp.issparse(self.objective.X):
+            return csr_products.scores(self.objective.X, W)
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
     def _certify(
@@ -339,8 +342,9 @@ def _line_search(raw, shift, step, decrement, current, y, factors, objective, mu
 
 
 def _transposed_product(X, A):
-    """``A.T @ X`` in X's dtype (a float64 ``A`` would make numpy copy X)."""
-    A = np.ascontiguousarray(A, dtype=X.dtype)
+    """``A.T @ X`` in float64: for dense X in X's dtype (a float64 ``A``
+    would make numpy copy X); for CSR X the compiled product."""
     if sp.issparse(X):
-        return np.asarray((X.T @ A).T, dtype=np.float64)
+        return csr_products.transposed_product(X, A)
+    A = np.ascontiguousarray(A, dtype=X.dtype)
     return np.asarray(A.T @ X, dtype=np.float64)
