@@ -269,6 +269,8 @@ def _penalty_conjugate(Z, alpha_l1, alpha_l2, max_norm):
     """``g^*(Z)``: a Huber function of each soft-thresholded row's norm."""
     if alpha_l2 == 0 and max_norm is None:
         return 0.0  # ||Z||_inf <= alpha_l1 was enforced by the scaling
+    if alpha_l1 == 0 and max_norm is None:  # L2 alone: |Z|^2 / (2 alpha_l2)
+        return float(np.vdot(Z, Z)) / (2.0 * alpha_l2)
     residual = np.sign(Z) * np.maximum(np.abs(Z) - alpha_l1, 0.0)
     norms = np.linalg.norm(residual, axis=1)
     if max_norm is None:
