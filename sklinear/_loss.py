@@ -165,7 +165,8 @@ class _Loss:
         Parameters
         ----------
         helper : ndarray of shape (n_rows, n_classes)
-            From :meth:`per_sample` at the same ``mu``.
+            From :meth:`per_sample` at the same ``mu``; overwritten (a
+            certificate's peak memory holds one such array fewer).
         y : ndarray of shape (n_rows,)
         mu : float, default=0.0
             Hinge smoothing.
@@ -173,7 +174,7 @@ class _Loss:
         Returns
         -------
         gradient : ndarray of shape (n_rows, n_classes)
-            A new array, in float64.
+            In float64: ``helper`` itself where it was float64.
         """
         raise NotImplementedError
 
@@ -279,7 +280,7 @@ class SoftmaxLoss(_Loss):
         return out
 
     def gradient_from_helper(self, helper, y, mu=0.0):
-        gradient = np.array(helper, dtype=np.float64)
+        gradient = np.asarray(helper, dtype=np.float64)
         gradient.ravel()[_correct_positions(*gradient.shape, y)] -= 1
         return gradient
 
@@ -342,7 +343,7 @@ class MulticlassHingeLoss(_Loss):
         return _into(_gradient_of_margins(margins, correct_at, mu), out)
 
     def gradient_from_helper(self, helper, y, mu=0.0):
-        margins = np.array(helper, dtype=np.float64)
+        margins = np.asarray(helper, dtype=np.float64)
         return _gradient_of_margins(margins, _correct_positions(*margins.shape, y), mu)
 
     def intercept_gradient(self, helper, y, factors, mu=0.0):

@@ -467,3 +467,48 @@ def test_the_mixing_weight_of_blocks_of_rows_is_that_of_all_rows(loss):
     blocks = _domains._mixing_weight(shifted, interior, y, a, present, loss)
     whole = _domains._block_mixing_weight(shifted, interior[y], y, a, present, loss)
     assert blocks == whole and 0 < blocks <= 1
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_the_callers_arrays_are_left_unchanged(loss):
+    # The dual points are made feasible in place, on copies of their own.
+    X, y = standardized("wine")
+    rng = np.random.default_rng(0)
+    W, b = 0.1 * rng.standard_normal((3, X.shape[1])), np.array([0.2, 0.0, -0.1])
+    theta = -np.abs(rng.random((len(y), 3))) / 3
+    theta[np.arange(len(y)), y] = -theta.sum(axis=1) + theta[np.arange(len(y)), y]
+    kept = [array.copy() for array in (X, W, b, theta)]
+    kwargs = {"loss": loss, "alpha_l2": 1e-2}
+    first = duality_gap(X, y, W, b, theta=theta, **kwargs)
+    for before, now in zip(kept, (X, W, b, theta)):
+        np.testing.assert_array_equal(before, now)
+    assert duality_gap(X, y, W, b, theta=theta, **kwargs).gap == first.gap
+
+
+@pytest.mark.parametrize("loss, bound", [("softmax", 7.0), ("hinge", 11.0)])
+def test_a_check_with_many_classes_holds_few_arrays_of_n_by_c(loss, bound):
+    # With many classes and few features each n x C float64 array is many
+    # times X: a check's peak (scores, gradient and dual point kept, the
+    # rest in blocks of rows or in place) was 10 and 15 of them before.
+    import tracemalloc
+
+    from sklinear._solvers import Certificate
+    from sklinear.objective import LinearObjective
+
+    rng = np.random.default_rng(0)
+    n, n_classes = 20_000, 50
+    X = rng.standard_normal((n, 10))
+    y = rng.integers(0, n_classes, n)
+    objective = LinearObjective(
+        X, y, loss, penalty=make_penalty("l2", 1e-2), center=True
+    )
+    W, b = 0.1 * rng.standard_normal((n_classes, 10)), np.zeros(n_classes)
+    check = Certificate(objective)
+    check(W, b)  # the first check also sums the classes
+    tracemalloc.start()
+    try:
+        check(W, b, mu=0.1 if loss == "hinge" else None, tol=1e-3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= bound * n * n_classes * 8

@@ -61,28 +61,34 @@ def _hinge_and_theta(scores, y, margin, present):
 
 def _theta_from_beta(beta, y):
     """``theta = -beta`` off the label, ``sum(beta)`` on it (``beta[i, y_i]``
-    is ignored)."""
+    is ignored); ``beta`` is overwritten (it becomes theta)."""
     rows = np.arange(len(y))
     beta[rows, y] = 0.0
-    theta = -beta
-    theta[rows, y] = beta.sum(axis=1)
+    total = beta.sum(axis=1)
+    theta = np.negative(beta, out=beta)
+    theta[rows, y] = total
     return theta
 
 
 def _clean_theta(theta, y, loss):
     """Project a caller's (or a rounded) ``theta`` into the loss conjugate's
-    domain: clip probabilities at 0 and renormalize, clip ``beta`` to [0, 1]."""
+    domain: clip probabilities at 0 and renormalize, clip ``beta`` to [0, 1].
+
+    ``theta`` is overwritten (its callers pass arrays of their own): at the
+    certificate's peak, each n x C array is several times X when there are
+    many classes and few features."""
     rows = np.arange(len(y))
     if loss == "hinge":
-        return _theta_from_beta(np.clip(-theta, 0.0, 1.0), y)
-    p = -theta
+        beta = np.negative(theta, out=theta)
+        return _theta_from_beta(np.clip(beta, 0.0, 1.0, out=beta), y)
+    p = np.negative(theta, out=theta)
     p[rows, y] += 1.0
     np.maximum(p, 0.0, out=p)
     total = p.sum(axis=1)
     empty = total == 0
     p[empty, y[empty]] = total[empty] = 1.0
     p /= total[:, None]
-    theta = -p
+    theta = np.negative(p, out=p)
     theta[rows, y] += 1.0
     return theta
 
@@ -98,13 +104,17 @@ def _restricted(theta, y, a, present, loss):
 
 
 def _restore_intercept(theta, Z, class_sums, y, a, present, loss):
-    """Shift and mix ``theta`` so that ``sum_i a_i theta_i = 0`` holds inside
-    the loss conjugate's domain; ``Z`` follows in closed form."""
+    """Shift and mix ``theta`` (overwritten) so that ``sum_i a_i theta_i = 0``
+    holds inside the loss conjugate's domain; ``Z`` follows in closed form."""
     shift = -(a @ theta)
     interior = _interior_point(a, y, present, loss)
-    shifted = theta + shift
-    t = _mixing_weight(shifted, interior, y, a, present, loss)
-    theta = (1.0 - t) * shifted + t * interior[y]
+    theta += shift
+    t = _mixing_weight(theta, interior, y, a, present, loss)
+    # (1 - t) theta + t interior[y], interior[y] by blocks of rows.
+    theta *= 1.0 - t
+    for start in range(0, len(y), _MIXING_ROWS):
+        block = slice(start, start + _MIXING_ROWS)
+        theta[block] += t * interior[y[block]]
     theta = _clean_theta(theta, y, loss)
     _zero_unweighted(theta, a)
     mean_row = class_sums.sum(axis=0)
@@ -247,10 +257,15 @@ def _minus_loss_conjugate(theta, y, loss, margin):
     rows = np.arange(len(y))
     if loss == "hinge":
         return margin * theta[rows, y]
-    p = -theta
-    p[rows, y] += 1.0
-    np.maximum(p, 0.0, out=p)  # rounding of e_y - theta
-    return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)
+    values = np.empty(len(y))
+    # By blocks of rows: its temporaries stay small next to theta.
+    for start in range(0, len(y), _MIXING_ROWS):
+        block = slice(start, start + _MIXING_ROWS)
+        p = -theta[block]
+        p[rows[: len(p)], y[block]] += 1.0
+        np.maximum(p, 0.0, out=p)  # rounding of e_y - theta
+        values[block] = -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)
+    return values
 
 
 def _penalty_value(W, alpha_l1, alpha_l2, max_norm):

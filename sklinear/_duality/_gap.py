@@ -38,6 +38,10 @@ __all__ = [
 # Rows of X per chunk: about 2 MB once converted to float64, so that a float32
 # or sparse X is never converted (copied) as a whole.
 _CHUNK_BYTES = 2**21
+# Rows per block of the per-sample losses where the caller gives theta.
+_LOSS_ROWS = 4096
+# Float64 dense rows (read in place) go to a product this many at least.
+_MIN_BLOCK_ROWS = 4096
 
 
 class DualityGap(NamedTuple):
@@ -236,6 +240,13 @@ class PreparedGap:
         scores = _checked_scores(scores, X.shape[0], self.n_classes)
         if losses is not None and theta is not None:
             per_sample, gradient_theta = _checked_losses(losses, X.shape[0]), None
+        elif theta is not None:  # the losses alone, their temporaries by blocks
+            per_sample, gradient_theta = np.empty(len(y)), None
+            for start in range(0, len(y), _LOSS_ROWS):
+                block = slice(start, start + _LOSS_ROWS)
+                per_sample[block] = _loss_and_theta(
+                    scores[block], y[block], loss, settings["margin"], present
+                )[0]
         else:
             per_sample, gradient_theta = _loss_and_theta(
                 scores, y, loss, settings["margin"], present
@@ -261,20 +272,31 @@ class PreparedGap:
         # classes are absent: a solver takes it rather than read X again.
         unchanged = theta is not None and (present is None or present.all())
         self.last_theta_sum = Zs[0].copy() if unchanged else None
-        candidates = list(zip(thetas, Zs))
+        # The candidates are made feasible (in place) one at a time, the best
+        # kept (the first of equals, in the order: starting points, then the
+        # polished points of each): a few n x C arrays alive, not all.
+        best = None
+
+        def consider(order, candidate, Z):
+            nonlocal best
+            dual, feasible = _feasible_dual(
+                candidate, Z, self.class_sums, y, a, settings
+            )
+            if best is None or (dual, -order) > (best[0], -best[1]):
+                best = (dual, order, feasible)
+
+        order = len(thetas)
         if polish and loss == "hinge":
+            # Before the starting points are made feasible, in place.
             for start_theta, Z in zip(thetas, Zs):
-                candidates += [
-                    (polished, Z + delta_Z)
-                    for polished, delta_Z in polished_candidates(
-                        X, y, a, W, start_theta, Z, scores, settings
-                    )
-                ]
-        values = [
-            _feasible_dual(t, Z, self.class_sums, y, a, settings) for t, Z in candidates
-        ]
-        dual, theta = max(values, key=lambda value: value[0])
-        return _result(primal, dual, theta)
+                for polished, delta_Z in polished_candidates(
+                    X, y, a, W, start_theta, Z, scores, settings
+                ):
+                    consider(order, polished, Z + delta_Z)
+                    order += 1
+        for index, (start_theta, Z) in enumerate(zip(thetas, Zs)):
+            consider(index, start_theta, Z)
+        return _result(primal, best[0], best[2])
 
     def _takes_sum(self, theta, theta_sum):
         """Whether the caller's ``theta_sum`` stands for the pass over X."""
@@ -444,8 +466,10 @@ def _present_classes(y, a, n_classes):
 
 
 def _chunks(n_samples, n_features, X=None, n_outputs=0):
-    """All rows of float64 ``X`` at once (read in place); else row slices
-    whose float64 copy holds about ``_CHUNK_BYTES``: sized by the stored
+    """Float64 ``X`` read in place: all its rows at once, or for dense X and
+    a product with ``n_outputs`` columns, blocks of rows whose other operand
+    holds about ``4 * _CHUNK_BYTES`` (at least ``_MIN_BLOCK_ROWS`` rows).
+    Else row slices whose float64 copy holds about ``_CHUNK_BYTES``: sized by the stored
     entries for sparse ``X`` (a dense-width chunk of a wide sparse matrix
     would be a few rows, each product paying for every feature).
 
@@ -458,7 +482,13 @@ def _chunks(n_samples, n_features, X=None, n_outputs=0):
     float32, 3 chunks 80-86 ms against 16 chunks' 83-133 ms.)
     """
     if X is not None and X.dtype == np.float64:
-        yield slice(0, n_samples)  # read in place: nothing to convert
+        # Read in place: nothing to convert; dense rows in blocks only to
+        # bound the product's other operand (n_outputs columns a row).
+        rows = n_samples
+        if n_outputs and not sp.issparse(X):
+            rows = max(_MIN_BLOCK_ROWS, _CHUNK_BYTES * 4 // (8 * n_outputs))
+        for start in range(0, n_samples, max(rows, 1)):
+            yield slice(start, min(start + rows, n_samples))
         return
     width = n_features
     rows = 1
@@ -514,21 +544,25 @@ def _checked_losses(losses, n_samples):
 
 def _weighted_sums(X, thetas, y, a, present):
     """One pass over ``X``: ``Z = sum_i a_i theta_i x_i^T`` for each dual
-    point and, with an intercept, the class sums ``sum_{y_i = k} a_i x_i``."""
+    point and, with an intercept, the class sums ``sum_{y_i = k} a_i x_i``.
+
+    The weighted points are formed a chunk of rows at a time (CSR X: one
+    point at a time), not as whole n x C arrays next to the points."""
     n_classes = thetas[0].shape[1]
-    columns = [a[:, None] * theta for theta in thetas]
+    if csr_products.takes(X):
+        Zs = [csr_products.transposed_product(X, a[:, None] * t) for t in thetas]
+        return Zs, None if present is None else _class_sums(X, y, a, n_classes)
     # Dense X: the class sums join the same product (one read of X). CSR X:
     # apart, one multiply-add per stored value instead of n_classes.
     joined = present is not None and not sp.issparse(X)
-    if joined:
-        columns.append(_one_hot(y, n_classes, a))
-    stacked = np.hstack(columns)
-    if csr_products.takes(X):
-        sums = csr_products.transposed_product(X, stacked)
-    else:
-        sums = np.zeros((stacked.shape[1], X.shape[1]))
-        for rows in _chunks(*X.shape, X, n_outputs=stacked.shape[1]):
-            sums += np.asarray(_float64_rows(X, rows).T @ stacked[rows]).T
+    n_outputs = n_classes * (len(thetas) + joined)
+    sums = np.zeros((n_outputs, X.shape[1]))
+    for rows in _chunks(*X.shape, X, n_outputs=n_outputs):
+        parts = [a[rows, None] * theta[rows] for theta in thetas]
+        if joined:
+            parts.append(_one_hot(y[rows], n_classes, a[rows]))
+        stacked = parts[0] if len(parts) == 1 else np.hstack(parts)
+        sums += np.asarray(_float64_rows(X, rows).T @ stacked).T
     blocks = [sums[k : k + n_classes] for k in range(0, len(sums), n_classes)]
     if present is None:
         return blocks, None

@@ -71,27 +71,27 @@ def polished_candidates(X, y, a, W, theta, Z, scores, settings):
         ``margin``, ``present`` (None without an intercept), ``alpha_l1``,
         ``alpha_l2`` and ``max_norm``.
 
-    Returns
-    -------
-    candidates : list of (theta, delta_Z)
-        One per distinct set of freed pairs: the new dual point and the
-        change of ``Z`` it brings.
+    Yields
+    ------
+    candidate : tuple of (theta, delta_Z)
+        One per distinct set of freed pairs, made when asked for (each a
+        new n x C array): the new dual point and the change of ``Z`` it
+        brings. ``theta`` must not change meanwhile.
     """
     margin = settings["margin"]
     pairs, distance = _near_margin_pairs(scores, y, a, settings["present"], margin)
     if not len(distance):
-        return []
+        return
     X_pairs = _gathered_rows(X, pairs[0])
     Q = _pair_directions(y, pairs, W.shape[0])
     system = _normal_equations(X_pairs, Q, a, W, theta, Z, settings)
-    candidates, previous = [], 0
+    previous = 0
     for tau in _TAUS:
         k = int(np.searchsorted(distance, tau * margin, side="right"))
         if k > previous:
             lam = _solved(system, k)
-            candidates.append(_moved(theta, X_pairs, Q, y, a, pairs, lam))
+            yield _moved(theta, X_pairs, Q, y, a, pairs, lam)
             previous = k
-    return candidates
 
 
 def _near_margin_pairs(scores, y, a, present, margin):

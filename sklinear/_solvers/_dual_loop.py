@@ -135,7 +135,8 @@ def _interior_point(
         problem, objective.margin, problem.pack(W, b), on_step, may_step
     )
     problem.unpack(z, W, b)
-    snapshot = gap.certify(W, b, _theta_from_beta(beta, objective.y), polish=False)
+    theta = _theta_from_beta(beta.copy(), objective.y)  # beta is tried below
+    snapshot = gap.certify(W, b, theta, polish=False)
     if snapshot.relative > polish_tol:
         polished = polisher.attempt(W, b, beta)
         if polished is not None and polished[0].relative < snapshot.relative:

@@ -133,7 +133,8 @@ class Certificate:
             shift, losses, helper = best_shift(
                 raw, shift, self.y, self.factors, objective, mu, precision=precision
             )
-            scores = raw + shift
+            scores = raw  # raw is not needed again: one n x C array fewer
+            scores += shift
             gradient = loss.gradient_from_helper(helper, self.y, mu)
         else:
             shift = np.zeros(W.shape[0])
@@ -235,12 +236,18 @@ class Certificate:
         its conjugate adds ``mu/2 |beta|^2``, so ``D_mu = D - mu/2 sum f
         |beta|^2`` bounds the smoothed optimum for the same ``beta``."""
         y, f, loss = self.y, self.factors, self.objective.loss_function
-        exact, _ = loss.per_sample(scores, y)
-        smoothed, _ = loss.per_sample(scores, y, mu)
-        beta = -np.array(theta)
-        beta[np.arange(len(y)), y] = 0
-        bias = float(f @ (exact - smoothed))
-        spread = 0.5 * mu * float(f @ (beta**2).sum(axis=1))
+        bias = spread = 0.0
+        # By blocks of rows: the losses' temporaries are several n x C
+        # arrays each, many times X with many classes and few features.
+        for start in range(0, len(y), _SMOOTHING_ROWS):
+            block = slice(start, start + _SMOOTHING_ROWS)
+            exact, _ = loss.per_sample(scores[block], y[block])
+            smoothed, _ = loss.per_sample(scores[block], y[block], mu)
+            beta = -theta[block]
+            beta[np.arange(len(beta)), y[block]] = 0
+            bias += float(f[block] @ (exact - smoothed))
+            spread += float(f[block] @ (beta**2).sum(axis=1))
+        spread *= 0.5 * mu
         snapshot.smoothed_primal = snapshot.primal - bias
         snapshot.smoothed_gap = snapshot.smoothed_primal - (snapshot.dual - spread)
         snapshot.smoothing = bias + spread
@@ -253,6 +260,8 @@ def _snapshot(result, intercept, gradient, weighted_sum):
     )  # fmt: skip
 
 
+# Rows per block of the smoothed hinge's values in a check.
+_SMOOTHING_ROWS = 4096
 # best_shift's default: its Newton steps go on to rounding.
 _SHIFT_PRECISION = 1e-15
 
