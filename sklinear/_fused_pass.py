@@ -92,22 +92,30 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     """
     if n_classes > MAX_CLASSES:
         return False
-    if n_rows <= 64:  # float32 32 x 3072 x 48: 0.92x-0.94x on 1 thread, 1.2x-1.4x on 2
-        return dtype == np.float64 or n_features < 1024 or n_classes <= 32
+    # float32 32 x 3072 x 48: 0.65x BLAS's time on 1 thread, 0.97x on 2 (x 64:
+    # 0.73x and 1.15x) in the eighth session's sweep; 1.2x-1.4x on 2 threads
+    # in earlier sessions' sweeps.
+    if n_rows <= 64:
+        return dtype == np.float64 or n_features < 1024 or n_classes <= 48
     if dtype == np.float64:
         return n_classes <= (48 if n_features < 1024 else 32)
     # Where the kernel gains little on one thread and loses more on two
     # (256 x 3072 x 16, 666 x 500 x 16 and 2048 x 500 x 10 took 0.85x-1.0x
     # BLAS's time on one thread, 1.15x-1.5x on two, in three sweeps), BLAS
-    # takes the shape. 2048 x 3072 x 32 goes to the kernel
-    # (0.89x-0.94x BLAS's time on one thread, 0.75x-0.87x on two); at 48
-    # classes two runs on two threads disagreed (0.89x and 1.10x).
+    # takes the shape. Short rows: 256 x 100 x 24 and x 32, 666 x 100 x 10
+    # and 2048 x 100 x 5 took 1.03x-1.39x BLAS's time, and 256 x 500 x 24
+    # 1.22x on two threads, in sweeps of the seventh and eighth sessions. 2048 x
+    # 3072 x 48 goes to the kernel (0.82x-0.93x BLAS's time in three sweeps,
+    # 1.10x in one earlier run on two threads).
     if n_features < 256:
-        limit = 32 if n_rows <= 384 else 10 if n_rows <= 1024 else 5
+        limit = 16 if n_rows <= 384 else 5 if n_rows <= 1024 else 3
     elif n_rows <= 1024:
-        limit = 24 if (n_rows <= 384) == (n_features < 1024) else 10
+        if n_features < 1024:
+            limit = 16 if n_rows <= 384 else 10
+        else:
+            limit = 10 if n_rows <= 384 else 24
     else:
-        limit = 5 if n_features < 1024 else 32
+        limit = 5 if n_features < 1024 else 48
     return n_classes <= limit
 
 
