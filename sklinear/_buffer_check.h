@@ -83,6 +83,23 @@ static char kind_of(const Py_buffer *view)
     return strchr("BHILQN", f[0]) != NULL ? 'u' : 0;
 }
 
+/* `name`'s buffer has `ndim` dimensions and elements of `kind` ('f', 'i'
+ * or 'u', see kind_of) of `itemsize` bytes (0: 4 or 8); else -1 with a
+ * ValueError. */
+static inline int check_dimensions_and_kind(const Py_buffer *v,
+                                            const char *name, int ndim,
+                                            char kind, Py_ssize_t itemsize)
+{
+    if (v->ndim != ndim)
+        return fail("%s must be %d-D, got %d-D.", name, ndim, v->ndim);
+    if (kind_of(v) != kind
+        || (itemsize ? v->itemsize != itemsize
+                     : v->itemsize != 4 && v->itemsize != 8))
+        return fail("%s has the wrong dtype (format '%s').", name,
+                    v->format ? v->format : "B");
+    return 0;
+}
+
 /* Whether the data start on a multiple of the element size. */
 static inline int aligned(const Py_buffer *view)
 {

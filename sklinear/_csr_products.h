@@ -44,15 +44,9 @@ static int product_view(struct csr_product *p, PyObject *object, int i,
 {
     Py_buffer *v = &p->view[i];
     const char *name = product_names[i];
-    if (get_buffer(object, v, &p->held[i], name, i == P_OUT) < 0)
+    if (get_buffer(object, v, &p->held[i], name, i == P_OUT) < 0
+        || check_dimensions_and_kind(v, name, ndim, kind, itemsize) < 0)
         return -1;
-    if (v->ndim != ndim)
-        return fail("%s must be %d-D, got %d-D.", name, ndim, v->ndim);
-    if (kind_of(v) != kind
-        || (itemsize ? v->itemsize != itemsize
-                     : v->itemsize != 4 && v->itemsize != 8))
-        return fail("%s has the wrong dtype (format '%s').", name,
-                    v->format ? v->format : "B");
     if (!aligned(v) || !PyBuffer_IsContiguous(v, 'C'))
         return fail("%s must be C-contiguous and aligned.", name);
     return 0;

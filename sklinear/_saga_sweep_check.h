@@ -76,13 +76,8 @@ static int check_array(const struct arrays *a, int i, int ndim, char kind,
 {
     const Py_buffer *v = &a->view[i];
     const char *name = array_names[i];
-    if (v->ndim != ndim)
-        return fail("%s must be %d-D, got %d-D.", name, ndim, v->ndim);
-    if (kind_of(v) != kind
-        || (itemsize ? v->itemsize != itemsize
-                     : v->itemsize != 4 && v->itemsize != 8))
-        return fail("%s has the wrong dtype (format '%s').", name,
-                    v->format ? v->format : "B");
+    if (check_dimensions_and_kind(v, name, ndim, kind, itemsize) < 0)
+        return -1;
     const Py_ssize_t want[2] = {rows, cols};
     for (int d = 0; d < ndim; d++)
         if (want[d] >= 0 && v->shape[d] != want[d])
