@@ -3,7 +3,9 @@
 For each batch shape (rows x features x classes) and thread count, times
 ``LinearObjective.loss_gradient`` with the compiled kernel forced on and
 forced off, in alternating rounds (so that a busy machine affects both
-alike; times are each path's best round), and says which path
+alike; times are each path's best round; a two-thread round of the kernel
+follows a pause for OpenBLAS's threads to stop spinning and 0.1 s of
+untimed calls, as in a fit's back-to-back steps), and says which path
 ``sklinear._fused_pass.kernel_is_faster`` picks. The noise of a ratio is the
 half-width of the interquartile range of the rounds' ratios; a pick is
 flagged when the path it picks is slower than the other by more than that
@@ -44,6 +46,11 @@ ROWS = (32, 256, 666, 2048)
 # Seconds to wait before timing the kernel on more than one thread, for
 # OpenBLAS's threads to stop spinning (see time_paths).
 BLAS_SPIN = 0.2
+# Seconds of untimed kernel calls after that pause (see _warm): with 10 ms,
+# two-thread rounds of 256 x 3,072 x 16 and 2048 x 500 x 10 took 0.70 and
+# 0.74 ms in most rounds and 0.39 and 0.41 ms in a few; with 100 ms, 0.41 and
+# 0.46 ms in all nine (the helper's CPU had not come back from idle).
+KERNEL_WARM = 0.1
 # Two-thread rows flagged while other processes used more CPU than this
 # are counted apart (see the module docstring).
 BUSY = 0.2
@@ -135,7 +142,7 @@ def time_paths(n_rows, n_features, n_classes, dtype=np.float32, rounds=9,
                 time.sleep(pause)
             with _path(kind):
                 call = lambda: objective.loss_gradient(W, b, rows)  # noqa: E731
-                _warm(call)
+                _warm(call, KERNEL_WARM if kind == "kernel" and pause else 0.01)
                 times[kind].append(_best_of(call, repeats, clock))
     return {
         "numpy": np.array(times["numpy"]),
