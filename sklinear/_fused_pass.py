@@ -99,23 +99,21 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
         return dtype == np.float64 or n_features < 1024 or n_classes <= 48
     if dtype == np.float64:
         return n_classes <= (48 if n_features < 1024 else 32)
-    # Where the kernel gains little on one thread and loses more on two
-    # (256 x 3072 x 16, 666 x 500 x 16 and 2048 x 500 x 10 took 0.85x-1.0x
-    # BLAS's time on one thread, 1.15x-1.5x on two, in three sweeps), BLAS
-    # takes the shape. Short rows: 256 x 100 x 24 and x 32, 666 x 100 x 10
-    # and 2048 x 100 x 5 took 1.03x-1.39x BLAS's time, and 256 x 500 x 24
-    # 1.22x on two threads, in sweeps of the seventh and eighth sessions. 2048 x
-    # 3072 x 48 goes to the kernel (0.82x-0.93x BLAS's time in three sweeps,
-    # 1.10x in one earlier run on two threads).
+    # From a sweep whose two-thread rounds of the kernel follow 0.1 s of
+    # untimed calls, as in a fit's back-to-back steps (with 10 ms, most such
+    # rounds ran at about one thread's speed, and earlier rules sent shapes
+    # to BLAS on that evidence): the kernel where it took at most about
+    # BLAS's time on both one and two threads. Short rows lose at more
+    # classes (256 x 100 x 16: 1.02x-1.03x, 666 x 100 x 10: 1.10x-1.26x,
+    # 2048 x 100 x 3: 1.09x on two threads); 256 x 500 x 24 and x 32 took
+    # 0.87x-0.98x, 666 x 500 x 24 0.92x-0.98x, 2048 x 500 x 16 1.02x and
+    # 0.57x, 256 x 3072 x 24 0.80x-0.91x, 2048 x 3072 x 48 0.98x-1.01x.
     if n_features < 256:
-        limit = 16 if n_rows <= 384 else 5 if n_rows <= 1024 else 3
-    elif n_rows <= 1024:
-        if n_features < 1024:
-            limit = 16 if n_rows <= 384 else 10
-        else:
-            limit = 10 if n_rows <= 384 else 24
+        limit = 10 if n_rows <= 384 else 5 if n_rows <= 1024 else 2
+    elif n_features < 1024:
+        limit = 32 if n_rows <= 384 else 24 if n_rows <= 1024 else 16
     else:
-        limit = 5 if n_features < 1024 else 48
+        limit = 24 if n_rows <= 1024 else 48
     return n_classes <= limit
 
 
