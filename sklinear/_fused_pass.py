@@ -106,12 +106,13 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     # BLAS's time on both one and two threads. Short rows lose at more
     # classes (256 x 100 x 16: 1.02x-1.03x, 666 x 100 x 10: 1.10x-1.26x,
     # 2048 x 100 x 3: 1.09x on two threads); 256 x 500 x 24 and x 32 took
-    # 0.87x-0.98x, 666 x 500 x 24 0.92x-0.98x, 2048 x 500 x 16 1.02x and
-    # 0.57x, 256 x 3072 x 24 0.80x-0.91x, 2048 x 3072 x 48 0.98x-1.01x.
+    # 0.87x-1.02x, 256 x 3072 x 24 0.80x-0.93x, 2048 x 3072 x 48 0.92x-1.01x
+    # in two such sweeps, but 666 x 500 x 16 and 2048 x 500 x 16 took 0.96x
+    # and 1.02x on one thread in the first and 1.14x and 1.13x in the second.
     if n_features < 256:
         limit = 10 if n_rows <= 384 else 5 if n_rows <= 1024 else 2
     elif n_features < 1024:
-        limit = 32 if n_rows <= 384 else 24 if n_rows <= 1024 else 16
+        limit = 32 if n_rows <= 384 else 10
     else:
         limit = 24 if n_rows <= 1024 else 48
     return n_classes <= limit
