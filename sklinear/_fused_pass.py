@@ -95,10 +95,10 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     # float32 32 x 3072 x 48: 0.65x BLAS's time on 1 thread, 0.97x on 2 (x 64:
     # 0.73x and 1.15x) in the eighth session's sweep; 1.2x-1.4x on 2 threads
     # in earlier sessions' sweeps.
-    if n_rows <= 64:
-        return dtype == np.float64 or n_features < 1024 or n_classes <= 48
     if dtype == np.float64:
-        return n_classes <= (48 if n_features < 1024 else 32)
+        return n_classes <= _float64_limit(n_rows, n_features)
+    if n_rows <= 64:
+        return n_features < 1024 or n_classes <= 48
     # From a sweep whose two-thread rounds of the kernel follow 0.1 s of
     # untimed calls, as in a fit's back-to-back steps (with 10 ms, most such
     # rounds ran at about one thread's speed, and earlier rules sent shapes
@@ -116,6 +116,23 @@ def kernel_is_faster(n_rows, n_features, n_classes, dtype):
     else:
         limit = 24 if n_rows <= 1024 else 48
     return n_classes <= limit
+
+
+def _float64_limit(n_rows, n_features):
+    """The most classes for which the kernel takes a float64 batch: where it
+    took at most about BLAS's time on one and two threads in a float64 sweep
+    with warmed two-thread rounds (eighth session). The rule before sent 256 x
+    3,072 x 16 to 32 to the kernel at 1.11x-1.50x BLAS's time, and 2048 x
+    100 x 16 to 48 at 1.07x-1.20x on one thread."""
+    if n_rows <= 64:  # 32 x 500 x 64: 1.05x, 32 x 3072 x 32: 1.04x on two
+        return MAX_CLASSES if n_features < 256 else 48 if n_features < 1024 else 24
+    if n_features < 256:  # 256 x 100 x 24: 1.04x on two, 666 x 100 x 16: 1.01x
+        return 16 if n_rows <= 384 else 10
+    if n_features < 1024:  # 256 x 500 x 48: 1.01x, 666 x 500 x 32: 1.02x
+        return 32 if n_rows <= 384 else 24 if n_rows <= 1024 else MAX_CLASSES
+    # 256 x 3072 x 16: 1.11x-1.30x, 666 x 3072 x 32: 1.02x-1.08x, 2048 x 3072
+    # x 48: 1.05x on one thread
+    return 10 if n_rows <= 384 else 24 if n_rows <= 1024 else 32
 
 
 class FusedPass:
