@@ -73,10 +73,7 @@ def scores(X, W):
     """
     if not takes(X):
         return np.asarray(X @ W.T, dtype=np.float64)
-    out = np.empty((X.shape[0], W.shape[0]))
-    W_T = np.ascontiguousarray(W.T, dtype=np.float64)
-    _saga_sweep.csr_scores(*_arrays(X), W_T, out)
-    return out
+    return _compiled(_saga_sweep.csr_scores, X, W.T, X.shape[0])
 
 
 def transposed_product(X, A):
@@ -95,7 +92,11 @@ def transposed_product(X, A):
     if not takes(X):
         A = np.ascontiguousarray(A, dtype=X.dtype)
         return np.asarray((X.T @ A).T, dtype=np.float64)
-    out = np.empty((X.shape[1], A.shape[1]))
-    A = np.ascontiguousarray(A, dtype=np.float64)
-    _saga_sweep.csr_transposed_product(*_arrays(X), A, out)
-    return out.T
+    return _compiled(_saga_sweep.csr_transposed_product, X, A, X.shape[1]).T
+
+
+def _compiled(product, X, dense, out_rows):
+    """``product``'s result, of ``out_rows`` rows and ``dense``'s columns."""
+    out = np.empty((out_rows, dense.shape[1]))
+    product(*_arrays(X), np.ascontiguousarray(dense, dtype=np.float64), out)
+    return out

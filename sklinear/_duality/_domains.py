@@ -196,9 +196,10 @@ def _interior_point(a, y, present, loss):
     return _theta_from_beta(beta, np.arange(n_classes))
 
 
-# Rows per block of _mixing_weight: its masks and ratios are a few n x C
-# arrays at once, which with many classes outweighed X many times over
-# (50,000 x 50 float32 rows, 100 classes: a check peaked at 575 MB).
+# Rows per block of the certificate's per-row work (the mixing weight, the
+# conjugates, the losses, the smoothed hinge): its masks and ratios are a
+# few n x C arrays at once, which with many classes outweighed X many times
+# over (50,000 x 50 float32 rows, 100 classes: a check peaked at 575 MB).
 _MIXING_ROWS = 4096
 
 

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from .. import _csr_products as csr_products
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
 from ._domains import (
+    _MIXING_ROWS,
     _clean_theta,
     _loss_and_theta,
     _minus_loss_conjugate,
@@ -38,8 +39,6 @@ __all__ = [
 # Rows of X per chunk: about 2 MB once converted to float64, so that a float32
 # or sparse X is never converted (copied) as a whole.
 _CHUNK_BYTES = 2**21
-# Rows per block of the per-sample losses where the caller gives theta.
-_LOSS_ROWS = 4096
 # Float64 dense rows (read in place) go to a product this many at least.
 _MIN_BLOCK_ROWS = 4096
 
@@ -242,8 +241,8 @@ class PreparedGap:
             per_sample, gradient_theta = _checked_losses(losses, X.shape[0]), None
         elif theta is not None:  # the losses alone, their temporaries by blocks
             per_sample, gradient_theta = np.empty(len(y)), None
-            for start in range(0, len(y), _LOSS_ROWS):
-                block = slice(start, start + _LOSS_ROWS)
+            for start in range(0, len(y), _MIXING_ROWS):
+                block = slice(start, start + _MIXING_ROWS)
                 per_sample[block] = _loss_and_theta(
                     scores[block], y[block], loss, settings["margin"], present
                 )[0]

@@ -297,8 +297,7 @@ def _solve(
             polish_tol = None
         return solve_hinge_dual(
             objective, W, b, batches, tol, max_epochs, random_state, gap, verbose,
-            hooks,
-            settle, polish_tol,
+            hooks, settle, polish_tol,
         )  # fmt: skip
     done = None
     if method == "lbfgs":
