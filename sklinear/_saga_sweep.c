@@ -16,8 +16,9 @@
  * a row); then the epoch runs with the GIL released, single-threaded and
  * deterministic. Nothing is kept between calls.
  *
- * The module also holds the two CSR products of the certificate's checks
- * (_csr_products.h), which read X as the sparse epochs do.
+ * The module also holds the CSR products of the certificate's checks and
+ * of the solvers' set-up (_csr_products.h), which read X as the sparse
+ * epochs do.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -93,6 +94,8 @@ static PyMethodDef methods[] = {
     {"csr_scores", py_csr_scores, METH_VARARGS, csr_scores_doc},
     {"csr_transposed_product", py_csr_transposed_product, METH_VARARGS,
      csr_transposed_product_doc},
+    {"csr_class_sums", py_csr_class_sums, METH_VARARGS, csr_class_sums_doc},
+    {"csr_row_norms", py_csr_row_norms, METH_VARARGS, csr_row_norms_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,6 @@
-"""The compiled CSR products of the certificate (``sklinear._csr_products``).
+"""The compiled CSR products of the certificate and the solvers' set-up
+(``sklinear._csr_products``): scores, transposed product, class sums and
+row norms.
 
 They must equal scipy's products in float64 for every float and index type
 and shape (empty rows, no stored value, one class), leave their inputs
@@ -13,7 +15,10 @@ import pytest
 import scipy.sparse as sp
 from child_process import in_child, misaligned
 
-from sklinear import SoftmaxClassifier, _csr_products
+from sklinear import LinearSVMClassifier, SoftmaxClassifier, _csr_products
+from sklinear._solvers._snapshot import Certificate
+from sklinear.objective import LinearObjective
+from sklinear.penalties import make_penalty
 
 built = pytest.mark.skipif(
     _csr_products._saga_sweep is None, reason="sklinear._saga_sweep was not built"
@@ -42,13 +47,84 @@ def test_products_equal_scipys_in_float64(dtype, index, shape):
     W, A = rng.standard_normal((C, d)), rng.standard_normal((n, C))
     X64 = X.astype(np.float64)
     before = X.data.copy(), X.indices.copy(), X.indptr.copy(), W.copy(), A.copy()
+    y, a = rng.integers(0, C, n), rng.random(n)
+    scale, offset = rng.random(d), rng.standard_normal(d)
     scores = _csr_products.scores(X, W)
     product = _csr_products.transposed_product(X, A)
-    assert scores.dtype == product.dtype == np.float64
+    sums = _csr_products.class_sums(X, y, a, C)
+    squares, cross = _csr_products.row_norms(X, scale, offset)
+    for result in (scores, product, sums, squares, cross):
+        assert result.dtype == np.float64
     np.testing.assert_allclose(scores, X64 @ W.T, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(product, (X64.T @ A).T, rtol=1e-14, atol=1e-14)
+    one_hot = np.zeros((n, C))
+    one_hot[np.arange(n), y] = a
+    np.testing.assert_allclose(sums, one_hot.T @ X64, rtol=1e-14, atol=1e-14)
+    scaled = X64 @ sp.diags(scale)
+    np.testing.assert_allclose(
+        squares, np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel(), rtol=1e-14
+    )
+    np.testing.assert_allclose(cross, scaled @ offset, rtol=1e-13, atol=1e-14)
     for kept, now in zip(before, (X.data, X.indices, X.indptr, W, A)):
         np.testing.assert_array_equal(kept, now)
+
+
+@built
+def test_class_sums_add_each_classs_rows_in_their_order():
+    # The kernel visits the rows class by class; each sum must still add its
+    # rows in the rows' order, as a loop over the rows would.
+    X = _csr(200, 10, 0.5, seed=4)
+    y = np.random.default_rng(4).integers(0, 3, 200)
+    a = np.random.default_rng(5).random(200) * 10.0 ** np.arange(-100, 100)
+    expected = np.zeros((3, 10))
+    for i in range(200):
+        row = X.getrow(i)
+        for j, value in zip(row.indices, row.data):
+            expected[y[i], j] += a[i] * value
+    np.testing.assert_array_equal(_csr_products.class_sums(X, y, a, 3), expected)
+
+
+def test_a_zero_operand_makes_no_pass_over_X(monkeypatch):
+    X = _csr()
+
+    def no_pass(*args):
+        raise AssertionError("a pass over X")
+
+    monkeypatch.setattr(_csr_products, "_compiled", no_pass)
+    monkeypatch.setattr(_csr_products, "takes", no_pass)
+    product = _csr_products.transposed_product(X, np.zeros((40, 4)))
+    assert product.shape == (4, 30) and not product.any()
+
+
+@built
+@pytest.mark.parametrize("Classifier", [SoftmaxClassifier, LinearSVMClassifier])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_check_at_zero_weights_sums_by_class_as_the_product_does(Classifier, dtype):
+    # At W = 0 every row's gradient depends on its class alone: the check's
+    # sum comes from the class sums, and equals the product's to rounding.
+    X = _csr(120, 50, 0.1, dtype, seed=6)
+    y = np.random.default_rng(6).integers(0, 4, 120)
+    weights = np.random.default_rng(7).random(120)
+    loss = "softmax" if Classifier is SoftmaxClassifier else "hinge"
+    objective = LinearObjective(
+        X, y, loss, make_penalty("l2", 1e-2), sample_weight=weights
+    )
+    W, b = objective.initial_weights(4)
+    b[:] = [0.3, -0.1, 0.0, 0.2]
+    certificate = Certificate(objective)
+    snapshot = certificate(W, b, tol=1e-4)
+    weighted = snapshot.gradient * certificate.factors[:, None]
+    expected = (X.astype(np.float64).T @ weighted).T
+    np.testing.assert_allclose(snapshot.weighted_sum, expected, rtol=1e-12, atol=1e-15)
+    monkeypatch = pytest.MonkeyPatch()
+    with monkeypatch.context() as patched:
+        patched.setattr(Certificate, "_sum_at_zero", Certificate._solver_sum)
+        through_product = Certificate(objective)(W, b, tol=1e-4)
+    # At W = 0 the rows of a class tie exactly, and the hinge's polished dual
+    # points break those ties on rounding: its certified gaps agree to 1e-4.
+    agree = 1e-9 if loss == "softmax" else 1e-4
+    assert snapshot.primal == through_product.primal
+    assert snapshot.relative == pytest.approx(through_product.relative, rel=agree)
 
 
 @pytest.mark.parametrize("how", ["switched-off", "csc", "not-built"])
@@ -67,6 +143,17 @@ def test_what_the_kernel_does_not_take_goes_through_scipy(how, monkeypatch):
     np.testing.assert_allclose(
         _csr_products.transposed_product(X, A), (X.T @ A).T, rtol=1e-14
     )
+    y, a = rng.integers(0, 4, 40), rng.random(40)
+    one_hot = np.zeros((40, 4))
+    one_hot[np.arange(40), y] = a
+    np.testing.assert_allclose(
+        _csr_products.class_sums(X, y, a, 4), one_hot.T @ X.toarray(), rtol=1e-14
+    )
+    scale, offset = rng.random(30), rng.standard_normal(30)
+    squares, cross = _csr_products.row_norms(X, scale, offset)
+    dense = X.toarray() * scale
+    np.testing.assert_allclose(squares, (dense**2).sum(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(cross, dense @ offset, rtol=1e-13)
 
 
 @built
@@ -85,21 +172,35 @@ def test_a_sparse_fit_certifies_the_same_through_scipy(monkeypatch):
 # -- the boundary, in a fresh interpreter -------------------------------------
 
 
-def _arguments(scores=True, n=6, d=5, C=3, seed=0):
+KINDS = ("scores", "transposed", "class_sums", "row_norms")
+
+
+def _arguments(kind="scores", n=6, d=5, C=3, seed=0):
     X = _csr(n, d, 0.5, seed=seed)
     rng = np.random.default_rng(seed)
-    dense = rng.standard_normal((d, C) if scores else (n, C))
-    out = np.zeros((n, C) if scores else (d, C))
-    return {
-        "data": X.data, "indices": X.indices, "indptr": X.indptr,
-        "dense": dense, "out": out,
-    }  # fmt: skip
+    dense_shape, out_shape = {
+        "scores": ((d, C), (n, C)),
+        "transposed": ((n, C), (d, C)),
+        "class_sums": ((n, 1), (C, d)),
+        "row_norms": ((d, 2), (n, 2)),
+    }[kind]
+    arguments = {"data": X.data, "indices": X.indices, "indptr": X.indptr}
+    if kind == "class_sums":
+        arguments["labels"] = rng.integers(0, C, n)
+    arguments["dense"] = rng.standard_normal(dense_shape)
+    arguments["out"] = np.zeros(out_shape)
+    return arguments
 
 
-def _outcome(scores, arguments):
+def _outcome(kind, arguments):
     from sklinear import _saga_sweep
 
-    product = _saga_sweep.csr_scores if scores else _saga_sweep.csr_transposed_product
+    product = {
+        "scores": _saga_sweep.csr_scores,
+        "transposed": _saga_sweep.csr_transposed_product,
+        "class_sums": _saga_sweep.csr_class_sums,
+        "row_norms": _saga_sweep.csr_row_norms,
+    }[kind]
     try:
         product(*arguments.values())
     except ValueError as error:
@@ -107,8 +208,8 @@ def _outcome(scores, arguments):
     return "ok"
 
 
-def _bad_cases(scores):
-    base = _arguments(scores)
+def _bad_cases(kind):
+    base = _arguments(kind)
     indptr, indices = base["indptr"], base["indices"]
     shared = np.zeros(base["out"].shape)
     read_only = np.zeros(base["out"].shape)
@@ -125,7 +226,10 @@ def _bad_cases(scores):
         "indices shorter": dict(indices=indices[:-1]),
         "indptr empty": dict(indptr=indptr[:0]),
         "dense float32": dict(dense=base["dense"].astype(np.float32)),
-        "dense Fortran": dict(dense=np.asfortranarray(base["dense"])),
+        # (a single column, as the class sums' weights, is both orders)
+        "dense Fortran": dict(dense=np.asfortranarray(base["dense"]))
+        if base["dense"].shape[1] > 1
+        else dict(dense=base["dense"].T),
         "dense wrong shape": dict(dense=np.zeros((9, 4))),
         "out wrong shape": dict(out=np.zeros((2, 3))),
         "out read-only": dict(out=read_only),
@@ -137,22 +241,30 @@ def _bad_cases(scores):
         "pointers out of order": dict(indptr=indptr[::-1].copy()),
         "negative pointer": dict(indptr=indptr - 1),
     }
-    return {
-        name: _outcome(scores, {**base, **change}) for name, change in cases.items()
-    }
+    if kind == "class_sums":
+        labels = base["labels"]
+        cases.update({
+            "labels float": dict(labels=labels.astype(float)),
+            "labels shorter": dict(labels=labels[:-1]),
+            "labels strided": dict(labels=np.repeat(labels, 2)[::2]),
+            "label too large": dict(labels=labels + 3),
+            "negative label": dict(labels=labels - 3),
+            "out is labels": dict(out=labels.view(np.float64).reshape(1, -1)[:, :5]),
+        })  # fmt: skip
+    return {name: _outcome(kind, {**base, **change}) for name, change in cases.items()}
 
 
 def _fuzz(seed, n_cases=200):
-    """Random shapes, dtypes and CSR arrays: every call raises ValueError or
-    writes finite numbers of the right shape."""
+    """Random kinds, shapes, dtypes and CSR arrays: every call raises
+    ValueError or writes finite numbers of the right shape."""
     rng = np.random.default_rng(seed)
     counts = {"ok": 0, "error": 0}
     for _ in range(n_cases):
-        scores = bool(rng.integers(2))
+        kind = KINDS[rng.integers(len(KINDS))]
         n, d, C = (int(v) for v in rng.integers(1, 7, 3))
-        arguments = _arguments(scores, n, d, C, seed=int(rng.integers(1000)))
-        for key in ("indices", "indptr"):
-            if rng.random() < 0.3:
+        arguments = _arguments(kind, n, d, C, seed=int(rng.integers(1000)))
+        for key in ("indices", "indptr", "labels"):
+            if key in arguments and rng.random() < 0.3:
                 noise = rng.integers(-3, 4, arguments[key].shape)
                 arguments[key] = arguments[key] + noise.astype(arguments[key].dtype)
         if rng.random() < 0.2:
@@ -160,7 +272,7 @@ def _fuzz(seed, n_cases=200):
         if rng.random() < 0.15:
             key = rng.choice(["dense", "out"])
             arguments[key] = np.zeros(rng.integers(0, 4, 2))
-        outcome = _outcome(scores, arguments)
+        outcome = _outcome(kind, arguments)
         counts["ok" if outcome == "ok" else "error"] += 1
         if outcome == "ok":
             assert np.isfinite(arguments["out"]).all()
@@ -168,16 +280,18 @@ def _fuzz(seed, n_cases=200):
 
 
 def _boundary_in_child():
-    return _bad_cases(True), _bad_cases(False), _fuzz(0)
+    return {kind: _bad_cases(kind) for kind in KINDS}, _fuzz(0)
 
 
 @built
 def test_bad_and_fuzzed_arguments_raise_value_error():
-    for_scores, for_product, counts = in_child(_boundary_in_child)
-    for outcomes in (for_scores, for_product):
-        assert outcomes.pop("valid") == "ok"
+    outcomes_by_kind, counts = in_child(_boundary_in_child)
+    for kind, outcomes in outcomes_by_kind.items():
+        assert outcomes.pop("valid") == "ok", kind
         for name, outcome in outcomes.items():
-            assert outcome != "ok", name
+            assert outcome != "ok", (kind, name)
         for name in ("column too large", "pointer past data", "negative pointer"):
-            assert "is not valid" in outcomes[name], name
+            assert "is not valid" in outcomes[name], (kind, name)
+    for name in ("label too large", "negative label"):
+        assert "is not a class" in outcomes_by_kind["class_sums"][name], name
     assert counts["ok"] > 20 and counts["error"] > 20, counts

@@ -24,7 +24,7 @@ from sklinear._solvers import _dual_cd, _sample_saga
 
 def _product(arguments):
     """The transposed product, or ValueError (as the sweeps' calls)."""
-    outcome = products._outcome(False, arguments)
+    outcome = products._outcome("transposed", arguments)
     if outcome != "ok":
         raise ValueError(outcome)
 
@@ -41,7 +41,7 @@ def _arguments(name):
     """Valid CSR arguments with a long epoch (tens of milliseconds without
     the GIL, so that the other thread's writes land during it)."""
     if name == "products":
-        arguments = products._arguments(scores=False, n=60_000, d=200, C=4)
+        arguments = products._arguments("transposed", n=60_000, d=200, C=4)
         return arguments, arguments["indices"], arguments["indptr"]
     if name == "saga":
         arguments = saga._arguments(sparse=True, n=20_000, d=200, C=4)

@@ -20,6 +20,8 @@ answered with a smaller step).
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _csr_products as csr_products
+
 # Elements per chunk of rows converted to float64 for the row norms.
 _CHUNK_ELEMENTS = 1 << 15
 
@@ -167,32 +169,14 @@ def centered_row_norms(X, offset, scale=None):
 
 def _sparse_row_norms(X, offset, scale):
     """``(|x_i * scale|^2, |(x_i - offset) * scale|^2)`` for CSR rows, each
-    column at most once a row (as ``LinearObjective`` keeps its X)."""
-    X = sp.csr_matrix(X)
-    values = np.asarray(X.data, dtype=np.float64)  # read in place if float64
-    if scale is not None:
-        # One new array of the stored values' size (a fresh one costs its
-        # page faults: 80,000 x 100,000 rows of 120 values, 0.2 s for three).
-        scaled = scale[X.indices]
-        scaled *= values
-        values = scaled
-        offset = offset * scale
-    cross = None
-    if offset.any():
-        # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
-        # cancellation costs digits of a step bound, no more).
-        rows = sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
-        cross = np.asarray(rows @ offset, dtype=np.float64).ravel()
-    # Row sums of the squared values, segment by segment (X.multiply(X)
-    # copies X and sorts); reduceat cannot take an empty segment.
-    stored = values[X.indptr[0] : X.indptr[-1]]
-    squares = np.square(stored, out=stored if values is not X.data else None)
-    starts = X.indptr[:-1] - X.indptr[0]
-    filled = np.diff(X.indptr) > 0
-    uncentered = np.zeros(X.shape[0])
-    if filled.any():
-        uncentered[filled] = np.add.reduceat(squares, starts[filled])
-    if cross is None:
+    column at most once a row (as ``LinearObjective`` keeps its X), in one
+    pass over the stored values without a copy of them."""
+    scale = np.ones(X.shape[1]) if scale is None else scale
+    offset = offset * scale
+    # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2 without densifying X (the
+    # cancellation costs digits of a step bound, no more).
+    uncentered, cross = csr_products.row_norms(X, scale, offset)
+    if not offset.any():
         return uncentered, uncentered
     centered = np.maximum(uncentered - 2 * cross + offset @ offset, 0.0)
     return uncentered, centered

@@ -86,6 +86,7 @@ class Certificate:
         n_samples = objective.n_samples
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
         self.y = np.asarray(objective.y, dtype=np.intp)
+        self._zero_sums = None  # made at the first check at W = 0, if any
         self._gap = PreparedGap(
             objective.X, self.y, objective.n_classes, loss=objective.loss,
             margin=objective.margin, sample_weight=objective.sample_weight,
@@ -148,12 +149,14 @@ class Certificate:
         # (to Newton's accuracy): certify that point rather than have the gap
         # search for the best intercept again.
         theta = -gradient if hinge or objective.fit_intercept else None
-        weighted_sum = None
-        if objective.X.dtype == np.float64 or theta is None:
+        weighted_sum = theta_sum = None
+        if sp.issparse(objective.X) and not W.any():
+            weighted_sum = self._sum_at_zero(gradient)
+            theta_sum = None if theta is None else -weighted_sum
+        elif objective.X.dtype == np.float64 or theta is None:
             weighted_sum = self._solver_sum(gradient)
-        result = self._certify(
-            W, shift, scores, theta, self._sum_of(weighted_sum), losses=losses
-        )
+            theta_sum = self._sum_of(weighted_sum)
+        result = self._certify(W, shift, scores, theta, theta_sum, losses=losses)
         if weighted_sum is None:
             weighted_sum = self._certified_sum(gradient)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
@@ -212,6 +215,25 @@ class Certificate:
     def _solver_sum(self, gradient):
         """``sum_i f_i G_i x_i^T`` in X's dtype (a pass over X)."""
         return _transposed_product(self.objective.X, gradient * self.factors[:, None])
+
+    def _sum_at_zero(self, gradient):
+        """``sum_i f_i G_i x_i^T`` at ``W = 0`` for sparse X, in float64:
+        every row's scores are the shift there, so ``G_i`` depends on the
+        class ``y_i`` alone, and the sum is ``G_k`` times class ``k``'s sum
+        of ``f_i x_i``, a pass of one multiply-add per stored value (SAGA's
+        first check; at 80,000 x 100,000 rows of 120 values and 20 classes
+        0.02 s against the product's 0.15 s)."""
+        n_classes = gradient.shape[1]
+        if self._zero_sums is None:
+            sums = csr_products.class_sums(
+                self.objective.X, self.y, self.factors, n_classes
+            )
+            classes, first_rows = np.unique(self.y, return_index=True)
+            self._zero_sums = (sums, classes, first_rows)
+        sums, classes, first_rows = self._zero_sums
+        per_class = np.zeros((n_classes, n_classes))
+        per_class[classes] = gradient[first_rows]
+        return per_class.T @ sums
 
     def _certified_sum(self, gradient):
         """``sum_i f_i G_i x_i^T`` for float32 X: minus the certificate's
