@@ -152,17 +152,27 @@ static inline void prefetch_matrix_row(const double *matrix, Py_ssize_t C,
                                           * sizeof(double), C);
 }
 
+/* A share of a product's work: rows [lo, hi) (scores, row norms) or
+ * features [lo, hi) (the transposed product), with what went wrong. */
+struct product_task {
+    struct csr_product *p;
+    enum product_kind kind;
+    Py_ssize_t lo, hi;
+    int status;
+    Py_ssize_t bad_row;
+};
+
 /* out[i] = sum_k data[k] W^T[indices[k]] over row i's values. */
-static int run_scores(struct csr_product *p)
+static int run_scores(const struct csr_product *p, struct product_task *t)
 {
     const Py_ssize_t C = p->C;
-    for (Py_ssize_t i = 0; i < p->n; i++) {
+    for (Py_ssize_t i = t->lo; i < t->hi; i++) {
         ptrdiff_t first, end;
         double *row = p->out + i * C;
         for (Py_ssize_t c = 0; c < C; c++)
             row[c] = 0.0;
         if (!row_span(p, i, &first, &end))
-            return p->bad_row = i, -1;
+            return t->bad_row = i, -1;
         for (ptrdiff_t k = first; k < end; k++) {
             if (k + PREFETCH_AHEAD < end)
                 prefetch_matrix_row(
@@ -170,7 +180,7 @@ static int run_scores(struct csr_product *p)
                     int_value(p->indices, p->index_item, k + PREFETCH_AHEAD));
             const ptrdiff_t j = int_value(p->indices, p->index_item, k);
             if (j < 0 || j >= p->d)
-                return p->bad_row = i, -1;
+                return t->bad_row = i, -1;
             const double value = data_value(p, k);
             const double *w = p->dense + j * C;
             for (Py_ssize_t c = 0; c < C; c++)
@@ -180,24 +190,31 @@ static int run_scores(struct csr_product *p)
     return 0;
 }
 
-/* out[j] = sum over the values (i, j) of data[k] A[i], rows in order. */
-static int run_transposed(struct csr_product *p)
+/* out[j] = sum over the values (i, j) of data[k] A[i], rows in order, for
+ * the features j of the task: each task reads every row (and checks it)
+ * and keeps the values of its features, so every entry is summed in the
+ * same order whatever the number of tasks. */
+static int run_transposed(const struct csr_product *p, struct product_task *t)
 {
-    const Py_ssize_t C = p->C;
-    memset(p->out, 0, (size_t)p->d * (size_t)C * sizeof(double));
+    const Py_ssize_t C = p->C, lo = t->lo, hi = t->hi;
+    memset(p->out + lo * C, 0, (size_t)(hi - lo) * (size_t)C * sizeof(double));
     for (Py_ssize_t i = 0; i < p->n; i++) {
         ptrdiff_t first, end;
         if (!row_span(p, i, &first, &end))
-            return p->bad_row = i, -1;
+            return t->bad_row = i, -1;
         const double *a = p->dense + i * C;
         for (ptrdiff_t k = first; k < end; k++) {
-            if (k + PREFETCH_AHEAD < end)
-                prefetch_matrix_row(
-                    p->out, C,
-                    int_value(p->indices, p->index_item, k + PREFETCH_AHEAD));
+            if (k + PREFETCH_AHEAD < end) {
+                const ptrdiff_t ahead =
+                    int_value(p->indices, p->index_item, k + PREFETCH_AHEAD);
+                if (ahead >= lo && ahead < hi)
+                    prefetch_matrix_row(p->out, C, ahead);
+            }
             const ptrdiff_t j = int_value(p->indices, p->index_item, k);
             if (j < 0 || j >= p->d)
-                return p->bad_row = i, -1;
+                return t->bad_row = i, -1;
+            if (j < lo || j >= hi)
+                continue;
             const double value = data_value(p, k);
             double *z = p->out + j * C;
             for (Py_ssize_t c = 0; c < C; c++)
@@ -213,7 +230,7 @@ static int run_transposed(struct csr_product *p)
  * [0, C)), so the writes stay within one class's row of out (d doubles, in
  * the caches) rather than scatter over all C (at 80,000 x 100,000 x 20: 0.08
  * s in the rows' order, a cache miss a stored value). -2: out of memory. */
-static int run_class_sums(struct csr_product *p)
+static int run_class_sums(struct csr_product *p, struct product_task *t)
 {
     const Py_ssize_t C = p->C, n = p->n;
     ptrdiff_t *start = calloc((size_t)C + 1, sizeof(ptrdiff_t));
@@ -227,7 +244,7 @@ static int run_class_sums(struct csr_product *p)
     for (Py_ssize_t i = 0; i < n; i++) {
         labels[i] = int_value(p->labels, p->label_item, i);
         if (labels[i] < 0 || labels[i] >= C) {
-            p->bad_row = i, p->bad_label = 1, status = -1;
+            t->bad_row = i, p->bad_label = 1, status = -1;
             goto done;
         }
         start[labels[i] + 1]++;
@@ -237,11 +254,11 @@ static int run_class_sums(struct csr_product *p)
     for (Py_ssize_t i = 0; i < n; i++) /* every entry set once */
         order[start[labels[i]]++] = i;
     memset(p->out, 0, (size_t)p->d * (size_t)C * sizeof(double));
-    for (Py_ssize_t t = 0; t < n; t++) {
-        const Py_ssize_t i = order[t];
+    for (Py_ssize_t visit = 0; visit < n; visit++) {
+        const Py_ssize_t i = order[visit];
         ptrdiff_t first, end;
         if (!row_span(p, i, &first, &end)) {
-            p->bad_row = i, status = -1;
+            t->bad_row = i, status = -1;
             goto done;
         }
         double *sums = p->out + labels[i] * p->d;
@@ -249,7 +266,7 @@ static int run_class_sums(struct csr_product *p)
         for (ptrdiff_t k = first; k < end; k++) {
             const ptrdiff_t j = int_value(p->indices, p->index_item, k);
             if (j < 0 || j >= p->d) {
-                p->bad_row = i, status = -1;
+                t->bad_row = i, status = -1;
                 goto done;
             }
             sums[j] += weight * data_value(p, k);
@@ -264,17 +281,17 @@ done:
 
 /* out[i] = (sum_k (s_j x_k)^2, sum_k (s_j x_k) o_j) over row i's values
  * (x_k at column j), with s and o dense's two columns. */
-static int run_row_norms(struct csr_product *p)
+static int run_row_norms(const struct csr_product *p, struct product_task *t)
 {
-    for (Py_ssize_t i = 0; i < p->n; i++) {
+    for (Py_ssize_t i = t->lo; i < t->hi; i++) {
         ptrdiff_t first, end;
         if (!row_span(p, i, &first, &end))
-            return p->bad_row = i, -1;
+            return t->bad_row = i, -1;
         double squares = 0.0, cross = 0.0;
         for (ptrdiff_t k = first; k < end; k++) {
             const ptrdiff_t j = int_value(p->indices, p->index_item, k);
             if (j < 0 || j >= p->d)
-                return p->bad_row = i, -1;
+                return t->bad_row = i, -1;
             const double scaled = p->dense[2 * j] * data_value(p, k);
             squares += scaled * scaled;
             cross += scaled * p->dense[2 * j + 1];
@@ -285,18 +302,73 @@ static int run_row_norms(struct csr_product *p)
     return 0;
 }
 
-static int run_kind(struct csr_product *p, enum product_kind kind)
+static void *run_task(void *argument)
 {
-    switch (kind) {
+    struct product_task *t = argument;
+    switch (t->kind) {
     case SCORES:
-        return run_scores(p);
+        t->status = run_scores(t->p, t);
+        break;
     case TRANSPOSED:
-        return run_transposed(p);
+        t->status = run_transposed(t->p, t);
+        break;
     case CLASS_SUMS:
-        return run_class_sums(p);
+        t->status = run_class_sums(t->p, t);
+        break;
     default:
-        return run_row_norms(p);
+        t->status = run_row_norms(t->p, t);
     }
+    return NULL;
+}
+
+/* The most threads a product takes (the caller asks for fewer). */
+#define MAX_PRODUCT_THREADS 64
+
+/* The product on `n_threads` threads: the calling one and helpers started
+ * for this call and joined before it returns (none kept, so fork is safe;
+ * a helper that cannot start has its share run here). Scores and row norms
+ * split the rows, the transposed product the features, the class sums run
+ * on one thread: each output entry is computed by one thread in the same
+ * order as on one, so the result does not depend on the thread count. On
+ * failure p->bad_row is the first bad row any share found. */
+static int run_threads(struct csr_product *p, enum product_kind kind,
+                       int n_threads)
+{
+    struct product_task tasks[MAX_PRODUCT_THREADS];
+    pthread_t helpers[MAX_PRODUCT_THREADS];
+    int started[MAX_PRODUCT_THREADS] = {0};
+    const Py_ssize_t span = kind == TRANSPOSED ? p->d : p->n;
+    if (kind == CLASS_SUMS || n_threads < 1)
+        n_threads = 1;
+    if (n_threads > MAX_PRODUCT_THREADS)
+        n_threads = MAX_PRODUCT_THREADS;
+    if (n_threads > span)
+        n_threads = span > 0 ? (int)span : 1;
+    for (int k = 0; k < n_threads; k++) {
+        tasks[k] = (struct product_task){
+            .p = p, .kind = kind, .bad_row = -1,
+            .lo = span * k / n_threads, .hi = span * (k + 1) / n_threads,
+        };
+    }
+    for (int k = 1; k < n_threads; k++)
+        started[k] = pthread_create(&helpers[k], NULL, run_task, &tasks[k]) == 0;
+    run_task(&tasks[0]);
+    for (int k = 1; k < n_threads; k++) {
+        if (started[k])
+            pthread_join(helpers[k], NULL);
+        else
+            run_task(&tasks[k]);
+    }
+    int status = 0;
+    for (int k = 0; k < n_threads; k++) {
+        if (tasks[k].status == 0)
+            continue;
+        if (status == 0 || tasks[k].status == -2
+            || (status == -1 && tasks[k].bad_row < p->bad_row))
+            p->bad_row = tasks[k].bad_row;
+        status = status == -2 ? -2 : tasks[k].status;
+    }
+    return status;
 }
 
 static PyObject *run_product(PyObject *args, const char *format,
@@ -304,6 +376,7 @@ static PyObject *run_product(PyObject *args, const char *format,
 {
     PyObject *objects[N_PRODUCT_ARRAYS] = {NULL};
     struct csr_product p = {0};
+    int n_threads = 1;
     const int parsed =
         kind == CLASS_SUMS
             ? PyArg_ParseTuple(args, format, &objects[P_DATA],
@@ -312,16 +385,21 @@ static PyObject *run_product(PyObject *args, const char *format,
                                &objects[P_OUT])
             : PyArg_ParseTuple(args, format, &objects[P_DATA],
                                &objects[P_INDICES], &objects[P_INDPTR],
-                               &objects[P_DENSE], &objects[P_OUT]);
+                               &objects[P_DENSE], &objects[P_OUT],
+                               &n_threads);
     if (!parsed)
         return NULL;
+    if (n_threads < 1 || n_threads > MAX_PRODUCT_THREADS)
+        return PyErr_Format(PyExc_ValueError,
+                            "n_threads must be in [1, %d], got %d.",
+                            MAX_PRODUCT_THREADS, n_threads);
     if (prepare_product(&p, objects, kind) < 0) {
         release_product(&p);
         return NULL;
     }
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = run_kind(&p, kind);
+    status = run_threads(&p, kind, n_threads);
     Py_END_ALLOW_THREADS
     release_product(&p);
     if (status == -2)
@@ -340,22 +418,23 @@ static PyObject *run_product(PyObject *args, const char *format,
 }
 
 PyDoc_STRVAR(csr_scores_doc,
-"csr_scores(data, indices, indptr, W_T, out)\n"
+"csr_scores(data, indices, indptr, W_T, out, n_threads=1)\n"
 "--\n\n"
 "out = X @ W_T for the CSR matrix X of (data, indices, indptr), in float64:\n"
 "data float32 or float64, indices and indptr int32 or int64, W_T (n_features,\n"
 "n_classes) float64, out (n_samples, n_classes) float64 and writable, all\n"
-"C-contiguous. Raises ValueError for anything else, or for a row whose\n"
+"C-contiguous, on n_threads threads (in [1, 64]; the result does not\n"
+"depend on it). Raises ValueError for anything else, or for a row whose\n"
 "pointers or columns are not valid.");
 
 static PyObject *py_csr_scores(PyObject *self, PyObject *args)
 {
     (void)self;
-    return run_product(args, "OOOOO:csr_scores", SCORES);
+    return run_product(args, "OOOOO|i:csr_scores", SCORES);
 }
 
 PyDoc_STRVAR(csr_transposed_product_doc,
-"csr_transposed_product(data, indices, indptr, A, out)\n"
+"csr_transposed_product(data, indices, indptr, A, out, n_threads=1)\n"
 "--\n\n"
 "out = X^T @ A for the CSR matrix X of (data, indices, indptr), in float64:\n"
 "A (n_samples, n_columns) float64, out (n_features, n_columns) float64 and\n"
@@ -364,7 +443,7 @@ PyDoc_STRVAR(csr_transposed_product_doc,
 static PyObject *py_csr_transposed_product(PyObject *self, PyObject *args)
 {
     (void)self;
-    return run_product(args, "OOOOO:csr_transposed_product", TRANSPOSED);
+    return run_product(args, "OOOOO|i:csr_transposed_product", TRANSPOSED);
 }
 
 PyDoc_STRVAR(csr_class_sums_doc,
@@ -383,7 +462,7 @@ static PyObject *py_csr_class_sums(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(csr_row_norms_doc,
-"csr_row_norms(data, indices, indptr, scales, out)\n"
+"csr_row_norms(data, indices, indptr, scales, out, n_threads=1)\n"
 "--\n\n"
 "For each row x_i of the CSR matrix X of (data, indices, indptr), with\n"
 "s = scales[:, 0] and o = scales[:, 1] (n_features, 2) float64: out[i, 0] =\n"
@@ -393,5 +472,5 @@ PyDoc_STRVAR(csr_row_norms_doc,
 static PyObject *py_csr_row_norms(PyObject *self, PyObject *args)
 {
     (void)self;
-    return run_product(args, "OOOOO:csr_row_norms", ROW_NORMS);
+    return run_product(args, "OOOOO|i:csr_row_norms", ROW_NORMS);
 }

@@ -19,6 +19,8 @@ kernel that was not built) goes through scipy, in float64 as well.
 import numpy as np
 import scipy.sparse as sp
 
+from ._fused_pass import thread_limit
+
 try:
     from . import _saga_sweep
 except ImportError:  # built without a C compiler: scipy's products
@@ -30,6 +32,9 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INTEGERS = (np.dtype(np.int32), np.dtype(np.int64))
 # Tests and benchmarks switch the kernel off to compare it with scipy.
 enabled = True
+# Stored values times output columns a helper thread must have to do, at
+# least (a thread starts in about 50 us; 4M multiply-adds take a few ms).
+_WORK_PER_THREAD = 1 << 22
 
 
 def takes(X):
@@ -157,7 +162,10 @@ def row_norms(X, scale, offset):
 
 
 def _compiled(product, X, dense, out_rows):
-    """``product``'s result, of ``out_rows`` rows and ``dense``'s columns."""
+    """``product``'s result, of ``out_rows`` rows and ``dense``'s columns, on
+    as many threads as the work fills (the result does not depend on it)."""
     out = np.empty((out_rows, dense.shape[1]))
-    product(*_arrays(X), np.ascontiguousarray(dense, dtype=np.float64), out)
+    threads = min(thread_limit(), max(1, X.nnz * dense.shape[1] // _WORK_PER_THREAD))
+    dense = np.ascontiguousarray(dense, dtype=np.float64)
+    product(*_arrays(X), dense, out, int(min(threads, 64)))
     return out

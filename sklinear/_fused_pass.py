@@ -28,6 +28,9 @@ use and sleeps between calls (no thread is created per call); a forked child
 starts without helpers and makes its own.
 """
 
+import ctypes
+import functools
+
 import numpy as np
 
 from ._row_layout import rows_readable
@@ -43,6 +46,7 @@ __all__ = [
     "fused_loss_gradient",
     "kernel_is_faster",
     "prepare",
+    "thread_limit",
 ]
 
 MAX_CLASSES = 0 if _fused is None else _fused.MAX_CLASSES
@@ -53,6 +57,18 @@ _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # Tests and benchmarks switch the fused pass off to compare it with NumPy.
 enabled = True
+
+
+@functools.cache
+def _limit_getter():
+    return ctypes.CDLL(_fused.__file__).sklinear_fused_get_num_threads
+
+
+def thread_limit():
+    """The compiled code's thread limit (threadpoolctl's ``"sklinear"``
+    user_api, at most OMP_NUM_THREADS or the usable CPUs by default); 1
+    without the extension. The CSR products follow it too."""
+    return 1 if _fused is None else max(1, int(_limit_getter()()))
 
 
 def fused_available():

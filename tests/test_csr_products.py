@@ -97,6 +97,59 @@ def test_a_zero_operand_makes_no_pass_over_X(monkeypatch):
 
 
 @built
+def test_products_give_the_same_bits_on_any_number_of_threads():
+    # Scores and row norms split the rows, the transposed product the
+    # features: each entry is summed by one thread in the rows' order.
+    from sklinear import _saga_sweep
+
+    X = _csr(3_000, 500, 0.02, seed=8)
+    X.indptr[100:200] = X.indptr[100]  # empty rows: an uneven split
+    X = X.__class__((X.data[: X.indptr[-1]], X.indices, X.indptr), shape=X.shape)
+    rng = np.random.default_rng(8)
+    arrays = (X.data, X.indices, X.indptr)
+    operands = {
+        _saga_sweep.csr_scores: (rng.standard_normal((500, 7)), (3_000, 7)),
+        _saga_sweep.csr_transposed_product: (
+            rng.standard_normal((3_000, 7)),
+            (500, 7),
+        ),
+        _saga_sweep.csr_row_norms: (rng.random((500, 2)), (3_000, 2)),
+    }
+    for product, (dense, shape) in operands.items():
+        results = []
+        for n_threads in (1, 2, 3, 8, 64):
+            out = np.full(shape, np.nan)
+            product(*arrays, dense, out, n_threads)
+            results.append(out)
+        for result in results[1:]:
+            np.testing.assert_array_equal(result, results[0])
+    for n_threads in (0, -1, 65):
+        with pytest.raises(ValueError, match="n_threads must be in"):
+            _saga_sweep.csr_scores(*arrays, *operands[_saga_sweep.csr_scores][:1],
+                                   np.zeros((3_000, 7)), n_threads)  # fmt: skip
+
+
+@built
+def test_the_products_follow_the_thread_limit(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    seen = []
+    compiled = _csr_products._saga_sweep.csr_scores
+
+    def recording(*arguments):
+        seen.append(arguments[-1])
+        return compiled(*arguments)
+
+    monkeypatch.setattr(_csr_products._saga_sweep, "csr_scores", recording)
+    monkeypatch.setattr(_csr_products, "_WORK_PER_THREAD", 1)
+    X, W = _csr(), np.ones((3, 30))
+    for limit in (1, 2, 3):
+        with threadpool_limits(limits=limit, user_api="sklinear"):
+            _csr_products.scores(X, W)
+    assert seen == [1, 2, 3]
+
+
+@built
 @pytest.mark.parametrize("Classifier", [SoftmaxClassifier, LinearSVMClassifier])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_check_at_zero_weights_sums_by_class_as_the_product_does(Classifier, dtype):
@@ -192,7 +245,7 @@ def _arguments(kind="scores", n=6, d=5, C=3, seed=0):
     return arguments
 
 
-def _outcome(kind, arguments):
+def _outcome(kind, arguments, n_threads=None):
     from sklinear import _saga_sweep
 
     product = {
@@ -201,8 +254,9 @@ def _outcome(kind, arguments):
         "class_sums": _saga_sweep.csr_class_sums,
         "row_norms": _saga_sweep.csr_row_norms,
     }[kind]
+    extra = () if n_threads is None else (n_threads,)
     try:
-        product(*arguments.values())
+        product(*arguments.values(), *extra)
     except ValueError as error:
         return str(error)
     return "ok"

@@ -22,11 +22,15 @@ from child_process import in_child
 from sklinear._solvers import _dual_cd, _sample_saga
 
 
-def _product(arguments):
+def _product(arguments, n_threads=1):
     """The transposed product, or ValueError (as the sweeps' calls)."""
-    outcome = products._outcome("transposed", arguments)
+    outcome = products._outcome("transposed", arguments, n_threads)
     if outcome != "ok":
         raise ValueError(outcome)
+
+
+def _threaded_product(arguments):
+    _product(arguments, n_threads=2)
 
 
 # Each compiled call, and what its ValueError says of a row changed mid-call.
@@ -34,13 +38,18 @@ SWEEPS = {
     "saga": (_sample_saga._saga_sweep, saga._call, "changed during"),
     "dual": (_dual_cd._dual_sweep, dual._call, "changed during"),
     "products": (_sample_saga._saga_sweep, _product, "is not valid"),
+    "products on two threads": (
+        _sample_saga._saga_sweep,
+        _threaded_product,
+        "is not valid",
+    ),
 }
 
 
 def _arguments(name):
     """Valid CSR arguments with a long epoch (tens of milliseconds without
     the GIL, so that the other thread's writes land during it)."""
-    if name == "products":
+    if name.startswith("products"):
         arguments = products._arguments("transposed", n=60_000, d=200, C=4)
         return arguments, arguments["indices"], arguments["indptr"]
     if name == "saga":
