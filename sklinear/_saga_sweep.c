@@ -97,6 +97,8 @@ static PyMethodDef methods[] = {
      csr_transposed_product_doc},
     {"csr_class_sums", py_csr_class_sums, METH_VARARGS, csr_class_sums_doc},
     {"csr_row_norms", py_csr_row_norms, METH_VARARGS, csr_row_norms_doc},
+    {"csr_duplicate_row", py_csr_duplicate_row, METH_VARARGS,
+     csr_duplicate_row_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,6 +15,7 @@ optimizers in :mod:`sklinear.optimize` only ever talk to it.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _csr_products as csr_products
 from . import _fused_pass
 from ._data_stats import (
     _top_second_moment,
@@ -48,10 +49,10 @@ class LinearObjective:
     Parameters
     ----------
     X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features)
-        Training data; never modified, and copied only where a CSR matrix
-        is not in canonical form (columns sorted and at most once a row, as
-        after a product of sparse matrices): then once, into that form,
-        which the sparse kernels need.
+        Training data; never modified, and copied only where a row of a
+        CSR matrix holds a column twice (as after a product of sparse
+        matrices): then once, with those entries summed, as the sparse
+        kernels need. Columns need not be sorted within a row.
     y : ndarray of shape (n_samples,)
         Integer class indices in ``[0, n_classes)``.
     loss : {'hinge', 'softmax'}
@@ -115,9 +116,8 @@ class LinearObjective:
         loss_function = make_loss(loss, margin)
         y = np.asarray(y)
         sample_weight = _checked_inputs(X, y, sample_weight)
-        if sp.issparse(X) and X.format == "csr" and not X.has_canonical_format:
-            X = X.copy()
-            X.sum_duplicates()
+        if sp.issparse(X) and X.format == "csr":
+            X = csr_products.without_duplicates(X)
         self.X = X
         self.y = y
         self.loss_function = loss_function

@@ -349,3 +349,64 @@ def test_bad_and_fuzzed_arguments_raise_value_error():
     for name in ("label too large", "negative label"):
         assert "is not a class" in outcomes_by_kind["class_sums"][name], name
     assert counts["ok"] > 20 and counts["error"] > 20, counts
+
+
+def _duplicate_row_cases():
+    from sklinear import _saga_sweep
+
+    def outcome(*arguments):
+        try:
+            return _saga_sweep.csr_duplicate_row(*arguments)
+        except ValueError as error:
+            return str(error)
+
+    X = _csr(20, 8, 0.4, seed=9)
+    indices, indptr = X.indices, X.indptr
+    reversed_rows = indices.copy()
+    for start, stop in zip(indptr[:-1], indptr[1:]):
+        reversed_rows[start:stop] = indices[start:stop][::-1]
+    row = int(np.argmax(np.diff(indptr) >= 2))
+    doubled = indices.copy()
+    doubled[indptr[row] + 1] = doubled[indptr[row]]
+    cases = {
+        "sorted": (indices, indptr, 8),
+        "unsorted": (reversed_rows, indptr, 8),
+        "doubled": (doubled, indptr, 8),
+        "column too large": (indices, indptr, 3),
+        "negative column": (indices - 100, indptr, 8),
+        "pointer past data": (indices, indptr + 1, 8),
+        "pointers out of order": (indices, indptr[::-1].copy(), 8),
+        "indptr empty": (indices, indptr[:0], 8),
+        "indices float": (indices.astype(float), indptr, 8),
+        "indices strided": (np.repeat(indices, 2)[::2], indptr, 8),
+        "negative n_features": (indices, indptr, -1),
+    }
+    rng = np.random.default_rng(10)
+    fuzzed = {"row": 0, "error": 0}
+    for _ in range(300):
+        n, d = (int(v) for v in rng.integers(1, 8, 2))
+        Y = _csr(n, d, 0.5, seed=int(rng.integers(1000)))
+        fuzzed_indices = Y.indices + rng.integers(-2, 3, Y.indices.shape).astype(
+            Y.indices.dtype
+        ) * (rng.random() < 0.5)
+        fuzzed_indptr = Y.indptr + rng.integers(-2, 3, Y.indptr.shape).astype(
+            Y.indptr.dtype
+        ) * (rng.random() < 0.3)
+        result = outcome(fuzzed_indices, fuzzed_indptr, d)
+        fuzzed["row" if isinstance(result, int) else "error"] += 1
+    return {name: outcome(*arguments) for name, arguments in cases.items()}, (
+        row,
+        fuzzed,
+    )
+
+
+@built
+def test_the_duplicate_check_finds_a_column_twice_and_refuses_bad_structure():
+    outcomes, (row, fuzzed) = in_child(_duplicate_row_cases)
+    assert outcomes.pop("sorted") == outcomes.pop("unsorted") == -1
+    assert outcomes.pop("doubled") == row
+    for name, outcome in outcomes.items():
+        assert isinstance(outcome, str), name
+    for name in ("column too large", "pointer past data", "pointers out of order"):
+        assert "is not valid" in outcomes[name], name
+    assert fuzzed["row"] > 20 and fuzzed["error"] > 20, fuzzed

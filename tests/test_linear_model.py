@@ -279,9 +279,10 @@ def test_sparse_feature_variances_match_dense():
         assert_allclose(variance, expected, rtol=1e-6)
 
 
-def test_a_csr_matrix_out_of_canonical_form_is_copied_once_into_it():
+def test_a_csr_matrix_with_duplicates_is_copied_once_and_unsorted_is_not():
     # Columns in reverse order within each row (as a sparse product may
-    # leave them) and a stored zero: the same matrix, not canonical.
+    # leave them): the same matrix, not canonical, read as it is. A column
+    # twice in a row (split in two halves): copied once, summed.
     canonical = sp.random(60, 12, density=0.4, format="csr", random_state=0)
     y = np.arange(60) % 3
     data, indices = canonical.data.copy(), canonical.indices.copy()
@@ -294,13 +295,26 @@ def test_a_csr_matrix_out_of_canonical_form_is_copied_once_into_it():
         (data, indices, canonical.indptr.copy()), shape=canonical.shape
     )
     assert not unsorted.has_canonical_format
-    kept = unsorted.indices.copy()
-    objective = LinearObjective(unsorted, y, "softmax")
-    assert objective.X is not unsorted and objective.X.has_canonical_format
-    assert_array_equal(unsorted.indices, kept)  # the caller's matrix is untouched
-    assert LinearObjective(canonical, y, "softmax").X is canonical  # no copy
-    fits = [SoftmaxClassifier(random_state=0).fit(X, y) for X in (canonical, unsorted)]
-    assert_allclose(fits[1].coef_, fits[0].coef_, rtol=1e-12, atol=1e-14)
+    halves = np.repeat(canonical.data / 2, 2)
+    duplicated = sp.csr_matrix(
+        (halves, np.repeat(canonical.indices, 2), 2 * canonical.indptr),
+        shape=canonical.shape,
+    )
+    kept = duplicated.indices.copy(), duplicated.data.copy()
+    assert LinearObjective(unsorted, y, "softmax").X is unsorted  # no copy
+    assert LinearObjective(canonical, y, "softmax").X is canonical
+    objective = LinearObjective(duplicated, y, "softmax")
+    assert objective.X is not duplicated and objective.X.has_canonical_format
+    assert_allclose(objective.X.toarray(), canonical.toarray(), rtol=1e-15)
+    # the caller's matrix is untouched
+    assert_array_equal(duplicated.indices, kept[0])
+    assert_array_equal(duplicated.data, kept[1])
+    fits = [
+        SoftmaxClassifier(random_state=0).fit(X, y)
+        for X in (canonical, unsorted, duplicated)
+    ]
+    for fit in fits[1:]:
+        assert_allclose(fit.coef_, fits[0].coef_, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("Classifier", CLASSIFIERS)

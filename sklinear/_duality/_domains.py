@@ -271,7 +271,9 @@ def _minus_loss_conjugate(theta, y, loss, margin):
 
 def _penalty_value(W, alpha_l1, alpha_l2, max_norm):
     W = np.asarray(W, dtype=np.float64)
-    value = alpha_l1 * np.abs(W).sum() + 0.5 * alpha_l2 * float(np.vdot(W, W))
+    value = 0.5 * alpha_l2 * float(np.vdot(W, W))
+    if alpha_l1 != 0:  # |W|_1 is a pass and a copy of W (20 ms at 2M weights)
+        value += alpha_l1 * float(np.abs(W).sum())
     if max_norm is not None:
         # Rows projected in the weights' own precision may exceed the radius
         # by its last digit: that much is rounding, not infeasibility.

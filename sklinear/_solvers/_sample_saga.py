@@ -28,6 +28,7 @@ Three choices differ from the NumPy path:
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _csr_products as csr_products
 from .._duality import penalty_strengths
 from .._row_layout import readable_rows
 from ..penalties import L1, L2, ElasticNet, MaxNorm, NoPenalty
@@ -226,8 +227,6 @@ def _sweep_arrays(X):
         if X.strides[0] < 0:  # rows the sweep reads forwards only
             X = np.array(X, order="C")
         return X, None, None
-    X = sp.csr_matrix(X)
-    if not X.has_canonical_format:  # the sweep refuses a column twice in a row
-        X = X.copy()
-        X.sum_duplicates()
+    # The sweep refuses a column twice in a row.
+    X = csr_products.without_duplicates(sp.csr_matrix(X))
     return X.data, X.indices, X.indptr
