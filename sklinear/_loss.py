@@ -117,7 +117,7 @@ class _Loss:
         """
         raise NotImplementedError
 
-    def per_sample(self, scores, y, mu=0.0):
+    def per_sample(self, scores, y, mu=0.0, overwrite=False):
         """Each row's loss (the smoothed hinge when ``mu > 0``), in float64.
 
         Parameters
@@ -126,6 +126,10 @@ class _Loss:
         y : ndarray of shape (n_rows,)
         mu : float, default=0.0
             Smoothing of the hinge (ignored by the softmax).
+        overwrite : bool, default=False
+            Whether float64 ``scores`` may be overwritten (a temporary of
+            the caller's: one n x C copy fewer, where a fresh array costs
+            its page faults).
 
         Returns
         -------
@@ -264,8 +268,9 @@ class SoftmaxLoss(_Loss):
     def batch_value_gradient(self, scores, y, factors):
         return _softmax(scores, y, factors)
 
-    def per_sample(self, scores, y, mu=0.0):
-        scores = np.array(scores, dtype=np.float64)
+    def per_sample(self, scores, y, mu=0.0, overwrite=False):
+        in_place = overwrite and scores.dtype == np.float64 and scores.flags.writeable
+        scores = scores if in_place else np.array(scores, dtype=np.float64)
         correct_at = _correct_positions(*scores.shape, y)
         correct = scores.ravel()[correct_at].copy()
         probabilities, log_sum = _softmax_probabilities(scores)
@@ -325,8 +330,8 @@ class MulticlassHingeLoss(_Loss):
     def batch_value_gradient(self, scores, y, factors):
         return _hinge(scores, y, factors, self.margin)
 
-    def per_sample(self, scores, y, mu=0.0):
-        scores = np.array(scores, dtype=np.float64)
+    def per_sample(self, scores, y, mu=0.0, overwrite=False):
+        scores = np.asarray(scores, dtype=np.float64)  # read, not written
         correct_at = _correct_positions(*scores.shape, y)
         margins = _hinge_margins(scores, y, self.margin, correct_at)
         positive = np.maximum(margins, 0)

@@ -337,7 +337,7 @@ def best_shift(
     # Adding a constant to every score changes nothing: the Hessian is
     # singular along the ones vector, which this term pins down.
     ones = np.ones((n_classes, n_classes))
-    values, helper = loss.per_sample(raw + shift, y, mu)
+    values, helper = loss.per_sample(raw + shift, y, mu, overwrite=True)
     current = float(factors @ values)
     for _ in range(max_steps):
         gradient = loss.intercept_gradient(helper, y, factors, mu)
@@ -364,7 +364,9 @@ def _line_search(raw, shift, step, decrement, current, y, factors, objective, mu
     length = 1.0
     while length > 1e-6:
         candidate = shift + length * step
-        values, helper = objective.loss_function.per_sample(raw + candidate, y, mu)
+        values, helper = objective.loss_function.per_sample(
+            raw + candidate, y, mu, overwrite=True
+        )
         value = float(factors @ values)
         if value <= current - 1e-4 * length * decrement:
             return candidate, value, values, helper
