@@ -485,11 +485,12 @@ def test_the_callers_arrays_are_left_unchanged(loss):
     assert duality_gap(X, y, W, b, theta=theta, **kwargs).gap == first.gap
 
 
-@pytest.mark.parametrize("loss, bound", [("softmax", 7.0), ("hinge", 11.0)])
+@pytest.mark.parametrize("loss, bound", [("softmax", 5.0), ("hinge", 11.0)])
 def test_a_check_with_many_classes_holds_few_arrays_of_n_by_c(loss, bound):
     # With many classes and few features each n x C float64 array is many
     # times X: a check's peak (scores, gradient and dual point kept, the
-    # rest in blocks of rows or in place) was 10 and 15 of them before.
+    # rest in blocks of rows or in place) was 10 and 15 of them before, and
+    # the softmax's 5.5 while the gap copied the check's own dual point.
     import tracemalloc
 
     from sklinear._solvers import Certificate

@@ -214,7 +214,7 @@ class PreparedGap:
 
     def __call__(
         self, W, b=None, *, scores=None, theta=None, polish=True, theta_sum=None,
-        losses=None,
+        losses=None, overwrite_theta=False,
     ):  # fmt: skip
         """The :class:`DualityGap` at ``(W, b)``; see :func:`duality_gap`.
 
@@ -226,7 +226,8 @@ class PreparedGap:
         absent classes must be left out of ``theta`` (which changes it).
         ``losses``, the per-sample losses at ``scores`` with ``theta`` given,
         spares computing them again (the certificate's best intercept has
-        them).
+        them). ``overwrite_theta`` lets a float64 ``theta`` (a temporary of
+        the caller's) be made feasible in place: one n x C copy fewer.
         """
         X, y, a, settings = self.X, self.y, self.a, self.settings
         loss, present = settings["loss"], settings["present"]
@@ -253,7 +254,9 @@ class PreparedGap:
         primal = float(a @ per_sample) + _penalty_value(
             W, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
         )
-        thetas = _starting_points(theta, gradient_theta, scores, y, a, settings)
+        thetas = _starting_points(
+            theta, gradient_theta, scores, y, a, settings, overwrite_theta
+        )
         if (
             self.class_sums is None
             and present is not None
@@ -317,14 +320,14 @@ class PreparedGap:
         return Zs
 
 
-def _starting_points(theta, gradient_theta, scores, y, a, settings):
+def _starting_points(theta, gradient_theta, scores, y, a, settings, overwrite=False):
     """The dual points to make feasible: the caller's, or minus the loss
     gradients; for the softmax with an intercept, also those at the best
     intercept for ``W`` (they meet the intercept constraint by themselves, so
     no mixing degrades them)."""
     loss, present = settings["loss"], settings["present"]
     if theta is not None:
-        theta = _clean_theta(_checked_theta(theta, *scores.shape), y, loss)
+        theta = _clean_theta(_checked_theta(theta, *scores.shape, overwrite), y, loss)
         thetas = [_restricted(theta, y, a, present, loss)]
     else:
         thetas = [gradient_theta]
@@ -450,8 +453,9 @@ def _checked_labels(y, n_samples, n_classes):
     return y.astype(np.intp, copy=False)
 
 
-def _checked_theta(theta, n_samples, n_classes):
-    theta = np.array(theta, dtype=np.float64)  # a copy: it is modified
+def _checked_theta(theta, n_samples, n_classes, overwrite=False):
+    # A copy, as it is modified, unless the caller's float64 theta may be.
+    theta = np.array(theta, dtype=np.float64, copy=None if overwrite else True)
     if theta.shape != (n_samples, n_classes) or not np.all(np.isfinite(theta)):
         raise ValueError(
             f"theta must be a finite array of shape ({n_samples}, {n_classes})."

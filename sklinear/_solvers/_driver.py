@@ -310,6 +310,7 @@ def _solve(
             or done.n_epochs >= max_epochs
         ):
             return finish(done, snapshot, tol)
+        snapshot = None  # its n x C gradient is not SAGA's: not kept alive
     saga = make_saga(objective, n_batches, preconditioner)
     if polish_tol is not None and not newton_applies(objective):
         polish_tol = None

@@ -156,7 +156,10 @@ class Certificate:
         elif objective.X.dtype == np.float64 or theta is None:
             weighted_sum = self._solver_sum(gradient)
             theta_sum = self._sum_of(weighted_sum)
-        result = self._certify(W, shift, scores, theta, theta_sum, losses=losses)
+        # theta is this call's own: the gap may make it feasible in place.
+        result = self._certify(
+            W, shift, scores, theta, theta_sum, losses=losses, overwrite_theta=True
+        )
         if weighted_sum is None:
             weighted_sum = self._certified_sum(gradient)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
@@ -205,11 +208,12 @@ class Certificate:
         return np.asarray(self.objective.X @ W.T, dtype=np.float64)
 
     def _certify(
-        self, W, intercept, scores, theta, theta_sum=None, polish=True, losses=None
-    ):
+        self, W, intercept, scores, theta, theta_sum=None, polish=True, losses=None,
+        overwrite_theta=False,
+    ):  # fmt: skip
         return self._gap(
             W, intercept, scores=scores, theta=theta, polish=polish,
-            theta_sum=theta_sum, losses=losses,
+            theta_sum=theta_sum, losses=losses, overwrite_theta=overwrite_theta,
         )  # fmt: skip
 
     def _solver_sum(self, gradient):
