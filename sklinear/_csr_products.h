@@ -19,8 +19,12 @@
  * bad row stops the product with a ValueError naming it. So no separate
  * pass over the indices is made, and a matrix that another thread changes
  * meanwhile cannot make the product read or write out of bounds. The
- * products run with the GIL released, single-threaded: each output entry
- * is summed in the order of the stored values, whatever the machine.
+ * products run with the GIL released, on the threads the caller asks for
+ * (started and joined within the call; run_threads): each output entry is
+ * summed by one thread in the order of the stored values, so the result is
+ * the same on any number of threads and any machine. A last function finds
+ * a row that holds a column twice, which the SAGA sweep refuses and scipy's
+ * canonical form sums (a CSR matrix with unsorted columns is read in place).
  */
 
 enum { P_DATA, P_INDICES, P_INDPTR, P_DENSE, P_OUT, P_LABELS,
