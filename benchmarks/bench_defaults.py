@@ -4,8 +4,9 @@ For each data set (iris, wine, breast_cancer, digits, standardized; a dense
 20,000 x 500 10-class make_classification; with ``--only cifar40k`` a
 float32 53,334 x 3,072 10-class one (``bench_classifiers.make_data``), 40,000
 rows to train; with ``--sparse`` a CSR
-tf-idf-like 20,000 x 20,000 set, ~100 values a row, 20 classes) and each
-classifier, prints:
+tf-idf-like 20,000 x 20,000 set, ~100 values a row, 20 classes; with
+``--only tfidf80k`` issue 13's sparse size, 80,000 x 100,000 rows to train,
+~120 values a row, 20 classes) and each classifier, prints:
 
 * the default fit (``solver='auto'``): the solver it ran, epochs, time,
   ``duality_gap_`` (certified relative gap) and test accuracy;
@@ -20,15 +21,19 @@ classifier, prints:
   data ``LogisticRegression(solver='saga')``: time, accuracy and ratio.
 
 ``--epochs N`` adds N epochs of the default solver (``tol=0``) against N of
-``SGDClassifier(tol=None)``; ``--grid`` a GridSearchCV over alpha on digits
-against the same search over LogisticRegression's C.
+``SGDClassifier(tol=None)`` (``--epochs-only``: those alone, e.g. at
+tfidf80k, where the references' default fits take minutes); ``--grid`` a
+GridSearchCV over alpha on digits against the same search over
+LogisticRegression's C.
 
 Times are the best of ``--repeats`` fits alternated between the methods
 round by round, in one process: only the ratios are meant to be compared
 across machines.
 
 Run: ``python benchmarks/bench_defaults.py [--repeats 3] [--sparse]
-[--epochs 5] [--grid] [--alpha 1e-4] [--references-only] [--only iris,digits]``.
+[--epochs 5] [--epochs-only] [--grid] [--alpha 1e-4] [--references-only]
+[--only iris,digits]``; issue 13's sparse target: ``--only tfidf80k --alpha
+1e-4 --epochs 5 --epochs-only --repeats 2``.
 """
 
 import argparse
@@ -63,6 +68,8 @@ def load(name):
         )
     elif name == "tfidf20k":
         return _tfidf(20_000, 20_000, 100, 20)
+    elif name == "tfidf80k":  # 80,000 rows to train after the 25% split
+        return _tfidf(106_667, 100_000, 120, 20)
     elif name == "cifar40k":  # bench_classifiers.py's problem, 40,000 to train
         from bench_classifiers import make_data
 
@@ -254,12 +261,16 @@ def main():
         action="store_true",
         help="only the default fit and the scikit-learn reference",
     )
+    parser.add_argument(
+        "--epochs-only", action="store_true", help="only the equal epochs"
+    )
     args = parser.parse_args()
     names = [*SMALL, "dense20k"] + (["tfidf20k"] if args.sparse else [])
     if args.only:
         names = args.only.split(",")
     for name in names:
-        run(name, args.repeats, args.alpha, args.references_only)
+        if not args.epochs_only:
+            run(name, args.repeats, args.alpha, args.references_only)
         if args.epochs:
             equal_epochs(name, args.repeats, args.epochs, args.alpha)
     if args.grid:
