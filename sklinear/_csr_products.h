@@ -96,27 +96,32 @@ static int prepare_product(struct csr_product *p, PyObject *const *objects,
     if (v[P_INDPTR].shape[0] < 1)
         return fail("indptr must have n_samples + 1 entries, got 0.");
     p->n = v[P_INDPTR].shape[0] - 1;
-    const int by_rows = kind == SCORES || kind == ROW_NORMS;
-    if (kind == CLASS_SUMS)
-        p->C = v[P_OUT].shape[0], p->d = v[P_OUT].shape[1];
-    else
-        p->C = v[P_DENSE].shape[1],
-        p->d = by_rows ? v[P_DENSE].shape[0] : v[P_OUT].shape[0];
-    const Py_ssize_t dense_rows = by_rows ? p->d : p->n;
-    const Py_ssize_t dense_columns = kind == CLASS_SUMS ? 1
-                                     : kind == ROW_NORMS ? 2 : p->C;
-    const Py_ssize_t out_rows = kind == CLASS_SUMS ? p->C
-                                : by_rows ? p->n : p->d;
-    const Py_ssize_t out_columns = kind == CLASS_SUMS ? p->d : p->C;
-    if (v[P_DENSE].shape[0] != dense_rows
-        || v[P_DENSE].shape[1] != dense_columns)
+    /* d and C from the array that carries them, then both shapes. */
+    const Py_ssize_t *dense = v[P_DENSE].shape, *out = v[P_OUT].shape;
+    Py_ssize_t want_dense[2], want_out[2];
+    switch (kind) {
+    case SCORES:
+    case ROW_NORMS:
+        p->d = dense[0], p->C = kind == SCORES ? dense[1] : 2;
+        want_dense[0] = p->d, want_out[0] = p->n;
+        want_dense[1] = want_out[1] = p->C;
+        break;
+    case TRANSPOSED:
+        p->d = out[0], p->C = dense[1];
+        want_dense[0] = p->n, want_out[0] = p->d;
+        want_dense[1] = want_out[1] = p->C;
+        break;
+    default: /* CLASS_SUMS */
+        p->C = out[0], p->d = out[1];
+        want_dense[0] = p->n, want_dense[1] = 1;
+        want_out[0] = p->C, want_out[1] = p->d;
+    }
+    if (dense[0] != want_dense[0] || dense[1] != want_dense[1])
         return fail("dense has shape (%zd, %zd), expected (%zd, %zd).",
-                    v[P_DENSE].shape[0], v[P_DENSE].shape[1], dense_rows,
-                    dense_columns);
-    if (v[P_OUT].shape[0] != out_rows || v[P_OUT].shape[1] != out_columns)
-        return fail("out has shape (%zd, %zd), expected (%zd, %zd).",
-                    v[P_OUT].shape[0], v[P_OUT].shape[1], out_rows,
-                    out_columns);
+                    dense[0], dense[1], want_dense[0], want_dense[1]);
+    if (out[0] != want_out[0] || out[1] != want_out[1])
+        return fail("out has shape (%zd, %zd), expected (%zd, %zd).", out[0],
+                    out[1], want_out[0], want_out[1]);
     if (kind == CLASS_SUMS && v[P_LABELS].shape[0] != p->n)
         return fail("labels has %zd entries, expected %zd.",
                     v[P_LABELS].shape[0], p->n);
@@ -167,8 +172,9 @@ struct product_task {
 };
 
 /* out[i] = sum_k data[k] W^T[indices[k]] over row i's values. */
-static int run_scores(const struct csr_product *p, struct product_task *t)
+static int run_scores(struct product_task *t)
 {
+    const struct csr_product *p = t->p;
     const Py_ssize_t C = p->C;
     for (Py_ssize_t i = t->lo; i < t->hi; i++) {
         ptrdiff_t first, end;
@@ -198,8 +204,9 @@ static int run_scores(const struct csr_product *p, struct product_task *t)
  * the features j of the task: each task reads every row (and checks it)
  * and keeps the values of its features, so every entry is summed in the
  * same order whatever the number of tasks. */
-static int run_transposed(const struct csr_product *p, struct product_task *t)
+static int run_transposed(struct product_task *t)
 {
+    const struct csr_product *p = t->p;
     const Py_ssize_t C = p->C, lo = t->lo, hi = t->hi;
     memset(p->out + lo * C, 0, (size_t)(hi - lo) * (size_t)C * sizeof(double));
     for (Py_ssize_t i = 0; i < p->n; i++) {
@@ -234,8 +241,9 @@ static int run_transposed(const struct csr_product *p, struct product_task *t)
  * [0, C)), so the writes stay within one class's row of out (d doubles, in
  * the caches) rather than scatter over all C (at 80,000 x 100,000 x 20: 0.08
  * s in the rows' order, a cache miss a stored value). -2: out of memory. */
-static int run_class_sums(struct csr_product *p, struct product_task *t)
+static int run_class_sums(struct product_task *t)
 {
+    struct csr_product *p = t->p;
     const Py_ssize_t C = p->C, n = p->n;
     ptrdiff_t *start = calloc((size_t)C + 1, sizeof(ptrdiff_t));
     ptrdiff_t *labels = malloc(((size_t)n + 1) * sizeof(ptrdiff_t));
@@ -285,8 +293,9 @@ done:
 
 /* out[i] = (sum_k (s_j x_k)^2, sum_k (s_j x_k) o_j) over row i's values
  * (x_k at column j), with s and o dense's two columns. */
-static int run_row_norms(const struct csr_product *p, struct product_task *t)
+static int run_row_norms(struct product_task *t)
 {
+    const struct csr_product *p = t->p;
     for (Py_ssize_t i = t->lo; i < t->hi; i++) {
         ptrdiff_t first, end;
         if (!row_span(p, i, &first, &end))
@@ -311,16 +320,16 @@ static void *run_task(void *argument)
     struct product_task *t = argument;
     switch (t->kind) {
     case SCORES:
-        t->status = run_scores(t->p, t);
+        t->status = run_scores(t);
         break;
     case TRANSPOSED:
-        t->status = run_transposed(t->p, t);
+        t->status = run_transposed(t);
         break;
     case CLASS_SUMS:
-        t->status = run_class_sums(t->p, t);
+        t->status = run_class_sums(t);
         break;
     default:
-        t->status = run_row_norms(t->p, t);
+        t->status = run_row_norms(t);
     }
     return NULL;
 }
@@ -342,10 +351,8 @@ static int run_threads(struct csr_product *p, enum product_kind kind,
     pthread_t helpers[MAX_PRODUCT_THREADS];
     int started[MAX_PRODUCT_THREADS] = {0};
     const Py_ssize_t span = kind == TRANSPOSED ? p->d : p->n;
-    if (kind == CLASS_SUMS || n_threads < 1)
+    if (kind == CLASS_SUMS) /* run_product checked n_threads' range */
         n_threads = 1;
-    if (n_threads > MAX_PRODUCT_THREADS)
-        n_threads = MAX_PRODUCT_THREADS;
     if (n_threads > span)
         n_threads = span > 0 ? (int)span : 1;
     for (int k = 0; k < n_threads; k++) {
@@ -355,7 +362,8 @@ static int run_threads(struct csr_product *p, enum product_kind kind,
         };
     }
     for (int k = 1; k < n_threads; k++)
-        started[k] = pthread_create(&helpers[k], NULL, run_task, &tasks[k]) == 0;
+        started[k] =
+            pthread_create(&helpers[k], NULL, run_task, &tasks[k]) == 0;
     run_task(&tasks[0]);
     for (int k = 1; k < n_threads; k++) {
         if (started[k])
@@ -365,12 +373,11 @@ static int run_threads(struct csr_product *p, enum product_kind kind,
     }
     int status = 0;
     for (int k = 0; k < n_threads; k++) {
-        if (tasks[k].status == 0)
-            continue;
-        if (status == 0 || tasks[k].status == -2
-            || (status == -1 && tasks[k].bad_row < p->bad_row))
-            p->bad_row = tasks[k].bad_row;
-        status = status == -2 ? -2 : tasks[k].status;
+        const struct product_task *t = &tasks[k];
+        if (t->status == -2) /* out of memory (the class sums' one task) */
+            return -2;
+        if (t->status < 0 && (status == 0 || t->bad_row < p->bad_row))
+            status = -1, p->bad_row = t->bad_row;
     }
     return status;
 }
@@ -481,38 +488,22 @@ static PyObject *py_csr_row_norms(PyObject *self, PyObject *args)
 
 /* The first row of the CSR structure (indices, indptr) that holds a column
  * twice, or -1; -2 for a row whose pointers or columns are not valid (in
- * *bad_row; every row is checked), -3 out of memory. */
+ * *bad_row; every row is checked, walk_csr), -3 out of memory. */
 static Py_ssize_t first_duplicate_row(const Py_buffer *indices,
                                       const Py_buffer *indptr, Py_ssize_t d,
                                       Py_ssize_t *bad_row)
 {
-    const Py_ssize_t n = indptr->shape[0] - 1, nnz = indices->shape[0];
     ptrdiff_t *mark = malloc(((size_t)d + 1) * sizeof(ptrdiff_t));
     if (mark == NULL)
         return -3;
-    for (Py_ssize_t j = 0; j < d; j++)
-        mark[j] = -1;
-    Py_ssize_t found = -1;
-    for (Py_ssize_t i = 0; i < n && found != -2; i++) {
-        const ptrdiff_t first = int_value(indptr->buf, indptr->itemsize, i);
-        const ptrdiff_t end = int_value(indptr->buf, indptr->itemsize, i + 1);
-        if (first < 0 || end < first || end > nnz) {
-            *bad_row = i, found = -2;
-            break;
-        }
-        for (ptrdiff_t k = first; k < end; k++) {
-            const ptrdiff_t j = int_value(indices->buf, indices->itemsize, k);
-            if (j < 0 || j >= d) {
-                *bad_row = i, found = -2;
-                break;
-            }
-            if (mark[j] == i && found == -1)
-                found = i; /* and on: every row is checked */
-            mark[j] = i;
-        }
-    }
+    const struct csr_walk w = walk_csr(indices, indptr, indptr->shape[0] - 1,
+                                       indices->shape[0], d, mark, 0);
     free(mark);
-    return found;
+    if (w.problem != CSR_VALID) {
+        *bad_row = w.row;
+        return -2;
+    }
+    return w.first_duplicate;
 }
 
 PyDoc_STRVAR(csr_duplicate_row_doc,

@@ -107,6 +107,54 @@ static int check_dense_x(const struct arrays *a, Py_ssize_t n, Py_ssize_t d)
     return 0;
 }
 
+/* What walk_csr found: the first problem, where it is (the pointer's or
+ * the entry's position `at`, its `value`, its `row`), and the first row
+ * that holds a column twice (-1: none). */
+enum csr_problem { CSR_VALID, CSR_DUPLICATE, CSR_BAD_POINTER, CSR_BAD_COLUMN };
+struct csr_walk {
+    enum csr_problem problem;
+    ptrdiff_t row, at, value;
+    ptrdiff_t first_duplicate;
+};
+
+/* The CSR structure of n rows over nnz entries and d columns: each row's
+ * pointers in order within the entries, its columns in [0, d) and (with
+ * `mark`, d scratch slots) the first row that holds a column twice. Stops
+ * at a bad pointer or column, and at that duplicate if `stop_at_duplicate`
+ * (else walks on, so that the whole structure is checked). */
+static struct csr_walk walk_csr(const Py_buffer *indices,
+                                const Py_buffer *indptr, Py_ssize_t n,
+                                Py_ssize_t nnz, Py_ssize_t d, ptrdiff_t *mark,
+                                int stop_at_duplicate)
+{
+    struct csr_walk w = {CSR_VALID, 0, 0, 0, -1};
+    for (Py_ssize_t j = 0; j < d; j++)
+        mark[j] = -1;
+    ptrdiff_t previous = int_value(indptr->buf, indptr->itemsize, 0);
+    if (previous < 0)
+        return (struct csr_walk){CSR_BAD_POINTER, 0, 0, previous, -1};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const ptrdiff_t end = int_value(indptr->buf, indptr->itemsize, i + 1);
+        if (end < previous || end > nnz)
+            return (struct csr_walk){CSR_BAD_POINTER, i, i + 1, end,
+                                     w.first_duplicate};
+        for (ptrdiff_t k = previous; k < end; k++) {
+            const ptrdiff_t j = int_value(indices->buf, indices->itemsize, k);
+            if (j < 0 || j >= d)
+                return (struct csr_walk){CSR_BAD_COLUMN, i, k, j,
+                                         w.first_duplicate};
+            if (mark[j] == i && w.first_duplicate < 0) {
+                w.first_duplicate = i;
+                if (stop_at_duplicate)
+                    return (struct csr_walk){CSR_DUPLICATE, i, k, j, i};
+            }
+            mark[j] = i;
+        }
+        previous = end;
+    }
+    return w;
+}
+
 /* Pointers in order within the data, columns in [0, d) and once a row
  * (`mark`: d scratch entries). */
 static int check_csr(const struct arrays *a, Py_ssize_t n, Py_ssize_t d,
@@ -121,29 +169,22 @@ static int check_csr(const struct arrays *a, Py_ssize_t n, Py_ssize_t d,
     if (a->held[A_OFFSET])
         return fail("offset must be None for CSR X (sparse epochs run "
                     "uncentered).");
-    for (Py_ssize_t j = 0; j < d; j++)
-        mark[j] = -1;
-    ptrdiff_t previous = int_value(ptr->buf, ptr->itemsize, 0);
-    if (previous < 0)
-        return fail("indptr[0] = %zd is negative.", previous);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const ptrdiff_t end = int_value(ptr->buf, ptr->itemsize, i + 1);
-        if (end < previous || end > X->shape[0])
-            return fail("indptr[%zd] = %zd is out of order or past the "
-                        "data (%zd entries).", i + 1, end, X->shape[0]);
-        for (ptrdiff_t k = previous; k < end; k++) {
-            const ptrdiff_t j = int_value(ind->buf, ind->itemsize, k);
-            if (j < 0 || j >= d)
-                return fail("indices[%zd] = %zd is not a column in [0, %zd).",
-                            k, j, d);
-            if (mark[j] == i)
-                return fail("row %zd has column %zd twice (sum duplicates "
-                            "first).", i, j);
-            mark[j] = i;
-        }
-        previous = end;
+    const struct csr_walk w = walk_csr(ind, ptr, n, X->shape[0], d, mark, 1);
+    switch (w.problem) {
+    case CSR_VALID:
+        return 0;
+    case CSR_BAD_POINTER:
+        if (w.at == 0)
+            return fail("indptr[0] = %zd is negative.", w.value);
+        return fail("indptr[%zd] = %zd is out of order or past the "
+                    "data (%zd entries).", w.at, w.value, X->shape[0]);
+    case CSR_BAD_COLUMN:
+        return fail("indices[%zd] = %zd is not a column in [0, %zd).", w.at,
+                    w.value, d);
+    default:
+        return fail("row %zd has column %zd twice (sum duplicates first).",
+                    w.row, w.value);
     }
-    return 0;
 }
 
 /* Labels or order indices into `out`, each checked against `bound`. */
