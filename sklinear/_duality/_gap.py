@@ -265,7 +265,7 @@ class PreparedGap:
             and theta_sum is not None
         ):
             # The caller has theta's sum: the class sums alone, not both.
-            self.class_sums = _class_sums(X, y, a, self.n_classes)
+            self.sums_by_class()
         if self._takes_sum(theta, theta_sum):
             Zs = [np.asarray(theta_sum, dtype=np.float64)]
         else:
@@ -299,6 +299,18 @@ class PreparedGap:
         for index, (start_theta, Z) in enumerate(zip(thetas, Zs)):
             consider(index, start_theta, Z)
         return _result(primal, best[0], best[2])
+
+    def sums_by_class(self):
+        """``sum_{y_i = k} a_i x_i`` for each class ``k`` (float64, with the
+        gap's normalized weights ``a``), made at the first call and kept.
+
+        Returns
+        -------
+        class_sums : ndarray of shape (n_classes, n_features)
+        """
+        if self.class_sums is None:
+            self.class_sums = _class_sums(self.X, self.y, self.a, self.n_classes)
+        return self.class_sums
 
     def _takes_sum(self, theta, theta_sum):
         """Whether the caller's ``theta_sum`` stands for the pass over X."""
