@@ -119,6 +119,7 @@ def test_a_hook_stops_it():
 def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
     # L-BFGS that gives up after two iterations (as a failed line search
     # does): SAGA must take over from its point and reach tol.
+    reference = _reference(1e-3)  # LogisticRegression's L-BFGS, not cut short
     minimize = _lbfgs.scipy.optimize.minimize
 
     def two_iterations(*args, options, **kwargs):
@@ -134,7 +135,7 @@ def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
     # SAGA's checks from there.
     assert epochs[:2] == [2, 2] and epochs == sorted(epochs)
     assert result.n_epochs == epochs[-1] > 2
-    excess = result.primal - _reference(1e-3).value
+    excess = result.primal - reference.value
     assert excess <= result.gap * result.primal + 1e-7
 
 
@@ -153,13 +154,13 @@ def test_without_an_intercept_it_stays_at_zero():
 def test_checks_wait_for_a_gradient_that_says_the_gap_may_be_within_tol(alpha):
     # A check costs several iterations, and the gap is not monotone along
     # the iterates: checks come when |g|^2 / (2 alpha) is within half of
-    # tol, 3 to 20 iterations apart, never at the cold start.
+    # tol, 3 to 50 iterations apart, never at the cold start.
     objective = _objective(alpha)
     W, b = objective.initial_weights(objective.n_classes)
     result = solve(objective, W, b, method="lbfgs", tol=1e-3, random_state=0)
     assert result.converged and result.method == "lbfgs"
     epochs = [entry[0] for entry in result.history]
     spacing = np.diff([0] + epochs)
-    assert spacing.min() >= 3 and spacing.max() <= 20
+    assert spacing.min() >= 3 and spacing.max() <= 50
     # Spaced by the rate the gap fell at, the same fits checked 4 to 7 times.
     assert len(epochs) <= max(2, result.n_epochs // 20 + 1)
