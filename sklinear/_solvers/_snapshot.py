@@ -165,11 +165,18 @@ class Certificate:
             theta_sum = None if theta is None else -weighted_sum
         elif objective.X.dtype == np.float64 or theta is None:
             weighted_sum = self._solver_sum(gradient)
-            theta_sum = self._sum_of(weighted_sum)
+            if theta is not None and objective.X.dtype == np.float64:
+                # theta = -G: minus this sum, negated in place for the gap and
+                # back after it (a sign flip, exact) rather than copied at the
+                # check's peak of memory (see _restore_intercept).
+                theta_sum = np.negative(weighted_sum, out=weighted_sum)
         # theta is this call's own: the gap may make it feasible in place.
         result = self._certify(
             W, shift, scores, theta, theta_sum, losses=losses, overwrite_theta=True
         )
+        if theta_sum is weighted_sum is not None:
+            np.negative(weighted_sum, out=weighted_sum)
+            self._gap.last_theta_sum = None  # it was this array
         if weighted_sum is None:
             weighted_sum = self._certified_sum(gradient)
         snapshot = _snapshot(result, shift, gradient, weighted_sum)
@@ -217,21 +224,21 @@ class Certificate:
 
     def _classes(self):
         """The classes' problem of :meth:`_at_zero`: the classes with samples,
-        each sample's row among them, and its :class:`PreparedGap` (made once)."""
-        if getattr(self, "_per_class", None) is None:
-            objective, gap = self.objective, self._gap
-            classes, rows = np.unique(self.y, return_inverse=True)
-            totals = np.bincount(rows, weights=gap.a, minlength=len(classes))
-            sums = gap.sums_by_class()[classes]
-            means = sums / np.where(totals > 0, totals, 1.0)[:, None]
-            per_class = PreparedGap(
-                means, classes, objective.n_classes, loss=objective.loss,
-                margin=objective.margin, sample_weight=totals,
-                fit_intercept=objective.fit_intercept,
-                **penalty_arguments(objective.penalty),
-            )  # fmt: skip
-            self._per_class = (classes, rows, per_class)
-        return self._per_class
+        each sample's row among them, and its :class:`PreparedGap` (made for
+        each call and not kept: a solver starts at ``W = 0`` once, and its
+        rows and class sums are two ``n_classes x n_features`` arrays)."""
+        objective, gap = self.objective, self._gap
+        classes, rows = np.unique(self.y, return_inverse=True)
+        totals = np.bincount(rows, weights=gap.a, minlength=len(classes))
+        sums = gap.sums_by_class()[classes]
+        means = sums / np.where(totals > 0, totals, 1.0)[:, None]
+        per_class = PreparedGap(
+            means, classes, objective.n_classes, loss=objective.loss,
+            margin=objective.margin, sample_weight=totals,
+            fit_intercept=objective.fit_intercept,
+            **penalty_arguments(objective.penalty),
+        )  # fmt: skip
+        return classes, rows, per_class
 
     def certify(self, W, b, theta=None, polish=True, weighted_sum=None):
         """The gap at ``(W, b)`` with a dual point the solver maintains.
@@ -283,8 +290,16 @@ class Certificate:
         )  # fmt: skip
 
     def _solver_sum(self, gradient):
-        """``sum_i f_i G_i x_i^T`` in X's dtype (a pass over X)."""
-        return _transposed_product(self.objective.X, gradient * self.factors[:, None])
+        """``sum_i f_i G_i x_i^T`` in X's dtype (a pass over X); with equal
+        factors (no sample weights) the sum is scaled after the product, so
+        that no weighted copy of ``gradient`` is made at the check's peak of
+        memory."""
+        factors = self.factors
+        if sp.issparse(self.objective.X) and _equal(factors):
+            product = _transposed_product(self.objective.X, gradient)
+            product *= factors[0]
+            return product
+        return _transposed_product(self.objective.X, gradient * factors[:, None])
 
     def _sum_at_zero(self, gradient, classes, rows):
         """``sum_i f_i G_i x_i^T`` at ``W = 0``, in float64, from the classes'
@@ -344,6 +359,11 @@ class Certificate:
         snapshot.smoothed_primal = snapshot.primal - bias
         snapshot.smoothed_gap = snapshot.smoothed_primal - (snapshot.dual - spread)
         snapshot.smoothing = bias + spread
+
+
+def _equal(values):
+    """Whether a non-empty array holds one value."""
+    return len(values) > 0 and values.min() == values.max()
 
 
 def _snapshot(result, intercept, gradient, weighted_sum):
