@@ -18,7 +18,10 @@ tf-idf-like 20,000 x 20,000 set, ~100 values a row, 20 classes; with
   for the SVM (another loss: squared hinge, one-vs-rest, same C), time and
   accuracy, and the ratio of the default fit's time to the reference's;
 * ``SGDClassifier()`` with its defaults (log loss or hinge), and on sparse
-  data ``LogisticRegression(solver='saga')``: time, accuracy and ratio.
+  data ``LogisticRegression(solver='saga')``: time, accuracy and ratio;
+  with ``--linearsvc-default``, ``LinearSVC()`` at its own default ``C=1``
+  for the SVM (issue 13's reference: ``alpha = 1 / n`` in our terms, a
+  weaker penalty, so far more iterations on large data).
 
 ``--epochs N`` adds N epochs of the default solver (``tol=0``) against N of
 ``SGDClassifier(tol=None)`` (``--epochs-only``: those alone, e.g. at
@@ -32,8 +35,8 @@ across machines.
 
 Run: ``python benchmarks/bench_defaults.py [--repeats 3] [--sparse]
 [--epochs 5] [--epochs-only] [--grid] [--alpha 1e-4] [--references-only]
-[--only iris,digits]``; issue 13's sparse target: ``--only tfidf80k --alpha
-1e-4 --epochs 5 --epochs-only --repeats 2``.
+[--linearsvc-default] [--only iris,digits]``; issue 13's sparse target:
+``--only tfidf80k --alpha 1e-4 --epochs 5 --epochs-only --repeats 2``.
 """
 
 import argparse
@@ -118,9 +121,11 @@ def alternated(makers, X, y, repeats):
     return {label: (min(times[label]), models[label]) for label in makers}
 
 
-def _makers(Classifier, n, sparse, alpha=None, quick=False):
+def _makers(Classifier, n, sparse, alpha=None, quick=False, svc_default=False):
     """The fits compared for one classifier (at ``alpha``, None: the
-    default; the references solve the same objective)."""
+    default; the references solve the same objective; ``svc_default`` adds
+    ``LinearSVC()`` at its own default ``C=1`` for the SVM, issue 13's
+    reference)."""
     alpha = Classifier().alpha if alpha is None else alpha
     C = 1 / (alpha * n)
     softmax = Classifier is SoftmaxClassifier
@@ -137,37 +142,41 @@ def _makers(Classifier, n, sparse, alpha=None, quick=False):
         ),
     }
     if quick:  # the default fit and the reference only
-        return {label: makers[label] for label in ("default", "reference")}
-    if sparse and softmax:
+        makers = {label: makers[label] for label in ("default", "reference")}
+    elif sparse and softmax:
         makers["LR saga"] = functools.partial(LogisticRegression, C=C, solver="saga")
+    if svc_default and not softmax:
+        makers["LinearSVC()"] = LinearSVC
     return makers
 
 
-def run(name, repeats, alpha=None, quick=False):
+def run(name, repeats, alpha=None, quick=False, svc_default=False):
     X, y = load(name)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
     for Classifier in (SoftmaxClassifier, LinearSVMClassifier):
-        makers = _makers(Classifier, X_tr.shape[0], sp.issparse(X), alpha, quick)
+        makers = _makers(
+            Classifier, X_tr.shape[0], sp.issparse(X), alpha, quick, svc_default
+        )
         rows = alternated(makers, X_tr, y_tr, repeats)
         (t_def, default), (t_ref, ref) = rows["default"], rows["reference"]
-        if quick:
-            print(
-                f"{name:14s} {Classifier.__name__:20s} default {default.solver_} "
-                f"{default.n_iter_} ep {t_def:.3f} s gap {default.duality_gap_:.1e} "
-                f"acc {default.score(X_te, y_te):.3f} | {type(ref).__name__} "
-                f"{t_ref:.3f} s acc {ref.score(X_te, y_te):.3f} | default/reference "
-                f"{t_def / t_ref:.2f}x",
-                flush=True,
-            )
-            continue
-        t_sgd, sgd = rows["sgd"]
-        bound = default.objective_ * (1 - default.duality_gap_)
         extra = "".join(
             f" | {label} {t:.3f} s acc {model.score(X_te, y_te):.3f} "
             f"(default/it {t_def / t:.2f}x)"
             for label, (t, model) in rows.items()
             if label not in ("default", "sgd", "reference")
         )
+        if quick:
+            print(
+                f"{name:14s} {Classifier.__name__:20s} default {default.solver_} "
+                f"{default.n_iter_} ep {t_def:.3f} s gap {default.duality_gap_:.1e} "
+                f"acc {default.score(X_te, y_te):.3f} | {type(ref).__name__} "
+                f"{t_ref:.3f} s acc {ref.score(X_te, y_te):.3f} | default/reference "
+                f"{t_def / t_ref:.2f}x{extra}",
+                flush=True,
+            )
+            continue
+        t_sgd, sgd = rows["sgd"]
+        bound = default.objective_ * (1 - default.duality_gap_)
         print(
             f"{name:14s} {Classifier.__name__:20s} default {default.solver_:4s} "
             f"{default.n_iter_:4d} ep {t_def:7.3f} s gap {default.duality_gap_:.1e} "
@@ -264,13 +273,21 @@ def main():
     parser.add_argument(
         "--epochs-only", action="store_true", help="only the equal epochs"
     )
+    parser.add_argument(
+        "--linearsvc-default",
+        action="store_true",
+        help="also LinearSVC() at its default C=1 (minutes on cifar40k)",
+    )
     args = parser.parse_args()
     names = [*SMALL, "dense20k"] + (["tfidf20k"] if args.sparse else [])
     if args.only:
         names = args.only.split(",")
     for name in names:
         if not args.epochs_only:
-            run(name, args.repeats, args.alpha, args.references_only)
+            run(
+                name, args.repeats, args.alpha, args.references_only,
+                args.linearsvc_default,
+            )  # fmt: skip
         if args.epochs:
             equal_epochs(name, args.repeats, args.epochs, args.alpha)
     if args.grid:
