@@ -217,6 +217,9 @@ static void wait_for_items(struct batch *b, ptrdiff_t count)
 
 typedef float vf32 __attribute__((vector_size(32)));
 typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
+/* Integer lanes of the same widths: the exponent bits of vexp's 2^k. */
+typedef int vi32 __attribute__((vector_size(32)));
+typedef long long vi64 __attribute__((vector_size(32)));
 /* vf64, vf64u from _simd.h; LOAD and STORE are defined per dtype below. */
 #undef LOAD
 #undef STORE
@@ -227,9 +230,15 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LANES 8
 #define LOAD(p) (*(const vf32u *)(p))
 #define STORE(p, v) (*(vf32u *)(p) = (v))
-#define EXP expf
 #define LOG logf
 #define LOG_TINY (-87.33654475f) /* log of FLT_MIN */
+#define VECI vi32
+#define EXP_MAGIC 12582912.0f /* 1.5 * 2^23 */
+#define EXP_BIAS 127
+#define EXP_MANTISSA 23
+#define EXP_LN2_HI 0.693359375f
+#define EXP_LN2_LO (-2.12194440e-4f)
+#define EXP_DEGREE 7
 #define TARGET
 #define SUFFIX(name) name##_f32
 #include "_fused_impl.h"
@@ -245,9 +254,15 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #undef LANES
 #undef LOAD
 #undef STORE
-#undef EXP
 #undef LOG
 #undef LOG_TINY
+#undef VECI
+#undef EXP_MAGIC
+#undef EXP_BIAS
+#undef EXP_MANTISSA
+#undef EXP_LN2_HI
+#undef EXP_LN2_LO
+#undef EXP_DEGREE
 #undef TARGET
 #undef SUFFIX
 
@@ -257,9 +272,15 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LANES 4
 #define LOAD(p) (*(const vf64u *)(p))
 #define STORE(p, v) (*(vf64u *)(p) = (v))
-#define EXP exp
 #define LOG log
 #define LOG_TINY (-708.3964185322641) /* log of DBL_MIN */
+#define VECI vi64
+#define EXP_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
+#define EXP_BIAS 1023
+#define EXP_MANTISSA 52
+#define EXP_LN2_HI 6.93145751953125e-1
+#define EXP_LN2_LO 1.42860682030941723212e-6
+#define EXP_DEGREE 13
 #define TARGET
 #define SUFFIX(name) name##_f64
 #include "_fused_impl.h"

@@ -92,6 +92,38 @@ def test_zero_weights_and_extreme_scores(loss):
     assert np.all(np.isfinite(result[1]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_probabilities_are_accurate_to_a_few_ulps(dtype):
+    # The kernel's own vectorized exp over the whole range it is given,
+    # shifted scores in [log(smallest normal), 0]: with one row of zero
+    # features, the scores are the shift and grad_b = factor * (p - e_y).
+    # (Its floor at the smallest normal number's log, as in the NumPy path,
+    # is left out of the range: exp is below it there.)
+    eps = float(np.finfo(dtype).eps)
+    lowest = np.log(np.finfo(dtype).tiny) * (1 - 8 * eps)
+    rng = np.random.default_rng(0)
+    X, W = np.zeros((1, 1), dtype), np.zeros((64, 1), dtype)
+    for n_classes in (1, 2, 7, 8, 10, 64):
+        for _ in range(20):
+            scores = rng.uniform(lowest, 0, n_classes)
+            scores[rng.integers(n_classes)] = 0  # the largest: exp(0) = 1
+            scores = scores.astype(dtype)
+            y = rng.integers(0, n_classes, 1)
+            value, _, grad_b = fused_loss_gradient(
+                X, y, W[:n_classes], scores, np.ones(1, dtype), "softmax", 1.0
+            )
+            exact = np.exp(scores.astype(np.float64))
+            exact /= exact.sum()
+            # Off the label grad_b is p itself, to the last digits down to
+            # the smallest normal number; on it p - 1.
+            off = np.arange(n_classes) != y[0]
+            normal = off & (exact > np.finfo(dtype).tiny / eps)
+            np.testing.assert_allclose(grad_b[normal], exact[normal], rtol=8 * eps)
+            assert grad_b[y[0]] == pytest.approx(exact[y[0]] - 1, abs=8 * eps)
+            loss = -np.log(exact[y[0]])
+            assert value == pytest.approx(loss, rel=8 * eps, abs=8 * eps)
+
+
 def test_non_finite_scores_give_a_non_finite_loss():
     # The optimizer's divergence check relies on it.
     X, y, W, shift, factors = _problem(16, 10, 3, np.float64)
