@@ -232,6 +232,7 @@ setup(
             depends=[
                 "sklinear/_fused_impl.h",
                 "sklinear/_fused_check.h",
+                "sklinear/_vexp.h",
                 "sklinear/_simd.h",
                 "sklinear/_buffer_check.h",
             ],
@@ -258,6 +259,7 @@ setup(
             sources=["sklinear/_saga_sweep.c"],
             depends=[
                 "sklinear/_saga_sweep_impl.h",
+                "sklinear/_vexp.h",
                 "sklinear/_prefetch.h",
                 "sklinear/_saga_sweep_dense.h",
                 "sklinear/_saga_sweep_check.h",

@@ -217,9 +217,6 @@ static void wait_for_items(struct batch *b, ptrdiff_t count)
 
 typedef float vf32 __attribute__((vector_size(32)));
 typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
-/* Integer lanes of the same widths: the exponent bits of vexp's 2^k. */
-typedef int vi32 __attribute__((vector_size(32)));
-typedef long long vi64 __attribute__((vector_size(32)));
 /* vf64, vf64u from _simd.h; LOAD and STORE are defined per dtype below. */
 #undef LOAD
 #undef STORE
@@ -233,12 +230,7 @@ typedef long long vi64 __attribute__((vector_size(32)));
 #define LOG logf
 #define LOG_TINY (-87.33654475f) /* log of FLT_MIN */
 #define VECI vi32
-#define EXP_MAGIC 12582912.0f /* 1.5 * 2^23 */
-#define EXP_BIAS 127
-#define EXP_MANTISSA 23
-#define EXP_LN2_HI 0.693359375f
-#define EXP_LN2_LO (-2.12194440e-4f)
-#define EXP_DEGREE 7
+#define VEXP_SINGLE 1
 #define TARGET
 #define SUFFIX(name) name##_f32
 #include "_fused_impl.h"
@@ -257,12 +249,7 @@ typedef long long vi64 __attribute__((vector_size(32)));
 #undef LOG
 #undef LOG_TINY
 #undef VECI
-#undef EXP_MAGIC
-#undef EXP_BIAS
-#undef EXP_MANTISSA
-#undef EXP_LN2_HI
-#undef EXP_LN2_LO
-#undef EXP_DEGREE
+#undef VEXP_SINGLE
 #undef TARGET
 #undef SUFFIX
 
@@ -275,12 +262,6 @@ typedef long long vi64 __attribute__((vector_size(32)));
 #define LOG log
 #define LOG_TINY (-708.3964185322641) /* log of DBL_MIN */
 #define VECI vi64
-#define EXP_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
-#define EXP_BIAS 1023
-#define EXP_MANTISSA 52
-#define EXP_LN2_HI 6.93145751953125e-1
-#define EXP_LN2_LO 1.42860682030941723212e-6
-#define EXP_DEGREE 13
 #define TARGET
 #define SUFFIX(name) name##_f64
 #include "_fused_impl.h"

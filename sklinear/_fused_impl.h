@@ -121,52 +121,7 @@ OVER_CLASS_BLOCKS(gradient, const REAL *, REAL *)
 #undef GRADIENT_BLOCK
 #undef OVER_CLASS_BLOCKS
 
-/* 1 / n! for n <= 13: the Taylor coefficients of exp. */
-#ifndef SKLINEAR_INVERSE_FACTORIALS
-#define SKLINEAR_INVERSE_FACTORIALS
-static const double inverse_factorials[14] = {
-    1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
-    1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
-    1.0 / 479001600, 1.0 / 6227020800.0};
-#endif
-
-/* exp of each lane of x, for lanes in [LOG_TINY, 0] (as loss_row gives
- * them) or NaN: x = k ln 2 + r with |r| <= ln(2) / 2 (k rounded to nearest
- * by adding and subtracting 1.5 * 2^EXP_MANTISSA, ln 2 in two parts so that
- * k * EXP_LN2_HI is exact), exp(r) by its Taylor polynomial of degree
- * EXP_DEGREE (the first term left out is below an ulp: r^14 / 14! < 5e-18,
- * r^8 / 8! < 6e-9), times 2^k from its exponent bits (k >= -1022, or -126,
- * above LOG_TINY: a normal number). A NaN lane stays NaN. Lane-wise, so an
- * entry's exp does not depend on its neighbours: a vector of libm's scalar
- * calls cost about a third of a softmax pass (digits: 273 us against the
- * hinge's 192 on one thread). */
-TARGET static inline VEC SUFFIX(vexp)(VEC x)
-{
-    const VEC magic = (VEC){0} + EXP_MAGIC;
-    const VEC t = x * (REAL)1.4426950408889634 + magic; /* log2(e) */
-    const VEC k = t - magic;
-    const VEC r = (x - k * EXP_LN2_HI) - k * EXP_LN2_LO;
-    VEC p = (VEC){0} + (REAL)inverse_factorials[EXP_DEGREE];
-    for (int n = EXP_DEGREE - 1; n >= 0; n--)
-        p = p * r + (REAL)inverse_factorials[n];
-    const VECI exponent = ((VECI)t - (VECI)magic + EXP_BIAS) << EXP_MANTISSA;
-    return p * (VEC)exponent;
-}
-
-/* s[0:n] = exp(s[0:n]) by vexp, the last n % LANES through a vector padded
- * with zeros, so that every entry goes through the same function. */
-TARGET static void SUFFIX(exp_in_place)(REAL *s, ptrdiff_t n)
-{
-    ptrdiff_t c = 0;
-    for (; c + LANES <= n; c += LANES)
-        STORE(s + c, SUFFIX(vexp)(LOAD(s + c)));
-    if (c < n) {
-        REAL tail[LANES] = {0};
-        memcpy(tail, s + c, sizeof(REAL) * (size_t)(n - c));
-        STORE(tail, SUFFIX(vexp)(LOAD(tail)));
-        memcpy(s + c, tail, sizeof(REAL) * (size_t)(n - c));
-    }
-}
+#include "_vexp.h"
 
 /* Softmax: each row's scores minus their largest (the label's kept in
  * correct[r]) and floored at the smallest normal number's log, as in

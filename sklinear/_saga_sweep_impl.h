@@ -57,6 +57,24 @@ static inline double soft(double w, double t)
     return copysign(magnitude > 0.0 ? magnitude : 0.0, w); /* maxsd, no call */
 }
 
+/* The softmax's exponentials: _vexp.h's vectorized exp, baseline ISA. */
+#include "_simd.h"
+#define REAL double
+#define VEC vf64
+#define VECI vi64
+#define LANES 4
+#define TARGET
+#define SUFFIX(name) name##_sweep
+#include "_vexp.h"
+#undef REAL
+#undef VEC
+#undef VECI
+#undef LANES
+#undef TARGET
+#undef SUFFIX
+/* log of the smallest normal double: the softmax's floor, as in _fused.c. */
+#define SWEEP_LOG_TINY (-708.3964185322641)
+
 /* g <- f (dL/ds) at the scores s (in g on entry), for label y. */
 static void score_gradient(const struct sweep *s, double *g, ptrdiff_t y,
                            double f)
@@ -66,8 +84,13 @@ static void score_gradient(const struct sweep *s, double *g, ptrdiff_t y,
         double top = g[0], total = 0.0;
         for (Py_ssize_t c = 1; c < C; c++)
             top = g[c] > top ? g[c] : top;
+        for (Py_ssize_t c = 0; c < C; c++) {
+            const double shifted = g[c] - top;
+            g[c] = shifted < SWEEP_LOG_TINY ? SWEEP_LOG_TINY : shifted;
+        }
+        exp_in_place_sweep(g, C);
         for (Py_ssize_t c = 0; c < C; c++)
-            total += g[c] = exp(g[c] - top);
+            total += g[c];
         for (Py_ssize_t c = 0; c < C; c++)
             g[c] = f * (g[c] / total - (c == y));
         return;

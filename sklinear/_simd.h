@@ -16,6 +16,9 @@
 #endif
 
 typedef double vf64 __attribute__((vector_size(32)));
+/* Integer lanes of 32-byte vectors: _vexp.h's exponent bits. */
+typedef int vi32 __attribute__((vector_size(32)));
+typedef long long vi64 __attribute__((vector_size(32)));
 typedef double vf64u __attribute__((vector_size(32), aligned(8), may_alias));
 #define LOAD(p) (*(const vf64u *)(p))
 #define STORE(p, v) (*(vf64u *)(p) = (v))
