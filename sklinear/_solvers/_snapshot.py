@@ -134,12 +134,8 @@ class Certificate:
         raw = self._raw(W)
         loss = objective.loss_function
         if objective.fit_intercept:
-            shift = np.asarray(objective._shift(W, b), dtype=np.float64)
-            precision = _SHIFT_PRECISION
-            if tol is not None:
-                precision = max((tol / 100) ** 2, precision)
-            shift, losses, helper = best_shift(
-                raw, shift, self.y, self.factors, objective, mu, precision=precision
+            shift, losses, helper = self._best_intercept(
+                raw, W, b, self.y, self.factors, mu, tol
             )
             scores = raw  # raw is not needed again: one n x C array fewer
             scores += shift
@@ -203,12 +199,8 @@ class Certificate:
         factors = np.bincount(rows, weights=self.factors, minlength=len(classes))
         loss = objective.loss_function
         if objective.fit_intercept:
-            shift = np.asarray(objective._shift(W, b), dtype=np.float64)
-            precision = _SHIFT_PRECISION
-            if tol is not None:
-                precision = max((tol / 100) ** 2, precision)
-            shift, losses, helper = best_shift(
-                raw, shift, classes, factors, objective, 0.0, precision=precision
+            shift, losses, helper = self._best_intercept(
+                raw, W, b, classes, factors, 0.0, tol
             )
             gradient = loss.gradient_from_helper(helper, classes, 0.0)
             theta = -gradient
@@ -221,6 +213,17 @@ class Certificate:
         )  # fmt: skip
         weighted_sum = self._sum_at_zero(gradient, classes, rows)
         return _snapshot(result, shift, gradient[rows], weighted_sum)
+
+    def _best_intercept(self, raw, W, b, y, factors, mu, tol):
+        """:func:`best_shift` for rows of scores ``raw`` (labels ``y``,
+        factors ``factors``) from the intercept of ``(W, b)``, to the
+        precision ``tol`` needs (see :meth:`__call__`)."""
+        objective = self.objective
+        shift = np.asarray(objective._shift(W, b), dtype=np.float64)
+        precision = _SHIFT_PRECISION
+        if tol is not None:
+            precision = max((tol / 100) ** 2, precision)
+        return best_shift(raw, shift, y, factors, objective, mu, precision=precision)
 
     def _classes(self):
         """The classes' problem of :meth:`_at_zero`: the classes with samples,
