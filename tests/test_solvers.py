@@ -127,21 +127,38 @@ def test_a_checks_memory_sum_is_the_certificates_or_its_own(loss, dtype, absent)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_a_check_at_zero_weights_skips_the_product_with_the_same_result(
-    sparse, monkeypatch
-):
-    # The solvers start at W = 0, where X @ W.T is 0: no pass over X.
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["plain", "absent class", "no intercept"])
+def test_the_softmax_check_at_zero_weights_is_the_every_row_check(sparse, dtype, case):
+    # The solvers start at W = 0, where every row's scores are the intercept:
+    # the check runs on one row per class and gives the gap, intercept,
+    # gradients and memory sum of the check over every row.
     import scipy.sparse as sp
 
     X, y = _data("wine")
-    objective = _objective(sp.csr_matrix(X) if sparse else X, y, "softmax", "l2", 5e-3)
-    W, b = np.zeros((3, X.shape[1])), np.array([0.5, -0.2, 0.1])
-    skipped = Certificate(objective)(W, b)
-    monkeypatch.setattr(
-        Certificate, "_raw", lambda self, W: np.asarray(self.objective.X @ W.T)
+    X = (sp.csr_matrix(X) if sparse else X).astype(dtype)
+    weights = np.random.default_rng(0).random(len(y)) + 0.5
+    if case == "absent class":
+        weights[y == 1] = 0.0
+    objective = LinearObjective(
+        X, y, "softmax", penalty=make_penalty("l2", 5e-3), sample_weight=weights,
+        fit_intercept=case != "no intercept", center=not sparse,
+    )  # fmt: skip
+    W, b = objective.initial_weights(3)
+    b[:] = [0.5, -0.2, 0.1]
+    per_class = Certificate(objective)(W, b.copy(), tol=1e-6)
+    every_row = Certificate(objective)._anywhere(W, b.copy(), 0.0, 1e-6)
+    assert per_class.primal == pytest.approx(every_row.primal, rel=1e-12)
+    assert per_class.dual == pytest.approx(every_row.dual, rel=1e-7, abs=1e-12)
+    np.testing.assert_allclose(
+        per_class.intercept_scores, every_row.intercept_scores, atol=1e-9
     )
-    read = Certificate(objective)(W, b)
-    assert skipped.primal == read.primal and skipped.gap == read.gap
+    np.testing.assert_allclose(per_class.gradient, every_row.gradient, atol=1e-9)
+    # (On float32 rows both sums come from float32 products.)
+    atol = 1e-6 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(
+        per_class.weighted_sum, every_row.weighted_sum, rtol=1e-6, atol=atol
+    )
 
 
 def test_minibatch_saga_keeps_its_batch_order_in_memory_of_order_n():
