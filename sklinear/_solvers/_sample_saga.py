@@ -137,6 +137,10 @@ class SampleSaga:
     def reset(self, gradient, weighted_sum):
         """Fill the memory from score gradients of all samples (a snapshot).
 
+        Takes over both arrays where their dtype and layout are the memory's
+        (float64, writable; ``gradient`` C-ordered, ``weighted_sum`` in the
+        sweep's order): the caller must not use them after.
+
         Parameters
         ----------
         gradient : ndarray of shape (n_samples, n_classes)
@@ -144,10 +148,9 @@ class SampleSaga:
         weighted_sum : ndarray of shape (n_classes, n_features)
             ``sum_i f_i G_i x_i^T`` (uncentered).
         """
-        self.memory = np.ascontiguousarray(
-            gradient * self.factors[:, None], dtype=np.float64
-        )
-        self.sum_W = np.array(weighted_sum, dtype=np.float64, order=self._order)
+        gradient = _owned(gradient, "C")
+        self.memory = np.multiply(gradient, self.factors[:, None], out=gradient)
+        self.sum_W = _owned(weighted_sum, self._order)
         self.sum_b = self.memory.sum(axis=0)
 
     @property
@@ -213,6 +216,15 @@ class SampleSaga:
         points = (order.astype(np.float64) + 0.5) / n
         samples = np.searchsorted(self.cumulative, points, side="right")
         return np.minimum(samples, n - 1)
+
+
+def _owned(array, order):
+    """``array`` itself where it is float64, writable and contiguous in
+    ``order``, else a copy that is."""
+    contiguous = array.flags.c_contiguous if order == "C" else array.flags.f_contiguous
+    if array.dtype == np.float64 and array.flags.writeable and contiguous:
+        return array
+    return np.array(array, dtype=np.float64, order=order)
 
 
 def _sweep_arrays(X):
