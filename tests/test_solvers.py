@@ -225,3 +225,32 @@ def test_gaps_an_ulp_apart_give_no_rate_to_space_checks_by():
     gap = 1.2719574444974210e59
     history = [(10, np.nextafter(gap, np.inf), 0.3, 0.0, 0.0), (19, gap, 0.3, 0.0, 0.0)]
     assert next_check(history, 1e-2, 3) == 1
+
+
+def test_a_step_too_large_returns_to_the_best_point_and_still_certifies(monkeypatch):
+    # Steps 20 times too long make the objective rise past the best check's
+    # gap: SAGA goes back to the best point (checking there again, as the
+    # best snapshot keeps no gradients) with half the step, and still
+    # reaches tol with a gap that bounds the true one.
+    import scipy.sparse as sp
+
+    from sklinear._solvers import _saga_loop
+
+    returns = []
+    improved = _saga_loop._improved
+
+    def counted(snapshot, best):
+        returns.append(not improved(snapshot, best))
+        return not returns[-1]
+
+    monkeypatch.setattr(_saga_loop, "_improved", counted)
+    X, y = _data("wine")
+    objective = _objective(sp.csr_matrix(X), y, "softmax", "l2", 5e-3)
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(
+        objective, W, b, method="saga", tol=1e-6, step_factor=20.0, random_state=0
+    )
+    assert sum(returns) >= 1 and result.converged
+    optimum = softmax_l2(X, y, 5e-3).value
+    assert result.primal - optimum <= result.gap * result.primal + 1e-12
+    assert objective.value(W, b) == pytest.approx(result.primal, rel=1e-9)
