@@ -148,9 +148,9 @@ class SampleSaga:
         weighted_sum : ndarray of shape (n_classes, n_features)
             ``sum_i f_i G_i x_i^T`` (uncentered).
         """
-        gradient = _owned(gradient, "C")
+        gradient = np.require(gradient, np.float64, ["C", "W"])
         self.memory = np.multiply(gradient, self.factors[:, None], out=gradient)
-        self.sum_W = _owned(weighted_sum, self._order)
+        self.sum_W = np.require(weighted_sum, np.float64, [self._order, "W"])
         self.sum_b = self.memory.sum(axis=0)
 
     @property
@@ -216,15 +216,6 @@ class SampleSaga:
         points = (order.astype(np.float64) + 0.5) / n
         samples = np.searchsorted(self.cumulative, points, side="right")
         return np.minimum(samples, n - 1)
-
-
-def _owned(array, order):
-    """``array`` itself where it is float64, writable and contiguous in
-    ``order``, else a copy that is."""
-    contiguous = array.flags.c_contiguous if order == "C" else array.flags.f_contiguous
-    if array.dtype == np.float64 and array.flags.writeable and contiguous:
-        return array
-    return np.array(array, dtype=np.float64, order=order)
 
 
 def _sweep_arrays(X):

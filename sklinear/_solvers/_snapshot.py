@@ -85,6 +85,8 @@ class Certificate:
         self.objective = objective
         n_samples = objective.n_samples
         self.factors = objective._factors(slice(None), n_samples).astype(np.float64)
+        # No sample weights: every factor is the same (see _solver_sum).
+        self._one_factor = n_samples > 0 and self.factors.min() == self.factors.max()
         self.y = np.asarray(objective.y, dtype=np.intp)
         self._gap = PreparedGap(
             objective.X, self.y, objective.n_classes, loss=objective.loss,
@@ -161,16 +163,19 @@ class Certificate:
             theta_sum = None if theta is None else -weighted_sum
         elif objective.X.dtype == np.float64 or theta is None:
             weighted_sum = self._solver_sum(gradient)
-            if theta is not None and objective.X.dtype == np.float64:
-                # theta = -G: minus this sum, negated in place for the gap and
-                # back after it (a sign flip, exact) rather than copied at the
-                # check's peak of memory (see _restore_intercept).
-                theta_sum = np.negative(weighted_sum, out=weighted_sum)
+        # theta = -G: its sum is minus weighted_sum, negated in place for the
+        # gap and back after it (a sign flip, exact) rather than copied at
+        # the check's peak of memory (see _restore_intercept). Only float64
+        # X's product is accurate enough to stand for it.
+        negated = theta_sum is None and theta is not None
+        negated = negated and objective.X.dtype == np.float64
+        if negated:
+            theta_sum = np.negative(weighted_sum, out=weighted_sum)
         # theta is this call's own: the gap may make it feasible in place.
         result = self._certify(
             W, shift, scores, theta, theta_sum, losses=losses, overwrite_theta=True
         )
-        if theta_sum is weighted_sum is not None:
+        if negated:
             np.negative(weighted_sum, out=weighted_sum)
             self._gap.last_theta_sum = None  # it was this array
         if weighted_sum is None:
@@ -297,12 +302,11 @@ class Certificate:
         factors (no sample weights) the sum is scaled after the product, so
         that no weighted copy of ``gradient`` is made at the check's peak of
         memory."""
-        factors = self.factors
-        if sp.issparse(self.objective.X) and _equal(factors):
+        if self._one_factor:
             product = _transposed_product(self.objective.X, gradient)
-            product *= factors[0]
+            product *= self.factors[0]
             return product
-        return _transposed_product(self.objective.X, gradient * factors[:, None])
+        return _transposed_product(self.objective.X, gradient * self.factors[:, None])
 
     def _sum_at_zero(self, gradient, classes, rows):
         """``sum_i f_i G_i x_i^T`` at ``W = 0``, in float64, from the classes'
@@ -362,11 +366,6 @@ class Certificate:
         snapshot.smoothed_primal = snapshot.primal - bias
         snapshot.smoothed_gap = snapshot.smoothed_primal - (snapshot.dual - spread)
         snapshot.smoothing = bias + spread
-
-
-def _equal(values):
-    """Whether a non-empty array holds one value."""
-    return len(values) > 0 and values.min() == values.max()
 
 
 def _snapshot(result, intercept, gradient, weighted_sum):
