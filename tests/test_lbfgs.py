@@ -117,15 +117,19 @@ def test_a_hook_stops_it():
 
 
 def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
-    # L-BFGS that gives up after two iterations (as a failed line search
-    # does): SAGA must take over from its point and reach tol.
+    # L-BFGS whose line search fails after two iterations (as where rounding
+    # hides any descent): SAGA must take over from its point and reach tol.
     reference = _reference(1e-3)  # LogisticRegression's L-BFGS, not cut short
-    minimize = _lbfgs.scipy.optimize.minimize
+    line_search = _lbfgs.line_search
+    accepted = []
 
-    def two_iterations(*args, options, **kwargs):
-        return minimize(*args, options={**options, "maxiter": 2}, **kwargs)
+    def two_steps(*args, **kwargs):
+        if len(accepted) >= 2:
+            return None
+        accepted.append(line_search(*args, **kwargs))
+        return accepted[-1]
 
-    monkeypatch.setattr(_lbfgs.scipy.optimize, "minimize", two_iterations)
+    monkeypatch.setattr(_lbfgs, "line_search", two_steps)
     objective = _objective(1e-3)
     W, b = objective.initial_weights(objective.n_classes)
     result = solve(objective, W, b, method="lbfgs", tol=1e-3, random_state=0)
@@ -164,3 +168,16 @@ def test_checks_wait_for_a_gradient_that_says_the_gap_may_be_within_tol(alpha):
     assert spacing.min() >= 3 and spacing.max() <= 50
     # Spaced by the rate the gap fell at, the same fits checked 4 to 7 times.
     assert len(epochs) <= max(2, result.n_epochs // 20 + 1)
+
+
+def test_float32_rounding_hands_over_to_saga():
+    # With float32 X the objective's rounding passes for progress: L-BFGS
+    # must hand over to SAGA once its steps gain less than that (without the
+    # rule: 2,000 iterations at a gap of 5e-6 here).
+    objective = _objective(1e-4, dtype=np.float32)
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(
+        objective, W, b, method="lbfgs", tol=1e-6, random_state=0, max_epochs=1000
+    )
+    assert result.converged and result.gap <= 1e-6
+    assert W.dtype == np.float32 and result.n_epochs < 500

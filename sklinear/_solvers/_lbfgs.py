@@ -9,20 +9,23 @@ penalty gives, per sample (digits, 1,437 training rows, ``alpha=1e-4``:
 with lazy updates does more per pass, and L-BFGS pays only where that ratio
 is large. (See :func:`~._driver.prefer_lbfgs` for the measurements.)
 
-scipy's L-BFGS-B (no bounds) runs on ``(W, b)`` directly; the certificate
-(:class:`~._snapshot.Certificate`) decides when to stop, checked when the
-gradient's norm says the gap may be within ``tol``, and at least every
-``_MAX_ITERATIONS_BETWEEN_CHECKS`` iterations. Where L-BFGS stops short of
-``tol`` (its line search fails near rounding, as with float32 products),
-SAGA takes over from its point.
+L-BFGS (:mod:`._quasi_newton`: the compact inverse Hessian of the last
+``_MEMORY`` pairs and a backtracking line search) runs on ``(W, b)``
+directly, at about 30 us an iteration beyond the gradient where scipy's
+L-BFGS-B took about 80 (digits: 13.8 against 14.7 ms to a 1e-3 gap, the same
+37 iterations). The certificate (:class:`~._snapshot.Certificate`) decides
+when to stop, checked when the gradient's norm says the gap may be within
+``tol``, and at least every ``_MAX_ITERATIONS_BETWEEN_CHECKS`` iterations.
+Where L-BFGS stops short of ``tol`` (no descent left that rounding does not
+hide, as with float32 products), SAGA takes over from its point.
 """
 
 import numpy as np
-import scipy.optimize
 
 from ..penalties import L2
 from . import _progress as progress
 from ._curvature import single_sample_smoothness
+from ._quasi_newton import InverseHessian, line_search
 from ._snapshot import move_intercept
 
 __all__ = ["l2_penalty_alone", "lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
@@ -42,8 +45,16 @@ _MIN_CONDITIONING = 10.0
 _MIN_ITERATIONS_BETWEEN_CHECKS = 3
 _MAX_ITERATIONS_BETWEEN_CHECKS = 50
 _HOPEFUL_FRACTION = 0.5
-# Corrections L-BFGS keeps (scipy's default).
+# Pairs L-BFGS keeps (scipy's default).
 _MEMORY = 10
+# L-BFGS hands over to SAGA after _MAX_STALLED iterations in a row whose
+# decrease of the objective is within _ROUNDING_DECREASE units of rounding
+# of X's dtype (relative): with float32 X the values' rounding passes for
+# progress and L-BFGS would creep on (digits in float32, alpha 1e-4, tol
+# 1e-6: 2,000 iterations at a gap of 5e-6 without this rule; with it 184
+# epochs in all, against 282 at 4 units and 422 at 16).
+_MAX_STALLED = 3
+_ROUNDING_DECREASE = 1.0
 
 
 def lbfgs_applies(objective):
@@ -121,7 +132,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     result = progress.SolverResult(W=W, b=b, method="lbfgs")
     n_weights = W.size
     dtype = objective.X.dtype
-    last = {"snapshot": None, "gradient": None}
+    last = {"snapshot": None}
 
     def check():
         """Certify (W, b) at its best intercept; whether it ends the solve."""
@@ -147,55 +158,48 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     def value_gradient(z):
         value, grad_W, grad_b = objective.value_gradient(*split(z))
         gradient = np.concatenate([grad_W.ravel(), grad_b]).astype(np.float64)
-        last["gradient"] = gradient  # the accepted point's, at the callback
-        if not np.isfinite(value):  # a trial point too far: a longer line search
-            return np.inf, gradient
         return float(value), gradient
 
-    since_check = [0]
-
-    def after_iteration(intermediate_result):  # the name scipy looks for
-        W[...], b[...] = split(intermediate_result.x)
+    x = np.concatenate([W.ravel(), b]).astype(np.float64)
+    value, gradient = value_gradient(x)
+    memory = InverseHessian(x.size, _MEMORY)
+    # The first step moves a unit length, as scipy's L-BFGS-B's does.
+    step = min(1.0, 1.0 / max(float(np.sqrt(gradient @ gradient)), 1e-300))
+    since_check = stalled = 0
+    rounding = _ROUNDING_DECREASE * np.finfo(dtype).eps
+    if hooks.begin is not None:
+        hooks.begin(result.n_epochs)
+    while result.n_epochs < max_epochs and np.isfinite(value):
+        accepted = line_search(
+            value_gradient, x, value, gradient, memory.direction(gradient), step
+        )
+        if accepted is None and memory.n_pairs:  # once more, downhill
+            memory.reset()
+            continue
+        if accepted is None:  # rounding hides any descent: SAGA goes on
+            break
+        x_new, value_new, gradient_new, _ = accepted
+        stalled = stalled + 1 if value - value_new <= rounding * abs(value) else 0
+        if stalled >= _MAX_STALLED:  # rounding hides the progress: SAGA goes on
+            break
+        memory.update(x_new - x, gradient_new - gradient)
+        value = value_new
+        x, gradient, step = x_new, gradient_new, 1.0
+        W[...], b[...] = split(x)
         result.n_epochs += 1
         result.n_steps += 1
         if hooks.end is not None and hooks.end(result.n_epochs - 1, W, b):
             result.interrupted = True
-            raise StopIteration
-        since_check[0] += 1
-        if _check_due(
-            since_check[0],
-            _cue(
-                last["gradient"],
-                float(intermediate_result.fun),
-                objective.penalty.alpha,
-            ),
-            tol,
-        ):
-            since_check[0] = 0
+            break
+        since_check += 1
+        if _check_due(since_check, _cue(gradient, value, objective.penalty.alpha), tol):
+            since_check = 0
             if check():
-                raise StopIteration
+                break
         if result.n_epochs >= max_epochs:
-            raise StopIteration
+            break
         if hooks.begin is not None:
             hooks.begin(result.n_epochs)
-
-    if hooks.begin is not None:
-        hooks.begin(result.n_epochs)
-    start = np.concatenate([W.ravel(), b]).astype(np.float64)
-    scipy.optimize.minimize(
-        value_gradient,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        callback=after_iteration,
-        options={
-            "maxiter": max_epochs - result.n_epochs,
-            "maxfun": 4 * max_epochs,
-            "maxcor": _MEMORY,
-            "gtol": 0.0,
-            "ftol": 0.0,
-        },
-    )
     if not result.history or result.history[-1][0] != result.n_epochs:
         check()  # steps since the last check
     return result, last["snapshot"]
