@@ -469,6 +469,53 @@ def test_the_mixing_weight_of_blocks_of_rows_is_that_of_all_rows(loss):
     assert blocks == whole and 0 < blocks <= 1
 
 
+def _mixing_weight_by_masks(shifted, interior, y, a, present, loss):
+    # The definition, entry by entry over whole masks: the smallest t with
+    # (1 - t) shifted + t interior in the domain.
+    one_hot = np.zeros_like(shifted)
+    one_hot[np.arange(len(y)), y] = 1.0
+    constrained = (a > 0)[:, None] & present[None, :]
+    if loss == "hinge":
+        constrained &= one_hot == 0
+        upper, lower = 0.0, -1.0
+    else:
+        upper, lower = one_hot, -np.inf
+    over = constrained & (shifted > upper)
+    under = constrained & (shifted < lower)
+    t_over = np.where(over, shifted - upper, 0.0) / np.where(
+        over, shifted - interior, 1.0
+    )
+    t_under = np.where(under, lower - shifted, 0.0) / np.where(
+        under, interior - shifted, 1.0
+    )
+    return float(max(t_over.max(initial=0.0), t_under.max(initial=0.0)))
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+@pytest.mark.parametrize("scale", [0.0, 0.05, 0.3, 2.0])
+def test_the_mixing_weight_is_its_definitions(loss, scale):
+    # Computed at the violated entries alone; it must equal the definition
+    # over whole masks bit for bit, with violations on and off the labels,
+    # absent classes and zero weights, and none at all (scale 0).
+    from sklinear._duality import _domains
+
+    rng = np.random.default_rng(1)
+    n, n_classes = 500, 6
+    y = rng.integers(0, n_classes, n)
+    a = rng.random(n)
+    a[::11] = 0
+    a /= a.sum()
+    present = np.ones(n_classes, bool)
+    present[4] = False
+    interior = _domains._interior_point(a, y, present, loss)[y]
+    base = interior.copy()
+    shifted = base + rng.normal(scale=scale, size=(n, n_classes))
+    got = _domains._block_mixing_weight(shifted, interior, y, a, present, loss)
+    expected = _mixing_weight_by_masks(shifted, interior, y, a, present, loss)
+    assert got == expected
+    assert (got > 0) == (scale > 0)
+
+
 @pytest.mark.parametrize("loss", ["softmax", "hinge"])
 def test_the_callers_arrays_are_left_unchanged(loss):
     # The dual points are made feasible in place, on copies of their own.

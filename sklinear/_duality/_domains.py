@@ -110,11 +110,13 @@ def _restore_intercept(theta, Z, class_sums, y, a, present, loss):
     interior = _interior_point(a, y, present, loss)
     theta += shift
     t = _mixing_weight(theta, interior, y, a, present, loss)
-    # (1 - t) theta + t interior[y], interior[y] by blocks of rows.
-    theta *= 1.0 - t
-    for start in range(0, len(y), _MIXING_ROWS):
-        block = slice(start, start + _MIXING_ROWS)
-        theta[block] += t * interior[y[block]]
+    # (1 - t) theta + t interior[y], interior[y] by blocks of rows (none
+    # where theta is feasible already, as near an optimum it often is).
+    if t > 0:
+        theta *= 1.0 - t
+        for start in range(0, len(y), _MIXING_ROWS):
+            block = slice(start, start + _MIXING_ROWS)
+            theta[block] += t * interior[y[block]]
     theta = _clean_theta(theta, y, loss)
     _zero_unweighted(theta, a)
     # (1 - t) (Z + shift mean_row^T) + t interior^T class_sums, in one new
@@ -232,24 +234,40 @@ def _mixing_weight(shifted, interior, y, a, present, loss):
 
 
 def _block_mixing_weight(shifted, interior, y, a, present, loss):
-    """:func:`_mixing_weight` of a block of rows (``interior`` per row)."""
-    n_classes = shifted.shape[1]
+    """:func:`_mixing_weight` of a block of rows (``interior`` per row).
+
+    Near an optimum few entries, often none, are violated: the ratios are
+    computed at those entries alone (two comparisons over the block, not a
+    dozen passes)."""
+    rows = np.arange(len(y))
     constrained = (a > 0)[:, None] & present[None, :]
-    one_hot = _one_hot(y, n_classes)
-    if loss == "hinge":
-        constrained &= one_hot == 0
-        upper, lower = 0.0, -1.0
-    else:
-        upper, lower = one_hot, -np.inf
-    over = constrained & (shifted > upper)
-    under = constrained & (shifted < lower)
-    excess = np.where(over, shifted - upper, 0.0)
-    deficit = np.where(under, lower - shifted, 0.0)
+    labels = shifted[rows, y]
+    if loss == "hinge":  # beta in [0, 1] off the label: theta in [-1, 0]
+        constrained[rows, y] = False
+        t_over = _largest_ratio(shifted, interior, constrained, shifted > 0.0, 0.0)
+        t_under = _largest_ratio(shifted, interior, constrained, shifted < -1.0, -1.0)
+        return max(t_over, t_under)
+    # p >= 0: theta at most 1 on the label, 0 elsewhere.
+    over = shifted > 0.0
+    over[rows, y] = labels > 1.0
+    return _largest_ratio(shifted, interior, constrained, over, y)
+
+
+def _largest_ratio(shifted, interior, constrained, violated, bound):
+    """The largest ``(shifted - bound) / (shifted - interior)`` over the
+    violated constrained entries (0 if none); ``bound`` a number, or for the
+    softmax the labels (1 at each row's label, 0 elsewhere)."""
+    violated &= constrained
+    if not violated.any():
+        return 0.0
+    at_rows, at_columns = np.nonzero(violated)
+    if isinstance(bound, np.ndarray):
+        bound = (at_columns == bound[at_rows]).astype(np.float64)
+    values = shifted[at_rows, at_columns]
     # Where an entry is violated its distance to the interior one is larger
     # than the violation, so these ratios lie in [0, 1).
-    t_over = excess / np.where(over, shifted - interior, 1.0)
-    t_under = deficit / np.where(under, interior - shifted, 1.0)
-    return float(max(t_over.max(initial=0.0), t_under.max(initial=0.0)))
+    ratios = (values - bound) / (values - interior[at_rows, at_columns])
+    return float(ratios.max())
 
 
 def _scale_into_l1_ball(theta, Z, alpha_l1):
