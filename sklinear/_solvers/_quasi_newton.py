@@ -29,10 +29,12 @@ class InverseHessian:
     """L-BFGS's approximation of the inverse Hessian from its last ``memory``
     pairs ``s = x_new - x``, ``y = g_new - g``, applied in compact form.
 
-    The pairs live in ring buffers (no copy of them when the oldest goes);
-    the small matrices of the compact form are kept in chronological order
-    and updated one pair at a time: ``R^-1`` (``R`` the upper triangle of
-    ``S^T Y``, whose inverse gains a column and loses its first row and
+    The pairs live in a ring, the ``s`` in the first ``memory`` rows of one
+    array and the ``y`` in the others, so that one product gives every
+    ``s_i . v`` and ``y_i . v`` (no copy of the pairs when the oldest
+    goes). The small matrices of the compact form are kept in chronological
+    order and updated one pair at a time: ``R^-1`` (``R`` the upper triangle
+    of ``S^T Y``; its inverse gains a column and loses its first row and
     column as ``R`` does) and ``Y^T Y``.
 
     Parameters
@@ -44,22 +46,29 @@ class InverseHessian:
     """
 
     def __init__(self, n, memory):
-        self._S = np.zeros((memory, n))
-        self._Y = np.zeros((memory, n))
+        self._pairs = np.zeros((2 * memory, n))  # s_0..s_m-1, y_0..y_m-1
+        self._memory = memory
+        self._R_inverse = np.zeros((memory, memory))
+        self._YY = np.zeros((memory, memory))
+        self._diagonal = np.zeros(memory)  # s_i . y_i
         self.reset()
 
     @property
     def n_pairs(self):
         """Pairs held."""
-        return self._order.size
+        return self._count
 
     def reset(self):
         """Forget every pair."""
-        self._order = np.zeros(0, dtype=np.intp)  # slots, oldest first
-        self._R_inverse = np.zeros((0, 0))
-        self._YY = np.zeros((0, 0))
-        self._diagonal = np.zeros(0)  # s_i . y_i
+        self._count = 0
+        self._oldest = 0  # the oldest pair's slot
         self._scale = 1.0  # gamma = s.y / y.y of the newest pair
+        self._order()
+
+    def _order(self):
+        """Keep the pairs' slots, oldest first, and the rows of their ``y``."""
+        slots = (self._oldest + np.arange(self._count)) % self._memory
+        self._rows = slots, slots + self._memory
 
     def update(self, s, y):
         """Store the pair ``(s, y)``; skipped (returns False) unless
@@ -69,25 +78,30 @@ class InverseHessian:
         yy = float(y @ y)
         if not (sy > 1e-10 * np.sqrt(float(s @ s) * yy)):
             return False
-        keep = slice(1, None) if self.n_pairs == self._S.shape[0] else slice(None)
-        slot = self._order[0] if keep.start else self.n_pairs
-        order = self._order[keep]
-        R_inverse, YY = self._R_inverse[keep, keep], self._YY[keep, keep]
-        column = (self._S @ y)[order]  # s_i . y for the pairs kept
-        yy_column = (self._Y @ y)[order]
-        k = order.size
-        self._R_inverse = np.zeros((k + 1, k + 1))
-        self._R_inverse[:k, :k] = R_inverse
-        self._R_inverse[:k, k] = -(R_inverse @ column) / sy
-        self._R_inverse[k, k] = 1.0 / sy
-        self._YY = np.empty((k + 1, k + 1))
-        self._YY[:k, :k] = YY
-        self._YY[:k, k] = self._YY[k, :k] = yy_column
-        self._YY[k, k] = yy
-        self._diagonal = np.append(self._diagonal[keep], sy)
-        self._order = np.append(order, slot)
-        self._S[slot] = s
-        self._Y[slot] = y
+        m, k = self._memory, self._count
+        R_inverse, YY, diagonal = self._R_inverse, self._YY, self._diagonal
+        if k == m:  # the oldest goes: drop its row and column
+            R_inverse[:-1, :-1] = R_inverse[1:, 1:]
+            YY[:-1, :-1] = YY[1:, 1:]
+            diagonal[:-1] = diagonal[1:]
+            self._oldest = (self._oldest + 1) % m
+            k -= 1
+        slot = (self._oldest + k) % m
+        self._count = k
+        self._order()
+        s_rows, y_rows = self._rows
+        products = self._pairs @ y  # s_i . y and y_i . y for every slot
+        column = products[s_rows]
+        R_inverse[:k, k] = -(R_inverse[:k, :k] @ column) / sy
+        R_inverse[k, : k + 1] = 0.0
+        R_inverse[k, k] = 1.0 / sy
+        YY[:k, k] = YY[k, :k] = products[y_rows]
+        YY[k, k] = yy
+        diagonal[k] = sy
+        self._pairs[slot] = s
+        self._pairs[slot + m] = y
+        self._count = k + 1
+        self._order()
         self._scale = sy / yy
         return True
 
@@ -99,22 +113,21 @@ class InverseHessian:
         initial scale, ``H g = gamma (g - Y p) + S u`` where
         ``p = R^-1 S^T g`` and ``u = R^-T ((D + gamma Y^T Y) p - gamma Y^T g)``.
         """
-        gamma = self._scale
-        if not self.n_pairs:
+        gamma, k = self._scale, self._count
+        if not k:
             return -gamma * gradient
-        order = self._order
-        p = self._R_inverse @ (self._S @ gradient)[order]
-        inner = self._diagonal * p
-        inner += gamma * (self._YY @ p - (self._Y @ gradient)[order])
-        u = inner @ self._R_inverse
-        u_slots = np.zeros(self._S.shape[0])
-        p_slots = np.zeros(self._S.shape[0])
-        u_slots[order] = u
-        p_slots[order] = p
-        step = gradient - p_slots @ self._Y
-        step *= gamma
-        step += u_slots @ self._S
-        return -step
+        s_rows, y_rows = self._rows
+        products = self._pairs @ gradient
+        R_inverse = self._R_inverse[:k, :k]
+        p = R_inverse @ products[s_rows]
+        inner = self._diagonal[:k] * p
+        inner += gamma * (self._YY[:k, :k] @ p - products[y_rows])
+        coefficients = np.zeros(2 * self._memory)
+        coefficients[s_rows] = -(inner @ R_inverse)
+        coefficients[y_rows] = gamma * p
+        step = coefficients @ self._pairs
+        step -= gamma * gradient
+        return step
 
 
 def line_search(value_gradient, x, value, gradient, direction, step=1.0):
