@@ -149,6 +149,7 @@ class LinearObjective:
         # What holds for the whole fit is decided here, once: whether the
         # compiled pass can read X, and the labels as it reads them best.
         self._fused = _fused_pass.prepare(X, y, loss)
+        self._all_factors = None  # the full batch's factors, made when needed
 
     @property
     def loss(self):
@@ -178,6 +179,14 @@ class LinearObjective:
         return W, np.zeros(n_classes, dtype=self.dtype)
 
     def _factors(self, rows, n_rows):
+        if rows == slice(None):  # the full batch's, made once (read-only)
+            if self._all_factors is None:
+                self._all_factors = self._batch_factors(rows, n_rows)
+                self._all_factors.flags.writeable = False
+            return self._all_factors
+        return self._batch_factors(rows, n_rows)
+
+    def _batch_factors(self, rows, n_rows):
         scale = self._weight_scale / max(n_rows, 1)  # an empty batch: loss 0
         if self.sample_weight is None:
             return np.full(n_rows, scale, dtype=self.dtype)
@@ -339,11 +348,8 @@ class LinearObjective:
         grad_b : ndarray of shape (n_classes,)
         """
         loss, grad_W, grad_b = self.loss_gradient(W, b)
-        return (
-            loss + self.penalty.value(W),
-            grad_W + self.penalty.gradient(W),
-            grad_b,
-        )
+        grad_W += self.penalty.gradient(W)  # a new array of loss_gradient's
+        return loss + self.penalty.value(W), grad_W, grad_b
 
     def _sample_rows(self, max_rows):
         """Evenly spaced rows (a view for dense X) and their weights."""
