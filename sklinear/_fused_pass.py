@@ -230,9 +230,10 @@ def prepare(X, y, loss):
 def _as_shift(shift, n_classes, dtype):
     """``shift`` (an array, or a scalar such as 0 without an intercept) as a
     vector of ``n_classes``: a broadcast view, which the kernel accepts."""
-    if isinstance(shift, np.ndarray) and shift.shape == (n_classes,):
-        if shift.dtype == dtype:  # as it is (a broadcast costs 3 us a call)
-            return shift
+    # As it is where it fits (a broadcast costs 3 us a call).
+    fits = isinstance(shift, np.ndarray) and shift.shape == (n_classes,)
+    if fits and shift.dtype == dtype:
+        return shift
     return np.broadcast_to(np.asarray(shift, dtype=dtype), (n_classes,))
 
 

@@ -32,7 +32,7 @@ does the products with ``X``.
 
 import numpy as np
 
-from .losses import _hinge, _softmax
+from .losses import _hinge, _row_max, _row_sums, _softmax
 
 __all__ = ["MulticlassHingeLoss", "SoftmaxLoss", "make_loss"]
 
@@ -43,10 +43,10 @@ def _correct_positions(n_rows, n_classes, y):
 
 def _softmax_probabilities(scores):
     """Row-wise softmax, in place, and each row's log-sum-exp."""
-    top = scores.max(axis=1, keepdims=True)
+    top = _row_max(scores)[:, None]
     scores -= top
     np.exp(scores, out=scores)
-    total = scores.sum(axis=1, keepdims=True)
+    total = _row_sums(scores)[:, None]
     scores /= total
     return scores, (np.log(total) + top).ravel()
 

@@ -8,6 +8,8 @@ the softmax loss; ``-beta_c`` off the label and ``sum(beta)`` on it, with
 
 import numpy as np
 
+from ..losses import _row_max, _row_sums
+
 
 def _one_hot(y, n_classes, values=1.0):
     """``values`` (one per row, or one for all) at ``(i, y_i)``, zeros
@@ -35,15 +37,15 @@ def _loss_and_theta(scores, y, loss, margin, present):
 
 def _softmax_and_theta(scores, y, present):
     rows = np.arange(len(y))
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    shifted = scores - _row_max(scores)[:, None]
     exp = np.exp(shifted)
-    per_sample = np.log(exp.sum(axis=1)) - shifted[rows, y]
+    per_sample = np.log(_row_sums(exp)) - shifted[rows, y]
     if present is not None and not present.all():
         # The softmax over the present classes: every row keeps its largest
         # present score at exp(0) = 1, so the sum cannot underflow to 0.
         restricted = np.where(present, scores, -np.inf)
-        exp = np.exp(restricted - restricted.max(axis=1, keepdims=True))
-    theta = -exp / exp.sum(axis=1, keepdims=True)
+        exp = np.exp(restricted - _row_max(restricted)[:, None])
+    theta = -exp / _row_sums(exp)[:, None]
     theta[rows, y] += 1.0
     return per_sample, theta
 
@@ -84,7 +86,7 @@ def _clean_theta(theta, y, loss):
     p = np.negative(theta, out=theta)
     p[rows, y] += 1.0
     np.maximum(p, 0.0, out=p)
-    total = p.sum(axis=1)
+    total = _row_sums(p)
     empty = total == 0
     p[empty, y[empty]] = total[empty] = 1.0
     p /= total[:, None]
@@ -156,9 +158,9 @@ def _softmax_theta_at_best_intercept(scores, y, a, present, max_iter=50):
 
 
 def _softmax_loss_probabilities(scores, y, a):
-    largest = scores.max(axis=1, keepdims=True)
+    largest = _row_max(scores)[:, None]
     exp = np.exp(scores - largest)
-    total = exp.sum(axis=1)
+    total = _row_sums(exp)
     # A zero-weight sample of an absent class has a score of -inf: left out.
     counted = a > 0
     per_sample = np.log(total[counted]) + largest[counted, 0]
@@ -240,9 +242,14 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
     computed at those entries alone (two comparisons over the block, not a
     dozen passes)."""
     rows = np.arange(len(y))
-    constrained = (a > 0)[:, None] & present[None, :]
+    # Every entry is constrained where every sample counts and every class
+    # is present (the usual case): no mask to build then.
+    everywhere = present.all() and bool((a > 0).all())
+    constrained = None if everywhere else (a > 0)[:, None] & present[None, :]
     labels = shifted[rows, y]
     if loss == "hinge":  # beta in [0, 1] off the label: theta in [-1, 0]
+        if constrained is None:
+            constrained = np.ones(shifted.shape, dtype=bool)
         constrained[rows, y] = False
         t_over = _largest_ratio(shifted, interior, constrained, shifted > 0.0, 0.0)
         t_under = _largest_ratio(shifted, interior, constrained, shifted < -1.0, -1.0)
@@ -255,9 +262,11 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
 
 def _largest_ratio(shifted, interior, constrained, violated, bound):
     """The largest ``(shifted - bound) / (shifted - interior)`` over the
-    violated constrained entries (0 if none); ``bound`` a number, or for the
+    violated constrained entries (0 if none; ``constrained`` None: every
+    entry is); ``bound`` a number, or for the
     softmax the labels (1 at each row's label, 0 elsewhere)."""
-    violated &= constrained
+    if constrained is not None:
+        violated &= constrained
     if not violated.any():
         return 0.0
     at_rows, at_columns = np.nonzero(violated)
@@ -291,7 +300,7 @@ def _minus_loss_conjugate(theta, y, loss, margin):
         p = -theta[block]
         p[rows[: len(p)], y[block]] += 1.0
         np.maximum(p, 0.0, out=p)  # rounding of e_y - theta
-        values[block] = -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=1)
+        values[block] = -_row_sums(p * np.log(np.where(p > 0, p, 1.0)))
     return values
 
 
