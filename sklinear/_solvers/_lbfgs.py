@@ -164,8 +164,8 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
 
     def value_gradient(z):
         value, grad_W, grad_b = objective.value_gradient(*split(z))
-        gradient = np.concatenate([grad_W.ravel(), grad_b]).astype(np.float64)
-        return float(value), gradient
+        gradient = np.concatenate([grad_W.ravel(), grad_b])
+        return float(value), gradient.astype(np.float64, copy=False)
 
     x = np.concatenate([W.ravel(), b]).astype(np.float64)
     value, gradient = value_gradient(x)
@@ -192,15 +192,17 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         memory.update(x_new - x, gradient_new - gradient)
         value = value_new
         x, gradient, step = x_new, gradient_new, 1.0
-        W[...], b[...] = split(x)
         result.n_epochs += 1
         result.n_steps += 1
-        if hooks.end is not None and hooks.end(result.n_epochs - 1, W, b):
-            result.interrupted = True
-            break
+        if hooks.end is not None:
+            W[...], b[...] = split(x)
+            if hooks.end(result.n_epochs - 1, W, b):
+                result.interrupted = True
+                break
         since_check += 1
         if _check_due(since_check, _cue(gradient, value, objective.penalty.alpha), tol):
             since_check = 0
+            W[...], b[...] = split(x)
             if check():
                 break
         if result.n_epochs >= max_epochs:
@@ -208,6 +210,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         if hooks.begin is not None:
             hooks.begin(result.n_epochs)
     if not result.history or result.history[-1][0] != result.n_epochs:
+        W[...], b[...] = split(x)  # (W, b) follow x where a check or hook reads
         check()  # steps since the last check
     return result, last["snapshot"]
 
