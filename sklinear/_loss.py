@@ -294,8 +294,13 @@ class SoftmaxLoss(_Loss):
         return factors @ helper - labels
 
     def intercept_hessian(self, helper, y, factors, mu=0.0):
-        weighted = helper * factors[:, None]
-        return np.diag(weighted.sum(axis=0)) - weighted.T @ helper
+        # sum_i f_i (diag p_i - p_i p_i^T); with equal factors (no sample
+        # weights) the Gram matrix is scaled after, not each row before.
+        if factors[0] == factors[-1] and (factors == factors[0]).all():
+            gram = factors[0] * (helper.T @ helper)
+        else:
+            gram = (helper * factors[:, None]).T @ helper
+        return np.diag(factors @ helper) - gram
 
     def score_hessians(self, helper, y, mu=0.0):
         # diag(p) - p p^T for each row.
