@@ -48,9 +48,10 @@ _HOPEFUL_FRACTION = 0.5
 # Pairs L-BFGS keeps: _MEMORY while they take at most _MEMORY_BYTES, else
 # _SMALL_MEMORY (scipy's default). With 20 pairs rather than 10, iterations
 # to a 1e-3 gap on iris, wine, breast_cancer and digits at alpha 1e-4, 1e-3
-# and 5e-3 fell by 0 to 22% (digits: 75, 37, 25 -> 70, 35, 21); on dense
+# and 5e-3 changed by -22% to +12% (fewer in 9 cases of 12, one more: breast
+# cancer at 5e-3, 17 -> 19; digits: 75, 37, 25 -> 70, 35, 21); on dense
 # 20,000 x 500 and float32 8,000 x 1,000 problems (alpha 1e-5 to 5e-3, tol
-# 1e-3 and 1e-5) they changed by -11% to +17% (one case each way).
+# 1e-3 and 1e-5) by -9% to +17% (3 of 16 fewer, one more: 60 -> 70).
 _MEMORY = 20
 _SMALL_MEMORY = 10
 _MEMORY_BYTES = 64 * 2**20

@@ -4,8 +4,8 @@ takes a fraction of a millisecond.
 scipy's L-BFGS-B costs about 50 us an iteration beyond the gradient (its
 wrappers, bounds logic and callback), a quarter of a gradient of digits
 (1,797 x 64, 10 classes). Here the direction is the compact form of the
-inverse Hessian (Byrd, Nocedal and Schnabel 1994, eq. 3.1) from a few
-BLAS-2 products with the stored pairs and two triangular m x m solves, and
+inverse Hessian (Byrd, Nocedal and Schnabel 1994, eq. 3.1): two products
+with the stored pairs and a few with m x m matrices kept up to date, and
 the line search is a backtracking one on the Armijo condition, with cubic
 interpolation, that L-BFGS's unit step nearly always satisfies.
 

@@ -381,9 +381,9 @@ _SMOOTHING_ROWS = 4096
 _SHIFT_PRECISION = 1e-15
 # A check aiming at tol stops the shift's Newton steps at a decrement of
 # (tol / _SHIFT_TOL_FRACTION)^2 of the loss: the infeasibility left costs the
-# gap a few percent of tol (digits, the L-BFGS point at alpha 5e-3: at 1e-10,
-# 2 steps and a gap of 8.333e-4; at 1e-8, 1 step and 8.343e-4), and each
-# step is about 0.15 ms there.
+# gap a few percent of tol (digits, where L-BFGS stops at alpha 5e-3: at
+# (tol / 100)^2 2 steps, at (tol / 30)^2 1 step, the same gap to 4 digits),
+# and each step is about 0.15 ms there.
 _SHIFT_TOL_FRACTION = 30
 
 
