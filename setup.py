@@ -232,6 +232,7 @@ setup(
             depends=[
                 "sklinear/_fused_impl.h",
                 "sklinear/_fused_check.h",
+                "sklinear/_two_loop.h",
                 "sklinear/_vexp.h",
                 "sklinear/_simd.h",
                 "sklinear/_buffer_check.h",

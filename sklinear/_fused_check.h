@@ -276,6 +276,8 @@ static PyObject *py_plan(PyObject *self, PyObject *args)
                          b.split ? Py_True : Py_False);
 }
 
+#include "_two_loop.h" /* L-BFGS's direction, for sklinear._solvers */
+
 static PyMethodDef methods[] = {
     {"loss_gradient", py_loss_gradient, METH_VARARGS, loss_gradient_doc},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,
@@ -291,6 +293,7 @@ static PyMethodDef methods[] = {
      "size (fixed by them; blocks of about block_rows rows), the threads "
      "loss_gradient would use under the current limit, and whether they "
      "share each block (split mode) rather than take whole blocks."},
+    {"lbfgs_direction", py_lbfgs_direction, METH_VARARGS, lbfgs_direction_doc},
     {NULL, NULL, 0, NULL},
 };
 

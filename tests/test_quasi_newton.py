@@ -1,16 +1,31 @@
 """L-BFGS's memory and line search (``sklinear._solvers._quasi_newton``).
 
-The compact form's direction must equal the textbook two-loop recursion's
-(Nocedal and Wright, Algorithm 7.4) over the same pairs, also once the ring
-of pairs has wrapped around; pairs without positive curvature are refused;
-the line search's step must satisfy Armijo's condition and shrink past
-non-finite values.
+The direction, from the compiled two-loop recursion or from the compact
+form in NumPy, must equal the textbook recursion's (Nocedal and Wright,
+Algorithm 7.4) in Python over the same pairs, also once the ring of pairs
+has wrapped around; pairs without positive curvature are refused; the line
+search's step must satisfy Armijo's condition and shrink past non-finite
+values. The compiled recursion's boundary must turn every argument that
+does not fit into a ValueError (in a fresh interpreter, so that a crash
+fails the test rather than pytest).
 """
 
 import numpy as np
 import pytest
+from child_process import in_child, misaligned
 
+from sklinear._solvers import _quasi_newton
 from sklinear._solvers._quasi_newton import InverseHessian, line_search
+
+COMPILED = [
+    False,
+    pytest.param(
+        True,
+        marks=pytest.mark.skipif(
+            _quasi_newton._two_loop is None, reason="sklinear._fused not built"
+        ),
+    ),
+]
 
 
 def _two_loop(pairs, gradient):
@@ -28,13 +43,14 @@ def _two_loop(pairs, gradient):
     return -q
 
 
+@pytest.mark.parametrize("compiled", COMPILED)
+@pytest.mark.parametrize("n", [12, 13, 650])
 @pytest.mark.parametrize("memory", [1, 3, 5])
-def test_direction_is_the_two_loop_recursions(memory):
+def test_direction_is_the_two_loop_recursions(memory, n, compiled):
     rng = np.random.default_rng(0)
-    n = 12
     A = rng.normal(size=(n, n))
     A = A @ A.T + np.eye(n)
-    inverse = InverseHessian(n, memory)
+    inverse = InverseHessian(n, memory, compiled=compiled)
     gradient = rng.normal(size=n)
     assert np.allclose(inverse.direction(gradient), -gradient)  # no pairs yet
     pairs = []
@@ -50,8 +66,9 @@ def test_direction_is_the_two_loop_recursions(memory):
     assert inverse.n_pairs == 0
 
 
-def test_pairs_without_positive_curvature_are_refused():
-    inverse = InverseHessian(3, 2)
+@pytest.mark.parametrize("compiled", COMPILED)
+def test_pairs_without_positive_curvature_are_refused(compiled):
+    inverse = InverseHessian(3, 2, compiled=compiled)
     s = np.array([1.0, 0.0, 0.0])
     assert not inverse.update(s, -s)
     assert not inverse.update(s, np.array([0.0, 1.0, 0.0]))  # s . y = 0
@@ -115,3 +132,54 @@ def test_no_descent_direction_is_refused():
     value, gradient = value_gradient(x)
     assert line_search(value_gradient, x, value, gradient, gradient) is None
     assert line_search(value_gradient, x, value, gradient, np.zeros(1)) is None
+
+
+def _boundary_cases():
+    from sklinear._fused import lbfgs_direction
+
+    def outcome(*args):
+        try:
+            lbfgs_direction(*args)
+        except ValueError as error:
+            return f"ValueError: {error}"
+        return "ok"
+
+    m, n = 3, 10
+    pairs = np.ones((2 * m, n))
+    rho, slots, g, out = np.ones(m), np.arange(m), np.ones(n), np.empty(n)
+    cases = {
+        "valid": (pairs, rho, slots, 1.0, g, out),
+        "float32 pairs": (pairs.astype(np.float32), rho, slots, 1.0, g, out),
+        "1-D pairs": (pairs.ravel(), rho, slots, 1.0, g, out),
+        "odd rows": (np.ones((5, n)), rho, slots, 1.0, g, out),
+        "no rows": (np.ones((0, n)), rho[:0], slots[:0], 1.0, g, out),
+        "Fortran pairs": (np.asfortranarray(pairs), rho, slots, 1.0, g, out),
+        "strided pairs": (np.ones((2 * m, 2 * n))[:, ::2], rho, slots, 1.0, g, out),
+        "reversed rows": (pairs[::-1], rho, slots, 1.0, g, out),
+        "misaligned pairs": (misaligned(pairs), rho, slots, 1.0, g, out),
+        "short rho": (pairs, rho[:2], slots, 1.0, g, out),
+        "slot m": (pairs, rho, np.array([0, m]), 1.0, g, out),
+        "slot -1": (pairs, rho, np.array([-1]), 1.0, g, out),
+        "huge slot": (pairs, rho, np.array([2**62]), 1.0, g, out),
+        "float slots": (pairs, rho, slots.astype(float), 1.0, g, out),
+        "too many slots": (pairs, rho, np.zeros(m + 1, int), 1.0, g, out),
+        "2-D slots": (pairs, rho, slots[None], 1.0, g, out),
+        "short gradient": (pairs, rho, slots, 1.0, g[:-1], out),
+        "long out": (pairs, rho, slots, 1.0, g, np.empty(n + 1)),
+        "reversed gradient": (pairs, rho, slots, 1.0, g[::-1], out),
+        "read-only out": (pairs, rho, slots, 1.0, g, np.frombuffer(bytes(8 * n))),
+        "out is gradient": (pairs, rho, slots, 1.0, g, g),
+        "out in pairs": (pairs, rho, slots, 1.0, g, pairs[0]),
+        "not an array": (pairs, rho, slots, 1.0, g, [0.0] * n),
+    }
+    return {name: outcome(*args) for name, args in cases.items()}
+
+
+@pytest.mark.skipif(_quasi_newton._two_loop is None, reason="sklinear._fused not built")
+def test_the_compiled_recursion_checks_its_arguments():
+    outcomes = in_child(_boundary_cases)
+    assert outcomes.pop("valid") == "ok"
+    for case, outcome in outcomes.items():
+        assert outcome.startswith("ValueError"), (case, outcome)
+    assert "in [0, 3)" in outcomes["slot m"]
+    assert "overlap" in outcomes["out in pairs"]

@@ -3,17 +3,23 @@ takes a fraction of a millisecond.
 
 scipy's L-BFGS-B costs about 50 us an iteration beyond the gradient (its
 wrappers, bounds logic and callback), a quarter of a gradient of digits
-(1,797 x 64, 10 classes). Here the direction is the compact form of the
-inverse Hessian (Byrd, Nocedal and Schnabel 1994, eq. 3.1): two products
-with the stored pairs and a few with m x m matrices kept up to date, and
-the line search is a backtracking one on the Armijo condition, with cubic
-interpolation, that L-BFGS's unit step nearly always satisfies.
+(1,797 x 64, 10 classes). Here the direction is the two-loop recursion in
+compiled code, or without it the compact form of the inverse Hessian
+(Byrd, Nocedal and Schnabel 1994, eq. 3.1) in NumPy: two products with the
+stored pairs and a few with m x m matrices kept up to date. The line search
+is a backtracking one on the Armijo condition, with cubic interpolation,
+that L-BFGS's unit step nearly always satisfies.
 
 Nothing here knows the objective's structure: ``value_gradient`` maps a
 float64 vector to ``(value, gradient)``.
 """
 
 import numpy as np
+
+try:  # the compiled two-loop recursion, part of the fused pass's module
+    from .._fused import lbfgs_direction as _two_loop
+except ImportError:  # not built (import sklinear warns): the compact form
+    _two_loop = None
 
 __all__ = ["InverseHessian", "line_search"]
 
@@ -27,15 +33,17 @@ _SHRINK_RANGE = (0.1, 0.5)
 
 class InverseHessian:
     """L-BFGS's approximation of the inverse Hessian from its last ``memory``
-    pairs ``s = x_new - x``, ``y = g_new - g``, applied in compact form.
+    pairs ``s = x_new - x``, ``y = g_new - g``.
 
     The pairs live in a ring, the ``s`` in the first ``memory`` rows of one
-    array and the ``y`` in the others, so that one product gives every
-    ``s_i . v`` and ``y_i . v`` (no copy of the pairs when the oldest
-    goes). The small matrices of the compact form are kept in chronological
-    order and updated one pair at a time: ``R^-1`` (``R`` the upper triangle
-    of ``S^T Y``; its inverse gains a column and loses its first row and
-    column as ``R`` does) and ``Y^T Y``.
+    array and the ``y`` in the others (no copy of the pairs when the oldest
+    goes). The direction comes from the compiled two-loop recursion
+    (``sklinear._fused.lbfgs_direction``, a few microseconds), or without
+    it from the compact form in NumPy: one product gives every ``s_i . v``
+    and ``y_i . v``, and the small matrices of the compact form are kept in
+    chronological order and updated one pair at a time: ``R^-1`` (``R`` the
+    upper triangle of ``S^T Y``; its inverse gains a column and loses its
+    first row and column as ``R`` does) and ``Y^T Y``.
 
     Parameters
     ----------
@@ -43,14 +51,18 @@ class InverseHessian:
         Length of the vectors.
     memory : int
         Pairs kept (the oldest is replaced when full).
+    compiled : bool, default=None
+        Whether to use the compiled recursion; None: where it is built.
     """
 
-    def __init__(self, n, memory):
+    def __init__(self, n, memory, compiled=None):
         self._pairs = np.zeros((2 * memory, n))  # s_0..s_m-1, y_0..y_m-1
         self._memory = memory
+        self._compiled = _two_loop is not None if compiled is None else compiled
+        self._rho = np.zeros(memory)  # 1 / (s_i . y_i) by slot
         self._R_inverse = np.zeros((memory, memory))
         self._YY = np.zeros((memory, memory))
-        self._diagonal = np.zeros(memory)  # s_i . y_i
+        self._diagonal = np.zeros(memory)  # s_i . y_i, oldest first
         self.reset()
 
     @property
@@ -79,44 +91,62 @@ class InverseHessian:
         if not (sy > 1e-10 * np.sqrt(float(s @ s) * yy)):
             return False
         m, k = self._memory, self._count
-        R_inverse, YY, diagonal = self._R_inverse, self._YY, self._diagonal
-        if k == m:  # the oldest goes: drop its row and column
-            R_inverse[:-1, :-1] = R_inverse[1:, 1:]
-            YY[:-1, :-1] = YY[1:, 1:]
-            diagonal[:-1] = diagonal[1:]
+        if k == m:  # the oldest goes
             self._oldest = (self._oldest + 1) % m
             k -= 1
-        slot = (self._oldest + k) % m
+            if not self._compiled:
+                self._drop_oldest()
         self._count = k
-        self._order()
-        s_rows, y_rows = self._rows
-        products = self._pairs @ y  # s_i . y and y_i . y for every slot
-        column = products[s_rows]
-        R_inverse[:k, k] = -(R_inverse[:k, :k] @ column) / sy
-        R_inverse[k, : k + 1] = 0.0
-        R_inverse[k, k] = 1.0 / sy
-        YY[:k, k] = YY[k, :k] = products[y_rows]
-        YY[k, k] = yy
-        diagonal[k] = sy
+        self._order()  # the pairs kept
+        if not self._compiled:
+            self._add_to_compact(y, sy, yy)
+        slot = (self._oldest + k) % m
         self._pairs[slot] = s
         self._pairs[slot + m] = y
+        self._rho[slot] = 1.0 / sy
         self._count = k + 1
         self._order()
         self._scale = sy / yy
         return True
 
+    def _drop_oldest(self):
+        """The compact form's matrices without their first row and column."""
+        R_inverse, YY, diagonal = self._R_inverse, self._YY, self._diagonal
+        R_inverse[:-1, :-1] = R_inverse[1:, 1:]
+        YY[:-1, :-1] = YY[1:, 1:]
+        diagonal[:-1] = diagonal[1:]
+
+    def _add_to_compact(self, y, sy, yy):
+        """The compact form's matrices with the pair ``(s, y)`` after the
+        ``k`` kept (``s . y = sy``, ``y . y = yy``; not stored yet)."""
+        k = self._count
+        R_inverse, YY = self._R_inverse, self._YY
+        s_rows, y_rows = self._rows
+        products = self._pairs @ y  # s_i . y and y_i . y for every slot
+        R_inverse[:k, k] = -(R_inverse[:k, :k] @ products[s_rows]) / sy
+        R_inverse[k, : k + 1] = 0.0
+        R_inverse[k, k] = 1.0 / sy
+        YY[:k, k] = YY[k, :k] = products[y_rows]
+        YY[k, k] = yy
+        self._diagonal[k] = sy
+
     def direction(self, gradient):
-        """``-H gradient``: the quasi-Newton step.
+        """``-H gradient``: the quasi-Newton step (``gradient`` float64).
 
         With ``S``, ``Y`` the pairs as columns (oldest first), ``R`` the
         upper triangle of ``S^T Y``, ``D`` its diagonal and ``gamma`` the
         initial scale, ``H g = gamma (g - Y p) + S u`` where
-        ``p = R^-1 S^T g`` and ``u = R^-T ((D + gamma Y^T Y) p - gamma Y^T g)``.
+        ``p = R^-1 S^T g`` and ``u = R^-T ((D + gamma Y^T Y) p - gamma Y^T g)``
+        (the compact form), the same as the two-loop recursion's.
         """
         gamma, k = self._scale, self._count
         if not k:
             return -gamma * gradient
         s_rows, y_rows = self._rows
+        if self._compiled:
+            step = np.empty_like(gradient)
+            _two_loop(self._pairs, self._rho, s_rows, gamma, gradient, step)
+            return step
         products = self._pairs @ gradient
         R_inverse = self._R_inverse[:k, :k]
         p = R_inverse @ products[s_rows]
