@@ -179,7 +179,7 @@ class LinearObjective:
         return W, np.zeros(n_classes, dtype=self.dtype)
 
     def _factors(self, rows, n_rows):
-        if rows == slice(None):  # the full batch's, made once (read-only)
+        if isinstance(rows, slice) and rows == slice(None):  # made once, read-only
             if self._all_factors is None:
                 self._all_factors = self._batch_factors(rows, n_rows)
                 self._all_factors.flags.writeable = False

@@ -584,3 +584,25 @@ def test_saga_epochs_are_the_same_either_way(monkeypatch, center, dtype):
     for kernel, numpy in zip(*results):
         scale = max(1.0, np.abs(numpy).max())
         np.testing.assert_allclose(kernel, numpy, rtol=0, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_batches_of_any_rows_and_the_full_batch_agree(weighted):
+    # A batch given as an index array or a slice weighs its rows the same;
+    # the full batch's factors, made once and kept read-only, stay the same
+    # after other batches (and no caller can write into them).
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5)), np.arange(40) % 3
+    weights = rng.uniform(0.5, 2.0, 40) if weighted else None
+    objective = LinearObjective(X, y, "softmax", sample_weight=weights)
+    W, b = 0.1 * rng.standard_normal((3, 5)), rng.standard_normal(3)
+    full = objective.loss_gradient(W, b)
+    picked = objective.loss_gradient(W, b, rows=np.arange(0, 40, 4))
+    sliced = objective.loss_gradient(W, b, rows=slice(0, 40, 4))
+    for a, c in zip(picked, sliced, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-13)
+    again = objective.loss_gradient(W, b)
+    for a, c in zip(full, again, strict=True):
+        np.testing.assert_array_equal(a, c)
+    factors = objective._factors(slice(None), 40)
+    assert not factors.flags.writeable
