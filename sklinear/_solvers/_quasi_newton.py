@@ -164,8 +164,10 @@ def line_search(value_gradient, x, value, gradient, direction, step=1.0):
     """A step along ``direction`` with Armijo's sufficient decrease.
 
     Tries ``step`` first (L-BFGS's unit step nearly always passes), then
-    backtracks to the minimum of the cubic through the last two trials'
-    values and slopes, kept within ``_SHRINK_RANGE`` of the last step.
+    backtracks to the minimum of the cubic with the values and slopes at 0
+    and at the last trial, kept within ``_SHRINK_RANGE`` of the last step
+    (a tenth of it after a non-finite value), at most ``_MAX_TRIALS``
+    times.
 
     Parameters
     ----------
