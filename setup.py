@@ -233,6 +233,8 @@ setup(
                 "sklinear/_fused_impl.h",
                 "sklinear/_fused_check.h",
                 "sklinear/_two_loop.h",
+                "sklinear/_simd_kernels.h",
+                "sklinear/_simd_twice.h",
                 "sklinear/_vexp.h",
                 "sklinear/_simd.h",
                 "sklinear/_buffer_check.h",

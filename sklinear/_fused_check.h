@@ -311,6 +311,7 @@ PyMODINIT_FUNC PyInit__fused(void)
     if (module == NULL)
         return NULL;
     choose_kernels();
+    two_loop_choose();
     pthread_once(&fork_handlers_once, pool_install_fork_handlers);
     sklinear_fused_set_num_threads(default_limit());
     if (PyModule_AddIntConstant(module, "MAX_CLASSES", SKLINEAR_MAX_CLASSES) < 0

@@ -7,31 +7,30 @@
  * first, rho_i = 1 / (s_i . y_i), and the initial scale gamma. In NumPy
  * the recursion is 4 k small calls of about 1 us each (k up to 20), or the
  * compact form's twenty-odd; here it is one call of a few microseconds
- * (digits: 650 unknowns). The dot products keep 8 partial sums, so that
- * they are not one chain of dependent additions; the order is fixed, so
- * the result is the same on every call.
+ * (digits: 650 unknowns), with the sweeps' dot and axpy (fixed summation
+ * orders, so the same inputs give the same bits).
  */
 
-static double two_loop_dot(const double *a, const double *b, ptrdiff_t n)
-{
-    vf64u low = {0}, high = {0};
-    ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        low += *(const vf64u *)(a + i) * *(const vf64u *)(b + i);
-        high += *(const vf64u *)(a + i + 4) * *(const vf64u *)(b + i + 4);
-    }
-    const vf64u sum = low + high;
-    double total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-    for (; i < n; i++)
-        total += a[i] * b[i];
-    return total;
-}
+/* The dense dot and axpy (u -= g x) of the sweeps, _simd_kernels.h, for
+ * the baseline ISA and AVX2 + FMA (chosen at import by two_loop_choose). */
+#undef TARGET
+#undef SUFFIX
+#define SIMD_TEMPLATE "_simd_kernels.h"
+#include "_simd_twice.h"
 
-/* y += alpha x */
-static void two_loop_axpy(double alpha, const double *x, double *y, ptrdiff_t n)
+static double (*two_loop_dot)(const double *, const double *, ptrdiff_t) =
+    dot_baseline;
+static void (*two_loop_axpy)(double *, double, const double *, ptrdiff_t) =
+    axpy_baseline;
+
+static void two_loop_choose(void)
 {
-    for (ptrdiff_t i = 0; i < n; i++)
-        y[i] += alpha * x[i];
+#if SKLINEAR_X86
+    if (simd_avx2()) {
+        two_loop_dot = dot_avx2;
+        two_loop_axpy = axpy_avx2;
+    }
+#endif
 }
 
 static void two_loop(const double *pairs, ptrdiff_t m, ptrdiff_t n,
@@ -43,14 +42,14 @@ static void two_loop(const double *pairs, ptrdiff_t m, ptrdiff_t n,
     for (ptrdiff_t j = k - 1; j >= 0; j--) {
         const ptrdiff_t i = slots[j];
         alpha[j] = rho[i] * two_loop_dot(pairs + i * n, out, n);
-        two_loop_axpy(-alpha[j], pairs + (m + i) * n, out, n);
+        two_loop_axpy(out, alpha[j], pairs + (m + i) * n, n);
     }
     for (ptrdiff_t i = 0; i < n; i++)
         out[i] *= gamma;
     for (ptrdiff_t j = 0; j < k; j++) {
         const ptrdiff_t i = slots[j];
         const double beta = rho[i] * two_loop_dot(pairs + (m + i) * n, out, n);
-        two_loop_axpy(alpha[j] - beta, pairs + i * n, out, n);
+        two_loop_axpy(out, beta - alpha[j], pairs + i * n, n);
     }
     for (ptrdiff_t i = 0; i < n; i++)
         out[i] = -out[i];
@@ -61,15 +60,12 @@ static const char *const two_loop_names[TL_ARRAYS] = {
     "pairs", "rho", "slots", "gradient", "out",
 };
 
-/* Whether a float64 view is C-contiguous and aligned (a 1-D or 2-D one). */
+/* A float64 view of `ndim` dimensions, C-contiguous and aligned. */
 static int contiguous_float64(const Py_buffer *v, const char *name, int ndim)
 {
     if (check_dimensions_and_kind(v, name, ndim, 'f', 8) < 0)
         return -1;
-    const ptrdiff_t columns = ndim == 2 ? v->shape[1] : 1;
-    if (!aligned(v) || !whole_strides(v)
-        || (v->shape[ndim - 1] > 1 && element_stride(v, ndim - 1) != 1)
-        || (ndim == 2 && v->shape[0] > 1 && element_stride(v, 0) != columns))
+    if (!aligned(v) || !PyBuffer_IsContiguous(v, 'C'))
         return fail("%s must be C-contiguous and aligned.", name);
     return 0;
 }
