@@ -246,7 +246,6 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
     # is present (the usual case): no mask to build then.
     everywhere = present.all() and bool((a > 0).all())
     constrained = None if everywhere else (a > 0)[:, None] & present[None, :]
-    labels = shifted[rows, y]
     if loss == "hinge":  # beta in [0, 1] off the label: theta in [-1, 0]
         if constrained is None:
             constrained = np.ones(shifted.shape, dtype=bool)
@@ -256,7 +255,7 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
         return max(t_over, t_under)
     # p >= 0: theta at most 1 on the label, 0 elsewhere.
     over = shifted > 0.0
-    over[rows, y] = labels > 1.0
+    over[rows, y] = shifted[rows, y] > 1.0
     return _largest_ratio(shifted, interior, constrained, over, y)
 
 

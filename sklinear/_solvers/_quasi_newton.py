@@ -97,8 +97,8 @@ class InverseHessian:
             if not self._compiled:
                 self._drop_oldest()
         self._count = k
-        self._order()  # the pairs kept
         if not self._compiled:
+            self._order()  # the pairs kept
             self._add_to_compact(y, sy, yy)
         slot = (self._oldest + k) % m
         self._pairs[slot] = s
