@@ -11,6 +11,21 @@ import numpy as np
 from ..losses import _row_max, _row_sums
 
 
+def _add_at_labels(values, y, amount):
+    """``values[i, y_i] += amount`` for every row ``i``: through flat
+    positions where ``values`` is C-contiguous (1,797 x 10: 5 us against
+    16 for the pair of index arrays)."""
+    if values.flags.c_contiguous:
+        values.reshape(-1)[_label_positions(values, y)] += amount
+    else:
+        values[np.arange(len(y)), y] += amount
+
+
+def _label_positions(values, y):
+    """Flat positions of each row's label entry in C-contiguous ``values``."""
+    return np.arange(len(y)) * values.shape[1] + y
+
+
 def _one_hot(y, n_classes, values=1.0):
     """``values`` (one per row, or one for all) at ``(i, y_i)``, zeros
     elsewhere."""
@@ -79,19 +94,18 @@ def _clean_theta(theta, y, loss):
     ``theta`` is overwritten (its callers pass arrays of their own): at the
     certificate's peak, each n x C array is several times X when there are
     many classes and few features."""
-    rows = np.arange(len(y))
     if loss == "hinge":
         beta = np.negative(theta, out=theta)
         return _theta_from_beta(np.clip(beta, 0.0, 1.0, out=beta), y)
     p = np.negative(theta, out=theta)
-    p[rows, y] += 1.0
+    _add_at_labels(p, y, 1.0)
     np.maximum(p, 0.0, out=p)
     total = _row_sums(p)
     empty = total == 0
     p[empty, y[empty]] = total[empty] = 1.0
     p /= total[:, None]
     theta = np.negative(p, out=p)
-    theta[rows, y] += 1.0
+    _add_at_labels(theta, y, 1.0)
     return theta
 
 
@@ -255,7 +269,11 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
         return max(t_over, t_under)
     # p >= 0: theta at most 1 on the label, 0 elsewhere.
     over = shifted > 0.0
-    over[rows, y] = shifted[rows, y] > 1.0
+    if shifted.flags.c_contiguous:  # (over is: made here)
+        at_labels = _label_positions(shifted, y)
+        over.reshape(-1)[at_labels] = shifted.reshape(-1)[at_labels] > 1.0
+    else:
+        over[rows, y] = shifted[rows, y] > 1.0
     return _largest_ratio(shifted, interior, constrained, over, y)
 
 
@@ -266,9 +284,11 @@ def _largest_ratio(shifted, interior, constrained, violated, bound):
     softmax the labels (1 at each row's label, 0 elsewhere)."""
     if constrained is not None:
         violated &= constrained
-    if not violated.any():
+    # Flat positions: np.nonzero of a 2-D mask took 39 us at 1,797 x 10.
+    at = np.flatnonzero(violated)
+    if not at.size:
         return 0.0
-    at_rows, at_columns = np.nonzero(violated)
+    at_rows, at_columns = np.divmod(at, violated.shape[1])
     if isinstance(bound, np.ndarray):
         bound = (at_columns == bound[at_rows]).astype(np.float64)
     values = shifted[at_rows, at_columns]
@@ -297,7 +317,7 @@ def _minus_loss_conjugate(theta, y, loss, margin):
     for start in range(0, len(y), _MIXING_ROWS):
         block = slice(start, start + _MIXING_ROWS)
         p = -theta[block]
-        p[rows[: len(p)], y[block]] += 1.0
+        _add_at_labels(p, y[block], 1.0)
         np.maximum(p, 0.0, out=p)  # rounding of e_y - theta
         values[block] = -_row_sums(p * np.log(np.where(p > 0, p, 1.0)))
     return values
