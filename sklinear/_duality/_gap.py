@@ -257,9 +257,6 @@ class PreparedGap:
         primal = float(a @ per_sample) + _penalty_value(
             W, settings["alpha_l1"], settings["alpha_l2"], settings["max_norm"]
         )
-        thetas = _starting_points(
-            theta, gradient_theta, scores, y, a, settings, overwrite_theta
-        )
         if (
             self.class_sums is None
             and present is not None
@@ -269,7 +266,16 @@ class PreparedGap:
         ):
             # The caller has theta's sum: the class sums alone, not both.
             self.sums_by_class()
-        if self._takes_sum(theta, theta_sum):
+        takes_sum = self._takes_sum(theta, theta_sum)
+        # A softmax theta with its sum is in the domain up to rounding, and
+        # restoring the intercept constraint projects it after mixing: no
+        # projection before (with an intercept, every class present).
+        projected_later = takes_sum and loss == "softmax" and present is not None
+        thetas = _starting_points(
+            theta, gradient_theta, scores, y, a, settings, overwrite_theta,
+            clean=not projected_later,
+        )  # fmt: skip
+        if takes_sum:
             Zs = [np.asarray(theta_sum, dtype=np.float64)]
         else:
             Zs = self._weighted_sums(thetas)
@@ -335,14 +341,19 @@ class PreparedGap:
         return Zs
 
 
-def _starting_points(theta, gradient_theta, scores, y, a, settings, overwrite=False):
-    """The dual points to make feasible: the caller's, or minus the loss
-    gradients; for the softmax with an intercept, also those at the best
-    intercept for ``W`` (they meet the intercept constraint by themselves, so
-    no mixing degrades them)."""
+def _starting_points(
+    theta, gradient_theta, scores, y, a, settings, overwrite=False, clean=True
+):
+    """The dual points to make feasible: the caller's (projected into the
+    domain unless ``clean`` is false), or minus the loss gradients; for the
+    softmax with an intercept, also those at the best intercept for ``W``
+    (they meet the intercept constraint by themselves, so no mixing degrades
+    them)."""
     loss, present = settings["loss"], settings["present"]
     if theta is not None:
-        theta = _clean_theta(_checked_theta(theta, *scores.shape, overwrite), y, loss)
+        theta = _checked_theta(theta, *scores.shape, overwrite)
+        if clean:
+            theta = _clean_theta(theta, y, loss)
         thetas = [_restricted(theta, y, a, present, loss)]
     else:
         thetas = [gradient_theta]
