@@ -170,7 +170,7 @@ class FusedPass:
         self.labels = labels
         self.loss_kind = _LOSS_KINDS[loss]
 
-    def __call__(self, X, rows, W, shift, factors, margin, memory=None):
+    def __call__(self, X, rows, W, shift, factors, margin, memory=None, out=None):
         """Loss and gradients of the batch ``X = X_all[rows]``, or None.
 
         Parameters
@@ -192,6 +192,9 @@ class FusedPass:
             gradients minus the memory, which they replace (in place). Its
             rows must sum to 0, as score gradients do (the kernel computes
             the gradient's last row from the others).
+        out : tuple of ndarray, default=None
+            ``(grad_W, grad_b)`` to write the gradients into (C-contiguous,
+            in ``X``'s dtype); None makes them.
 
         Returns
         -------
@@ -205,7 +208,7 @@ class FusedPass:
         if not kernel_is_faster(X.shape[0], X.shape[1], n_classes, self.dtype):
             return None
         return _run(X, self.labels[rows], W, _as_shift(shift, n_classes, self.dtype),
-                    factors, self.loss_kind, margin, memory)  # fmt: skip
+                    factors, self.loss_kind, margin, memory, out)  # fmt: skip
 
 
 def prepare(X, y, loss):
@@ -237,11 +240,12 @@ def _as_shift(shift, n_classes, dtype):
     return np.broadcast_to(np.asarray(shift, dtype=dtype), (n_classes,))
 
 
-def _run(X, y, W, shift, factors, loss_kind, margin, memory=None):
+def _run(X, y, W, shift, factors, loss_kind, margin, memory=None, out=None):
     if W.shape[1] > 1 and W.strides[1] != W.itemsize:
         W = np.ascontiguousarray(W)
-    grad_W = np.empty(W.shape, dtype=X.dtype)
-    grad_b = np.empty(W.shape[0], dtype=X.dtype)
+    if out is None:
+        out = np.empty(W.shape, dtype=X.dtype), np.empty(W.shape[0], dtype=X.dtype)
+    grad_W, grad_b = out
     value = _fused.loss_gradient(
         X, y, W, shift, factors, grad_W, grad_b, loss_kind, float(margin), memory
     )

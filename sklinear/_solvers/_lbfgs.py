@@ -24,6 +24,7 @@ hide, as with float32 products), SAGA takes over from its point.
 
 import numpy as np
 
+from .._full_batch import FullBatch
 from ..penalties import L2
 from . import _progress as progress
 from ._curvature import single_sample_smoothness
@@ -140,7 +141,6 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     """
     started = progress.clock()
     result = progress.SolverResult(W=W, b=b, method="lbfgs")
-    n_weights = W.size
     dtype = objective.X.dtype
     last = {"snapshot": None}
 
@@ -159,16 +159,8 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     if (W.any() or max_epochs <= 0) and (check() or max_epochs <= 0):
         return result, last["snapshot"]
 
-    def split(z):
-        return (
-            z[:n_weights].reshape(W.shape).astype(dtype, copy=False),
-            z[n_weights:].astype(dtype, copy=False),
-        )
-
-    def value_gradient(z):
-        value, grad_W, grad_b = objective.value_gradient(*split(z))
-        gradient = np.concatenate([grad_W.ravel(), grad_b])
-        return float(value), gradient.astype(np.float64, copy=False)
+    value_gradient = FullBatch(objective, W.shape[0])
+    split = value_gradient.split
 
     x = np.concatenate([W.ravel(), b]).astype(np.float64)
     value, gradient = value_gradient(x)

@@ -14,6 +14,8 @@ Nothing here knows the objective's structure: ``value_gradient`` maps a
 float64 vector to ``(value, gradient)``.
 """
 
+import math
+
 import numpy as np
 
 try:  # the compiled two-loop recursion, part of the fused pass's module
@@ -63,6 +65,9 @@ class InverseHessian:
         self._R_inverse = np.zeros((memory, memory))
         self._YY = np.zeros((memory, memory))
         self._diagonal = np.zeros(memory)  # s_i . y_i, oldest first
+        # Slots oldest first are a window of this (a view: no array made
+        # an iteration).
+        self._ring = np.arange(2 * memory) % memory
         self.reset()
 
     @property
@@ -78,9 +83,13 @@ class InverseHessian:
         self._order()
 
     def _order(self):
-        """Keep the pairs' slots, oldest first, and the rows of their ``y``."""
-        slots = (self._oldest + np.arange(self._count)) % self._memory
-        self._rows = slots, slots + self._memory
+        """Keep the pairs' slots, oldest first."""
+        self._slots = self._ring[self._oldest : self._oldest + self._count]
+
+    @property
+    def _rows(self):
+        """The kept pairs' rows of ``s`` and of ``y``, oldest first."""
+        return self._slots, self._slots + self._memory
 
     def update(self, s, y):
         """Store the pair ``(s, y)``; skipped (returns False) unless
@@ -88,7 +97,7 @@ class InverseHessian:
         positive definite."""
         sy = float(s @ y)
         yy = float(y @ y)
-        if not (sy > 1e-10 * np.sqrt(float(s @ s) * yy)):
+        if not (sy > 1e-10 * math.sqrt(float(s @ s) * yy)):
             return False
         m, k = self._memory, self._count
         if k == m:  # the oldest goes
@@ -142,11 +151,11 @@ class InverseHessian:
         gamma, k = self._scale, self._count
         if not k:
             return -gamma * gradient
-        s_rows, y_rows = self._rows
         if self._compiled:
             step = np.empty_like(gradient)
-            _two_loop(self._pairs, self._rho, s_rows, gamma, gradient, step)
+            _two_loop(self._pairs, self._rho, self._slots, gamma, gradient, step)
             return step
+        s_rows, y_rows = self._rows
         products = self._pairs @ gradient
         R_inverse = self._R_inverse[:k, :k]
         p = R_inverse @ products[s_rows]
