@@ -43,9 +43,10 @@ default='auto'
         smoothing homotopy, which is slow to close the gap); ``'sdca'``,
         minibatch stochastic dual coordinate ascent (the hinge loss with an
         L2 part in the penalty, with or without ``max_norm``); ``'lbfgs'``,
-        the quasi-Newton method L-BFGS on the whole data (the softmax with
-        ``penalty='l2'`` alone; SAGA's epochs finish where it stops short of
-        ``tol``). The lecture's
+        the quasi-Newton method L-BFGS on the whole data (the softmax without
+        ``max_norm``: with ``penalty='l2'``, or with an L1 part in its
+        orthant-wise form OWL-QN, whose iterates hold exact zeros; SAGA's
+        epochs finish where it stops short of ``tol``). The lecture's
         solvers:
         ``'sgd'``, minibatch stochastic gradient descent with the schedule
         below; ``'gd'``, full-batch gradient descent (``max_iter`` steps);
@@ -54,8 +55,9 @@ default='auto'
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
         the hinge with an L2 part, ``'saga'`` for the softmax (``'lbfgs'``
         with ``penalty='l2'`` alone on dense data beyond the smallest
-        problems, and on sparse data where SAGA's steps would be short: a
-        small ``alpha`` for rows of large norm), and
+        problems, with ``'l1'`` or ``'elasticnet'`` on any dense data, and on
+        sparse data where SAGA's steps would be short: a small ``alpha`` for
+        rows of large norm), and
         ``'sgd'``
         for the hinge without an L2 part (L1, or ``max_norm`` alone), with
         ``early_stopping``,

@@ -25,10 +25,15 @@ class FullBatch:
     n_classes : int
         Rows of ``W``: ``x`` holds ``n_classes * n_features`` weights, then
         ``n_classes`` intercept parameters.
+    penalty : Penalty, default=None
+        The penalty to add (its value and gradient); None: the objective's.
+        (OWL-QN gives the elastic net's L2 part alone, and adds the L1 part
+        itself.)
     """
 
-    def __init__(self, objective, n_classes):
+    def __init__(self, objective, n_classes, penalty=None):
         self.objective = objective
+        self.penalty = objective.penalty if penalty is None else penalty
         self.shape = (n_classes, objective.X.shape[1])
         self.n_weights = n_classes * objective.X.shape[1]
         self.size = self.n_weights + n_classes
@@ -62,18 +67,17 @@ class FullBatch:
                 objective.X, slice(None), W, shift, self._factors, objective.margin,
                 out=out,
             )  # fmt: skip
-        if computed is None:  # the BLAS path, as value_gradient takes it
-            value, grad_W, grad_b = objective.value_gradient(W, b)
-            weights[...], intercepts[...] = grad_W.ravel(), grad_b
-            return float(value), gradient
-        value, grad_W, grad_b = computed
-        # As LinearObjective.loss_gradient and value_gradient finish it.
-        if not objective.fit_intercept:
-            grad_b[...] = 0
-        if objective.offset is not None:
-            grad_W -= np.multiply.outer(grad_b, objective.offset)
-        grad_W += objective.penalty.gradient(W)
-        value += objective.penalty.value(W)
-        if not self._float64:
+        if computed is None:  # the BLAS path, as loss_gradient takes it
+            value, grad_W, grad_b = objective.loss_gradient(W, b)
+        else:  # as loss_gradient finishes the kernel's result
+            value, grad_W, grad_b = computed
+            if not objective.fit_intercept:
+                grad_b[...] = 0
+            if objective.offset is not None:
+                grad_W -= np.multiply.outer(grad_b, objective.offset)
+        # As value_gradient adds the penalty.
+        grad_W += self.penalty.gradient(W)
+        value += self.penalty.value(W)
+        if computed is None or not self._float64:
             weights[...], intercepts[...] = grad_W.ravel(), grad_b
         return float(value), gradient

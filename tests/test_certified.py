@@ -78,7 +78,8 @@ def test_l1_fit_finds_the_optimum_zeros(wine):
     ("Classifier", "params", "expected"),
     [
         (SoftmaxClassifier, {}, "saga"),
-        (SoftmaxClassifier, {"penalty": "l1"}, "saga"),
+        (SoftmaxClassifier, {"penalty": "l1"}, "lbfgs"),
+        (SoftmaxClassifier, {"penalty": "elasticnet"}, "lbfgs"),
         (SoftmaxClassifier, {"max_norm": 2.0}, "saga"),
         (SoftmaxClassifier, {"penalty": None}, "sgd"),
         (SoftmaxClassifier, {"early_stopping": True}, "sgd"),

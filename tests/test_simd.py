@@ -37,7 +37,9 @@ models = [
     LinearSVMClassifier(max_iter=20, max_norm=0.5, random_state=0),
     LinearSVMClassifier(max_iter=20, penalty="elasticnet", random_state=0),
     SoftmaxClassifier(max_iter=20, solver="saga", random_state=0),
-    SoftmaxClassifier(max_iter=20, penalty="elasticnet", random_state=0),
+    SoftmaxClassifier(
+        max_iter=20, penalty="elasticnet", solver="saga", random_state=0
+    ),
 ]
 coefs = [m.fit(X, y).coef_.tolist() for m in models]
 solvers = [m.solver_ for m in models]

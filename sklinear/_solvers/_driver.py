@@ -19,6 +19,7 @@ from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
 from ._lbfgs import l2_penalty_alone, lbfgs_applies, lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
+from ._owlqn import owlqn_applies, solve_owlqn
 from ._progress import SolverResult, finish, met
 from ._progress import random_state as random_state_of
 from ._saga import make_batches, make_saga, saga_batches
@@ -129,7 +130,8 @@ def solve(
     method : {'auto', 'saga', 'sdca', 'lbfgs'}, default='auto'
         'auto': 'sdca' where it applies, else :func:`prefer_lbfgs`'s
         choice between 'lbfgs' and 'saga'. 'lbfgs': L-BFGS for the softmax
-        with an L2 penalty alone (:mod:`._lbfgs`), SAGA's epochs after it
+        with an L2 penalty alone (:mod:`._lbfgs`), or with an L1 part its
+        orthant-wise form (:mod:`._owlqn`), SAGA's epochs after it
         where it stops short of ``tol``.
     tol : float, default=1e-3
         Target relative gap ``(P - D) / P``.
@@ -229,9 +231,11 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     -------
     method : str
     """
-    if asked != "auto" or resolved != "saga" or not lbfgs_applies(objective):
+    if asked != "auto" or resolved != "saga":
         return resolved
-    if newton_applies(objective):
+    if owlqn_applies(objective) and not sp.issparse(objective.X):
+        return "lbfgs"
+    if not lbfgs_applies(objective) or newton_applies(objective):
         return resolved
     X = objective.X
     if not sp.issparse(X):
@@ -263,11 +267,14 @@ def resolve_method(loss, penalty, method):
     dual_applies = loss == "hinge" and penalty_strengths(penalty)[1] > 0
     if method == "auto":
         return "sdca" if dual_applies else "saga"
-    if method == "lbfgs" and not (loss == "softmax" and l2_penalty_alone(penalty)):
+    quasi_newton = l2_penalty_alone(penalty) or (
+        penalty.max_norm is None and penalty_strengths(penalty)[0] > 0
+    )
+    if method == "lbfgs" and not (loss == "softmax" and quasi_newton):
         raise ValueError(
-            "solver='lbfgs' needs the softmax loss with penalty='l2' alone (no "
-            "max_norm) and alpha > 0: L-BFGS steps on a smooth objective; use "
-            "solver='saga' for this one."
+            "solver='lbfgs' needs the softmax loss with penalty='l2', 'l1' or "
+            "'elasticnet' (no max_norm) and alpha > 0: L-BFGS steps on a "
+            "smooth objective; use solver='saga' for this one."
         )
     if method == "sdca" and not dual_applies:
         raise ValueError(
@@ -301,7 +308,8 @@ def _solve(
         )  # fmt: skip
     done = None
     if method == "lbfgs":
-        done, snapshot = solve_lbfgs(
+        quasi_newton = solve_lbfgs if lbfgs_applies(objective) else solve_owlqn
+        done, snapshot = quasi_newton(
             objective, W, b, tol, max_epochs, gap, verbose, hooks, settle
         )
         if (
