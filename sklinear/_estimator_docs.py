@@ -55,7 +55,8 @@ default='auto'
         unless a trial beats it on the new data). ``'auto'``: ``'sdca'`` for
         the hinge with an L2 part, ``'saga'`` for the softmax (``'lbfgs'``
         with ``penalty='l2'`` alone on dense data beyond the smallest
-        problems, with ``'l1'`` or ``'elasticnet'`` on any dense data, and on
+        problems, with ``'l1'`` or ``'elasticnet'`` on dense data and on
+        sparse data of at most 5,000,000 stored values, and with ``'l2'`` on
         sparse data where SAGA's steps would be short: a small ``alpha`` for
         rows of large norm), and
         ``'sgd'``

@@ -158,3 +158,13 @@ def test_the_estimator_certifies_small_alpha_l1():
     model = SoftmaxClassifier(penalty="l1", alpha=1e-3, random_state=0).fit(X, y)
     assert model.solver_ == "lbfgs" and model.duality_gap_ <= model.tol
     assert (model.coef_ == 0).any()
+
+
+def test_a_zero_optimum_is_certified_at_the_start():
+    # Where the L1 term outweighs every gradient at W = 0, W = 0 is the
+    # optimum's weights: the cheap check at zero ends the solve there.
+    objective = _objective("wine", 10.0, 1.0, layout="csr")
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(objective, W, b, tol=1e-6, random_state=0)
+    assert result.method == "lbfgs" and result.converged
+    assert result.n_epochs == 0 and not W.any() and result.gap <= 1e-6

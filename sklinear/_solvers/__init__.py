@@ -13,7 +13,8 @@ estimators reach it through ``sklinear._certified``.
 - ``'lbfgs'`` (``_lbfgs``): L-BFGS for the softmax with an L2 penalty
   alone, which 'auto' prefers where SAGA's steps would be short (a large
   ``L / (n alpha)``); with an L1 part (L1, elastic net) its orthant-wise
-  form OWL-QN (``_owlqn``), which 'auto' takes on dense X. SAGA finishes
+  form OWL-QN (``_owlqn``), which 'auto' takes on dense X and on CSR X of
+  at most 5,000,000 stored values. SAGA finishes
   where either stops short of ``tol``.
 - ``'sdca'`` (``_dual_loop``): dual coordinate ascent for the hinge with an
   L2 part, with a method-of-multipliers intercept (``_dual_cd``, compiled

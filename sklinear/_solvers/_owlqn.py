@@ -92,6 +92,13 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     penalized[: W.size] = True
     value, gradient = smooth(x)
     total = value + alpha_l1 * float(np.abs(x[: W.size]).sum())
+    # At W = 0 no weight's slope descends when the L1 term outweighs every
+    # gradient: W = 0 may be the optimum (a strong alpha), and its check is
+    # the cheap one (tf-idf 20,000 x 20,000, elastic net at alpha=1e-2: 0
+    # iterations instead of 5 and 0.26 s).
+    slope = pseudo_gradient(x, gradient, alpha_l1, penalized)
+    if not W.any() and not slope[penalized].any() and check():
+        return result, last["snapshot"]
     memory = InverseHessian(x.size, _memory(x.size))
     since_check, spacing, stalled = 0, _FIRST_CHECK, 0
     rounding = _ROUNDING_DECREASE * np.finfo(objective.X.dtype).eps
