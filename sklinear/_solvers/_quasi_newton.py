@@ -203,9 +203,9 @@ def line_search(value_gradient, x, value, gradient, direction, step=1.0):
         return None
     low, high = _SHRINK_RANGE
     for _ in range(_MAX_TRIALS):
-        trial = x + step * direction
+        trial = x + direction if step == 1.0 else x + step * direction
         new_value, new_gradient = value_gradient(trial)
-        if not np.isfinite(new_value):  # far beyond: shrink the most
+        if not math.isfinite(new_value):  # far beyond: shrink the most
             step *= low
             continue
         if new_value <= value + _ARMIJO * step * slope:
