@@ -56,7 +56,8 @@ default='auto'
         the hinge with an L2 part, ``'saga'`` for the softmax (``'lbfgs'``
         with ``penalty='l2'`` alone on dense data beyond the smallest
         problems, with ``'l1'`` or ``'elasticnet'`` on dense data and on
-        sparse data of at most 5,000,000 stored values, and with ``'l2'`` on
+        sparse data of at most 5,000,000 stored values (where L-BFGS's
+        pairs are not many times larger than the data), and with ``'l2'`` on
         sparse data where SAGA's steps would be short: a small ``alpha`` for
         rows of large norm), and
         ``'sgd'``

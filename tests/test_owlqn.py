@@ -168,3 +168,19 @@ def test_a_zero_optimum_is_certified_at_the_start():
     result = solve(objective, W, b, tol=1e-6, random_state=0)
     assert result.method == "lbfgs" and result.converged
     assert result.n_epochs == 0 and not W.any() and result.gap <= 1e-6
+
+
+def test_auto_keeps_saga_where_the_pairs_would_outweigh_csr_x():
+    # 200 rows of 5 values among 200,000 hashed features, 3 classes: 10
+    # pairs of 600,000 weights would take 96 MB beside X's 12 kB.
+    rng = np.random.default_rng(0)
+    columns = rng.integers(0, 200_000, size=(200, 5))
+    X = sp.csr_matrix(
+        (rng.random(1000), columns.ravel(), np.arange(0, 1001, 5)),
+        shape=(200, 200_000),
+    )
+    y = np.arange(200) % 3
+    model = SoftmaxClassifier(penalty="l1", alpha=1e-2, random_state=0, max_iter=5)
+    assert model.fit(X, y).solver_ == "saga"
+    dense_enough = SoftmaxClassifier(penalty="l1", alpha=1e-2, random_state=0)
+    assert dense_enough.fit(X[:, :2000], y).solver_ == "lbfgs"

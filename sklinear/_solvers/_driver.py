@@ -17,7 +17,14 @@ from .._duality import penalty_strengths
 from ._curvature import row_norms
 from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
-from ._lbfgs import l2_penalty_alone, lbfgs_applies, lbfgs_pays, solve_lbfgs
+from ._lbfgs import _MEMORY_BYTES as _MAX_PAIRS_BYTES
+from ._lbfgs import (
+    _SMALL_MEMORY,
+    l2_penalty_alone,
+    lbfgs_applies,
+    lbfgs_pays,
+    solve_lbfgs,
+)
 from ._newton import newton_applies
 from ._owlqn import owlqn_applies, solve_owlqn
 from ._progress import SolverResult, finish, met
@@ -212,8 +219,8 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     SAGA's steps would be short (:func:`~._lbfgs.lbfgs_pays`, on at most
     ``_LBFGS_CHOICE_VALUES`` stored values); with an L1 part, its
     orthant-wise form (:func:`~._owlqn.owlqn_applies`) on dense X and on
-    CSR X of at most ``_LBFGS_CHOICE_VALUES`` stored values; else
-    ``resolved``.
+    CSR X of at most ``_LBFGS_CHOICE_VALUES`` stored values; on CSR X only
+    where its pairs fit beside X (:func:`_pairs_fit`); else ``resolved``.
 
     Dense X: a full-batch gradient is one product through BLAS or the fused
     pass, and L-BFGS needed few of them (5 to 11 iterations, 0.45x SAGA's
@@ -243,17 +250,32 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     if asked != "auto" or resolved != "saga":
         return resolved
     X = objective.X
-    if owlqn_applies(objective) and (
-        not sp.issparse(X) or X.nnz <= _LBFGS_CHOICE_VALUES
-    ):
+    sparse_fits = sp.issparse(X) and X.nnz <= _LBFGS_CHOICE_VALUES
+    sparse_fits = sparse_fits and _pairs_fit(objective)
+    if owlqn_applies(objective) and (not sp.issparse(X) or sparse_fits):
         return "lbfgs"
     if not lbfgs_applies(objective) or newton_applies(objective):
         return resolved
     if not sp.issparse(X):
         return "lbfgs"
-    if X.nnz <= _LBFGS_CHOICE_VALUES and lbfgs_pays(objective, row_norms(objective)):
+    if sparse_fits and lbfgs_pays(objective, row_norms(objective)):
         return "lbfgs"
     return resolved
+
+
+# On CSR data, 'auto' runs L-BFGS only where its pairs (10 at least, each two
+# vectors of n_classes x n_features) take at most _MAX_PAIRS_BYTES or this
+# many times X's stored values and indices: with many hashed features the
+# pairs, not X, would fill the memory (2**20 features and 20 classes: 3.4 GB).
+_PAIRS_PER_X = 4
+
+
+def _pairs_fit(objective):
+    """Whether L-BFGS's pairs are affordable beside CSR ``objective.X``."""
+    X = objective.X
+    n = objective.n_classes * (X.shape[1] + 1)
+    pairs = 2 * _SMALL_MEMORY * n * 8
+    return pairs <= max(_MAX_PAIRS_BYTES, _PAIRS_PER_X * X.nnz * 12)
 
 
 def resolve_method(loss, penalty, method):

@@ -106,8 +106,9 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         hooks.begin(result.n_epochs)
     while result.n_epochs < max_epochs and np.isfinite(total):
         slope = pseudo_gradient(x, gradient, alpha_l1, penalized)
+        direction = _descent(memory, slope)  # (may forget the pairs)
         accepted = _orthant_line_search(
-            smooth, x, total, slope, _descent(memory, slope), alpha_l1, penalized,
+            smooth, x, total, slope, direction, alpha_l1, penalized,
             first_step=1.0 if memory.n_pairs else _unit_length(slope),
         )  # fmt: skip
         if accepted is None and memory.n_pairs:  # once more, downhill
