@@ -14,6 +14,13 @@ ESTIMATORS = [
     LinearSVMClassifier(random_state=0),
     SoftmaxClassifier(random_state=0),
 ]
+# The softmax with an L1 part runs another certified solver (OWL-QN), whose
+# fits must pass the same checks (among them that integer sample weights
+# and repeated rows give the same model, to rtol 1e-7).
+L1_ESTIMATORS = [
+    SoftmaxClassifier(penalty="l1", random_state=0),
+    SoftmaxClassifier(penalty="elasticnet", random_state=0),
+]
 
 
 # Some checks fit toy data far from what the default alpha suits (unscaled
@@ -22,7 +29,7 @@ ESTIMATORS = [
 # ConvergenceWarning: the checks test the API, not convergence (which
 # tests/test_certified.py tests).
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(ESTIMATORS)
+@parametrize_with_checks(ESTIMATORS + L1_ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
