@@ -139,19 +139,9 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         With ``method='lbfgs'``; ``snapshot`` (the last check) as a second
         value, for the driver to go on from.
     """
-    started = progress.clock()
     result = progress.SolverResult(W=W, b=b, method="lbfgs")
     dtype = objective.X.dtype
-    last = {"snapshot": None}
-
-    def check():
-        """Certify (W, b) at its best intercept; whether it ends the solve."""
-        last["snapshot"] = gap(W, b, tol=tol)
-        move_intercept(objective, W, b, last["snapshot"].intercept_scores)
-        progress.record_check(
-            result, last["snapshot"], 0.0, started, verbose, ", L-BFGS"
-        )
-        return progress.met(result, last["snapshot"].relative, tol, settle)
+    check, last = checker(objective, W, b, gap, result, tol, settle, verbose)
 
     # A warm start may be at the optimum already; a cold one (W = 0) is not
     # checked: its first check costs several iterations and never ends a
@@ -208,6 +198,24 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         W[...], b[...] = split(x)  # (W, b) follow x where a check or hook reads
         check()  # steps since the last check
     return result, last["snapshot"]
+
+
+def checker(objective, W, b, gap, result, tol, settle, verbose, name="L-BFGS"):
+    """The check of a quasi-Newton solve: ``check()`` certifies ``(W, b)``
+    at its best intercept (moved there), records it in ``result`` and says
+    whether it ends the solve; ``last["snapshot"]`` holds the last check."""
+    started = progress.clock()
+    last = {"snapshot": None}
+
+    def check():
+        last["snapshot"] = gap(W, b, tol=tol)
+        move_intercept(objective, W, b, last["snapshot"].intercept_scores)
+        progress.record_check(
+            result, last["snapshot"], 0.0, started, verbose, f", {name}"
+        )
+        return progress.met(result, last["snapshot"].relative, tol, settle)
+
+    return check, last
 
 
 def _memory(n):

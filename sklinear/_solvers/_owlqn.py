@@ -30,9 +30,8 @@ from .._duality import penalty_strengths
 from .._full_batch import FullBatch
 from ..penalties import L2, MaxNorm, NoPenalty
 from . import _progress as progress
-from ._lbfgs import _MAX_STALLED, _ROUNDING_DECREASE, _memory
+from ._lbfgs import _MAX_STALLED, _ROUNDING_DECREASE, _memory, checker
 from ._quasi_newton import InverseHessian
-from ._snapshot import move_intercept
 
 __all__ = ["owlqn_applies", "solve_owlqn"]
 
@@ -78,22 +77,14 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
 
     Arguments and result as :func:`~._lbfgs.solve_lbfgs`'s.
     """
-    started = progress.clock()
     result = progress.SolverResult(W=W, b=b, method="lbfgs")
     alpha_l1, alpha_l2 = penalty_strengths(objective.penalty)
     smooth = FullBatch(
         objective, W.shape[0], penalty=L2(alpha_l2) if alpha_l2 > 0 else NoPenalty()
     )
-    last = {"snapshot": None}
-
-    def check():
-        """Certify (W, b) at its best intercept; whether it ends the solve."""
-        last["snapshot"] = gap(W, b, tol=tol)
-        move_intercept(objective, W, b, last["snapshot"].intercept_scores)
-        progress.record_check(
-            result, last["snapshot"], 0.0, started, verbose, ", OWL-QN"
-        )
-        return progress.met(result, last["snapshot"].relative, tol, settle)
+    check, last = checker(
+        objective, W, b, gap, result, tol, settle, verbose, name="OWL-QN"
+    )
 
     if (W.any() or max_epochs <= 0) and (check() or max_epochs <= 0):
         return result, last["snapshot"]
