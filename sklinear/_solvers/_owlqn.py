@@ -119,7 +119,7 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
             continue
         if accepted is None:  # rounding hides any descent: SAGA goes on
             break
-        x_new, value_new, gradient_new, total_new, _ = accepted
+        x_new, value_new, gradient_new, total_new = accepted
         crept = total - total_new <= rounding * abs(total)
         if crept and flat:  # still progress where the slope shrinks
             new_slope = pseudo_gradient(x_new, gradient_new, alpha_l1, penalized)
@@ -211,8 +211,7 @@ def _orthant_line_search(
     Returns
     -------
     accepted : tuple or None
-        ``(x_new, smooth value, smooth gradient, total value, shrank)``
-        (``shrank``: accepted for its smaller pseudo-gradient), or None if
+        ``(x_new, smooth value, smooth gradient, total value)``, or None if
         no step down to ``_MIN_STEP`` passed.
     """
     if not float(slope @ direction) < 0:
@@ -232,11 +231,11 @@ def _orthant_line_search(
             step *= 0.5
             continue
         if new_total <= total + _ARMIJO * float(slope @ (trial - x)):
-            return trial, value, gradient, new_total, False
+            return trial, value, gradient, new_total
         if abs(new_total - total) <= flat * abs(total) and _norm(
             pseudo_gradient(trial, gradient, alpha_l1, penalized)
         ) < _norm(slope):
-            return trial, value, gradient, new_total, True
+            return trial, value, gradient, new_total
         step *= 0.5
     return None
 
