@@ -8,6 +8,7 @@ the softmax loss; ``-beta_c`` off the label and ``sum(beta)`` on it, with
 
 import numpy as np
 
+from .._loss import _correct_positions
 from ..losses import _row_max, _row_sums
 
 
@@ -16,14 +17,9 @@ def _add_at_labels(values, y, amount):
     positions where ``values`` is C-contiguous (1,797 x 10: 5 us against
     16 for the pair of index arrays)."""
     if values.flags.c_contiguous:
-        values.reshape(-1)[_label_positions(values, y)] += amount
+        values.reshape(-1)[_correct_positions(*values.shape, y)] += amount
     else:
         values[np.arange(len(y)), y] += amount
-
-
-def _label_positions(values, y):
-    """Flat positions of each row's label entry in C-contiguous ``values``."""
-    return np.arange(len(y)) * values.shape[1] + y
 
 
 def _one_hot(y, n_classes, values=1.0):
@@ -270,7 +266,7 @@ def _block_mixing_weight(shifted, interior, y, a, present, loss):
     # p >= 0: theta at most 1 on the label, 0 elsewhere.
     over = shifted > 0.0
     if shifted.flags.c_contiguous:  # (over is: made here)
-        at_labels = _label_positions(shifted, y)
+        at_labels = _correct_positions(*shifted.shape, y)
         over.reshape(-1)[at_labels] = shifted.reshape(-1)[at_labels] > 1.0
     else:
         over[rows, y] = shifted[rows, y] > 1.0

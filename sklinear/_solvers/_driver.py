@@ -26,7 +26,7 @@ from ._lbfgs import (
     solve_lbfgs,
 )
 from ._newton import newton_applies
-from ._owlqn import owlqn_applies, solve_owlqn
+from ._owlqn import l1_part_without_max_norm, owlqn_applies, solve_owlqn
 from ._progress import SolverResult, finish, met
 from ._progress import random_state as random_state_of
 from ._saga import make_batches, make_saga, saga_batches
@@ -301,9 +301,7 @@ def resolve_method(loss, penalty, method):
     dual_applies = loss == "hinge" and penalty_strengths(penalty)[1] > 0
     if method == "auto":
         return "sdca" if dual_applies else "saga"
-    quasi_newton = l2_penalty_alone(penalty) or (
-        penalty.max_norm is None and penalty_strengths(penalty)[0] > 0
-    )
+    quasi_newton = l2_penalty_alone(penalty) or l1_part_without_max_norm(penalty)
     if method == "lbfgs" and not (loss == "softmax" and quasi_newton):
         raise ValueError(
             "solver='lbfgs' needs the softmax loss with penalty='l2', 'l1' or "

@@ -26,10 +26,9 @@ import numpy as np
 
 from .._full_batch import FullBatch
 from ..penalties import L2
-from . import _progress as progress
 from ._curvature import single_sample_smoothness
-from ._quasi_newton import InverseHessian, line_search
-from ._snapshot import move_intercept
+from ._qn_run import QuasiNewtonRun
+from ._quasi_newton import InverseHessian, first_step, line_search
 
 __all__ = ["l2_penalty_alone", "lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
 
@@ -58,14 +57,6 @@ _HOPEFUL_FRACTION = 0.5
 _MEMORY = 20
 _SMALL_MEMORY = 10
 _MEMORY_BYTES = 64 * 2**20
-# L-BFGS hands over to SAGA after _MAX_STALLED iterations in a row whose
-# decrease of the objective is within _ROUNDING_DECREASE units of rounding
-# of X's dtype (relative): with float32 X the values' rounding passes for
-# progress and L-BFGS would creep on (digits in float32, alpha 1e-4, tol
-# 1e-6: 2,000 iterations at a gap of 5e-6 without this rule; with it 184
-# epochs in all, against 282 at 4 units and 422 at 16).
-_MAX_STALLED = 3
-_ROUNDING_DECREASE = 1.0
 
 
 def lbfgs_applies(objective):
@@ -139,29 +130,20 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         With ``method='lbfgs'``; ``snapshot`` (the last check) as a second
         value, for the driver to go on from.
     """
-    result = progress.SolverResult(W=W, b=b, method="lbfgs")
-    dtype = objective.X.dtype
-    check, last = checker(objective, W, b, gap, result, tol, settle, verbose)
-
-    # A warm start may be at the optimum already; a cold one (W = 0) is not
-    # checked: its first check costs several iterations and never ends a
-    # solve (in a grid search on digits, 26 of 126 checks were at W = 0).
-    if (W.any() or max_epochs <= 0) and (check() or max_epochs <= 0):
-        return result, last["snapshot"]
-
     value_gradient = FullBatch(objective, W.shape[0])
-    split = value_gradient.split
-
+    run = QuasiNewtonRun(
+        objective, W, b, value_gradient.split, gap, tol, max_epochs, settle,
+        verbose, hooks, "L-BFGS",
+    )  # fmt: skip
+    if run.done_at_start():
+        return run.result, run.snapshot
     x = np.concatenate([W.ravel(), b]).astype(np.float64)
     value, gradient = value_gradient(x)
     memory = InverseHessian(x.size, _memory(x.size))
-    # The first step moves a unit length, as scipy's L-BFGS-B's does.
-    step = min(1.0, 1.0 / max(float(np.sqrt(gradient @ gradient)), 1e-300))
-    since_check = stalled = 0
-    rounding = _ROUNDING_DECREASE * np.finfo(dtype).eps
-    if hooks.begin is not None:
-        hooks.begin(result.n_epochs)
-    while result.n_epochs < max_epochs and np.isfinite(value):
+    step = first_step(gradient)
+    since_check = 0
+    run.begin()
+    while np.isfinite(value):
         accepted = line_search(
             value_gradient, x, value, gradient, memory.direction(gradient), step
         )
@@ -171,51 +153,21 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         if accepted is None:  # rounding hides any descent: SAGA goes on
             break
         x_new, value_new, gradient_new, _ = accepted
-        stalled = stalled + 1 if value - value_new <= rounding * abs(value) else 0
-        if stalled >= _MAX_STALLED:  # rounding hides the progress: SAGA goes on
+        if run.stalls(run.crept(value, value_new)):
             break
         memory.update(x_new - x, gradient_new - gradient)
         value = value_new
         x, gradient, step = x_new, gradient_new, 1.0
-        result.n_epochs += 1
-        result.n_steps += 1
-        if hooks.end is not None:
-            W[...], b[...] = split(x)
-            if hooks.end(result.n_epochs - 1, W, b):
-                result.interrupted = True
-                break
+        if not run.stepped(x):
+            break
         since_check += 1
         if _check_due(since_check, _cue(gradient, value, objective.penalty.alpha), tol):
             since_check = 0
-            W[...], b[...] = split(x)
-            if check():
+            if run.check(x):
                 break
-        if result.n_epochs >= max_epochs:
+        if not run.more():
             break
-        if hooks.begin is not None:
-            hooks.begin(result.n_epochs)
-    if not result.history or result.history[-1][0] != result.n_epochs:
-        W[...], b[...] = split(x)  # (W, b) follow x where a check or hook reads
-        check()  # steps since the last check
-    return result, last["snapshot"]
-
-
-def checker(objective, W, b, gap, result, tol, settle, verbose, name="L-BFGS"):
-    """The check of a quasi-Newton solve: ``check()`` certifies ``(W, b)``
-    at its best intercept (moved there), records it in ``result`` and says
-    whether it ends the solve; ``last["snapshot"]`` holds the last check."""
-    started = progress.clock()
-    last = {"snapshot": None}
-
-    def check():
-        last["snapshot"] = gap(W, b, tol=tol)
-        move_intercept(objective, W, b, last["snapshot"].intercept_scores)
-        progress.record_check(
-            result, last["snapshot"], 0.0, started, verbose, f", {name}"
-        )
-        return progress.met(result, last["snapshot"].relative, tol, settle)
-
-    return check, last
+    return run.finish(x)
 
 
 def _memory(n):

@@ -28,12 +28,13 @@ import numpy as np
 
 from .._duality import penalty_strengths
 from .._full_batch import FullBatch
-from ..penalties import L2, MaxNorm, NoPenalty
+from ..penalties import L2, NoPenalty
 from . import _progress as progress
-from ._lbfgs import _MAX_STALLED, _ROUNDING_DECREASE, _memory, checker
-from ._quasi_newton import InverseHessian
+from ._lbfgs import _memory
+from ._qn_run import QuasiNewtonRun
+from ._quasi_newton import InverseHessian, first_step
 
-__all__ = ["owlqn_applies", "solve_owlqn"]
+__all__ = ["l1_part_without_max_norm", "owlqn_applies", "solve_owlqn"]
 
 # Armijo's sufficient decrease along the projected step, and the shortest
 # trial step before the line search is declared failed.
@@ -55,7 +56,7 @@ _ROUNDING_SLACK = 4.0
 
 def owlqn_applies(objective):
     """Whether :func:`solve_owlqn` can take ``objective``: a smooth loss and
-    a penalty with an L1 part of positive strength and no ``max_norm``.
+    an L1 part in the penalty (:func:`l1_part_without_max_norm`).
 
     Parameters
     ----------
@@ -65,9 +66,23 @@ def owlqn_applies(objective):
     -------
     applies : bool
     """
-    penalty = objective.penalty
-    if not objective.loss_function.smooth or isinstance(penalty, MaxNorm):
-        return False
+    return objective.loss_function.smooth and l1_part_without_max_norm(
+        objective.penalty
+    )
+
+
+def l1_part_without_max_norm(penalty):
+    """Whether ``penalty`` has an L1 part of positive strength (L1, elastic
+    net) and no ``max_norm``: what OWL-QN's objective needs.
+
+    Parameters
+    ----------
+    penalty : Penalty
+
+    Returns
+    -------
+    l1_part : bool
+    """
     return penalty.max_norm is None and penalty_strengths(penalty)[0] > 0
 
 
@@ -77,17 +92,16 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
 
     Arguments and result as :func:`~._lbfgs.solve_lbfgs`'s.
     """
-    result = progress.SolverResult(W=W, b=b, method="lbfgs")
     alpha_l1, alpha_l2 = penalty_strengths(objective.penalty)
     smooth = FullBatch(
         objective, W.shape[0], penalty=L2(alpha_l2) if alpha_l2 > 0 else NoPenalty()
     )
-    check, last = checker(
-        objective, W, b, gap, result, tol, settle, verbose, name="OWL-QN"
-    )
-
-    if (W.any() or max_epochs <= 0) and (check() or max_epochs <= 0):
-        return result, last["snapshot"]
+    run = QuasiNewtonRun(
+        objective, W, b, smooth.split, gap, tol, max_epochs, settle, verbose,
+        hooks, "OWL-QN",
+    )  # fmt: skip
+    if run.done_at_start():
+        return run.result, run.snapshot
     x = np.concatenate([W.ravel(), b]).astype(np.float64)
     penalized = np.zeros(x.size, dtype=bool)
     penalized[: W.size] = True
@@ -98,59 +112,45 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     # the cheap one (tf-idf 20,000 x 20,000, elastic net at alpha=1e-2: 0
     # iterations instead of 5 and 0.26 s).
     slope = pseudo_gradient(x, gradient, alpha_l1, penalized)
-    if not W.any() and not slope[penalized].any() and check():
-        return result, last["snapshot"]
+    if not W.any() and not slope[penalized].any() and run.check():
+        return run.result, run.snapshot
     memory = InverseHessian(x.size, _memory(x.size))
-    since_check, spacing, stalled = 0, _FIRST_CHECK, 0
-    rounding = _ROUNDING_DECREASE * np.finfo(objective.X.dtype).eps
+    since_check, spacing = 0, _FIRST_CHECK
     # (float32 values' rounding is too coarse for the pseudo-gradient test.)
-    flat = _ROUNDING_SLACK * rounding if objective.X.dtype == np.float64 else 0.0
-    if hooks.begin is not None:
-        hooks.begin(result.n_epochs)
-    while result.n_epochs < max_epochs and np.isfinite(total):
-        slope = pseudo_gradient(x, gradient, alpha_l1, penalized)
+    float64 = objective.X.dtype == np.float64
+    flat = _ROUNDING_SLACK * run.rounding if float64 else 0.0
+    run.begin()
+    while np.isfinite(total):
         direction = _descent(memory, slope)  # (may forget the pairs)
         accepted = _orthant_line_search(
             smooth, x, total, slope, direction, alpha_l1, penalized,
-            first_step=1.0 if memory.n_pairs else _unit_length(slope), flat=flat,
+            first_step=1.0 if memory.n_pairs else first_step(slope), flat=flat,
         )  # fmt: skip
         if accepted is None and memory.n_pairs:  # once more, downhill
             memory.reset()
             continue
         if accepted is None:  # rounding hides any descent: SAGA goes on
             break
-        x_new, value_new, gradient_new, total_new = accepted
-        crept = total - total_new <= rounding * abs(total)
+        x_new, gradient_new, total_new = accepted
+        new_slope = pseudo_gradient(x_new, gradient_new, alpha_l1, penalized)
+        crept = run.crept(total, total_new)
         if crept and flat:  # still progress where the slope shrinks
-            new_slope = pseudo_gradient(x_new, gradient_new, alpha_l1, penalized)
             crept = _norm(new_slope) >= _norm(slope)
-        stalled = stalled + 1 if crept else 0
-        if stalled >= _MAX_STALLED:  # rounding hides the progress: SAGA goes on
+        if run.stalls(crept):
             break
         memory.update(x_new - x, gradient_new - gradient)
-        x, value, gradient, total = x_new, value_new, gradient_new, total_new
-        result.n_epochs += 1
-        result.n_steps += 1
-        if hooks.end is not None:
-            W[...], b[...] = smooth.split(x)
-            if hooks.end(result.n_epochs - 1, W, b):
-                result.interrupted = True
-                break
+        x, gradient, total, slope = x_new, gradient_new, total_new, new_slope
+        if not run.stepped(x):
+            break
         since_check += 1
         if since_check >= spacing:
-            W[...], b[...] = smooth.split(x)
-            if check():
+            if run.check(x):
                 break
-            spacing = progress.next_check(result.history, tol, max(spacing, 1))
+            spacing = progress.next_check(run.result.history, tol, max(spacing, 1))
             since_check = 0
-        if result.n_epochs >= max_epochs:
+        if not run.more():
             break
-        if hooks.begin is not None:
-            hooks.begin(result.n_epochs)
-    if not result.history or result.history[-1][0] != result.n_epochs:
-        W[...], b[...] = smooth.split(x)
-        check()
-    return result, last["snapshot"]
+    return run.finish(x)
 
 
 def pseudo_gradient(x, gradient, alpha_l1, penalized):
@@ -194,11 +194,6 @@ def _descent(memory, slope):
     return direction
 
 
-def _unit_length(slope):
-    """The first step: a unit move, as L-BFGS's first is."""
-    return min(1.0, 1.0 / max(float(np.sqrt(slope @ slope)), 1e-300))
-
-
 def _orthant_line_search(
     smooth, x, total, slope, direction, alpha_l1, penalized, first_step, flat=0.0
 ):
@@ -211,8 +206,8 @@ def _orthant_line_search(
     Returns
     -------
     accepted : tuple or None
-        ``(x_new, smooth value, smooth gradient, total value)``, or None if
-        no step down to ``_MIN_STEP`` passed.
+        ``(x_new, smooth gradient, total value)``, or None if no step down
+        to ``_MIN_STEP`` passed.
     """
     if not float(slope @ direction) < 0:
         return None
@@ -231,11 +226,11 @@ def _orthant_line_search(
             step *= 0.5
             continue
         if new_total <= total + _ARMIJO * float(slope @ (trial - x)):
-            return trial, value, gradient, new_total
+            return trial, gradient, new_total
         if abs(new_total - total) <= flat * abs(total) and _norm(
             pseudo_gradient(trial, gradient, alpha_l1, penalized)
         ) < _norm(slope):
-            return trial, value, gradient, new_total
+            return trial, gradient, new_total
         step *= 0.5
     return None
 

@@ -23,7 +23,7 @@ try:  # the compiled two-loop recursion, part of the fused pass's module
 except ImportError:  # not built (import sklinear warns): the compact form
     _two_loop = None
 
-__all__ = ["InverseHessian", "line_search"]
+__all__ = ["InverseHessian", "first_step", "line_search"]
 
 # Armijo's sufficient decrease (Nocedal and Wright's usual 1e-4).
 _ARMIJO = 1e-4
@@ -167,6 +167,12 @@ class InverseHessian:
         step = coefficients @ self._pairs
         step -= gamma * gradient
         return step
+
+
+def first_step(gradient):
+    """The first trial step along ``-gradient``: a unit move, as scipy's
+    L-BFGS-B's is (L-BFGS's later steps start at 1)."""
+    return min(1.0, 1.0 / max(math.sqrt(float(gradient @ gradient)), 1e-300))
 
 
 def line_search(value_gradient, x, value, gradient, direction, step=1.0):
