@@ -21,3 +21,23 @@ def assert_hooks_change_nothing(make_objective, n_classes, **solve_kwargs):
     assert n0 == n1 > 8
     np.testing.assert_array_equal(W0, W1)
     np.testing.assert_array_equal(b0, b1)
+
+
+def assert_a_hook_stops_it(objective):
+    """A full-batch solve ('lbfgs') whose end hook asks to stop after the
+    third epoch: interrupted there, each hook called once an epoch, and the
+    point it stopped at checked."""
+    W, b = objective.initial_weights(objective.n_classes)
+    begun, ended = [], []
+
+    def on_end(epoch, W, b):
+        ended.append(epoch)
+        return epoch >= 2
+
+    result = solve(
+        objective, W, b, method="lbfgs", tol=1e-8, on_epoch_begin=begun.append,
+        on_epoch_end=on_end,
+    )  # fmt: skip
+    assert result.interrupted and result.n_epochs == 3
+    assert ended == [0, 1, 2] and begun == [0, 1, 2]
+    assert np.isfinite(result.gap) and result.history[-1][0] == 3

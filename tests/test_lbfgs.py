@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from _reference_optimum import softmax_l2
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
+from solve_paths import assert_a_hook_stops_it
 
 from sklinear import SoftmaxClassifier
 from sklinear._solvers import _lbfgs, solve
@@ -100,21 +101,7 @@ def test_lbfgs_refuses_what_it_cannot_minimize(params):
 
 
 def test_a_hook_stops_it():
-    objective = _objective(1e-4)
-    W, b = objective.initial_weights(objective.n_classes)
-    begun, ended = [], []
-
-    def on_end(epoch, W, b):
-        ended.append(epoch)
-        return epoch >= 2
-
-    result = solve(
-        objective, W, b, method="lbfgs", tol=1e-8, on_epoch_begin=begun.append,
-        on_epoch_end=on_end,
-    )  # fmt: skip
-    assert result.interrupted and result.n_epochs == 3
-    assert ended == [0, 1, 2] and begun == [0, 1, 2]
-    assert np.isfinite(result.gap) and result.history[-1][0] == 3
+    assert_a_hook_stops_it(_objective(1e-4))
 
 
 def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
