@@ -229,10 +229,10 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     SAGA's compiled sweep took 3 epochs where L-BFGS took 16 iterations and
     5.6x the time (15,000 x 20,000 tf-idf rows, alpha 1e-4). With an L1
     part SAGA's steps are short where alpha is small: to a gap of 1e-3
-    OWL-QN took 0.10x to 1.04x SAGA's time on wine, breast cancer and
-    digits, 0.58x and 0.77x on iris with pure L1 and 1.2x and 1.5x (a few
+    OWL-QN took 0.11x to 1.13x SAGA's time on wine, breast cancer and
+    digits, 0.56x and 0.84x on iris with pure L1 and 1.2x and 1.4x (a few
     ms) with the elastic net (``benchmarks/bench_l1.py``; SAGA did not reach
-    the gap in 1,000 epochs with pure L1 at alpha 1e-3), and 0.17x to 0.45x
+    the gap in 1,000 epochs with pure L1 at alpha 1e-3), and 0.18x to 0.45x
     on 20,000 x 20,000 tf-idf rows (``--tfidf``: L1 at alpha 1e-5 to 1e-3,
     elastic net at 1e-4).
 

@@ -14,8 +14,8 @@ pushes it out.
 Where SAGA's proximal steps are short (small ``alpha``), its epochs crawl
 near the optimum and its dual points stay loose: on standardized breast
 cancer at ``alpha=1e-3`` it stopped at 1,000 epochs with a gap of 1.1e-2
-(0.19 s), where OWL-QN certified 1e-3 in 192 iterations (52 ms); on digits
-at ``1e-3``, 88 ms against 0.86 s, the same 425 zeros of 640
+(0.21 s), where OWL-QN certified 1e-3 in 192 iterations (52 ms); on digits
+at ``1e-3``, 94 ms against 0.87 s, the same 425 zeros of 640
 (``benchmarks/bench_l1.py``).
 
 The certificate (:class:`~._snapshot.Certificate`, the L1 dual point scaled
