@@ -231,6 +231,7 @@ setup(
             sources=["sklinear/_fused.c"],
             depends=[
                 "sklinear/_fused_impl.h",
+                "sklinear/_fused_direct.h",
                 "sklinear/_fused_check.h",
                 "sklinear/_two_loop.h",
                 "sklinear/_simd_kernels.h",

@@ -222,6 +222,7 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #undef STORE
 
 /* float32, baseline instruction set */
+#define KEEP_IN_REGISTER(v) ((void)0)
 #define REAL float
 #define VEC vf32
 #define LANES 8
@@ -238,10 +239,13 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #undef TARGET
 #undef SUFFIX
 #define TARGET __attribute__((target("avx2,fma")))
+#undef KEEP_IN_REGISTER /* a vector in an AVX register (_fused_direct.h) */
+#define KEEP_IN_REGISTER(v) __asm__("" : "+x"(v))
 #define SUFFIX(name) name##_f32_avx2
 #include "_fused_impl.h"
 #endif
 #undef REAL
+#undef KEEP_IN_REGISTER
 #undef VEC
 #undef LANES
 #undef LOAD
@@ -254,6 +258,7 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #undef SUFFIX
 
 /* float64 */
+#define KEEP_IN_REGISTER(v) ((void)0)
 #define REAL double
 #define VEC vf64
 #define LANES 4
@@ -269,6 +274,8 @@ typedef float vf32u __attribute__((vector_size(32), aligned(4), may_alias));
 #undef TARGET
 #undef SUFFIX
 #define TARGET __attribute__((target("avx2,fma")))
+#undef KEEP_IN_REGISTER /* a vector in an AVX register (_fused_direct.h) */
+#define KEEP_IN_REGISTER(v) __asm__("" : "+x"(v))
 #define SUFFIX(name) name##_f64_avx2
 #include "_fused_impl.h"
 #endif

@@ -122,6 +122,7 @@ OVER_CLASS_BLOCKS(gradient, const REAL *, REAL *)
 #undef OVER_CLASS_BLOCKS
 
 #include "_vexp.h"
+#include "_fused_direct.h"
 
 /* Softmax: each row's scores minus their largest (the label's kept in
  * correct[r]) and floored at the smallest normal number's log, as in
@@ -222,6 +223,12 @@ TARGET static void SUFFIX(group_scores)(
     const ptrdiff_t C = b->n_classes, F = b->n_features;
     const ptrdiff_t tile = K_TILE_BYTES / sizeof(REAL);
     const REAL *shift = b->shift;
+    if (F <= tile) { /* the usual case: see _fused_direct.h */
+        for (ptrdiff_t q = 0; q < quads; q++)
+            SUFFIX(scores_direct)(x + 4 * q, b->W, b->w_stride, C, F, shift,
+                                  rows - 4 * q, ds + 4 * q * C);
+        return;
+    }
     for (ptrdiff_t i = 0; i < quads * 4 * C; i++)
         acc[i] = (VEC){0};
     for (ptrdiff_t k0 = 0; k0 < F; k0 += tile) {

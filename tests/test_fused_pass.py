@@ -70,6 +70,8 @@ def _assert_close(result, expected, dtype):
         (50, 40, 4),  # 2 + 2 classes
         (200, 8, 5),  # 3 + 2 classes
         (30, 5000, 6),  # rows longer than one 16 KB tile
+        (9, 2048, 3),  # float64: one tile exactly (scores in registers)
+        (9, 2049, 3),  # float64: just past one tile (scores through memory)
         (100, 33, 64),  # the most classes the kernel takes
         (3000, 128, 10),  # enough work for several threads
     ],
