@@ -181,6 +181,27 @@ def test_reaches_the_independent_optimum(name, penalty, alpha, sparse):
         assert np.mean((result.W == 0) == (reference.W == 0)) >= 0.95
 
 
+@pytest.mark.parametrize(
+    "max_epochs, checked_at",
+    [(5, [0, 5]), (6, [0, 3, 6]), (2, [0, 2])],
+)
+def test_no_check_leaves_fewer_epochs_than_a_check_is_worth(max_epochs, checked_at):
+    # Checks come at least 3 epochs apart; one that would leave fewer of the
+    # budget after it is skipped: its cost (about an epoch on large sparse
+    # data) buys at most those few epochs.
+    X, y = _standardized("wine")
+    objective = LinearObjective(
+        sp.csr_matrix(X), y, loss="softmax", penalty=make_penalty("l2", 1e-3)
+    )
+    W, b = objective.initial_weights(objective.n_classes)
+    result = solve(
+        objective, W, b, method="saga", tol=0.0, random_state=0,
+        max_epochs=max_epochs,
+    )  # fmt: skip
+    assert result.n_epochs == max_epochs
+    assert [check[0] for check in result.history] == checked_at
+
+
 @built
 @pytest.mark.parametrize("case", ["softmax", "hinge", "max_norm"])
 def test_a_solve_without_hooks_takes_the_steps_of_one_with_hooks(case):

@@ -193,6 +193,7 @@ def solve_saga(
             ),  # fmt: skip
             _MAX_STEP_GROWTH * eta,
         )
+        epochs_to_next = _until_check(epochs_to_next, result.n_epochs, max_epochs)
         # SAGA's memory takes over the snapshot's n x C gradients and sum.
         saga.reset(snapshot.gradient, snapshot.weighted_sum)
         snapshot.gradient = snapshot.weighted_sum = None
@@ -230,6 +231,16 @@ def solve_saga(
             hooks=hooks, started=started, verbose=verbose,
         )  # fmt: skip
     return finish(result, snapshot, tol)
+
+
+def _until_check(planned, done, max_epochs):
+    """Epochs before the next check: ``planned``, or every epoch the budget
+    has left where fewer than ``_EPOCHS_PER_CHECK`` would follow the check.
+    Such a check could save only those few epochs (if it met tol), and costs
+    about one: at 80,000 x 100,000 CSR rows and 20 classes, 0.68 s against
+    1.0 s an epoch (a pass for the scores, one for the sum)."""
+    left = max_epochs - done
+    return left if left - planned < _EPOCHS_PER_CHECK else planned
 
 
 def _kept(best, W, b, snapshot):
