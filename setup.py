@@ -266,6 +266,7 @@ setup(
                 "sklinear/_vexp.h",
                 "sklinear/_prefetch.h",
                 "sklinear/_saga_sweep_dense.h",
+                "sklinear/_saga_sweep_sparse.h",
                 "sklinear/_saga_sweep_check.h",
                 "sklinear/_csr_products.h",
                 "sklinear/_buffer_check.h",

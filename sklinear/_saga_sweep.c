@@ -113,7 +113,7 @@ static struct PyModuleDef sweep_module = {
 
 PyMODINIT_FUNC PyInit__saga_sweep(void)
 {
-    const char *isa = choose_dense();
+    const char *isa = choose_isa();
     PyObject *module = PyModule_Create(&sweep_module);
     if (module == NULL)
         return NULL;

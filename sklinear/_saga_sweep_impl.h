@@ -171,19 +171,8 @@ static void project_columns(double *W, Py_ssize_t C, Py_ssize_t d,
 #define SIMD_TEMPLATE "_saga_sweep_dense.h"
 #include "_simd_twice.h"
 
-/* The dense step, chosen once at import (see choose_dense). */
+/* The dense step, chosen once at import (see choose_isa). */
 static void (*dense_step)(struct sweep *, ptrdiff_t) = dense_step_baseline;
-
-static const char *choose_dense(void)
-{
-#if SKLINEAR_X86
-    if (simd_avx2()) {
-        dense_step = dense_step_avx2;
-        return "avx2";
-    }
-#endif
-    return "baseline";
-}
 
 /* ------------------------------------------------------------------------
  * CSR X, uncentered, with lazy updates. W and sum_W are column-major here
@@ -234,35 +223,6 @@ static double catch_up_l1(double v, double g, double l1, const double *cum,
     return v;
 }
 
-/* Bring column j of V up to step `now`. */
-static inline void catch_up(struct sweep *s, ptrdiff_t j, ptrdiff_t now)
-{
-    const ptrdiff_t from = s->last[j];
-    if (from == now)
-        return;
-    const double total = s->cum[now] - s->cum[from];
-    double *v = s->W + j * s->C;
-    const double *g = s->sum_W + j * s->C;
-    if (s->l1 > 0)
-        for (Py_ssize_t c = 0; c < s->C; c++)
-            v[c] = catch_up_l1(v[c], g[c], s->l1, s->cum, from, now);
-    else
-        for (Py_ssize_t c = 0; c < s->C; c++)
-            v[c] -= g[c] * total;
-    s->last[j] = now;
-}
-
-/* All columns up to step `now`, V scaled back to the weights, cum[now] 0. */
-static void flush(struct sweep *s, ptrdiff_t now, double *scale)
-{
-    for (Py_ssize_t j = 0; j < s->d; j++)
-        catch_up(s, j, now);
-    for (Py_ssize_t k = 0; k < s->C * s->d; k++)
-        s->W[k] *= *scale;
-    *scale = 1.0;
-    s->cum[now] = 0.0;
-}
-
 /* The entries [*first, *end) of row i, or -1 if its pointers are out of
  * order, past the data or longer than a row can be. The boundary checked
  * them, but the epoch runs without the GIL: a caller that changes X's
@@ -299,81 +259,24 @@ static void prefetch_row(const struct sweep *s, ptrdiff_t i)
                         int_value(s->indices, s->index_item, k));
 }
 
-/* Row i's columns into s->cols (each checked) and values into s->row,
- * every column caught up to step t; its length, or -1 for a bad row.
- * All catch-ups before any score: they are independent, so their cache
- * misses overlap (each followed by its score, an epoch on 20,000 x
- * 100,000 x 20 classes took 1.2x the time). */
-static inline ptrdiff_t load_row(struct sweep *s, ptrdiff_t i, ptrdiff_t t)
-{
-    const Py_ssize_t C = s->C, d = s->d;
-    const double *W = s->W, *sum_W = s->sum_W;
-    ptrdiff_t first, end;
-    if (row_range(s, i, &first, &end) < 0)
-        return -1;
-    const ptrdiff_t nnz = end - first;
-    for (ptrdiff_t k = 0; k < nnz; k++) {
-        if (k + PREFETCH_AHEAD < nnz)
-            prefetch_column(W, sum_W, C,
-                            int_value(s->indices, s->index_item,
-                                      first + k + PREFETCH_AHEAD));
-        const ptrdiff_t j = int_value(s->indices, s->index_item, first + k);
-        if (j < 0 || j >= d)
-            return -1;
-        s->cols[k] = j;
-        s->row[k] = x_value(s->X, s->x_item, first + k);
-        catch_up(s, j, t);
-    }
-    return nnz;
-}
+#define SIMD_TEMPLATE "_saga_sweep_sparse.h"
+#include "_simd_twice.h"
 
-/* One step on row i at step t; -1 if the row is bad (see row_range). */
-static int sparse_step(struct sweep *s, ptrdiff_t i, ptrdiff_t t,
-                       double *scale)
+/* The CSR epoch, chosen once at import with the dense step (choose_isa). */
+static int (*csr_epoch)(struct sweep *) = csr_epoch_baseline;
+
+/* The steps' kernels for this CPU: AVX2 + FMA where it has them (unless
+ * SKLINEAR_BASELINE_ISA is set); returns the instruction set's name. */
+static const char *choose_isa(void)
 {
-    const Py_ssize_t C = s->C, d = s->d;
-    const ptrdiff_t nnz = load_row(s, i, t);
-    if (nnz < 0)
-        return -1;
-    double *restrict g = s->g;
-    for (Py_ssize_t c = 0; c < C; c++)
-        g[c] = 0.0;
-    for (ptrdiff_t k = 0; k < nnz; k++) {
-        const double *restrict v = s->W + s->cols[k] * C, x = s->row[k];
-        for (Py_ssize_t c = 0; c < C; c++)
-            g[c] += v[c] * x;
+#if SKLINEAR_X86
+    if (simd_avx2()) {
+        dense_step = dense_step_avx2;
+        csr_epoch = csr_epoch_avx2;
+        return "avx2";
     }
-    for (Py_ssize_t c = 0; c < C; c++)
-        g[c] = *scale * g[c] + s->b[c];
-    saga_direction(s, i);
-    const double a = s->eta / *scale, t1 = a * s->l1;
-    const double *restrict delta = s->delta;
-    for (ptrdiff_t k = 0; k < nnz; k++) {
-        double *restrict v = s->W + s->cols[k] * C;
-        double *restrict sw = s->sum_W + s->cols[k] * C;
-        const double x = s->row[k];
-        if (t1 > 0) {
-            for (Py_ssize_t c = 0; c < C; c++) {
-                v[c] = soft(v[c] - a * (g[c] * x + sw[c]), t1);
-                sw[c] += delta[c] * x;
-            }
-        } else { /* soft(w, 0) = w: the same bits, half the work */
-            for (Py_ssize_t c = 0; c < C; c++) {
-                v[c] -= a * (g[c] * x + sw[c]);
-                sw[c] += delta[c] * x;
-            }
-        }
-        s->last[s->cols[k]] = t + 1;
-    }
-    s->cum[t + 1] = s->cum[t] + a;
-    *scale /= 1.0 + s->eta * s->l2;
-    if (s->max_norm > 0 || *scale < RESCALE_BELOW) {
-        flush(s, t + 1, scale);
-        if (s->max_norm > 0) /* the projection needs every row's norm */
-            project_columns(s->W, C, d, s->max_norm);
-    }
-    intercept_step(s);
-    return 0;
+#endif
+    return "baseline";
 }
 
 /* The epoch; -1 (and s->bad_row) if a CSR row turned bad meanwhile. */
@@ -387,19 +290,5 @@ static int run_sweep(struct sweep *s)
             dense_step(s, s->order[t]);
         return 0;
     }
-    double scale = 1.0;
-    s->cum[0] = 0.0;
-    for (Py_ssize_t j = 0; j < s->d; j++)
-        s->last[j] = 0;
-    for (ptrdiff_t t = 0; t < s->n_order; t++) {
-        if (t + 1 < s->n_order)
-            prefetch_row(s, s->order[t + 1]);
-        if (sparse_step(s, s->order[t], t, &scale) < 0) {
-            s->bad_row = s->order[t];
-            flush(s, t, &scale); /* W holds weights again, not V */
-            return -1;
-        }
-    }
-    flush(s, s->n_order, &scale);
-    return 0;
+    return csr_epoch(s);
 }

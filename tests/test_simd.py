@@ -20,11 +20,13 @@ pytestmark = pytest.mark.skipif(
     reason="the compiled sweeps were not built",
 )
 
-# Dense fits through each sweep's vector code: the dual ascent (plain, with
-# max_norm, with the elastic net) and SAGA's single-sample steps.
+# Fits through each sweep's vector code: the dual ascent (plain, with
+# max_norm, with the elastic net) and SAGA's single-sample steps, on dense
+# and on CSR rows.
 FITS = """
 import json, warnings
 import numpy as np
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 from sklinear import LinearSVMClassifier, SoftmaxClassifier, _dual_sweep, _saga_sweep
@@ -41,8 +43,17 @@ models = [
         max_iter=20, penalty="elasticnet", solver="saga", random_state=0
     ),
 ]
+# CSR rows: SAGA's lazy steps (L2, the elastic net's catch-up, max_norm).
+sparse = [
+    SoftmaxClassifier(max_iter=20, solver="saga", random_state=0),
+    SoftmaxClassifier(
+        max_iter=20, penalty="elasticnet", solver="saga", random_state=0
+    ),
+    SoftmaxClassifier(max_iter=20, max_norm=0.5, solver="saga", random_state=0),
+]
 coefs = [m.fit(X, y).coef_.tolist() for m in models]
-solvers = [m.solver_ for m in models]
+coefs += [m.fit(sp.csr_matrix(X), y).coef_.tolist() for m in sparse]
+solvers = [m.solver_ for m in models + sparse]
 print(json.dumps([_dual_sweep.isa, _saga_sweep.isa, solvers, coefs]))
 """
 
@@ -64,7 +75,7 @@ def test_baseline_and_vector_kernels_fit_the_same_models():
     if dual_isa == "baseline":
         pytest.skip("this CPU has no AVX2 + FMA: only the baseline kernels run")
     assert (dual_isa, saga_isa) == ("avx2", "avx2")
-    assert solvers == ["sdca", "sdca", "sdca", "saga", "saga"]
+    assert solvers == ["sdca", "sdca", "sdca"] + ["saga"] * 5
     *isas, _, baseline = _fits(baseline=True)
     assert isas == ["baseline", "baseline"]
     for got, want in zip(baseline, vector):
