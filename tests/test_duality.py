@@ -5,7 +5,6 @@ LogisticRegression, SciPy's HiGHS and SLSQP, and an exact active-set QP solve;
 each reports its own optimality violation, checked before it is used.
 """
 
-import functools
 import itertools
 
 import numpy as np
@@ -13,28 +12,21 @@ import pytest
 import scipy.optimize
 import scipy.sparse as sp
 from _reference_optimum import (
+    LOADERS,
     hinge_l1,
-    hinge_l2,
+    l2_optimum,
     objective_value,
-    softmax_l2,
     softmax_max_norm,
     softmax_saga,
+    standardized,
 )
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklinear._duality import PreparedGap, duality_gap, penalty_strengths
 from sklinear._duality._domains import _penalty_conjugate
 from sklinear.penalties import make_penalty
 
-LOADERS = {
-    "iris": load_iris,
-    "wine": load_wine,
-    "breast_cancer": load_breast_cancer,
-    "digits": load_digits,
-}
 # (alpha_l1, alpha_l2, max_norm) for every kind of penalty.
 PENALTIES = {
     "none": (0.0, 0.0, None),
@@ -53,21 +45,6 @@ def one_blas_thread():
     # waiting for each other make them tens of times slower.
     with threadpool_limits(1):
         yield
-
-
-@functools.cache
-def standardized(name):
-    X, y = LOADERS[name](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@functools.cache
-def reference(name, loss, alpha):
-    X, y = standardized(name)
-    solution = softmax_l2(X, y, alpha) if loss == "softmax" else hinge_l2(X, y, alpha)
-    # lbfgs stops at gradients ~1e-8; the QP solve is exact to rounding.
-    assert solution.kkt < (1e-6 if loss == "softmax" else 1e-9)
-    return solution
 
 
 def random_problem(seed, n_samples=60, n_features=5, n_classes=4):
@@ -243,7 +220,7 @@ def test_gap_bounds_true_suboptimality(name, loss, alpha):
     the dual value stays below the reference optimum (so the gap bounds the
     true suboptimality), and the gap vanishes at the optimum."""
     X, y = standardized(name)
-    optimum = reference(name, loss, alpha)
+    optimum = l2_optimum(name, loss, alpha)
     rng = np.random.default_rng(0)
     # Rounding of sums of ~1e3 terms, and the reference's own accuracy.
     slack = 1e-12 + (1e-10 if loss == "softmax" else 0.0)
@@ -270,7 +247,7 @@ def test_hinge_needs_polishing_and_accepts_a_dual_point(name):
     (pairs on the margin need fractional beta); polishing or the QP's own
     multipliers close the gap."""
     X, y = standardized(name)
-    optimum = reference(name, "hinge", 1e-3)
+    optimum = l2_optimum(name, "hinge", 1e-3)
     kwargs = {"loss": "hinge", "alpha_l2": 1e-3}
     gradient_only = duality_gap(X, y, optimum.W, optimum.b, polish=False, **kwargs)
     polished = duality_gap(X, y, optimum.W, optimum.b, **kwargs)
@@ -322,7 +299,7 @@ def test_l1_and_elastic_net_at_their_optima():
 def test_max_norm_at_its_optimum(alpha_l2):
     """Softmax under an active max_norm (SLSQP), alone or with L2."""
     X, y = standardized("wine")
-    free = reference("wine", "softmax", 1e-3)
+    free = l2_optimum("wine", "softmax", 1e-3)
     max_norm = 0.5 * np.linalg.norm(free.W, axis=1).max()
     optimum = softmax_max_norm(X, y, alpha_l2, max_norm)
     assert optimum.kkt < 1e-7
@@ -347,7 +324,7 @@ def test_max_norm_at_its_optimum(alpha_l2):
 def test_hinge_with_an_inactive_max_norm():
     """A bound the optimum does not reach changes neither it nor the gap."""
     X, y = standardized("wine")
-    optimum = reference("wine", "hinge", 5e-3)
+    optimum = l2_optimum("wine", "hinge", 5e-3)
     max_norm = 2 * np.linalg.norm(optimum.W, axis=1).max()
     result = duality_gap(
         X, y, optimum.W, optimum.b, loss="hinge", alpha_l2=5e-3, max_norm=max_norm
