@@ -1,4 +1,4 @@
-"""A check shared by the solvers' tests: hooks do not change the steps."""
+"""Checks and set-ups shared by the solvers' tests."""
 
 import numpy as np
 
@@ -41,3 +41,19 @@ def assert_a_hook_stops_it(objective):
     assert result.interrupted and result.n_epochs == 3
     assert ended == [0, 1, 2] and begun == [0, 1, 2]
     assert np.isfinite(result.gap) and result.history[-1][0] == 3
+
+
+def cut_short(monkeypatch, module, name, steps):
+    """Make ``module.name`` (a line search) fail after ``steps`` accepted
+    steps, as where rounding hides any descent; returns the accepted ones."""
+    line_search = getattr(module, name)
+    accepted = []
+
+    def cut(*args, **kwargs):
+        if len(accepted) >= steps:
+            return None
+        accepted.append(line_search(*args, **kwargs))
+        return accepted[-1]
+
+    monkeypatch.setattr(module, name, cut)
+    return accepted

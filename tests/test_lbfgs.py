@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from _reference_optimum import softmax_l2
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
-from solve_paths import assert_a_hook_stops_it
+from solve_paths import assert_a_hook_stops_it, cut_short
 
 from sklinear import SoftmaxClassifier
 from sklinear._solvers import _lbfgs, solve
@@ -108,16 +108,7 @@ def test_saga_finishes_where_lbfgs_stops_short(monkeypatch):
     # L-BFGS whose line search fails after two iterations (as where rounding
     # hides any descent): SAGA must take over from its point and reach tol.
     reference = _reference(1e-3)  # LogisticRegression's L-BFGS, not cut short
-    line_search = _lbfgs.line_search
-    accepted = []
-
-    def two_steps(*args, **kwargs):
-        if len(accepted) >= 2:
-            return None
-        accepted.append(line_search(*args, **kwargs))
-        return accepted[-1]
-
-    monkeypatch.setattr(_lbfgs, "line_search", two_steps)
+    cut_short(monkeypatch, _lbfgs, "line_search", 2)
     objective = _objective(1e-3)
     W, b = objective.initial_weights(objective.n_classes)
     result = solve(objective, W, b, method="lbfgs", tol=1e-3, random_state=0)

@@ -13,10 +13,10 @@ import functools
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference_optimum import softmax_saga
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from _reference_optimum import softmax_saga, standardized
+from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
-from solve_paths import assert_a_hook_stops_it
+from solve_paths import assert_a_hook_stops_it, cut_short
 
 from sklinear import SoftmaxClassifier
 from sklinear._solvers import _owlqn, solve
@@ -24,16 +24,13 @@ from sklinear._solvers._owlqn import pseudo_gradient
 from sklinear.objective import LinearObjective
 from sklinear.penalties import make_penalty
 
-LOADERS = {"breast_cancer": load_breast_cancer, "wine": load_wine}
-
 
 @functools.lru_cache
 def _data(name):
-    if name == "digits":
+    if name == "digits":  # 600 rows
         X, y = load_digits(return_X_y=True)
         return StandardScaler().fit_transform(X[:600]), y[:600]
-    X, y = LOADERS[name](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+    return standardized(name)
 
 
 @functools.lru_cache
@@ -120,16 +117,7 @@ def test_a_hook_stops_it():
 
 
 def test_saga_finishes_where_its_line_search_fails(monkeypatch):
-    line_search = _owlqn._orthant_line_search
-    accepted = []
-
-    def three_steps(*args, **kwargs):
-        if len(accepted) >= 3:
-            return None
-        accepted.append(line_search(*args, **kwargs))
-        return accepted[-1]
-
-    monkeypatch.setattr(_owlqn, "_orthant_line_search", three_steps)
+    cut_short(monkeypatch, _owlqn, "_orthant_line_search", 3)
     objective = _objective("wine", 1e-2, 1.0)
     W, b = objective.initial_weights(objective.n_classes)
     result = solve(objective, W, b, method="lbfgs", tol=1e-3, random_state=0)

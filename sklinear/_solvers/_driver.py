@@ -17,18 +17,12 @@ from .._duality import penalty_strengths
 from ._curvature import row_norms
 from ._dual_loop import solve_hinge_dual
 from ._hinge_polish import hinge_polish_applies
-from ._lbfgs import _MEMORY_BYTES as _MAX_PAIRS_BYTES
-from ._lbfgs import (
-    _SMALL_MEMORY,
-    l2_penalty_alone,
-    lbfgs_applies,
-    lbfgs_pays,
-    solve_lbfgs,
-)
+from ._lbfgs import l2_penalty_alone, lbfgs_applies, lbfgs_pays, solve_lbfgs
 from ._newton import newton_applies
 from ._owlqn import l1_part_without_max_norm, owlqn_applies, solve_owlqn
 from ._progress import SolverResult, finish, met
 from ._progress import random_state as random_state_of
+from ._quasi_newton import pairs_affordable
 from ._saga import make_batches, make_saga, saga_batches
 from ._saga_loop import solve_saga
 from ._snapshot import Certificate
@@ -264,10 +258,11 @@ def prefer_lbfgs(objective, resolved, asked="auto"):
     return resolved
 
 
-# On CSR data, 'auto' runs L-BFGS only where its pairs (10 at least, each two
-# vectors of n_classes x n_features) take at most _MAX_PAIRS_BYTES or this
-# many times X's stored values and indices: with many hashed features the
-# pairs, not X, would fill the memory (2**20 features and 20 classes: 3.4 GB).
+# On CSR data, 'auto' runs L-BFGS only where its pairs (each two vectors of
+# n_classes x n_features) are affordable (_quasi_newton.pairs_affordable)
+# beside this many times X's stored values and indices:
+# with many hashed features the pairs, not X, would fill the memory (2**20
+# features and 20 classes: 3.4 GB).
 _PAIRS_PER_X = 4
 
 
@@ -275,8 +270,7 @@ def _pairs_fit(objective):
     """Whether L-BFGS's pairs are affordable beside CSR ``objective.X``."""
     X = objective.X
     n = objective.n_classes * (X.shape[1] + 1)
-    pairs = 2 * _SMALL_MEMORY * n * 8
-    return pairs <= max(_MAX_PAIRS_BYTES, _PAIRS_PER_X * X.nnz * 12)
+    return pairs_affordable(n, _PAIRS_PER_X * X.nnz * 12)
 
 
 def resolve_method(loss, penalty, method):

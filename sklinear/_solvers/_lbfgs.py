@@ -10,7 +10,8 @@ with lazy updates does more per pass, and L-BFGS pays only where that ratio
 is large. (See :func:`~._driver.prefer_lbfgs` for the measurements.)
 
 L-BFGS (:mod:`._quasi_newton`: the inverse Hessian of the last
-``_memory(n)`` pairs by the compiled two-loop recursion, and a backtracking
+``pair_count(n)`` pairs by the compiled two-loop recursion, and a
+backtracking
 line search) runs on ``(W, b)`` directly. On digits an iteration cost
 about 125 us beyond the compiled gradient with scipy's L-BFGS-B and about
 85 with this in NumPy (14.6 against 13.8 ms to a 1e-3 gap, the same 37
@@ -28,7 +29,7 @@ from .._full_batch import FullBatch
 from ..penalties import L2
 from ._curvature import single_sample_smoothness
 from ._qn_run import QuasiNewtonRun
-from ._quasi_newton import InverseHessian, first_step, line_search
+from ._quasi_newton import InverseHessian, first_step, line_search, pair_count
 
 __all__ = ["l2_penalty_alone", "lbfgs_applies", "lbfgs_pays", "solve_lbfgs"]
 
@@ -47,16 +48,6 @@ _MIN_CONDITIONING = 10.0
 _MIN_ITERATIONS_BETWEEN_CHECKS = 3
 _MAX_ITERATIONS_BETWEEN_CHECKS = 50
 _HOPEFUL_FRACTION = 0.5
-# Pairs L-BFGS keeps: _MEMORY while they take at most _MEMORY_BYTES, else
-# _SMALL_MEMORY (scipy's default). With 20 pairs rather than 10, iterations
-# to a 1e-3 gap on iris, wine, breast_cancer and digits at alpha 1e-4, 1e-3
-# and 5e-3 changed by -22% to +12% (fewer in 9 cases of 12, one more: breast
-# cancer at 5e-3, 17 -> 19; digits: 75, 37, 25 -> 70, 35, 21); on dense
-# 20,000 x 500 and float32 8,000 x 1,000 problems (alpha 1e-5 to 5e-3, tol
-# 1e-3 and 1e-5) by -9% to +17% (3 of 16 fewer, one more: 60 -> 70).
-_MEMORY = 20
-_SMALL_MEMORY = 10
-_MEMORY_BYTES = 64 * 2**20
 
 
 def lbfgs_applies(objective):
@@ -139,7 +130,7 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         return run.result, run.snapshot
     x = np.concatenate([W.ravel(), b]).astype(np.float64)
     value, gradient = value_gradient(x)
-    memory = InverseHessian(x.size, _memory(x.size))
+    memory = InverseHessian(x.size, pair_count(x.size))
     step = first_step(gradient)
     since_check = 0
     run.begin()
@@ -168,11 +159,6 @@ def solve_lbfgs(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
         if not run.more():
             break
     return run.finish(x)
-
-
-def _memory(n):
-    """Pairs to keep for ``n`` unknowns (see ``_MEMORY``)."""
-    return _MEMORY if 2 * _MEMORY * n * 8 <= _MEMORY_BYTES else _SMALL_MEMORY
 
 
 def _cue(gradient, value, alpha):

@@ -30,9 +30,8 @@ from .._duality import penalty_strengths
 from .._full_batch import FullBatch
 from ..penalties import L2, NoPenalty
 from . import _progress as progress
-from ._lbfgs import _memory
 from ._qn_run import QuasiNewtonRun
-from ._quasi_newton import InverseHessian, first_step
+from ._quasi_newton import InverseHessian, first_step, pair_count
 
 __all__ = ["l1_part_without_max_norm", "owlqn_applies", "solve_owlqn"]
 
@@ -114,7 +113,7 @@ def solve_owlqn(objective, W, b, tol, max_epochs, gap, verbose, hooks, settle=No
     slope = pseudo_gradient(x, gradient, alpha_l1, penalized)
     if not W.any() and not slope[penalized].any() and run.check():
         return run.result, run.snapshot
-    memory = InverseHessian(x.size, _memory(x.size))
+    memory = InverseHessian(x.size, pair_count(x.size))
     since_check, spacing = 0, _FIRST_CHECK
     # (float32 values' rounding is too coarse for the pseudo-gradient test.)
     float64 = objective.X.dtype == np.float64
